@@ -1,0 +1,80 @@
+# keepwarm — plain GNU make. `make` builds build/keepwarm; `make test` runs every test;
+# `make run` starts keepwarm with the default configuration. SANITIZE=address,undefined builds
+# everything with sanitizers into build/san/.
+
+PKGS      := libevent libcurl jansson inih
+BUILD     ?= build
+ifdef SANITIZE
+BUILD     := build/san
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS     ?= -O2 -g
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
+override LDFLAGS += $(SAN_FLAGS)
+LDLIBS     := $(PKG_LIBS) -lm
+
+VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+override CFLAGS += -DKEEPWARM_VERSION='"$(VERSION)"'
+
+PROXY_SRCS := $(wildcard proxy/*.c)
+PROXY_OBJS := $(PROXY_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS   := $(filter-out $(BUILD)/proxy/main.o,$(PROXY_OBJS))
+FAKE_SRCS  := $(wildcard tests/fake_ollama/*.c)
+FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/proxy/duration.o $(BUILD)/proxy/log.o
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit integration run demo clean format format-check lint
+
+all: $(BUILD)/keepwarm $(BUILD)/fake_ollama
+
+$(BUILD)/keepwarm: $(PROXY_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fake_ollama: $(FAKE_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iproxy $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+-include $(PROXY_OBJS:.o=.d) $(FAKE_OBJS:.o=.d)
+
+# Checks (and, as root on Debian, installs) the libraries, cmocka, node and the npm packages.
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; TRANSLATE_CASES=tests/translate $$t; done
+
+integration: all
+	KEEPWARM_BIN=$(CURDIR)/$(BUILD)/keepwarm FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama \
+	  node --test --test-concurrency=1 tests/integration/
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+run: deps $(BUILD)/keepwarm
+	$(BUILD)/keepwarm $(ARGS)
+
+demo: deps all
+	@sh tests/demo.sh $(BUILD)
+
+format:
+	clang-format -i proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch]
+
+format-check:
+	clang-format --dry-run --Werror proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build

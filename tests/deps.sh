@@ -1,0 +1,33 @@
+#!/bin/sh
+# Checks what building and testing keepwarm needs; installs it from Debian's packages and the
+# npm lockfile when it can (root on Debian), and says what is missing otherwise.
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+missing=""
+pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+pc libevent libevent-dev
+pc libcurl libcurl4-openssl-dev
+pc jansson libjansson-dev
+pc inih libinih-dev
+pc cmocka libcmocka-dev
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "deps: installing$missing"
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null
+    else
+        echo "deps: missing Debian packages:$missing" >&2
+        echo "deps: run as root: apt-get install$missing" >&2
+        exit 1
+    fi
+fi
+# npm packages for the client tests, exactly as the lockfile pins them.
+if [ -f "$here/package-lock.json" ]; then
+    if [ ! -d "$here/node_modules" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+        echo "deps: npm ci (tests/package-lock.json)"
+        (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
