@@ -1,0 +1,101 @@
+/* openai: pure JSON->JSON translation between OpenAI's API and Ollama's native API, shaped
+ * exactly as Ollama's own /v1 layer (research/ollama-protocol.md §2, §3) and better where that
+ * layer is broken. No I/O, no libevent, no curl: every function here is unit- and fuzz-tested.
+ *
+ * Ownership: functions named *_new return a new reference the caller must json_decref.
+ * Input json_t are borrowed and never modified. */
+#ifndef KEEPWARM_OPENAI_H
+#define KEEPWARM_OPENAI_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* A request the translation refuses: HTTP status (400, or 404 where Ollama says 404) and
+ * a message in Ollama's words where Ollama has one. */
+struct openai_err {
+    int status;
+    char message[512];
+};
+
+/* What the relay needs to know about a translated request. */
+struct openai_meta {
+    int stream;        /* client asked for SSE */
+    int include_usage; /* stream_options.include_usage */
+    int encoding_b64;  /* embeddings: encoding_format "base64" */
+};
+
+/* ---- chat: POST /v1/chat/completions -> POST /api/chat ------------------------------- */
+
+/* Translates a chat request. Carries the client's non-OpenAI extras into the native body so
+ * that policy can honour or override them: "keep_alive" copied as given, "options" (object)
+ * merged under the mapped options, top-level "num_ctx" into options.num_ctx.
+ * max_completion_tokens (preferred) or max_tokens -> options.num_predict.
+ * Returns NULL with err filled on invalid input. */
+json_t *openai_chat_request_new(const json_t *in, struct openai_meta *meta, struct openai_err *err);
+
+/* Non-stream native /api/chat answer -> "chat.completion" object with the given id. */
+json_t *openai_chat_response_new(const json_t *native, const char *id);
+
+/* ---- streaming (chat and completions) -------------------------------------------------- */
+
+enum openai_stream_result {
+    OPENAI_STREAM_MORE = 0,  /* keep reading */
+    OPENAI_STREAM_DONE = 1,  /* send "data: [DONE]" and end the stream */
+    OPENAI_STREAM_ERROR = 2, /* frames got one {"error":{...}} payload; end without [DONE] */
+};
+
+struct openai_stream {
+    char id[48];            /* fixed for the whole stream */
+    json_int_t created;     /* unix(created_at of the first line), reused for every chunk */
+    int created_set;
+    int role_sent;          /* role only on the first chunk */
+    int tool_sent;          /* any chunk carried tool_calls: "stop" becomes "tool_calls" */
+    int include_usage;
+    int finished;           /* a done line or an error was seen */
+};
+
+void openai_stream_init(struct openai_stream *s, const char *id, int include_usage);
+
+/* Feeds one parsed native /api/chat NDJSON line; appends the SSE payload objects it produces
+ * (zero or more "chat.completion.chunk" objects) to the array `frames`. A native
+ * {"error":"..."} line appends an OpenAI error envelope and returns OPENAI_STREAM_ERROR. */
+int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t *frames);
+
+/* Upstream ended without a done line: appends a finish chunk (finish_reason "stop") and the
+ * usage chunk if asked, and returns OPENAI_STREAM_DONE. Appends nothing if already finished. */
+int openai_chat_stream_eof(struct openai_stream *s, json_t *frames);
+
+/* ---- completions: POST /v1/completions -> POST /api/generate ---------------------------- */
+
+json_t *openai_completion_request_new(const json_t *in, struct openai_meta *meta,
+                                      struct openai_err *err);
+json_t *openai_completion_response_new(const json_t *native, const char *id);
+int openai_completion_stream_feed(struct openai_stream *s, const json_t *line, json_t *frames);
+int openai_completion_stream_eof(struct openai_stream *s, json_t *frames);
+
+/* ---- embeddings: POST /v1/embeddings -> POST /api/embed --------------------------------- */
+
+json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
+                                 struct openai_err *err);
+/* model is the request's model; encoding_b64 from meta. */
+json_t *openai_embed_response_new(const json_t *native, const char *model, int encoding_b64);
+
+/* ---- models: GET /v1/models from /api/tags, GET /v1/models/{id} from /api/show ---------- */
+
+json_t *openai_models_list_new(const json_t *tags);
+json_t *openai_model_new(const char *id, const json_t *show);
+
+/* ---- errors ----------------------------------------------------------------------------- */
+
+/* {"error":{"message","type","param":null,"code"}}: type invalid_request_error for 400,
+ * not_found_error for 404, api_error otherwise; code is a string or JSON null when NULL. */
+json_t *openai_error_new(int status, const char *message, const char *code);
+
+/* Wraps a native error answer (status and raw body: {"error":"..."} JSON or plain text)
+ * in the envelope. Context-length texts get code "context_length_exceeded". */
+json_t *openai_error_from_native_new(int status, const char *body, size_t len);
+
+/* RFC3339(Nano) timestamp with Z or ±hh:mm offset -> unix seconds; 0 when unparsable. */
+json_int_t openai_parse_time(const char *rfc3339);
+
+#endif
