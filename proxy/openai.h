@@ -33,7 +33,8 @@ struct openai_meta {
  * Returns NULL with err filled on invalid input. */
 json_t *openai_chat_request_new(const json_t *in, struct openai_meta *meta, struct openai_err *err);
 
-/* Non-stream native /api/chat answer -> "chat.completion" object with the given id. */
+/* Non-stream native /api/chat answer -> "chat.completion" object with the given id.
+ * Response functions return NULL only when the native body is not a JSON object. */
 json_t *openai_chat_response_new(const json_t *native, const char *id);
 
 /* ---- streaming (chat and completions) -------------------------------------------------- */
@@ -51,7 +52,8 @@ struct openai_stream {
     int role_sent;          /* role only on the first chunk */
     int tool_sent;          /* any chunk carried tool_calls: "stop" becomes "tool_calls" */
     int include_usage;
-    int finished;           /* a done line or an error was seen */
+    int finished;           /* a done line (1) or an error (2) was seen */
+    char model[256];        /* last native "model", for chunks whose line lacks one */
 };
 
 void openai_stream_init(struct openai_stream *s, const char *id, int include_usage);
@@ -61,12 +63,16 @@ void openai_stream_init(struct openai_stream *s, const char *id, int include_usa
  * {"error":"..."} line appends an OpenAI error envelope and returns OPENAI_STREAM_ERROR. */
 int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t *frames);
 
-/* Upstream ended without a done line: appends a finish chunk (finish_reason "stop") and the
- * usage chunk if asked, and returns OPENAI_STREAM_DONE. Appends nothing if already finished. */
+/* Upstream ended without a done line: appends the role chunk if nothing was sent yet, a finish
+ * chunk (finish_reason "stop", "tool_calls" after tool calls) and the usage chunk (zeros) if
+ * asked, and returns OPENAI_STREAM_DONE. Appends nothing if already finished (and returns
+ * OPENAI_STREAM_ERROR if that was by an error). */
 int openai_chat_stream_eof(struct openai_stream *s, json_t *frames);
 
 /* ---- completions: POST /v1/completions -> POST /api/generate ---------------------------- */
 
+/* Same extras as chat (keep_alive, options, num_ctx). An empty model is 404 "model '' not
+ * found", as Ollama answers. */
 json_t *openai_completion_request_new(const json_t *in, struct openai_meta *meta,
                                       struct openai_err *err);
 json_t *openai_completion_response_new(const json_t *native, const char *id);
@@ -75,6 +81,7 @@ int openai_completion_stream_eof(struct openai_stream *s, json_t *frames);
 
 /* ---- embeddings: POST /v1/embeddings -> POST /api/embed --------------------------------- */
 
+/* Carries keep_alive, options and num_ctx like chat; empty model -> 404 as Ollama. */
 json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
                                  struct openai_err *err);
 /* model is the request's model; encoding_b64 from meta. */

@@ -1,0 +1,665 @@
+/* config: defaults < INI (inih) < KEEPWARM_* environment < flags. Owns struct config's
+ * strings and JSON; config_free releases them all. One validation path: config_set. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+
+/* Layers, so a list set in a higher layer replaces (not extends) a lower layer's list. */
+enum { LAYER_DEFAULT = 0, LAYER_FILE, LAYER_ENV, LAYER_FLAGS };
+static int cur_layer = LAYER_DEFAULT;
+static int pins_layer, keys_layer;
+
+static int set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (err && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+    char *copy = strdup(src);
+    if (!copy)
+        return -1;
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* "host:port" with host an IPv4 address, a name, or [v6]. */
+static int parse_hostport(const char *v, char **host, int *port, char *err, size_t errlen)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v)
+        return set_err(err, errlen, "listen: \"%s\" is not HOST:PORT (e.g. 127.0.0.1:11435)", v);
+    char *end = NULL;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || !end || *end || colon[1] == '\0' || p < 0 || p > 65535)
+        return set_err(err, errlen, "listen: port in \"%s\" must be 0..65535", v);
+    size_t hl = (size_t)(colon - v);
+    if (v[0] == '[' && hl >= 2 && v[hl - 1] == ']') {
+        v++;
+        hl -= 2;
+    }
+    char *h = strndup(v, hl);
+    if (!h)
+        return set_err(err, errlen, "out of memory");
+    free(*host);
+    *host = h;
+    *port = (int)p;
+    return 0;
+}
+
+/* OLLAMA_HOST forms: "host", "host:port", ":port", "http://host:port", "https://host". */
+static int normalise_upstream(const char *v, char *out, size_t len)
+{
+    const char *scheme = "http://";
+    const char *rest = v;
+    if (strncmp(v, "http://", 7) == 0) {
+        rest = v + 7;
+    } else if (strncmp(v, "https://", 8) == 0) {
+        scheme = "https://";
+        rest = v + 8;
+    } else if (strstr(v, "://")) {
+        return -1;
+    }
+    char hostport[CONFIG_MAX_STRING];
+    size_t n = strcspn(rest, "/");
+    if (n >= sizeof(hostport))
+        return -1;
+    memcpy(hostport, rest, n);
+    hostport[n] = '\0';
+    const char *path = rest + n;
+    if (strcmp(path, "/") == 0)
+        path = "";
+    const char *host = hostport, *port = NULL;
+    char *colon = strrchr(hostport, ':');
+    if (colon && !strchr(colon, ']')) {
+        *colon = '\0';
+        port = colon + 1;
+    }
+    if (*host == '\0' || strcmp(host, "0.0.0.0") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "[::]") == 0)
+        host = "[::1]";
+    if (!port || !*port)
+        port = strcmp(scheme, "https://") == 0 && !colon ? "443" : "11434";
+    for (const char *p = port; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return -1;
+    int w = snprintf(out, len, "%s%s:%s%s", scheme, host, port, path);
+    if (w < 0 || (size_t)w >= len)
+        return -1;
+    /* no trailing slash */
+    size_t ol = strlen(out);
+    while (ol > 0 && out[ol - 1] == '/')
+        out[--ol] = '\0';
+    return 0;
+}
+
+static int parse_size(const char *key, const char *v, size_t *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || v[0] == '-')
+        goto bad;
+    unsigned long long mul = 1;
+    if (strcasecmp(end, "") == 0 || strcasecmp(end, "b") == 0)
+        mul = 1;
+    else if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kib") == 0)
+        mul = 1024ULL;
+    else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mib") == 0)
+        mul = 1024ULL * 1024;
+    else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gib") == 0)
+        mul = 1024ULL * 1024 * 1024;
+    else
+        goto bad;
+    if (n == 0 || n > (1ULL << 40) / mul)
+        goto bad;
+    *out = (size_t)(n * mul);
+    return 0;
+bad:
+    return set_err(err, errlen, "%s: \"%s\" is not a size (allowed: 1 byte to 1TiB, e.g. 4096, 64KiB, 32MiB)",
+                   key, v);
+}
+
+static int parse_duration(const char *key, const char *v, int64_t *out, int allow_forever,
+                          char *err, size_t errlen)
+{
+    char derr[256];
+    int64_t ns;
+    if (duration_parse_config(v, &ns, derr, sizeof(derr)) < 0)
+        return set_err(err, errlen, "%s: %s", key, derr);
+    if (!allow_forever && ns == DURATION_FOREVER)
+        return set_err(err, errlen, "%s: \"%s\" must be a positive duration (e.g. 500ms, 60s, 5m)",
+                       key, v);
+    *out = ns;
+    return 0;
+}
+
+static int parse_int(const char *key, const char *v, long long min, long long max, long long *out,
+                     char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return set_err(err, errlen, "%s: \"%s\" is not an integer in %lld..%lld", key, v, min, max);
+    *out = n;
+    return 0;
+}
+
+static int parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen)
+{
+    if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+        *out = 1;
+    else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+             !strcasecmp(v, "off"))
+        *out = 0;
+    else
+        return set_err(err, errlen, "%s: \"%s\" is not a boolean (allowed: yes, no, true, false)",
+                       key, v);
+    return 0;
+}
+
+static void list_clear(char **list, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free(list[i]);
+    *n = 0;
+}
+
+/* Appends each comma-separated, trimmed, non-empty item. */
+static int list_add(const char *key, char **list, size_t *n, int *layer, const char *v, char *err,
+                    size_t errlen)
+{
+    if (*layer != cur_layer) {
+        list_clear(list, n);
+        *layer = cur_layer;
+    }
+    char *copy = strdup(v);
+    if (!copy)
+        return set_err(err, errlen, "out of memory");
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *t = trim(tok);
+        if (!*t)
+            continue;
+        if (*n >= CONFIG_MAX_LIST) {
+            rc = set_err(err, errlen, "%s: more than %d entries", key, CONFIG_MAX_LIST);
+            break;
+        }
+        int dup = 0;
+        for (size_t i = 0; i < *n; i++)
+            dup |= strcmp(list[i], t) == 0;
+        if (dup)
+            continue;
+        if (!(list[*n] = strdup(t))) {
+            rc = set_err(err, errlen, "out of memory");
+            break;
+        }
+        (*n)++;
+    }
+    free(copy);
+    return rc;
+}
+
+static int names_match(const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        return 1;
+    size_t la = strlen(a), lb = strlen(b);
+    /* "m" == "m:latest" */
+    if (la + 7 == lb && strncmp(a, b, la) == 0 && strcmp(b + la, ":latest") == 0)
+        return 1;
+    if (lb + 7 == la && strncmp(a, b, lb) == 0 && strcmp(a + lb, ":latest") == 0)
+        return 1;
+    return 0;
+}
+
+const struct model_conf *config_model(const struct config *c, const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < c->nmodels; i++)
+        if (names_match(c->models[i].name, name))
+            return &c->models[i];
+    return NULL;
+}
+
+static struct model_conf *model_get(struct config *c, const char *name, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->nmodels; i++)
+        if (strcmp(c->models[i].name, name) == 0)
+            return &c->models[i];
+    if (!*name) {
+        set_err(err, errlen, "[model \"\"]: the model name is empty");
+        return NULL;
+    }
+    if (c->nmodels >= CONFIG_MAX_LIST) {
+        set_err(err, errlen, "[model \"%s\"]: more than %d model sections", name, CONFIG_MAX_LIST);
+        return NULL;
+    }
+    struct model_conf *m = &c->models[c->nmodels];
+    memset(m, 0, sizeof(*m));
+    m->name = strdup(name);
+    m->options = json_object();
+    if (!m->name || !m->options) {
+        free(m->name);
+        json_decref(m->options);
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->nmodels++;
+    return m;
+}
+
+static const char *const model_int_keys[] = {"num_ctx", "num_batch", "num_gpu", "main_gpu",
+                                             "num_thread"};
+
+static int set_model_key(struct config *c, const char *name, const char *key, const char *v,
+                         char *err, size_t errlen)
+{
+    struct model_conf *m = model_get(c, name, err, errlen);
+    if (!m)
+        return -1;
+    if (strcmp(key, "keep_alive") == 0) {
+        if (parse_duration(key, v, &m->keep_alive, 1, err, errlen) < 0)
+            return -1;
+        m->has_keep_alive = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(model_int_keys) / sizeof(model_int_keys[0]); i++) {
+        if (strcmp(key, model_int_keys[i]) == 0) {
+            long long n;
+            long long min = strcmp(key, "num_gpu") == 0 ? -1 : 0;
+            if (parse_int(key, v, min, 1LL << 31, &n, err, errlen) < 0)
+                return -1;
+            if (strcmp(key, "num_ctx") == 0 && n < 1)
+                return set_err(err, errlen, "num_ctx: must be at least 1");
+            json_object_set_new(m->options, key, json_integer(n));
+            return 0;
+        }
+    }
+    if (strcmp(key, "use_mmap") == 0) {
+        int b = 0;
+        if (parse_bool(key, v, &b, err, errlen) < 0)
+            return -1;
+        json_object_set_new(m->options, key, json_boolean(b));
+        return 0;
+    }
+    if (strcmp(key, "num_predict_max") == 0) {
+        long long n;
+        if (parse_int(key, v, 0, 1LL << 31, &n, err, errlen) < 0)
+            return -1;
+        m->num_predict_max = n;
+        return 0;
+    }
+    return set_err(err, errlen,
+                   "unknown key \"%s\" in [model \"%s\"] (allowed: keep_alive, num_ctx, num_batch, "
+                   "num_gpu, main_gpu, num_thread, use_mmap, num_predict_max)",
+                   key, name);
+}
+
+int config_set(struct config *c, const char *model, const char *key, const char *value,
+               char *err, size_t errlen)
+{
+    char vbuf[CONFIG_MAX_STRING];
+    if (strlen(value) >= sizeof(vbuf))
+        return set_err(err, errlen, "%s: value longer than %d bytes", key, CONFIG_MAX_STRING - 1);
+    strcpy(vbuf, value);
+    const char *v = trim(vbuf);
+
+    if (model)
+        return set_model_key(c, model, key, v, err, errlen);
+
+    if (strcmp(key, "listen") == 0)
+        return parse_hostport(v, &c->listen_host, &c->listen_port, err, errlen);
+    if (strcmp(key, "upstream") == 0) {
+        char url[CONFIG_MAX_STRING];
+        if (normalise_upstream(v, url, sizeof(url)) < 0)
+            return set_err(err, errlen,
+                           "upstream: \"%s\" is not an http(s) URL (e.g. http://127.0.0.1:11434)", v);
+        return replace_str(&c->upstream, url) < 0 ? set_err(err, errlen, "out of memory") : 0;
+    }
+    if (strcmp(key, "keep_alive") == 0)
+        return parse_duration(key, v, &c->keep_alive, 1, err, errlen);
+    if (strcmp(key, "keep_alive_policy") == 0) {
+        if (strcmp(v, "override") == 0)
+            c->keep_alive_policy = KEEP_ALIVE_OVERRIDE;
+        else if (strcmp(v, "default") == 0)
+            c->keep_alive_policy = KEEP_ALIVE_DEFAULT;
+        else
+            return set_err(err, errlen,
+                           "keep_alive_policy: \"%s\" is not allowed (allowed: override, default)", v);
+        return 0;
+    }
+    if (strcmp(key, "ping_interval") == 0) {
+        if (parse_duration(key, v, &c->ping_interval, 0, err, errlen) < 0)
+            return -1;
+        if (c->ping_interval < 10 * 1000000LL)
+            return set_err(err, errlen, "ping_interval: \"%s\" is too short (at least 10ms)", v);
+        return 0;
+    }
+    if (strcmp(key, "pin") == 0 || strcmp(key, "pins") == 0)
+        return list_add("pin", c->pins, &c->npins, &pins_layer, v, err, errlen);
+    if (strcmp(key, "api_keys") == 0 || strcmp(key, "api_key") == 0)
+        return list_add("api_keys", c->api_keys, &c->napi_keys, &keys_layer, v, err, errlen);
+    if (strcmp(key, "log_level") == 0) {
+        if (log_level_parse(v, &c->log_level) < 0)
+            return set_err(err, errlen,
+                           "log_level: \"%s\" is not allowed (allowed: debug, info, warn, error)", v);
+        return 0;
+    }
+    if (strcmp(key, "max_body_size") == 0)
+        return parse_size(key, v, &c->max_body, err, errlen);
+    if (strcmp(key, "max_line_size") == 0)
+        return parse_size(key, v, &c->max_line, err, errlen);
+    if (strcmp(key, "connect_timeout") == 0)
+        return parse_duration(key, v, &c->connect_timeout, 0, err, errlen);
+    if (strcmp(key, "request_timeout") == 0) {
+        if (strcmp(v, "0") == 0) {
+            c->request_timeout = 0;
+            return 0;
+        }
+        return parse_duration(key, v, &c->request_timeout, 0, err, errlen);
+    }
+    return set_err(err, errlen,
+                   "unknown key \"%s\" (allowed: listen, upstream, keep_alive, keep_alive_policy, "
+                   "ping_interval, pin, api_keys, log_level, max_body_size, max_line_size, "
+                   "connect_timeout, request_timeout)",
+                   key);
+}
+
+int config_init(struct config *c, const char *ollama_host, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    cur_layer = LAYER_DEFAULT;
+    pins_layer = keys_layer = LAYER_DEFAULT;
+    c->listen_host = strdup("127.0.0.1");
+    c->listen_port = 11435;
+    c->upstream = strdup("http://127.0.0.1:11434");
+    c->keep_alive = DURATION_FOREVER;
+    c->keep_alive_policy = KEEP_ALIVE_OVERRIDE;
+    c->ping_interval = 60 * DURATION_SECOND;
+    c->log_level = LOG_LEVEL_INFO;
+    c->max_body = 32u << 20;
+    c->max_line = 16u << 20;
+    c->connect_timeout = 5 * DURATION_SECOND;
+    c->request_timeout = 0;
+    if (!c->listen_host || !c->upstream) {
+        config_free(c);
+        return set_err(err, errlen, "out of memory");
+    }
+    if (ollama_host && *ollama_host) {
+        char e[CONFIG_ERR_LEN];
+        if (config_set(c, NULL, "upstream", ollama_host, e, sizeof(e)) < 0) {
+            config_free(c);
+            return set_err(err, errlen, "OLLAMA_HOST: %s", e);
+        }
+    }
+    return 0;
+}
+
+void config_free(struct config *c)
+{
+    free(c->listen_host);
+    free(c->upstream);
+    free(c->config_file);
+    list_clear(c->pins, &c->npins);
+    list_clear(c->api_keys, &c->napi_keys);
+    for (size_t i = 0; i < c->nmodels; i++) {
+        free(c->models[i].name);
+        json_decref(c->models[i].options);
+    }
+    memset(c, 0, sizeof(*c));
+}
+
+struct ini_ctx {
+    struct config *c;
+    char err[CONFIG_ERR_LEN];
+};
+
+/* [keepwarm] or [model "NAME"]; returns the model name or "" for the main section, NULL if
+ * the section is not one of ours. */
+static const char *section_model(const char *section, char *buf, size_t len)
+{
+    if (strcmp(section, "keepwarm") == 0 || section[0] == '\0')
+        return "";
+    if (strncmp(section, "model", 5) != 0)
+        return NULL;
+    const char *p = section + 5;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strlen(p);
+    if (n < 2 || p[0] != '"' || p[n - 1] != '"' || n - 2 >= len)
+        return NULL;
+    memcpy(buf, p + 1, n - 2);
+    buf[n - 2] = '\0';
+    return buf;
+}
+
+static int on_ini_value(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *ctx = user;
+    char mbuf[CONFIG_MAX_STRING];
+    const char *model = section_model(section, mbuf, sizeof(mbuf));
+    if (!model) {
+        snprintf(ctx->err, sizeof(ctx->err),
+                 "unknown section [%s] (allowed: [keepwarm], [model \"NAME\"])", section);
+        return 0;
+    }
+    if (config_set(ctx->c, *model ? model : NULL, name, value, ctx->err, sizeof(ctx->err)) < 0)
+        return 0;
+    return 1;
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+    struct ini_ctx ctx = {.c = c, .err = ""};
+    int saved = cur_layer;
+    cur_layer = LAYER_FILE;
+    int line = ini_parse(path, on_ini_value, &ctx);
+    cur_layer = saved;
+    if (line == -1)
+        return set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (line == -2)
+        return set_err(err, errlen, "%s: out of memory", path);
+    if (line > 0) {
+        if (ctx.err[0])
+            return set_err(err, errlen, "%s:%d: %s", path, line, ctx.err);
+        return set_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+                       path, line);
+    }
+    return 0;
+}
+
+static const char *const env_keys[] = {
+    "listen",        "upstream",      "keep_alive",      "keep_alive_policy", "ping_interval",
+    "pin",           "api_keys",      "log_level",       "max_body_size",     "max_line_size",
+    "connect_timeout", "request_timeout",
+};
+
+int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
+{
+    int saved = cur_layer, rc = 0;
+    cur_layer = LAYER_ENV;
+    for (size_t i = 0; envp && envp[i] && rc == 0; i++) {
+        if (strncmp(envp[i], "KEEPWARM_", 9) != 0)
+            continue;
+        const char *eq = strchr(envp[i], '=');
+        if (!eq)
+            continue;
+        char key[64];
+        size_t kl = (size_t)(eq - envp[i]) - 9;
+        if (kl == 0 || kl >= sizeof(key))
+            continue;
+        for (size_t k = 0; k < kl; k++)
+            key[k] = (char)tolower((unsigned char)envp[i][9 + k]);
+        key[kl] = '\0';
+        if (strcmp(key, "config") == 0)
+            continue; /* handled by config_load */
+        int known = 0;
+        for (size_t k = 0; k < sizeof(env_keys) / sizeof(env_keys[0]); k++)
+            known |= strcmp(key, env_keys[k]) == 0;
+        if (!known)
+            continue; /* other KEEPWARM_* variables (test harness) are not ours to refuse */
+        char e[CONFIG_ERR_LEN];
+        if (config_set(c, NULL, key, eq + 1, e, sizeof(e)) < 0)
+            rc = set_err(err, errlen, "%.*s: %s", (int)(eq - envp[i]), envp[i], e);
+    }
+    cur_layer = saved;
+    return rc;
+}
+
+const char *config_usage(void)
+{
+    return "usage: keepwarm [-c FILE] [--listen HOST:PORT] [--upstream URL] [--keep-alive DURATION]\n"
+           "                [--keep-alive-policy override|default] [--pin MODEL]...\n"
+           "                [--ping-interval DURATION] [--api-key KEY]...\n"
+           "                [--log-level debug|info|warn|error] [--check] [--version] [--help]\n"
+           "\n"
+           "A reverse proxy that keeps Ollama's models loaded: OpenAI requests are rewritten to\n"
+           "Ollama's native API with the configured keep_alive and pinned runner options.\n"
+           "\n"
+           "  -c, --config FILE        INI file ([keepwarm] and [model \"NAME\"] sections)\n"
+           "  --listen HOST:PORT       where to listen (default 127.0.0.1:11435)\n"
+           "  --upstream URL           Ollama's address (default $OLLAMA_HOST or http://127.0.0.1:11434)\n"
+           "  --keep-alive DURATION    keep_alive injected upstream (default -1, forever)\n"
+           "  --keep-alive-policy P    override: always ours; default: only when the client sent none\n"
+           "  --pin MODEL              keep MODEL loaded (repeatable)\n"
+           "  --ping-interval DURATION warm-loop period (default 60s)\n"
+           "  --api-key KEY            require this key from clients (repeatable)\n"
+           "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+           "  --check                  validate the configuration and exit\n"
+           "  --version, --help\n"
+           "\n"
+           "Every flag has a KEEPWARM_* environment variable (KEEPWARM_KEEP_ALIVE, KEEPWARM_PIN, ...)\n"
+           "and an INI key. Durations use Ollama's syntax: -1, 300, 5m, 1h30m, 500ms.\n";
+}
+
+static const struct option long_opts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"listen", required_argument, NULL, 'l'},
+    {"upstream", required_argument, NULL, 'u'},
+    {"keep-alive", required_argument, NULL, 'k'},
+    {"keep-alive-policy", required_argument, NULL, 'P'},
+    {"pin", required_argument, NULL, 'p'},
+    {"ping-interval", required_argument, NULL, 'i'},
+    {"api-key", required_argument, NULL, 'a'},
+    {"log-level", required_argument, NULL, 'L'},
+    {"check", no_argument, NULL, 'C'},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *flag_key(int opt)
+{
+    switch (opt) {
+        case 'l': return "listen";
+        case 'u': return "upstream";
+        case 'k': return "keep_alive";
+        case 'P': return "keep_alive_policy";
+        case 'p': return "pin";
+        case 'i': return "ping_interval";
+        case 'a': return "api_keys";
+        case 'L': return "log_level";
+        default: return NULL;
+    }
+}
+
+int config_load(struct config *c, int argc, char *const *argv, char *const *envp,
+                enum config_action *action, char *err, size_t errlen)
+{
+    const char *file = NULL, *ollama_host = NULL;
+    int opt;
+    *action = CONFIG_RUN;
+
+    for (size_t i = 0; envp && envp[i]; i++) {
+        if (strncmp(envp[i], "KEEPWARM_CONFIG=", 16) == 0)
+            file = envp[i] + 16;
+        else if (strncmp(envp[i], "OLLAMA_HOST=", 12) == 0)
+            ollama_host = envp[i] + 12;
+    }
+    /* First pass: -c and the action flags. */
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":c:", long_opts, NULL)) != -1) {
+        if (opt == 'c')
+            file = optarg;
+        else if (opt == 'C')
+            *action = CONFIG_CHECK;
+        else if (opt == 'V')
+            *action = CONFIG_VERSION;
+        else if (opt == 'h')
+            *action = CONFIG_HELP;
+        else if (opt == '?')
+            return set_err(err, errlen, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+        else if (opt == ':')
+            return set_err(err, errlen, "option \"%s\" needs a value", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return set_err(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    if (config_init(c, ollama_host, err, errlen) < 0)
+        return -1;
+    if (*action == CONFIG_HELP || *action == CONFIG_VERSION)
+        return 0;
+    if (file) {
+        if (!(c->config_file = strdup(file)))
+            goto oom;
+        if (config_load_file(c, file, err, errlen) < 0)
+            goto fail;
+    }
+    if (config_load_env(c, envp, err, errlen) < 0)
+        goto fail;
+    /* Second pass: the flags, highest layer. */
+    cur_layer = LAYER_FLAGS;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":c:", long_opts, NULL)) != -1) {
+        const char *key = flag_key(opt);
+        char e[CONFIG_ERR_LEN];
+        if (!key)
+            continue;
+        if (config_set(c, NULL, key, optarg, e, sizeof(e)) < 0) {
+            cur_layer = LAYER_DEFAULT;
+            set_err(err, errlen, "%s: %s", argv[optind - 1], e);
+            goto fail;
+        }
+    }
+    cur_layer = LAYER_DEFAULT;
+    return 0;
+oom:
+    set_err(err, errlen, "out of memory");
+fail:
+    config_free(c);
+    return -1;
+}

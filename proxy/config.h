@@ -1,0 +1,85 @@
+/* config: keepwarm's settings, layered defaults < INI file (-c) < KEEPWARM_* environment <
+ * command-line flags. Every layer goes through config_set(), so a key means the same thing
+ * and is validated the same way wherever it comes from; every error names its source
+ * ("file:line: key", "KEEPWARM_X", "--flag") and what is allowed.
+ *
+ * A struct config is plain data, owned by whoever initialised it (config_init) and released
+ * with config_free. It is immutable once loaded: a reload builds a new one. */
+#ifndef KEEPWARM_CONFIG_H
+#define KEEPWARM_CONFIG_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define CONFIG_ERR_LEN    512
+#define CONFIG_MAX_LIST   64 /* pins, api keys, models: each at most this many */
+#define CONFIG_MAX_STRING 1024
+
+enum keep_alive_policy {
+    KEEP_ALIVE_OVERRIDE = 0, /* keepwarm's keep_alive always wins */
+    KEEP_ALIVE_DEFAULT,      /* a valid client keep_alive is honoured; ours fills the gap */
+};
+
+/* Per-model settings from a [model "NAME"] section. */
+struct model_conf {
+    char *name;               /* as written; matched with and without ":latest" */
+    int has_keep_alive;       /* keep_alive set for this model */
+    int64_t keep_alive;       /* ns, DURATION_FOREVER for -1 */
+    json_t *options;          /* pinned runner options (object, owned; may be empty) */
+    long long num_predict_max; /* cap on generated tokens; 0 = no cap */
+};
+
+struct config {
+    char *listen_host;        /* "127.0.0.1" */
+    int listen_port;          /* 11435 */
+    char *upstream;           /* base URL without trailing slash: "http://127.0.0.1:11434" */
+    int64_t keep_alive;       /* ns injected into native requests; DURATION_FOREVER = -1 */
+    enum keep_alive_policy keep_alive_policy;
+    int64_t ping_interval;    /* ns between warm-loop rounds */
+    char *pins[CONFIG_MAX_LIST];
+    size_t npins;
+    char *api_keys[CONFIG_MAX_LIST];
+    size_t napi_keys;
+    enum log_level log_level;
+    struct model_conf models[CONFIG_MAX_LIST];
+    size_t nmodels;
+    size_t max_body;          /* request body cap in bytes (413 above) */
+    size_t max_line;          /* cap on one upstream NDJSON line in bytes */
+    int64_t connect_timeout;  /* ns to connect to Ollama before 502/504 */
+    int64_t request_timeout;  /* ns a whole upstream request may take; 0 = unlimited */
+    char *config_file;        /* the -c file, or NULL */
+};
+
+/* What main should do after config_load. */
+enum config_action { CONFIG_RUN = 0, CONFIG_CHECK, CONFIG_HELP, CONFIG_VERSION };
+
+/* Defaults, with OLLAMA_HOST (from env, may be NULL) as the upstream. Returns 0 or -1. */
+int config_init(struct config *c, const char *ollama_host, char *err, size_t errlen);
+void config_free(struct config *c);
+
+/* Sets one key. section is NULL for [keepwarm], or the model name for [model "NAME"].
+ * Returns 0, or -1 with "key: what is wrong (allowed: ...)" in err. */
+int config_set(struct config *c, const char *model, const char *key, const char *value,
+               char *err, size_t errlen);
+
+/* Reads an INI file into c. Errors: "FILE:LINE: key: message". */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+
+/* Applies KEEPWARM_* variables from envp (NULL-terminated "K=V" strings). */
+int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen);
+
+/* The whole layering: defaults, -c FILE (or KEEPWARM_CONFIG), environment, flags.
+ * argv is not modified. *action says whether to run, check, or print help/version. */
+int config_load(struct config *c, int argc, char *const *argv, char *const *envp,
+                enum config_action *action, char *err, size_t errlen);
+
+/* The [model] section for name ("llama3.2" matches "llama3.2:latest" and back), or NULL. */
+const struct model_conf *config_model(const struct config *c, const char *name);
+
+/* The usage text for --help. */
+const char *config_usage(void);
+
+#endif

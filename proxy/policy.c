@@ -1,0 +1,101 @@
+/* policy: keep_alive and pinned-option injection; pure JSON, no I/O. */
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+
+long long policy_keep_alive(const struct config *cfg, const char *model)
+{
+    const struct model_conf *m = config_model(cfg, model);
+    return m && m->has_keep_alive ? m->keep_alive : cfg->keep_alive;
+}
+
+/* A client keep_alive under the "default" policy: normalised, or an error. Strings holding a
+ * bare number ("-1", "300"), a common client bug that Ollama answers with 400, are read as
+ * seconds. */
+static json_t *client_keep_alive_new(const json_t *v, char *err, size_t errlen)
+{
+    int64_t ns;
+    char derr[256];
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end = NULL;
+        double secs = strtod(s, &end);
+        if (*s && end && *end == '\0' && s[0] != ' ')
+            return duration_to_json_new(secs < 0 ? DURATION_FOREVER
+                                                 : (int64_t)(secs * (double)DURATION_SECOND));
+    }
+    if (duration_from_json(v, &ns, derr, sizeof(derr)) < 0) {
+        snprintf(err, errlen, "invalid keep_alive: %s", derr);
+        return NULL;
+    }
+    return duration_to_json_new(ns);
+}
+
+int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errlen)
+{
+    if (!json_is_object(body)) {
+        snprintf(err, errlen, "request body must be a JSON object");
+        return -1;
+    }
+    const json_t *jm = json_object_get(body, "model");
+    const char *model = json_is_string(jm) ? json_string_value(jm) : NULL;
+    const struct model_conf *m = config_model(cfg, model);
+
+    json_t *ka = json_object_get(body, "keep_alive");
+    if (ka && json_is_null(ka))
+        ka = NULL;
+    json_t *ka_new = NULL;
+    if (ka && cfg->keep_alive_policy == KEEP_ALIVE_DEFAULT) {
+        if (!(ka_new = client_keep_alive_new(ka, err, errlen)))
+            return -1;
+    } else {
+        ka_new = duration_to_json_new(policy_keep_alive(cfg, model));
+    }
+    json_object_set_new(body, "keep_alive", ka_new);
+
+    json_t *opts = json_object_get(body, "options");
+    if (opts && json_is_null(opts)) {
+        json_object_del(body, "options");
+        opts = NULL;
+    }
+    if (opts && !json_is_object(opts)) {
+        snprintf(err, errlen, "invalid type for 'options': expected object");
+        return -1;
+    }
+    if (m && (json_object_size(m->options) > 0 || m->num_predict_max > 0)) {
+        if (!opts) {
+            opts = json_object();
+            json_object_set_new(body, "options", opts);
+        }
+        json_object_update(opts, m->options);
+        if (m->num_predict_max > 0) {
+            const json_t *np = json_object_get(opts, "num_predict");
+            long long want = json_is_number(np) ? (long long)json_number_value(np) : -1;
+            if (want < 0 || want > m->num_predict_max)
+                json_object_set_new(opts, "num_predict", json_integer(m->num_predict_max));
+        }
+    }
+    return 0;
+}
+
+json_t *policy_ping_new(const struct config *cfg, const char *model)
+{
+    json_t *body = json_pack("{s:s}", "model", model);
+    char err[64];
+    if (!body || policy_apply(cfg, body, err, sizeof(err)) < 0) {
+        json_decref(body);
+        return NULL;
+    }
+    /* A ping generates nothing, so num_predict is not a runner option to carry. */
+    json_t *opts = json_object_get(body, "options");
+    if (opts) {
+        json_object_del(opts, "num_predict");
+        if (json_object_size(opts) == 0)
+            json_object_del(body, "options");
+    }
+    return body;
+}

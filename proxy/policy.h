@@ -1,0 +1,30 @@
+/* policy: what keepwarm injects into every native request it sends to Ollama — the
+ * keep_alive and the model's pinned runner options — decided in one place, so that client
+ * requests and warm-loop pings for a model carry exactly the same values and a ping never
+ * forces Ollama to reload a runner. */
+#ifndef KEEPWARM_POLICY_H
+#define KEEPWARM_POLICY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "config.h"
+
+/* Rewrites a native /api/generate, /api/chat, /api/embed or /api/embeddings body in place:
+ * - keep_alive: by cfg->keep_alive_policy. "override" always sets the configured value (the
+ *   model's own, else the global one); "default" keeps a valid client value, normalised to
+ *   what every Ollama accepts ("-1" -> -1, "300" -> 300), and fills in ours when absent.
+ *   A client value that Ollama would reject is an error under "default".
+ * - options: must be an object if present. The model's pinned runner options replace any
+ *   the client sent; num_predict is capped at num_predict_max (absent or unlimited -> cap).
+ * Returns 0, or -1 with a client-facing message in err (answer 400). */
+int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errlen);
+
+/* The body of a load-only warm ping for model: {"model", "keep_alive", "options"?} with the
+ * same keep_alive and pinned options policy_apply injects. New reference. */
+json_t *policy_ping_new(const struct config *cfg, const char *model);
+
+/* The keep_alive (ns) keepwarm injects for model. */
+long long policy_keep_alive(const struct config *cfg, const char *model);
+
+#endif

@@ -1,0 +1,331 @@
+/* server: evhttp listener, routing, request limits and keepwarm's own endpoints. Request
+ * bodies are parsed and translated here (pure modules openai and policy do the work), then
+ * handed to relay, which answers from then on. */
+#include "server.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "openai.h"
+#include "policy.h"
+#include "relay.h"
+
+#define MAX_HEADERS_SIZE (64 * 1024)
+#define IDLE_TIMEOUT_S   120
+
+struct server {
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock;
+    const struct config *cfg;
+    struct relay_env env;
+    struct warm *warm;
+    int port;
+};
+
+static int path_is(const char *path, const char *want)
+{
+    return strcmp(path, want) == 0;
+}
+
+static const char *method_name(enum evhttp_cmd_type cmd)
+{
+    switch (cmd) {
+        case EVHTTP_REQ_GET: return "GET";
+        case EVHTTP_REQ_POST: return "POST";
+        case EVHTTP_REQ_HEAD: return "HEAD";
+        case EVHTTP_REQ_PUT: return "PUT";
+        case EVHTTP_REQ_DELETE: return "DELETE";
+        case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+        case EVHTTP_REQ_PATCH: return "PATCH";
+        default: return "GET";
+    }
+}
+
+/* Parses the request body as one JSON object, rejecting duplicate keys (a parser
+ * differential between keepwarm and Ollama would let a request say two things). */
+static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errlen)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    if (n == 0) {
+        snprintf(err, errlen, "missing request body");
+        return NULL;
+    }
+    const char *data = (const char *)evbuffer_pullup(in, -1);
+    json_error_t jerr;
+    json_t *v = json_loadb(data, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v) {
+        snprintf(err, errlen, "invalid JSON in request body at line %d column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        snprintf(err, errlen, "request body must be a JSON object");
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+static const char *model_of(const json_t *body)
+{
+    const json_t *m = json_object_get(body, "model");
+    return json_is_string(m) ? json_string_value(m) : NULL;
+}
+
+/* Encodes native and relays it; takes native's reference. */
+static void relay_json(struct server *s, struct evhttp_request *req, enum relay_kind kind,
+                       const char *path, json_t *native, const struct openai_meta *meta,
+                       const char *model)
+{
+    char *body = json_dumps(native, JSON_COMPACT);
+    if (!body) {
+        relay_reply_error(req, kind != RELAY_RAW, 500, "out of memory", NULL);
+        json_decref(native);
+        return;
+    }
+    struct relay_request rr = {
+        .kind = kind,
+        .method = "POST",
+        .path = path,
+        .body = body,
+        .body_len = strlen(body),
+        .model = model,
+        .json_body = 1,
+    };
+    if (meta)
+        rr.meta = *meta;
+    relay_start(&s->env, req, &rr);
+    free(body);
+    json_decref(native);
+}
+
+typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, struct openai_err *err);
+
+/* POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
+static void handle_openai_post(struct server *s, struct evhttp_request *req, enum relay_kind kind,
+                               translate_fn translate, const char *native_path)
+{
+    char err[512];
+    struct openai_meta meta = {0};
+    struct openai_err oerr = {0};
+    json_t *in = body_json_new(req, err, sizeof(err));
+    if (!in) {
+        relay_reply_error(req, 1, 400, err, NULL);
+        return;
+    }
+    json_t *native = translate(in, &meta, &oerr);
+    if (!native) {
+        relay_reply_error(req, 1, oerr.status ? oerr.status : 400, oerr.message, NULL);
+        json_decref(in);
+        return;
+    }
+    if (policy_apply(s->cfg, native, err, sizeof(err)) < 0) {
+        relay_reply_error(req, 1, 400, err, NULL);
+        json_decref(native);
+        json_decref(in);
+        return;
+    }
+    /* model borrowed from `in`, alive until relay_json returns (relay copies it). */
+    relay_json(s, req, kind, native_path, native, &meta, model_of(in));
+    json_decref(in);
+}
+
+/* POST /api/generate, /api/chat, /api/embed, /api/embeddings: injection, then passthrough. */
+static void handle_native_inject(struct server *s, struct evhttp_request *req, const char *path)
+{
+    char err[512];
+    json_t *in = body_json_new(req, err, sizeof(err));
+    if (!in) {
+        relay_reply_error(req, 0, 400, err, NULL);
+        return;
+    }
+    if (policy_apply(s->cfg, in, err, sizeof(err)) < 0) {
+        relay_reply_error(req, 0, 400, err, NULL);
+        json_decref(in);
+        return;
+    }
+    char *model = model_of(in) ? strdup(model_of(in)) : NULL;
+    relay_json(s, req, RELAY_RAW, path, in, NULL, model);
+    free(model);
+}
+
+/* Everything else under /api/ and GET/HEAD /: relayed untouched. */
+static void handle_passthrough(struct server *s, struct evhttp_request *req, const char *uri)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    const char *method = method_name(evhttp_request_get_command(req));
+    struct relay_request rr = {
+        .kind = RELAY_RAW,
+        .method = method,
+        .path = uri,
+        .body = n ? (const char *)evbuffer_pullup(in, -1) : NULL,
+        .body_len = n,
+    };
+    if (!rr.body && strcmp(method, "POST") == 0) {
+        rr.body = "";
+    }
+    relay_start(&s->env, req, &rr);
+}
+
+static void handle_models(struct server *s, struct evhttp_request *req, const char *path)
+{
+    if (path_is(path, "/v1/models")) {
+        struct relay_request rr = {.kind = RELAY_MODELS, .method = "GET", .path = "/api/tags"};
+        relay_start(&s->env, req, &rr);
+        return;
+    }
+    char *id = evhttp_uridecode(path + strlen("/v1/models/"), 0, NULL);
+    if (!id || !*id) {
+        relay_reply_error(req, 1, 404, "model id is empty", NULL);
+        free(id);
+        return;
+    }
+    json_t *show = json_pack("{s:s}", "model", id);
+    relay_json(s, req, RELAY_MODEL, "/api/show", show, NULL, id);
+    free(id);
+}
+
+static void reply_text(struct evhttp_request *req, int status, const char *type, const char *text)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (b)
+        evbuffer_add(b, text, strlen(text));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    evhttp_send_reply(req, status, NULL, b);
+    if (b)
+        evbuffer_free(b);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct server *s = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    char path[2048];
+    size_t plen = strcspn(uri, "?#");
+    if (plen >= sizeof(path) || uri[0] != '/') {
+        relay_reply_error(req, 0, 414, "request URI too long or not a path", NULL);
+        return;
+    }
+    memcpy(path, uri, plen);
+    path[plen] = '\0';
+
+    if (path_is(path, "/healthz")) {
+        reply_text(req, 200, "application/json", "{\"status\":\"ok\"}");
+        return;
+    }
+    if (strncmp(path, "/v1/", 4) == 0) {
+        int post = cmd == EVHTTP_REQ_POST;
+        if (path_is(path, "/v1/chat/completions") && post)
+            handle_openai_post(s, req, RELAY_CHAT, openai_chat_request_new, "/api/chat");
+        else if (path_is(path, "/v1/completions") && post)
+            handle_openai_post(s, req, RELAY_COMPLETION, openai_completion_request_new,
+                               "/api/generate");
+        else if (path_is(path, "/v1/embeddings") && post)
+            handle_openai_post(s, req, RELAY_EMBED, openai_embed_request_new, "/api/embed");
+        else if ((path_is(path, "/v1/models") || strncmp(path, "/v1/models/", 11) == 0) &&
+                 cmd == EVHTTP_REQ_GET)
+            handle_models(s, req, path);
+        else if (path_is(path, "/v1/chat/completions") || path_is(path, "/v1/completions") ||
+                 path_is(path, "/v1/embeddings") || strncmp(path, "/v1/models", 10) == 0)
+            relay_reply_error(req, 1, 405, "method not allowed", NULL);
+        else
+            relay_reply_error(req, 1, 404, "unknown endpoint", NULL);
+        return;
+    }
+    if (strncmp(path, "/api/", 5) == 0) {
+        if (cmd == EVHTTP_REQ_POST &&
+            (path_is(path, "/api/generate") || path_is(path, "/api/chat") ||
+             path_is(path, "/api/embed") || path_is(path, "/api/embeddings")))
+            handle_native_inject(s, req, path);
+        else
+            handle_passthrough(s, req, uri);
+        return;
+    }
+    if (path_is(path, "/") && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)) {
+        handle_passthrough(s, req, uri);
+        return;
+    }
+    relay_reply_error(req, 0, 404, "404 page not found", NULL);
+}
+
+struct server *server_new(struct event_base *base, const struct config *cfg, struct upstream *up,
+                          char *err, size_t errlen)
+{
+    struct server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->base = base;
+    s->cfg = cfg;
+    s->env.cfg = cfg;
+    s->env.up = up;
+    s->env.idle_timeout_s = IDLE_TIMEOUT_S;
+    if (!(s->http = evhttp_new(base))) {
+        snprintf(err, errlen, "cannot create the HTTP server");
+        goto fail;
+    }
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_default_content_type(s->http, "application/json");
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->max_body);
+    evhttp_set_max_headers_size(s->http, MAX_HEADERS_SIZE);
+    evhttp_set_timeout(s->http, IDLE_TIMEOUT_S);
+    evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
+    evhttp_set_gencb(s->http, on_request, s);
+    s->sock = evhttp_bind_socket_with_handle(s->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
+    if (!s->sock) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not local?)",
+                 cfg->listen_host, cfg->listen_port);
+        goto fail;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    return s;
+fail:
+    server_free(s);
+    return NULL;
+}
+
+void server_free(struct server *s)
+{
+    if (!s)
+        return;
+    if (s->http)
+        evhttp_free(s->http);
+    free(s);
+}
+
+int server_port(const struct server *s)
+{
+    return s->port;
+}
+
+void server_set_warm(struct server *s, struct warm *w)
+{
+    s->warm = w;
+}
+
+unsigned long long server_active(const struct server *s)
+{
+    return s->env.active;
+}

@@ -1,0 +1,71 @@
+/* upstream: HTTP/1.1 transfers to Ollama on libcurl's multi interface, driven by the same
+ * libevent loop as the server (curl's hiperfifo pattern). The only file that sees CURLM.
+ * Connections to Ollama are reused across transfers.
+ *
+ * Lifetime: a transfer lives from upstream_start until its on_done callback returns (then
+ * upstream frees it), or until upstream_cancel (then no callback fires again). */
+#ifndef KEEPWARM_UPSTREAM_H
+#define KEEPWARM_UPSTREAM_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+struct upstream;
+struct upstream_xfer;
+
+enum upstream_result {
+    UPSTREAM_OK = 0,      /* an HTTP answer arrived in full (any status) */
+    UPSTREAM_REFUSED,     /* could not connect: 502 */
+    UPSTREAM_TIMEOUT,     /* connect or request timeout: 504 */
+    UPSTREAM_BROKEN,      /* the connection failed mid-answer: 502 or a stream error */
+    UPSTREAM_ABORTED,     /* the consumer's on_data asked to stop */
+};
+
+struct upstream_cbs {
+    /* Body bytes, after the status is known (upstream_status). Called from inside libcurl:
+     * may write to the client and may call upstream_pause, but must not cancel or free the
+     * transfer. Return 0 to go on, -1 to abort (on_done then gets UPSTREAM_ABORTED). */
+    int (*on_data)(void *ctx, struct upstream_xfer *x, const char *buf, size_t len);
+    /* The transfer is over. Called outside libcurl; the transfer is freed when it returns. */
+    void (*on_done)(void *ctx, struct upstream_xfer *x, enum upstream_result result,
+                    const char *detail);
+};
+
+struct upstream_opts {
+    long connect_timeout_ms; /* 0: curl's default */
+    long timeout_ms;         /* whole transfer; 0: none */
+};
+
+/* One per process. base_url is copied ("http://127.0.0.1:11434"). NULL with err on failure. */
+struct upstream *upstream_new(struct event_base *base, const char *base_url,
+                              const struct upstream_opts *opts, char *err, size_t errlen);
+/* Cancels every live transfer (no callbacks) and frees everything. */
+void upstream_free(struct upstream *u);
+/* Points new transfers at another base URL (reload). */
+int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts);
+
+/* Starts METHOD base_url+path. headers: NULL-terminated "Name: value" strings (copied).
+ * body/len: copied; NULL for none. Returns NULL with err on failure (nothing is called). */
+struct upstream_xfer *upstream_start(struct upstream *u, const char *method, const char *path,
+                                     const char *const *headers, const char *body, size_t len,
+                                     const struct upstream_cbs *cbs, void *ctx, char *err,
+                                     size_t errlen);
+
+/* Stops a live transfer now, closing its connection so Ollama sees the client leave. No
+ * callback fires after this. Must not be called from inside on_data. */
+void upstream_cancel(struct upstream_xfer *x);
+
+/* Backpressure: stop reading from Ollama / start again. resume may call on_data before it
+ * returns. pause may be called from on_data; resume only from outside libcurl. */
+void upstream_pause(struct upstream_xfer *x);
+void upstream_resume(struct upstream_xfer *x);
+int upstream_paused(const struct upstream_xfer *x);
+
+/* The answer's HTTP status (0 before headers) and Content-Type ("" if none). */
+long upstream_status(const struct upstream_xfer *x);
+const char *upstream_content_type(const struct upstream_xfer *x);
+
+/* Live transfers (for status and drain). */
+size_t upstream_active(const struct upstream *u);
+
+#endif

@@ -1,0 +1,104 @@
+// Test harness: starts the stand-in Ollama and keepwarm on free loopback ports (port 0, the
+// real port read from each program's first line), and stops them after the test file.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const KEEPWARM_BIN = process.env.KEEPWARM_BIN || path.join(root, 'build/keepwarm');
+export const FAKE_BIN = process.env.FAKE_OLLAMA_BIN || path.join(root, 'build/fake_ollama');
+
+function waitForLine(child, re, name, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${seen}`)), timeoutMs);
+    const onData = (buf) => {
+      seen += buf.toString();
+      const m = seen.match(re);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}: ${seen}`));
+    });
+  });
+}
+
+export class Proc {
+  constructor(child, port, name) {
+    this.child = child;
+    this.port = port;
+    this.name = name;
+    this.output = '';
+    child.stdout.on('data', (b) => { this.output += b; });
+    child.stderr.on('data', (b) => { this.output += b; });
+  }
+  get url() { return `http://127.0.0.1:${this.port}`; }
+  async stop(signal = 'SIGTERM') {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    const [code] = await once(this.child, 'exit');
+    return code;
+  }
+}
+
+export async function startFake(args = []) {
+  const child = spawn(FAKE_BIN, ['--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = await waitForLine(child, /listening 127\.0\.0\.1:(\d+)/, 'fake_ollama');
+  return new Proc(child, Number(m[1]), 'fake_ollama');
+}
+
+export async function startKeepwarm(upstreamUrl, args = [], env = {}) {
+  const child = spawn(KEEPWARM_BIN, ['--listen', '127.0.0.1:0', '--upstream', upstreamUrl, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, OLLAMA_HOST: '', ...env },
+  });
+  const m = await waitForLine(child, /msg="listening" addr=127\.0\.0\.1:(\d+)/, 'keepwarm');
+  return new Proc(child, Number(m[1]), 'keepwarm');
+}
+
+// The stand-in's test controls.
+export class FakeControl {
+  constructor(fake) { this.base = fake.url; }
+  async post(what, body = {}) {
+    const r = await fetch(`${this.base}/_fake/${what}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`/_fake/${what}: ${r.status} ${await r.text()}`);
+    return r.json().catch(() => ({}));
+  }
+  async requests() {
+    const r = await fetch(`${this.base}/_fake/requests`);
+    return (await r.json()).requests;
+  }
+  async lastRequest(pathname) {
+    const all = await this.requests();
+    const hits = all.filter((q) => q.path === pathname || q.path.startsWith(pathname + '?'));
+    return hits[hits.length - 1];
+  }
+  async stats() { return (await fetch(`${this.base}/_fake/stats`)).json(); }
+  reset() { return this.post('reset'); }
+}
+
+// Reads an SSE body into its data payloads (parsed JSON, or the string "[DONE]").
+export async function readSSE(response) {
+  const text = await response.text();
+  return parseSSE(text);
+}
+
+export function parseSSE(text) {
+  const events = [];
+  for (const block of text.split('\n\n')) {
+    const lines = block.split('\n').filter((l) => l.startsWith('data: '));
+    if (!lines.length) continue;
+    const data = lines.map((l) => l.slice(6)).join('\n');
+    events.push(data === '[DONE]' ? '[DONE]' : JSON.parse(data));
+  }
+  return events;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
