@@ -644,14 +644,15 @@ int config_load(struct config *c, int argc, char *const *argv, char *const *envp
     /* Second pass: the flags, highest layer. */
     cur_layer = LAYER_FLAGS;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":c:", long_opts, NULL)) != -1) {
+    int idx = 0;
+    while ((opt = getopt_long(argc, argv, ":c:", long_opts, &idx)) != -1) {
         const char *key = flag_key(opt);
         char e[CONFIG_ERR_LEN];
         if (!key)
             continue;
         if (config_set(c, NULL, key, optarg, e, sizeof(e)) < 0) {
             cur_layer = LAYER_DEFAULT;
-            set_err(err, errlen, "%s: %s", argv[optind - 1], e);
+            set_err(err, errlen, "--%s: %s", long_opts[idx].name, e);
             goto fail;
         }
     }

@@ -1,0 +1,278 @@
+/* Unit tests for config: every validation error of config_set, INI files (file:line
+ * messages), environment and flags layering, model lookup. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "duration.h"
+
+static void init(struct config *c)
+{
+    char err[CONFIG_ERR_LEN];
+    assert_int_equal(config_init(c, NULL, err, sizeof(err)), 0);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct config c;
+    init(&c);
+    assert_string_equal(c.listen_host, "127.0.0.1");
+    assert_int_equal(c.listen_port, 11435);
+    assert_string_equal(c.upstream, "http://127.0.0.1:11434");
+    assert_true(c.keep_alive == DURATION_FOREVER);
+    assert_int_equal(c.keep_alive_policy, KEEP_ALIVE_OVERRIDE);
+    assert_true(c.ping_interval == 60 * DURATION_SECOND);
+    assert_int_equal(c.npins, 0);
+    assert_int_equal(c.napi_keys, 0);
+    assert_int_equal(c.max_body, 32u << 20);
+    config_free(&c);
+}
+
+static void test_ollama_host(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"0.0.0.0", "http://127.0.0.1:11434"},
+        {"0.0.0.0:9999", "http://127.0.0.1:9999"},
+        {":8080", "http://127.0.0.1:8080"},
+        {"example.internal", "http://example.internal:11434"},
+        {"http://10.0.0.2:11434/", "http://10.0.0.2:11434"},
+        {"https://ollama.example", "https://ollama.example:443"},
+        {"http://127.0.0.1:11434/prefix", "http://127.0.0.1:11434/prefix"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct config c;
+        char err[CONFIG_ERR_LEN];
+        assert_int_equal(config_init(&c, cases[i][0], err, sizeof(err)), 0);
+        assert_string_equal(c.upstream, cases[i][1]);
+        config_free(&c);
+    }
+    struct config c;
+    char err[CONFIG_ERR_LEN];
+    assert_int_equal(config_init(&c, "ftp://x", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "OLLAMA_HOST: upstream:"));
+}
+
+/* Each row: section (NULL = [keepwarm]), key, value, expected error fragment. */
+static const char *const bad[][4] = {
+    {NULL, "listen", "nowhere", "listen: \"nowhere\" is not HOST:PORT"},
+    {NULL, "listen", "127.0.0.1:99999", "port in \"127.0.0.1:99999\" must be 0..65535"},
+    {NULL, "listen", "127.0.0.1:", "must be 0..65535"},
+    {NULL, "listen", ":80", "is not HOST:PORT"},
+    {NULL, "upstream", "ftp://x", "is not an http(s) URL"},
+    {NULL, "upstream", "http://h:port", "is not an http(s) URL"},
+    {NULL, "keep_alive", "1d", "keep_alive: time: unknown unit \"d\""},
+    {NULL, "keep_alive", "", "keep_alive: time: invalid duration"},
+    {NULL, "keep_alive_policy", "maybe", "(allowed: override, default)"},
+    {NULL, "ping_interval", "-1", "must be a positive duration"},
+    {NULL, "ping_interval", "1ms", "is too short"},
+    {NULL, "ping_interval", "soon", "ping_interval: time: invalid duration"},
+    {NULL, "log_level", "loud", "(allowed: debug, info, warn, error)"},
+    {NULL, "max_body_size", "0", "is not a size"},
+    {NULL, "max_body_size", "12parsecs", "is not a size"},
+    {NULL, "max_body_size", "-5", "is not a size"},
+    {NULL, "max_line_size", "9999999G", "is not a size"},
+    {NULL, "connect_timeout", "-1", "must be a positive duration"},
+    {NULL, "request_timeout", "x", "request_timeout: time: invalid duration"},
+    {NULL, "whatever", "1", "unknown key \"whatever\" (allowed: listen,"},
+    {"m", "keep_alive", "1w", "keep_alive: time: unknown unit \"w\""},
+    {"m", "num_ctx", "lots", "num_ctx: \"lots\" is not an integer"},
+    {"m", "num_ctx", "0", "num_ctx: must be at least 1"},
+    {"m", "num_gpu", "-2", "num_gpu: \"-2\" is not an integer in -1.."},
+    {"m", "num_batch", "99999999999", "is not an integer"},
+    {"m", "use_mmap", "maybe", "use_mmap: \"maybe\" is not a boolean"},
+    {"m", "num_predict_max", "-1", "num_predict_max: \"-1\" is not an integer"},
+    {"m", "temperature", "1", "unknown key \"temperature\" in [model \"m\"]"},
+    {"", "num_ctx", "1", "the model name is empty"},
+};
+
+static void test_every_set_error(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct config c;
+        char err[CONFIG_ERR_LEN] = "";
+        init(&c);
+        int rc = config_set(&c, bad[i][0], bad[i][1], bad[i][2], err, sizeof(err));
+        if (rc != -1 || !strstr(err, bad[i][3]))
+            fail_msg("row %zu (%s=%s): rc=%d err=\"%s\" want \"%s\"", i, bad[i][1], bad[i][2], rc,
+                     err, bad[i][3]);
+        config_free(&c);
+    }
+}
+
+static void test_set_values(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[CONFIG_ERR_LEN];
+    init(&c);
+    assert_int_equal(config_set(&c, NULL, "listen", "[::1]:8080", err, sizeof(err)), 0);
+    assert_string_equal(c.listen_host, "::1");
+    assert_int_equal(c.listen_port, 8080);
+    assert_int_equal(config_set(&c, NULL, "keep_alive", " 10m ", err, sizeof(err)), 0);
+    assert_true(c.keep_alive == 600 * DURATION_SECOND);
+    assert_int_equal(config_set(&c, NULL, "max_body_size", "64KiB", err, sizeof(err)), 0);
+    assert_int_equal(c.max_body, 65536);
+    assert_int_equal(config_set(&c, NULL, "pin", "a, b ,,a", err, sizeof(err)), 0);
+    assert_int_equal(c.npins, 2); /* empty and duplicate entries dropped */
+    assert_int_equal(config_set(&c, "llama3.2", "num_ctx", "8192", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "llama3.2", "use_mmap", "no", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "llama3.2", "keep_alive", "-1", err, sizeof(err)), 0);
+    const struct model_conf *m = config_model(&c, "llama3.2:latest");
+    assert_non_null(m);
+    assert_true(m->has_keep_alive && m->keep_alive == DURATION_FOREVER);
+    assert_int_equal(json_integer_value(json_object_get(m->options, "num_ctx")), 8192);
+    assert_true(json_is_false(json_object_get(m->options, "use_mmap")));
+    assert_null(config_model(&c, "llama3.2:1b"));
+    config_free(&c);
+}
+
+static void test_list_cap(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[CONFIG_ERR_LEN], name[32];
+    init(&c);
+    for (int i = 0; i < CONFIG_MAX_LIST; i++) {
+        snprintf(name, sizeof(name), "m%d", i);
+        assert_int_equal(config_set(&c, NULL, "pin", name, err, sizeof(err)), 0);
+    }
+    assert_int_equal(config_set(&c, NULL, "pin", "one-too-many", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "more than 64 entries"));
+    for (int i = 0; i < CONFIG_MAX_LIST; i++) {
+        snprintf(name, sizeof(name), "model%d", i);
+        assert_int_equal(config_set(&c, name, "num_ctx", "1", err, sizeof(err)), 0);
+    }
+    assert_int_equal(config_set(&c, "extra", "num_ctx", "1", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "more than 64 model sections"));
+    char longv[CONFIG_MAX_STRING + 10];
+    memset(longv, 'a', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = '\0';
+    assert_int_equal(config_set(&c, NULL, "upstream", longv, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "longer than"));
+    config_free(&c);
+}
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/kw-config-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_file(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[CONFIG_ERR_LEN];
+    char *good = write_tmp("[keepwarm]\nkeep_alive = 24h ; a comment\npin = llama3.2:3b, nomic\n"
+                           "[model \"llama3.2:3b\"]\nnum_ctx = 8192\n");
+    init(&c);
+    assert_int_equal(config_load_file(&c, good, err, sizeof(err)), 0);
+    assert_true(c.keep_alive == 86400 * DURATION_SECOND);
+    assert_int_equal(c.npins, 2);
+    assert_string_equal(c.pins[1], "nomic");
+    assert_int_equal(c.nmodels, 1);
+    config_free(&c);
+
+    char *badf = write_tmp("[keepwarm]\n\nlisten = 127.0.0.1:1\nkeep_alive = 1d\n");
+    init(&c);
+    assert_int_equal(config_load_file(&c, badf, err, sizeof(err)), -1);
+    char want[256];
+    snprintf(want, sizeof(want), "%s:4: keep_alive: time: unknown unit \"d\"", badf);
+    assert_non_null(strstr(err, want));
+    config_free(&c);
+
+    char *sect = write_tmp("[model m]\nnum_ctx = 1\n");
+    init(&c);
+    assert_int_equal(config_load_file(&c, sect, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2: unknown section [model m]"));
+    config_free(&c);
+
+    init(&c);
+    assert_int_equal(config_load_file(&c, "/nonexistent/kw.ini", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent/kw.ini: cannot open"));
+    config_free(&c);
+    unlink(good);
+    unlink(badf);
+    unlink(sect);
+    free(good);
+    free(badf);
+    free(sect);
+}
+
+static void test_layers(void **state)
+{
+    (void)state;
+    struct config c;
+    enum config_action action;
+    char err[CONFIG_ERR_LEN];
+    char *f = write_tmp("[keepwarm]\npin = a, b\nkeep_alive = 5m\nlisten = 127.0.0.1:1111\n");
+    char cfg_env[256];
+    snprintf(cfg_env, sizeof(cfg_env), "KEEPWARM_CONFIG=%s", f);
+    char *envp[] = {cfg_env, "KEEPWARM_PIN=c", "KEEPWARM_KEEP_ALIVE=10m", "KEEPWARM_UNRELATED=1",
+                    NULL};
+    char *argv[] = {"keepwarm", "--keep-alive", "1h", "--pin", "x", "--pin", "y", NULL};
+    assert_int_equal(config_load(&c, 7, argv, envp, &action, err, sizeof(err)), 0);
+    assert_int_equal(action, CONFIG_RUN);
+    assert_int_equal(c.listen_port, 1111);                  /* file */
+    assert_true(c.keep_alive == 3600 * DURATION_SECOND);    /* flag beats env beats file */
+    assert_int_equal(c.npins, 2);                           /* flags replace env's list */
+    assert_string_equal(c.pins[0], "x");
+    assert_string_equal(c.pins[1], "y");
+    config_free(&c);
+
+    char *argv2[] = {"keepwarm", "--check", NULL};
+    char *envp2[] = {cfg_env, "KEEPWARM_PIN=c", NULL};
+    assert_int_equal(config_load(&c, 2, argv2, envp2, &action, err, sizeof(err)), 0);
+    assert_int_equal(action, CONFIG_CHECK);
+    assert_int_equal(c.npins, 1); /* env replaces the file's list */
+    assert_string_equal(c.pins[0], "c");
+    config_free(&c);
+
+    char *argv3[] = {"keepwarm", "--nope", NULL};
+    assert_int_equal(config_load(&c, 2, argv3, NULL, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown option \"--nope\""));
+    char *argv4[] = {"keepwarm", "--listen", NULL};
+    assert_int_equal(config_load(&c, 2, argv4, NULL, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "needs a value"));
+    char *argv5[] = {"keepwarm", "stray", NULL};
+    assert_int_equal(config_load(&c, 2, argv5, NULL, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unexpected argument \"stray\""));
+    char *argv6[] = {"keepwarm", "--ping-interval", "0", NULL};
+    assert_int_equal(config_load(&c, 3, argv6, NULL, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--ping-interval: ping_interval:"));
+    char *envp7[] = {"KEEPWARM_LOG_LEVEL=loud", NULL};
+    assert_int_equal(config_load(&c, 1, argv, envp7, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "KEEPWARM_LOG_LEVEL: log_level:"));
+    char *argv8[] = {"keepwarm", "--version", NULL};
+    assert_int_equal(config_load(&c, 2, argv8, NULL, &action, err, sizeof(err)), 0);
+    assert_int_equal(action, CONFIG_VERSION);
+    config_free(&c);
+    unlink(f);
+    free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),       cmocka_unit_test(test_ollama_host),
+        cmocka_unit_test(test_every_set_error), cmocka_unit_test(test_set_values),
+        cmocka_unit_test(test_list_cap),       cmocka_unit_test(test_file),
+        cmocka_unit_test(test_layers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
