@@ -232,7 +232,7 @@ static int list_add(const char *key, char **list, size_t *n, int *layer, const c
     return rc;
 }
 
-static int names_match(const char *a, const char *b)
+int config_names_match(const char *a, const char *b)
 {
     if (strcmp(a, b) == 0)
         return 1;
@@ -250,7 +250,7 @@ const struct model_conf *config_model(const struct config *c, const char *name)
     if (!name)
         return NULL;
     for (size_t i = 0; i < c->nmodels; i++)
-        if (names_match(c->models[i].name, name))
+        if (config_names_match(c->models[i].name, name))
             return &c->models[i];
     return NULL;
 }
@@ -392,10 +392,34 @@ int config_set(struct config *c, const char *model, const char *key, const char 
         }
         return parse_duration(key, v, &c->request_timeout, 0, err, errlen);
     }
+    if (strcmp(key, "pin_requested") == 0)
+        return parse_bool(key, v, &c->pin_requested, err, errlen);
+    if (strcmp(key, "max_pinned") == 0) {
+        long long n;
+        if (parse_int(key, v, 1, CONFIG_MAX_LIST, &n, err, errlen) < 0)
+            return -1;
+        c->max_pinned = (size_t)n;
+        return 0;
+    }
+    if (strcmp(key, "retries") == 0) {
+        long long n;
+        if (parse_int(key, v, 0, 5, &n, err, errlen) < 0)
+            return -1;
+        c->retries = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "wait_comment_interval") == 0) {
+        if (strcmp(v, "0") == 0) {
+            c->wait_comment_interval = 0;
+            return 0;
+        }
+        return parse_duration(key, v, &c->wait_comment_interval, 0, err, errlen);
+    }
     return set_err(err, errlen,
                    "unknown key \"%s\" (allowed: listen, upstream, keep_alive, keep_alive_policy, "
-                   "ping_interval, pin, api_keys, log_level, max_body_size, max_line_size, "
-                   "connect_timeout, request_timeout)",
+                   "ping_interval, pin, pin_requested, max_pinned, api_keys, log_level, "
+                   "max_body_size, max_line_size, connect_timeout, request_timeout, retries, "
+                   "wait_comment_interval)",
                    key);
 }
 
@@ -415,6 +439,10 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     c->max_line = 16u << 20;
     c->connect_timeout = 5 * DURATION_SECOND;
     c->request_timeout = 0;
+    c->pin_requested = 0;
+    c->max_pinned = 8;
+    c->retries = 1;
+    c->wait_comment_interval = 5 * DURATION_SECOND;
     if (!c->listen_host || !c->upstream) {
         config_free(c);
         return set_err(err, errlen, "out of memory");
@@ -505,7 +533,8 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 static const char *const env_keys[] = {
     "listen",        "upstream",      "keep_alive",      "keep_alive_policy", "ping_interval",
     "pin",           "api_keys",      "log_level",       "max_body_size",     "max_line_size",
-    "connect_timeout", "request_timeout",
+    "connect_timeout", "request_timeout", "pin_requested", "max_pinned", "retries",
+    "wait_comment_interval",
 };
 
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)

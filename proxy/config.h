@@ -50,6 +50,10 @@ struct config {
     size_t max_line;          /* cap on one upstream NDJSON line in bytes */
     int64_t connect_timeout;  /* ns to connect to Ollama before 502/504 */
     int64_t request_timeout;  /* ns a whole upstream request may take; 0 = unlimited */
+    int pin_requested;        /* also keep warm the models clients use ... */
+    size_t max_pinned;        /* ... up to this many (pinned ones included) */
+    int retries;              /* retries of a request whose runner crashed before any byte */
+    int64_t wait_comment_interval; /* ns between ": waiting for model" SSE comments; 0 = off */
     char *config_file;        /* the -c file, or NULL */
 };
 
@@ -78,6 +82,9 @@ int config_load(struct config *c, int argc, char *const *argv, char *const *envp
 
 /* The [model] section for name ("llama3.2" matches "llama3.2:latest" and back), or NULL. */
 const struct model_conf *config_model(const struct config *c, const char *name);
+
+/* Model names are equal, with "m" and "m:latest" the same model. */
+int config_names_match(const char *a, const char *b);
 
 /* The usage text for --help. */
 const char *config_usage(void);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "server.h"
 #include "upstream.h"
+#include "warm.h"
 
 #ifndef KEEPWARM_VERSION
 #define KEEPWARM_VERSION "0.0.0"
@@ -25,6 +26,7 @@ struct app {
     struct config cfg;
     struct upstream *up;
     struct server *srv;
+    struct warm *warm;
     struct event *sigint, *sigterm;
 };
 
@@ -96,6 +98,11 @@ int main(int argc, char **argv)
         log_error("msg=\"%s\"", err);
         goto out;
     }
+    if (!(a.warm = warm_new(a.base, &a.cfg, a.up))) {
+        log_error("msg=\"cannot create the warm loop\"");
+        goto out;
+    }
+    server_set_warm(a.srv, a.warm);
     a.sigint = evsignal_new(a.base, SIGINT, on_stop_signal, &a);
     a.sigterm = evsignal_new(a.base, SIGTERM, on_stop_signal, &a);
     if (!a.sigint || !a.sigterm || evsignal_add(a.sigint, NULL) < 0 ||
@@ -105,9 +112,11 @@ int main(int argc, char **argv)
     }
     log_info("msg=\"listening\" addr=%s:%d upstream=%s version=%s", a.cfg.listen_host,
              server_port(a.srv), a.cfg.upstream, KEEPWARM_VERSION);
+    warm_start(a.warm);
     event_base_dispatch(a.base);
     rc = 0;
 out:
+    warm_free(a.warm);
     server_free(a.srv);
     upstream_free(a.up);
     if (a.sigint)

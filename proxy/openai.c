@@ -22,8 +22,7 @@
 static void set_err(struct openai_err *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void set_err(struct openai_err *err, int status, const char *fmt, ...)
-{
+static void set_err(struct openai_err *err, int status, const char *fmt, ...) {
     va_list ap;
     if (!err)
         return;
@@ -34,8 +33,7 @@ static void set_err(struct openai_err *err, int status, const char *fmt, ...)
 }
 
 /* JSON type as a client would name it. */
-static const char *type_name(const json_t *v)
-{
+static const char *type_name(const json_t *v) {
     switch (json_typeof(v)) {
         case JSON_OBJECT:
             return "object";
@@ -56,8 +54,7 @@ static const char *type_name(const json_t *v)
 }
 
 /* Go's %T of a value decoded into `any`, for the texts Ollama builds with it. */
-static const char *go_type_name(const json_t *v)
-{
+static const char *go_type_name(const json_t *v) {
     if (!v)
         return "<nil>";
     switch (json_typeof(v)) {
@@ -82,13 +79,12 @@ static const char *go_type_name(const json_t *v)
 enum kind { K_STRING, K_NUMBER, K_INTEGER, K_BOOL, K_OBJECT, K_ARRAY };
 
 static const char *const kind_names[] = {
-    [K_STRING] = "string", [K_NUMBER] = "number",  [K_INTEGER] = "integer",
+    [K_STRING] = "string", [K_NUMBER] = "number", [K_INTEGER] = "integer",
     [K_BOOL] = "boolean",  [K_OBJECT] = "object", [K_ARRAY] = "array",
 };
 
 /* An integer, or a real with an integral value in range (100.0 is a fine max_tokens). */
-static int is_integral(const json_t *v)
-{
+static int is_integral(const json_t *v) {
     double d;
     if (json_is_integer(v))
         return 1;
@@ -98,13 +94,11 @@ static int is_integral(const json_t *v)
     return d == floor(d) && d >= -9007199254740992.0 && d <= 9007199254740992.0;
 }
 
-static json_int_t int_value(const json_t *v)
-{
+static json_int_t int_value(const json_t *v) {
     return json_is_integer(v) ? json_integer_value(v) : (json_int_t)json_real_value(v);
 }
 
-static int kind_ok(const json_t *v, enum kind k)
-{
+static int kind_ok(const json_t *v, enum kind k) {
     switch (k) {
         case K_STRING:
             return json_is_string(v);
@@ -123,8 +117,7 @@ static int kind_ok(const json_t *v, enum kind k)
 }
 
 static int type_err(struct openai_err *err, const char *prefix, const char *key, enum kind k,
-                    const json_t *v)
-{
+                    const json_t *v) {
     set_err(err, 400, "invalid type for '%s%s': expected %s, got %s", prefix, key, kind_names[k],
             type_name(v));
     return -1;
@@ -133,8 +126,7 @@ static int type_err(struct openai_err *err, const char *prefix, const char *key,
 /* obj[key] checked against kind k. JSON null counts as absent, as in Go decoding: *out is
  * NULL then. A wrong type is a 400 naming prefix+key. */
 static int get_field(const json_t *obj, const char *prefix, const char *key, enum kind k,
-                     const json_t **out, struct openai_err *err)
-{
+                     const json_t **out, struct openai_err *err) {
     const json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (!v || json_is_null(v))
@@ -146,21 +138,18 @@ static int get_field(const json_t *obj, const char *prefix, const char *key, enu
 }
 
 /* The string at obj[key], or "" when absent or not a string (lenient reading of upstream). */
-static const char *str_or_empty(const json_t *obj, const char *key)
-{
+static const char *str_or_empty(const json_t *obj, const char *key) {
     const char *s = json_string_value(json_object_get(obj, key));
     return s ? s : "";
 }
 
 /* obj[key] when it is a non-empty array, else NULL. */
-static const json_t *nonempty_array(const json_t *obj, const char *key)
-{
+static const json_t *nonempty_array(const json_t *obj, const char *key) {
     const json_t *v = json_object_get(obj, key);
     return json_is_array(v) && json_array_size(v) > 0 ? v : NULL;
 }
 
-static json_int_t count_value(const json_t *obj, const char *key)
-{
+static json_int_t count_value(const json_t *obj, const char *key) {
     const json_t *v = json_object_get(obj, key);
     if (json_is_integer(v))
         return json_integer_value(v);
@@ -175,8 +164,7 @@ static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Standard base64 with padding. Returns a malloc'd NUL-terminated string or NULL. */
-static char *b64_encode(const unsigned char *p, size_t n)
-{
+static char *b64_encode(const unsigned char *p, size_t n) {
     char *out = malloc((n + 2) / 3 * 4 + 1);
     size_t i, o = 0;
     if (!out)
@@ -199,15 +187,13 @@ static char *b64_encode(const unsigned char *p, size_t n)
     return out;
 }
 
-static int b64_value(unsigned char c)
-{
+static int b64_value(unsigned char c) {
     const char *p = c ? strchr(b64_alphabet, c) : NULL;
     return p ? (int)(p - b64_alphabet) : -1;
 }
 
 /* Skips '\r' and '\n' (which Go's decoder ignores) from s[i]; returns the next index. */
-static size_t skip_newlines(const char *s, size_t i)
-{
+static size_t skip_newlines(const char *s, size_t i) {
     while (s[i] == '\r' || s[i] == '\n')
         i++;
     return i;
@@ -215,8 +201,7 @@ static size_t skip_newlines(const char *s, size_t i)
 
 /* Go's base64.StdEncoding.DecodeString: padding required, '\r' and '\n' ignored, non-zero
  * trailing bits tolerated. Returns a malloc'd buffer (*len bytes) or NULL when invalid. */
-static unsigned char *b64_decode(const char *s, size_t *len)
-{
+static unsigned char *b64_decode(const char *s, size_t *len) {
     size_t n = strlen(s), o = 0, i = 0;
     unsigned char *out = malloc(n / 4 * 3 + 3);
     uint32_t v = 0;
@@ -272,8 +257,7 @@ struct buf {
     int oom;
 };
 
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
+static void buf_add(struct buf *b, const char *s, size_t n) {
     if (b->oom)
         return;
     if (b->len + n + 1 > b->cap) {
@@ -294,13 +278,11 @@ static void buf_add(struct buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void buf_str(struct buf *b, const char *s)
-{
+static void buf_str(struct buf *b, const char *s) {
     buf_add(b, s, strlen(s));
 }
 
-static void dump_string(struct buf *b, const char *s, size_t n)
-{
+static void dump_string(struct buf *b, const char *s, size_t n) {
     buf_add(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -341,8 +323,7 @@ static void dump_string(struct buf *b, const char *s, size_t n)
 
 /* Shortest "%.Ng" that reads back as the same double, as Go prints float64 (0.1, not
  * jansson 2.14's 0.10000000000000001). */
-static void format_real(char *out, size_t len, double d)
-{
+static void format_real(char *out, size_t len, double d) {
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(out, len, "%.*g", prec, d);
         if (strtod(out, NULL) == d)
@@ -350,8 +331,7 @@ static void format_real(char *out, size_t len, double d)
     }
 }
 
-static void dump_value(struct buf *b, const json_t *v)
-{
+static void dump_value(struct buf *b, const json_t *v) {
     char num[40];
     const char *key;
     json_t *item;
@@ -404,8 +384,7 @@ static void dump_value(struct buf *b, const json_t *v)
 }
 
 /* Compact JSON text of v as a new json string (key order kept, Go-style reals). */
-static json_t *compact_string_new(const json_t *v)
-{
+static json_t *compact_string_new(const json_t *v) {
     struct buf b = {0};
     json_t *s;
     dump_value(&b, v);
@@ -420,8 +399,7 @@ static uint64_t rng_state;
 
 /* splitmix64, seeded once from the clock and the pid: ids need to be unlikely to repeat,
  * not unpredictable. */
-static uint64_t rng_next(void)
-{
+static uint64_t rng_next(void) {
     uint64_t z;
     if (!rng_state) {
         struct timespec ts;
@@ -438,8 +416,7 @@ static uint64_t rng_next(void)
 }
 
 /* "call_" + 8 random [a-z0-9], the format of Ollama's own toolCallId(). */
-static json_t *tool_call_id_new(void)
-{
+static json_t *tool_call_id_new(void) {
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     char id[14] = "call_";
     for (int i = 0; i < 8; i++)
@@ -459,8 +436,7 @@ struct common {
     int include_usage;
 };
 
-static int read_common(const json_t *in, struct common *c, struct openai_err *err)
-{
+static int read_common(const json_t *in, struct common *c, struct openai_err *err) {
     const json_t *model, *stream, *so, *usage = NULL;
     if (get_field(in, "", "model", K_STRING, &model, err) ||
         get_field(in, "", "stream", K_BOOL, &stream, err) ||
@@ -474,8 +450,7 @@ static int read_common(const json_t *in, struct common *c, struct openai_err *er
 }
 
 /* n: Ollama always produces one choice, so n > 1 is refused rather than silently ignored. */
-static int check_n(const json_t *in, struct openai_err *err)
-{
+static int check_n(const json_t *in, struct openai_err *err) {
     const json_t *n;
     if (get_field(in, "", "n", K_INTEGER, &n, err))
         return -1;
@@ -492,16 +467,14 @@ static int check_n(const json_t *in, struct openai_err *err)
 }
 
 /* A number copied with its JSON type (integer stays integer). */
-static json_t *number_new(const json_t *v)
-{
+static json_t *number_new(const json_t *v) {
     return json_is_integer(v) ? json_integer(json_integer_value(v))
                               : json_real(json_number_value(v));
 }
 
 /* options.stop from "stop": a string becomes ["s"]. In an array, chat drops non-strings
  * (Ollama) and completions refuse them with Ollama's text. */
-static int map_stop(const json_t *in, enum api api, json_t *opts, struct openai_err *err)
-{
+static int map_stop(const json_t *in, enum api api, json_t *opts, struct openai_err *err) {
     const json_t *stop = json_object_get(in, "stop"), *item;
     json_t *list;
     size_t i;
@@ -534,8 +507,7 @@ static int map_stop(const json_t *in, enum api api, json_t *opts, struct openai_
 /* Sets key from the number field when present, else the default when the client's own
  * options do not already carry the key. */
 static int map_number(const json_t *in, const char *key, json_t *opts, double dflt, int has_dflt,
-                      struct openai_err *err)
-{
+                      struct openai_err *err) {
     const json_t *v;
     if (get_field(in, "", key, K_NUMBER, &v, err))
         return -1;
@@ -549,8 +521,7 @@ static int map_number(const json_t *in, const char *key, json_t *opts, double df
 /* The native "options" object: the client's own "options" (an Ollama extra) as the base,
  * then the mapped OpenAI fields over it, Ollama's /v1 defaults for keys still unset, and a
  * top-level "num_ctx" last. Embeddings take only the extras. */
-static json_t *options_new(const json_t *in, enum api api, struct openai_err *err)
-{
+static json_t *options_new(const json_t *in, enum api api, struct openai_err *err) {
     const json_t *client, *v, *mct, *mt, *num_ctx;
     json_t *opts = json_object();
 
@@ -604,15 +575,13 @@ fail:
 }
 
 /* keep_alive is copied as given: policy validates and overrides it. */
-static void map_keep_alive(const json_t *in, json_t *out)
-{
+static void map_keep_alive(const json_t *in, json_t *out) {
     json_t *ka = json_object_get(in, "keep_alive");
     if (ka && !json_is_null(ka))
         json_object_set(out, "keep_alive", ka);
 }
 
-static int map_debug_render(const json_t *in, json_t *out, struct openai_err *err)
-{
+static int map_debug_render(const json_t *in, json_t *out, struct openai_err *err) {
     const json_t *v;
     if (get_field(in, "", "_debug_render_only", K_BOOL, &v, err))
         return -1;
@@ -624,8 +593,7 @@ static int map_debug_render(const json_t *in, json_t *out, struct openai_err *er
 /* ---- chat request ------------------------------------------------------------------------ */
 
 /* Go's base64 image bytes, re-encoded as Ollama marshals []byte (standard, padded). */
-static json_t *base64_canonical_new(const char *b64)
-{
+static json_t *base64_canonical_new(const char *b64) {
     size_t n;
     unsigned char *bytes = b64_decode(b64, &n);
     char *text;
@@ -641,10 +609,9 @@ static json_t *base64_canonical_new(const char *b64)
 
 /* A data URI (data:image/(jpeg|jpg|png|webp);base64,... or data:;base64,...) -> the native
  * images[] entry. */
-static json_t *image_new(const char *url, struct openai_err *err)
-{
+static json_t *image_new(const char *url, struct openai_err *err) {
     static const char *const prefixes[] = {
-        "data:;base64,",           "data:image/jpeg;base64,", "data:image/jpg;base64,",
+        "data:;base64,",          "data:image/jpeg;base64,", "data:image/jpg;base64,",
         "data:image/png;base64,", "data:image/webp;base64,",
     };
     json_t *img;
@@ -667,15 +634,13 @@ static json_t *image_new(const char *url, struct openai_err *err)
     return NULL;
 }
 
-static json_t *message_new(const char *role, const char *content)
-{
+static json_t *message_new(const char *role, const char *content) {
     return json_pack("{s:s,s:s}", "role", role, "content", content);
 }
 
 /* One content part -> one native message: text, image_url (object or bare string) or
  * input_audio. Anything else is Ollama's "invalid message format". */
-static json_t *part_message_new(const json_t *part, const char *role, struct openai_err *err)
-{
+static json_t *part_message_new(const json_t *part, const char *role, struct openai_err *err) {
     const char *type = json_string_value(json_object_get(part, "type"));
     const json_t *v;
     json_t *msg, *media;
@@ -718,8 +683,7 @@ bad:
 /* Assistant tool_calls -> native: {"id"?, "function":{"index":0,"name","arguments":{...}}}.
  * arguments is a JSON string holding an object (an object given directly is accepted too). */
 static json_t *native_tool_calls_new(const json_t *calls, const char *prefix,
-                                     struct openai_err *err)
-{
+                                     struct openai_err *err) {
     json_t *out = json_array(), *call;
     const json_t *item;
     size_t i;
@@ -780,8 +744,7 @@ fail:
 
 /* tool_name for a role:"tool" message without "name": the function of the assistant tool
  * call with that id, the last one winning (Ollama's nameFromToolCallID). */
-static const char *tool_name_from_id(const json_t *messages, const char *id)
-{
+static const char *tool_name_from_id(const json_t *messages, const char *id) {
     for (size_t i = json_array_size(messages); i-- > 0;) {
         const json_t *calls = json_object_get(json_array_get(messages, i), "tool_calls"), *tc;
         size_t j;
@@ -796,16 +759,14 @@ static const char *tool_name_from_id(const json_t *messages, const char *id)
     return "";
 }
 
-static void set_nonempty(json_t *obj, const char *key, const char *value)
-{
+static void set_nonempty(json_t *obj, const char *key, const char *value) {
     if (value && *value)
         json_object_set_new(obj, key, json_string(value));
 }
 
 /* Converts messages[i], appending one or more native messages to out. */
 static int convert_message(const json_t *messages, size_t idx, json_t *out,
-                           struct openai_err *err)
-{
+                           struct openai_err *err) {
     const json_t *m = json_array_get(messages, idx);
     const json_t *role_v, *reasoning_v, *name_v, *tcid_v, *calls_v, *content, *part;
     const char *role, *reasoning, *tool_call_id, *tool_name = "";
@@ -815,8 +776,7 @@ static int convert_message(const json_t *messages, size_t idx, json_t *out,
 
     snprintf(prefix, sizeof(prefix), "messages[%zu]", idx);
     if (!json_is_object(m)) {
-        set_err(err, 400, "invalid type for '%s': expected object, got %s", prefix,
-                type_name(m));
+        set_err(err, 400, "invalid type for '%s': expected object, got %s", prefix, type_name(m));
         return -1;
     }
     snprintf(prefix, sizeof(prefix), "messages[%zu].", idx);
@@ -882,13 +842,12 @@ fail:
 }
 
 /* reasoning.effort (when set) or reasoning_effort -> think. */
-static int map_think(const json_t *in, json_t *out, struct openai_err *err)
-{
+static int map_think(const json_t *in, json_t *out, struct openai_err *err) {
     static const struct {
         const char *effort, *think; /* think NULL: false */
     } table[] = {
-        {"none", NULL},      {"minimal", "low"}, {"low", "low"}, {"medium", "medium"},
-        {"high", "high"},    {"xhigh", "max"},   {"ultra", "max"}, {"max", "max"},
+        {"none", NULL},   {"minimal", "low"}, {"low", "low"},   {"medium", "medium"},
+        {"high", "high"}, {"xhigh", "max"},   {"ultra", "max"}, {"max", "max"},
     };
     const json_t *reasoning, *effort_v = NULL;
     const char *effort = "";
@@ -921,8 +880,7 @@ static int map_think(const json_t *in, json_t *out, struct openai_err *err)
 
 /* response_format: json_object -> "json", json_schema -> the schema; type is trimmed and
  * compared case-insensitively; anything else means no format. */
-static int map_format(const json_t *in, json_t *out, struct openai_err *err)
-{
+static int map_format(const json_t *in, json_t *out, struct openai_err *err) {
     const json_t *rf, *type_v, *js, *schema;
     const char *type;
     size_t len;
@@ -952,9 +910,9 @@ static int map_format(const json_t *in, json_t *out, struct openai_err *err)
 
 /* tools pass through as given (native /api/chat decodes them the same way /v1 does);
  * tool_choice "none" drops them. */
-static int map_tools(const json_t *in, json_t *out, struct openai_err *err)
-{
-    const json_t *tools = json_object_get(in, "tools"), *choice = json_object_get(in, "tool_choice");
+static int map_tools(const json_t *in, json_t *out, struct openai_err *err) {
+    const json_t *tools = json_object_get(in, "tools"),
+                 *choice = json_object_get(in, "tool_choice");
     const json_t *item;
     size_t i;
 
@@ -979,8 +937,7 @@ static int map_tools(const json_t *in, json_t *out, struct openai_err *err)
     return 0;
 }
 
-static int map_chat_logprobs(const json_t *in, json_t *out, struct openai_err *err)
-{
+static int map_chat_logprobs(const json_t *in, json_t *out, struct openai_err *err) {
     const json_t *lp, *top;
     if (get_field(in, "", "logprobs", K_BOOL, &lp, err) ||
         get_field(in, "", "top_logprobs", K_INTEGER, &top, err))
@@ -992,8 +949,7 @@ static int map_chat_logprobs(const json_t *in, json_t *out, struct openai_err *e
     return 0;
 }
 
-static void fill_meta(struct openai_meta *meta, int stream, int include_usage, int b64)
-{
+static void fill_meta(struct openai_meta *meta, int stream, int include_usage, int b64) {
     if (!meta)
         return;
     meta->stream = stream;
@@ -1001,8 +957,7 @@ static void fill_meta(struct openai_meta *meta, int stream, int include_usage, i
     meta->encoding_b64 = b64;
 }
 
-static int require_object(const json_t *in, struct openai_err *err)
-{
+static int require_object(const json_t *in, struct openai_err *err) {
     if (json_is_object(in))
         return 0;
     set_err(err, 400, "invalid request body: expected a JSON object, got %s",
@@ -1010,8 +965,8 @@ static int require_object(const json_t *in, struct openai_err *err)
     return -1;
 }
 
-json_t *openai_chat_request_new(const json_t *in, struct openai_meta *meta, struct openai_err *err)
-{
+json_t *openai_chat_request_new(const json_t *in, struct openai_meta *meta,
+                                struct openai_err *err) {
     struct common c;
     const json_t *messages;
     json_t *out, *msgs, *opts;
@@ -1053,8 +1008,7 @@ fail:
 /* ---- completions and embeddings requests ------------------------------------------------- */
 
 json_t *openai_completion_request_new(const json_t *in, struct openai_meta *meta,
-                                      struct openai_err *err)
-{
+                                      struct openai_err *err) {
     struct common c;
     const json_t *prompt, *suffix, *logprobs;
     json_t *out, *opts;
@@ -1093,8 +1047,7 @@ fail:
 }
 
 json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
-                                 struct openai_err *err)
-{
+                                 struct openai_err *err) {
     const json_t *model, *input, *dims, *fmt;
     const char *format = "";
     json_t *out, *opts;
@@ -1150,30 +1103,26 @@ json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
 /* ---- responses ----------------------------------------------------------------------------- */
 
 /* unix(created_at), or now when it is missing, unparsable or Go's zero time. */
-static json_int_t created_of(const json_t *native)
-{
+static json_int_t created_of(const json_t *native) {
     json_int_t t = openai_parse_time(json_string_value(json_object_get(native, "created_at")));
     return t > 0 ? t : (json_int_t)time(NULL);
 }
 
-static json_t *usage_new(const json_t *native)
-{
+static json_t *usage_new(const json_t *native) {
     json_int_t p = count_value(native, "prompt_eval_count");
     json_int_t c = count_value(native, "eval_count");
     return json_pack("{s:I,s:I,s:I}", "prompt_tokens", p, "completion_tokens", c, "total_tokens",
                      p + c);
 }
 
-static json_t *zero_usage_new(void)
-{
-    return json_pack("{s:i,s:i,s:i}", "prompt_tokens", 0, "completion_tokens", 0,
-                     "total_tokens", 0);
+static json_t *zero_usage_new(void) {
+    return json_pack("{s:i,s:i,s:i}", "prompt_tokens", 0, "completion_tokens", 0, "total_tokens",
+                     0);
 }
 
 /* Native tool calls -> OpenAI: id (generated when missing), index from function.index,
  * type "function", arguments re-serialised as a compact JSON string. */
-static json_t *openai_tool_calls_new(const json_t *calls)
-{
+static json_t *openai_tool_calls_new(const json_t *calls) {
     json_t *out = json_array();
     const json_t *tc;
     size_t i;
@@ -1184,9 +1133,9 @@ static json_t *openai_tool_calls_new(const json_t *calls)
         json_t *call, *fnout;
 
         call = json_object();
-        json_object_set_new(call, "id", json_is_string(id) && json_string_length(id)
-                                            ? json_incref((json_t *)id)
-                                            : tool_call_id_new());
+        json_object_set_new(call, "id",
+                            json_is_string(id) && json_string_length(id) ? json_incref((json_t *)id)
+                                                                         : tool_call_id_new());
         json_object_set_new(call, "index", json_integer(count_value(fn, "index")));
         json_object_set_new(call, "type", json_string("function"));
         fnout = json_object();
@@ -1203,20 +1152,17 @@ static json_t *openai_tool_calls_new(const json_t *calls)
     return out;
 }
 
-static json_t *logprobs_new(const json_t *lp)
-{
+static json_t *logprobs_new(const json_t *lp) {
     return json_pack("{s:O}", "content", lp);
 }
 
 /* id, object, created, model, system_fingerprint: the head of every response object. */
-static json_t *head_new(const char *id, const char *object, json_int_t created, const char *model)
-{
+static json_t *head_new(const char *id, const char *object, json_int_t created, const char *model) {
     return json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id ? id : "", "object", object, "created",
                      created, "model", model, "system_fingerprint", FINGERPRINT);
 }
 
-json_t *openai_chat_response_new(const json_t *native, const char *id)
-{
+json_t *openai_chat_response_new(const json_t *native, const char *id) {
     const json_t *msg, *calls, *lp;
     const char *role, *thinking, *reason;
     json_t *out, *message, *choice;
@@ -1249,8 +1195,7 @@ json_t *openai_chat_response_new(const json_t *native, const char *id)
     return out;
 }
 
-json_t *openai_completion_response_new(const json_t *native, const char *id)
-{
+json_t *openai_completion_response_new(const json_t *native, const char *id) {
     const char *reason;
     json_t *out, *choice;
 
@@ -1267,8 +1212,7 @@ json_t *openai_completion_response_new(const json_t *native, const char *id)
 }
 
 /* One float32 vector as little-endian bytes in standard base64. */
-static json_t *floats_b64_new(const json_t *vec)
-{
+static json_t *floats_b64_new(const json_t *vec) {
     size_t n = json_array_size(vec);
     unsigned char *bytes = malloc(n * 4 + 1);
     char *text;
@@ -1292,8 +1236,7 @@ static json_t *floats_b64_new(const json_t *vec)
     return s;
 }
 
-json_t *openai_embed_response_new(const json_t *native, const char *model, int encoding_b64)
-{
+json_t *openai_embed_response_new(const json_t *native, const char *model, int encoding_b64) {
     const json_t *embs, *vec;
     json_int_t prompt;
     json_t *data;
@@ -1306,8 +1249,8 @@ json_t *openai_embed_response_new(const json_t *native, const char *model, int e
     data = json_array();
     json_array_foreach(embs, i, vec) {
         json_t *e = encoding_b64 ? floats_b64_new(vec) : json_incref((json_t *)vec);
-        json_array_append_new(data, json_pack("{s:s,s:o,s:I}", "object", "embedding",
-                                              "embedding", e, "index", (json_int_t)i));
+        json_array_append_new(data, json_pack("{s:s,s:o,s:I}", "object", "embedding", "embedding",
+                                              e, "index", (json_int_t)i));
     }
     return json_pack("{s:s,s:o,s:s,s:{s:I,s:I}}", "object", "list", "data", data, "model",
                      model ? model : str_or_empty(native, "model"), "usage", "prompt_tokens",
@@ -1316,8 +1259,7 @@ json_t *openai_embed_response_new(const json_t *native, const char *model, int e
 
 /* owned_by: the namespace of an Ollama model name [host/][namespace/]model[:tag][@digest],
  * i.e. the path component before the model ("library" when there is none). */
-static json_t *owned_by_new(const char *id)
-{
+static json_t *owned_by_new(const char *id) {
     const char *end = strchr(id, '@'), *last = NULL, *ns;
     if (!end)
         end = id + strlen(id);
@@ -1331,18 +1273,15 @@ static json_t *owned_by_new(const char *id)
     return ns < last ? json_stringn(ns, (size_t)(last - ns)) : json_string("library");
 }
 
-static json_t *model_entry_new(const char *id, const json_t *native)
-{
+static json_t *model_entry_new(const char *id, const json_t *native) {
     json_t *m = json_pack("{s:s,s:s}", "id", id, "object", "model");
-    json_object_set_new(
-        m, "created",
-        json_integer(openai_parse_time(str_or_empty(native, "modified_at"))));
+    json_object_set_new(m, "created",
+                        json_integer(openai_parse_time(str_or_empty(native, "modified_at"))));
     json_object_set_new(m, "owned_by", owned_by_new(id));
     return m;
 }
 
-json_t *openai_models_list_new(const json_t *tags)
-{
+json_t *openai_models_list_new(const json_t *tags) {
     const json_t *m;
     json_t *data;
     size_t i;
@@ -1360,8 +1299,7 @@ json_t *openai_models_list_new(const json_t *tags)
     return json_pack("{s:s,s:o}", "object", "list", "data", data);
 }
 
-json_t *openai_model_new(const char *id, const json_t *show)
-{
+json_t *openai_model_new(const char *id, const json_t *show) {
     if (!id || !json_is_object(show))
         return NULL;
     return model_entry_new(id, show);
@@ -1371,16 +1309,14 @@ json_t *openai_model_new(const char *id, const json_t *show)
 
 enum { FINISHED_DONE = 1, FINISHED_ERROR = 2 };
 
-void openai_stream_init(struct openai_stream *s, const char *id, int include_usage)
-{
+void openai_stream_init(struct openai_stream *s, const char *id, int include_usage) {
     memset(s, 0, sizeof(*s));
     snprintf(s->id, sizeof(s->id), "%s", id ? id : "");
     s->include_usage = include_usage;
 }
 
 /* The line's model (remembered for lines and EOF chunks that lack one). */
-static const char *stream_model(struct openai_stream *s, const json_t *line)
-{
+static const char *stream_model(struct openai_stream *s, const json_t *line) {
     const char *model = json_string_value(json_object_get(line, "model"));
     if (model && *model) {
         snprintf(s->model, sizeof(s->model), "%s", model);
@@ -1389,8 +1325,7 @@ static const char *stream_model(struct openai_stream *s, const json_t *line)
     return s->model;
 }
 
-static json_t *stream_chunk_new(struct openai_stream *s, const char *object, const json_t *line)
-{
+static json_t *stream_chunk_new(struct openai_stream *s, const char *object, const json_t *line) {
     if (!s->created_set) {
         s->created = created_of(line);
         s->created_set = 1;
@@ -1398,8 +1333,7 @@ static json_t *stream_chunk_new(struct openai_stream *s, const char *object, con
     return head_new(s->id, object, s->created, stream_model(s, line));
 }
 
-static int is_context_length_error(const char *msg)
-{
+static int is_context_length_error(const char *msg) {
     if (strcasestr(msg, "context_length_exceeded"))
         return 1;
     return (strcasestr(msg, "context length") || strcasestr(msg, "context window")) &&
@@ -1410,8 +1344,7 @@ static int is_context_length_error(const char *msg)
 /* Handles what chat and completion streams share before the content: an already finished
  * stream, a non-object line, a native {"error":...} line. Returns a stream result, or -1 to
  * go on with the line. */
-static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *frames)
-{
+static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *frames) {
     const json_t *e;
     const char *text = NULL;
     json_t *dumped = NULL;
@@ -1430,10 +1363,9 @@ static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *
     }
     if (!text)
         text = "invalid response from upstream";
-    json_array_append_new(frames, openai_error_new(500, text,
-                                                   is_context_length_error(text)
-                                                       ? "context_length_exceeded"
-                                                       : NULL));
+    json_array_append_new(
+        frames, openai_error_new(500, text,
+                                 is_context_length_error(text) ? "context_length_exceeded" : NULL));
     json_decref(dumped);
     s->finished = FINISHED_ERROR;
     return OPENAI_STREAM_ERROR;
@@ -1441,8 +1373,7 @@ static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *
 
 /* Finish reason of a stream: done_reason, "" -> "stop", and "stop" -> "tool_calls" once a
  * chunk carried tool calls; anything else (length, load, unload, ...) passes through. */
-static const char *stream_finish_reason(const char *done_reason, int tool_sent)
-{
+static const char *stream_finish_reason(const char *done_reason, int tool_sent) {
     if (!done_reason || !*done_reason)
         done_reason = "stop";
     if (tool_sent && !strcmp(done_reason, "stop"))
@@ -1451,8 +1382,7 @@ static const char *stream_finish_reason(const char *done_reason, int tool_sent)
 }
 
 static void append_chat_chunk(struct openai_stream *s, const json_t *line, json_t *frames,
-                              json_t *delta, const char *finish, const json_t *lp)
-{
+                              json_t *delta, const char *finish, const json_t *lp) {
     json_t *chunk = stream_chunk_new(s, "chat.completion.chunk", line);
     json_t *choice = json_pack("{s:i,s:o}", "index", 0, "delta", delta);
     json_object_set_new(choice, "finish_reason", finish ? json_string(finish) : json_null());
@@ -1465,8 +1395,7 @@ static void append_chat_chunk(struct openai_stream *s, const json_t *line, json_
 /* A content delta: role on the stream's first chunk only; content omitted when NULL;
  * reasoning when non-empty; tool_calls when given. */
 static json_t *delta_new(struct openai_stream *s, const char *content, const char *reasoning,
-                         const json_t *calls)
-{
+                         const json_t *calls) {
     json_t *d = json_object();
     if (!s->role_sent) {
         json_object_set_new(d, "role", json_string("assistant"));
@@ -1483,11 +1412,9 @@ static json_t *delta_new(struct openai_stream *s, const char *content, const cha
 }
 
 /* The finish chunk, then the usage chunk when asked; ends the stream. */
-static int chat_stream_finish(struct openai_stream *s, const json_t *line, json_t *frames)
-{
+static int chat_stream_finish(struct openai_stream *s, const json_t *line, json_t *frames) {
     append_chat_chunk(s, line, frames, json_object(),
-                      stream_finish_reason(str_or_empty(line, "done_reason"), s->tool_sent),
-                      NULL);
+                      stream_finish_reason(str_or_empty(line, "done_reason"), s->tool_sent), NULL);
     if (s->include_usage) {
         json_t *chunk = stream_chunk_new(s, "chat.completion.chunk", line);
         json_object_set_new(chunk, "choices", json_array());
@@ -1498,8 +1425,7 @@ static int chat_stream_finish(struct openai_stream *s, const json_t *line, json_
     return OPENAI_STREAM_DONE;
 }
 
-int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t *frames)
-{
+int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t *frames) {
     const json_t *msg, *calls, *lp;
     const char *content, *thinking;
     int done, r = stream_prologue(s, line, frames);
@@ -1526,8 +1452,7 @@ int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t 
     return done ? chat_stream_finish(s, line, frames) : OPENAI_STREAM_MORE;
 }
 
-int openai_chat_stream_eof(struct openai_stream *s, json_t *frames)
-{
+int openai_chat_stream_eof(struct openai_stream *s, json_t *frames) {
     if (s->finished)
         return s->finished == FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;
     if (!s->role_sent)
@@ -1536,8 +1461,7 @@ int openai_chat_stream_eof(struct openai_stream *s, json_t *frames)
 }
 
 static void append_completion_chunk(struct openai_stream *s, const json_t *line, json_t *frames,
-                                    const char *finish)
-{
+                                    const char *finish) {
     json_t *chunk = stream_chunk_new(s, "text_completion", line);
     json_t *choice = json_pack("{s:s,s:i}", "text", str_or_empty(line, "response"), "index", 0);
     json_object_set_new(choice, "finish_reason", finish ? json_string(finish) : json_null());
@@ -1548,8 +1472,7 @@ static void append_completion_chunk(struct openai_stream *s, const json_t *line,
     s->role_sent = 1;
 }
 
-static int completion_stream_finish(struct openai_stream *s, const json_t *line, json_t *frames)
-{
+static int completion_stream_finish(struct openai_stream *s, const json_t *line, json_t *frames) {
     append_completion_chunk(s, line, frames,
                             stream_finish_reason(str_or_empty(line, "done_reason"), 0));
     if (s->include_usage) {
@@ -1562,8 +1485,7 @@ static int completion_stream_finish(struct openai_stream *s, const json_t *line,
     return OPENAI_STREAM_DONE;
 }
 
-int openai_completion_stream_feed(struct openai_stream *s, const json_t *line, json_t *frames)
-{
+int openai_completion_stream_feed(struct openai_stream *s, const json_t *line, json_t *frames) {
     int r = stream_prologue(s, line, frames);
     if (r >= 0)
         return r;
@@ -1573,8 +1495,7 @@ int openai_completion_stream_feed(struct openai_stream *s, const json_t *line, j
     return OPENAI_STREAM_MORE;
 }
 
-int openai_completion_stream_eof(struct openai_stream *s, json_t *frames)
-{
+int openai_completion_stream_eof(struct openai_stream *s, json_t *frames) {
     if (s->finished)
         return s->finished == FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;
     return completion_stream_finish(s, NULL, frames);
@@ -1582,17 +1503,15 @@ int openai_completion_stream_eof(struct openai_stream *s, json_t *frames)
 
 /* ---- errors ------------------------------------------------------------------------------- */
 
-json_t *openai_error_new(int status, const char *message, const char *code)
-{
+json_t *openai_error_new(int status, const char *message, const char *code) {
     const char *type = status == 400   ? "invalid_request_error"
                        : status == 404 ? "not_found_error"
                                        : "api_error";
-    return json_pack("{s:{s:s,s:s,s:n,s:s?}}", "error", "message", message ? message : "",
-                     "type", type, "param", "code", code);
+    return json_pack("{s:{s:s,s:s,s:n,s:s?}}", "error", "message", message ? message : "", "type",
+                     type, "param", "code", code);
 }
 
-json_t *openai_error_from_native_new(int status, const char *body, size_t len)
-{
+json_t *openai_error_from_native_new(int status, const char *body, size_t len) {
     json_t *parsed = NULL, *out;
     const json_t *e;
     const char *msg = NULL, *code = NULL;
@@ -1638,8 +1557,7 @@ json_t *openai_error_from_native_new(int status, const char *body, size_t len)
 
 /* ---- time ------------------------------------------------------------------------------------ */
 
-static int digits(const char *s, int n, int *out)
-{
+static int digits(const char *s, int n, int *out) {
     int v = 0;
     for (int i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
@@ -1650,15 +1568,13 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
-static int days_in_month(int year, int month)
-{
+static int days_in_month(int year, int month) {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     return month == 2 && leap ? 29 : days[month - 1];
 }
 
-json_int_t openai_parse_time(const char *s)
-{
+json_int_t openai_parse_time(const char *s) {
     int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0;
     struct tm tm = {0};
     const char *p;
@@ -1670,8 +1586,8 @@ json_int_t openai_parse_time(const char *s)
         digits(s + 11, 2, &hour) || s[13] != ':' || digits(s + 14, 2, &min) || s[16] != ':' ||
         digits(s + 17, 2, &sec))
         return 0;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 ||
-        min > 59 || sec > 59)
+    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 ||
+        sec > 59)
         return 0;
     p = s + 19;
     if (*p == '.') { /* fraction: at least one digit, truncated */

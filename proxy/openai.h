@@ -46,14 +46,14 @@ enum openai_stream_result {
 };
 
 struct openai_stream {
-    char id[48];            /* fixed for the whole stream */
-    json_int_t created;     /* unix(created_at of the first line), reused for every chunk */
+    char id[48];        /* fixed for the whole stream */
+    json_int_t created; /* unix(created_at of the first line), reused for every chunk */
     int created_set;
-    int role_sent;          /* role only on the first chunk */
-    int tool_sent;          /* any chunk carried tool_calls: "stop" becomes "tool_calls" */
+    int role_sent; /* role only on the first chunk */
+    int tool_sent; /* any chunk carried tool_calls: "stop" becomes "tool_calls" */
     int include_usage;
-    int finished;           /* a done line (1) or an error (2) was seen */
-    char model[256];        /* last native "model", for chunks whose line lacks one */
+    int finished;    /* a done line (1) or an error (2) was seen */
+    char model[256]; /* last native "model", for chunks whose line lacks one */
 };
 
 void openai_stream_init(struct openai_stream *s, const char *id, int include_usage);

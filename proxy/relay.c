@@ -1,28 +1,32 @@
-/* relay: one client request <-> one upstream transfer. Owns struct relay: the translation
- * state, the partial-line splitter, the buffered answer (capped), and the two-owner free
- * (upstream side and client side must both be finished). See docs/architecture.md. */
+/* relay: one client request <-> one upstream transfer. Owns struct relay: a copy of the
+ * upstream request (for a retry), the translation state, the partial-line splitter, the
+ * buffered answer (capped), the waiting-comment timer, and the two-owner free (upstream side
+ * and client side must both be finished). See docs/architecture.md for the lifecycle. */
 #include "relay.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/time.h>
 
 #include "log.h"
 #include "ndjson.h"
 
-#define HIGH_WATER (256 * 1024) /* client output queued before Ollama is paused */
+#define HIGH_WATER      (256 * 1024) /* client output queued before Ollama is paused */
+#define MAX_FWD_HEADERS 64
 
 enum relay_mode {
     MODE_UNDECIDED = 0,
     MODE_PASS,   /* bytes as they come */
     MODE_SSE,    /* NDJSON lines -> SSE events */
-    MODE_BUFFER, /* the whole answer, translated at the end */
+    MODE_BUFFER, /* the whole answer, translated (or passed on) at the end */
 };
 
 struct relay {
@@ -31,12 +35,19 @@ struct relay {
     struct evhttp_connection *evcon; /* the client's connection, while it lives */
     struct upstream_xfer *xfer;      /* NULL once the upstream side is finished */
     enum relay_kind kind;
+    enum metrics_route route;
     enum relay_mode mode;
     struct openai_meta meta;
     struct openai_stream stream;
     struct ndjson lines;
     struct evbuffer *answer;         /* MODE_BUFFER: the upstream answer, capped at max_line */
-    struct evbuffer *out;            /* frames built during one upstream read */
+    struct evbuffer *out;            /* bytes for the client built during one upstream read */
+    struct event *waiting;           /* ": waiting for model" comments while nothing came */
+    /* the upstream request, kept for a retry */
+    char *up_method, *up_path, *up_body;
+    size_t up_body_len;
+    char *headers[MAX_FWD_HEADERS + 2];
+    int retries_left;
     char *model;
     char method[8];
     char path[256];
@@ -44,14 +55,29 @@ struct relay {
     int reply_ended;
     int client_done;
     int upstream_done;
+    int streaming;                   /* counted in keepwarm_active_streams */
+    int got_first_byte;
     int stream_over;                 /* SSE: [DONE] or an error event was written */
     int overflow;                    /* the buffered answer hit its cap */
     int cancelled;                   /* the client left before the answer was complete */
     int status;                      /* what the client was answered */
+    long long prompt_tokens, completion_tokens;
     struct timeval t0;
 };
 
-static const char *error_type_json = "application/json";
+static const struct upstream_cbs relay_cbs;
+
+static double since(const struct timeval *t0)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_usec - t0->tv_usec) / 1e6;
+}
+
+static int dump_to_evbuffer(const char *buf, size_t size, void *data)
+{
+    return evbuffer_add(data, buf, size);
+}
 
 void relay_reply_json(struct evhttp_request *req, int status, const json_t *value)
 {
@@ -60,12 +86,8 @@ void relay_reply_json(struct evhttp_request *req, int status, const json_t *valu
         evhttp_send_error(req, 500, "out of memory");
         return;
     }
-    char *s = json_dumps(value, JSON_COMPACT);
-    if (s) {
-        evbuffer_add(b, s, strlen(s));
-        free(s);
-    }
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", error_type_json);
+    json_dump_callback(value, dump_to_evbuffer, b, JSON_COMPACT);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
     evhttp_send_reply(req, status, NULL, b);
     evbuffer_free(b);
 }
@@ -86,17 +108,28 @@ static int is_openai(const struct relay *r)
 
 static void relay_free(struct relay *r)
 {
-    struct timeval now;
-    gettimeofday(&now, NULL);
-    double ms = (double)(now.tv_sec - r->t0.tv_sec) * 1e3 + (double)(now.tv_usec - r->t0.tv_usec) / 1e3;
+    double secs = since(&r->t0);
+    metrics_request_done(r->route, r->status, secs);
+    if (r->streaming)
+        metrics_streams_add(-1);
+    if (r->prompt_tokens || r->completion_tokens)
+        metrics_tokens(r->model ? r->model : "", r->prompt_tokens, r->completion_tokens);
     log_info("msg=\"request\" method=%s path=\"%s\" model=\"%s\" status=%d duration_ms=%.1f "
-             "cancelled=%d",
-             r->method, r->path, r->model ? r->model : "", r->status, ms, r->cancelled);
+             "prompt_tokens=%lld completion_tokens=%lld cancelled=%d",
+             r->method, r->path, r->model ? r->model : "", r->status, secs * 1e3,
+             r->prompt_tokens, r->completion_tokens, r->cancelled);
     ndjson_cleanup(&r->lines);
     if (r->answer)
         evbuffer_free(r->answer);
     if (r->out)
         evbuffer_free(r->out);
+    if (r->waiting)
+        event_free(r->waiting);
+    for (size_t i = 0; i < MAX_FWD_HEADERS + 2; i++)
+        free(r->headers[i]);
+    free(r->up_method);
+    free(r->up_path);
+    free(r->up_body);
     free(r->model);
     r->env->active--;
     free(r);
@@ -136,9 +169,12 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg)
     }
     r->req = NULL;
     r->evcon = NULL;
+    if (r->waiting)
+        event_del(r->waiting);
     if (r->xfer) {
         log_debug("msg=\"client left, cancelling upstream\" path=\"%s\"", r->path);
         upstream_cancel(r->xfer);
+        metrics_cancel();
         r->xfer = NULL;
         r->upstream_done = 1;
     }
@@ -165,6 +201,10 @@ static void start_reply(struct relay *r, int status, const char *content_type, i
     }
     r->status = status;
     r->reply_started = 1;
+    if (!r->streaming) {
+        r->streaming = 1;
+        metrics_streams_add(1);
+    }
     evhttp_send_reply_start(r->req, status, NULL);
     /* evhttp keeps EV_READ on while a reply streams, so its idle read timeout would cut a long
      * healthy stream (libevent#715): only a stalled writer times out now; on_complete restores
@@ -181,14 +221,9 @@ static void flush_out(struct relay *r)
     if (!r->req || evbuffer_get_length(r->out) == 0)
         return;
     evhttp_send_reply_chunk_with_cb(r->req, r->out, on_client_drained, r);
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(r->evcon);
+    struct bufferevent *bev = r->evcon ? evhttp_connection_get_bufferevent(r->evcon) : NULL;
     if (r->xfer && bev && evbuffer_get_length(bufferevent_get_output(bev)) > HIGH_WATER)
         upstream_pause(r->xfer);
-}
-
-static int dump_to_evbuffer(const char *buf, size_t size, void *data)
-{
-    return evbuffer_add(data, buf, size);
 }
 
 static void add_event(struct relay *r, const json_t *payload)
@@ -211,12 +246,25 @@ static void add_frames(struct relay *r, json_t *frames, int result)
     }
 }
 
-static void add_error_event(struct relay *r, const char *message)
+static void add_error_event(struct relay *r, json_t *envelope)
+{
+    add_event(r, envelope);
+    r->stream_over = 1;
+}
+
+static void add_error_text(struct relay *r, const char *message)
 {
     json_t *e = openai_error_new(502, message, NULL);
-    add_event(r, e);
+    add_error_event(r, e);
     json_decref(e);
-    r->stream_over = 1;
+}
+
+static void note_tokens(struct relay *r, const json_t *native)
+{
+    if (!json_is_true(json_object_get(native, "done")))
+        return;
+    r->prompt_tokens = (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
+    r->completion_tokens = (long long)json_integer_value(json_object_get(native, "eval_count"));
 }
 
 static int on_line(void *arg, const char *line, size_t len)
@@ -228,30 +276,48 @@ static int on_line(void *arg, const char *line, size_t len)
     json_t *v = json_loadb(line, len, 0, &jerr);
     if (!v || !json_is_object(v)) {
         json_decref(v);
-        add_error_event(r, "invalid JSON line from Ollama");
+        add_error_text(r, "invalid JSON line from Ollama");
         return -1;
     }
+    note_tokens(r, v);
     json_t *frames = json_array();
     int rc = r->kind == RELAY_CHAT ? openai_chat_stream_feed(&r->stream, v, frames)
                                    : openai_completion_stream_feed(&r->stream, v, frames);
+    if (rc == OPENAI_STREAM_ERROR)
+        metrics_upstream_error(UPERR_BROKEN);
     add_frames(r, frames, rc);
     json_decref(frames);
     json_decref(v);
     return 0;
 }
 
+/* The SSE reply may have been started early by the waiting comments. */
+static void start_sse(struct relay *r)
+{
+    if (!r->reply_started)
+        start_reply(r, 200, "text/event-stream", 1);
+}
+
 static void decide_mode(struct relay *r, struct upstream_xfer *x)
 {
     long status = upstream_status(x);
-    if (r->kind == RELAY_RAW) {
+    int sse = r->meta.stream && (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION);
+    if (status >= 500 && r->retries_left > 0) {
+        r->mode = MODE_BUFFER; /* maybe a crashed runner: hold it back for a retry */
+    } else if (r->kind == RELAY_RAW) {
         r->mode = MODE_PASS;
         start_reply(r, (int)status, upstream_content_type(x), 0);
-    } else if (r->meta.stream && status == 200 &&
-               (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION)) {
+    } else if (sse && status == 200) {
         r->mode = MODE_SSE;
-        start_reply(r, 200, "text/event-stream", 1);
+        start_sse(r);
     } else {
         r->mode = MODE_BUFFER;
+    }
+    if (r->waiting)
+        event_del(r->waiting);
+    if (status == 200 && !r->got_first_byte) {
+        r->got_first_byte = 1;
+        metrics_ttft(since(&r->t0));
     }
 }
 
@@ -269,7 +335,7 @@ static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t l
         case MODE_SSE: {
             int rc = ndjson_feed(&r->lines, buf, len, on_line, r);
             if (rc == -2)
-                add_error_event(r, "a line from Ollama exceeds max_line_size");
+                add_error_text(r, "a line from Ollama exceeds max_line_size");
             if (rc < 0) {
                 flush_out(r);
                 return -1;
@@ -295,60 +361,139 @@ static void gen_id(char *buf, size_t len, const char *prefix)
     snprintf(buf, len, "%s%d", prefix, (int)(random() % 999));
 }
 
-/* MODE_BUFFER at the end: translate Ollama's whole answer. */
-static void finish_buffered(struct relay *r, long status)
+/* Texts Ollama uses when a runner died under a request (research notes §5). */
+static int is_runner_crash(const char *text)
 {
+    return strstr(text, "llama runner process has terminated") ||
+           strstr(text, "llama runner process no longer running") ||
+           strstr(text, "llama-server process has terminated") ||
+           strstr(text, "model runner has unexpectedly stopped");
+}
+
+static int is_context_overflow(const char *text)
+{
+    return strstr(text, "exceeds the context length") ||
+           strstr(text, "longer than the context length") || strstr(text, "K-shift");
+}
+
+static int retry(struct relay *r, const char *why);
+
+/* Replies with a finished error answer: in the SSE stream if it was started early (waiting
+ * comments), else as the endpoint's JSON error. Last use of r. */
+static void reply_error_json(struct relay *r, int status, json_t *envelope)
+{
+    r->reply_ended = 1;
+    if (r->reply_started) {
+        add_error_event(r, envelope);
+        flush_out(r);
+        evhttp_send_reply_end(r->req);
+        return;
+    }
+    r->status = status;
+    relay_reply_json(r->req, status, envelope);
+}
+
+/* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer. Last use of r. */
+static void finish_buffered(struct relay *r, struct upstream_xfer *x)
+{
+    long status = upstream_status(x);
     size_t n = evbuffer_get_length(r->answer);
     const char *body = n ? (const char *)evbuffer_pullup(r->answer, -1) : "";
+    if (status >= 500) {
+        char text[512];
+        size_t tl = n < sizeof(text) - 1 ? n : sizeof(text) - 1;
+        memcpy(text, body, tl);
+        text[tl] = '\0';
+        if (is_runner_crash(text)) {
+            metrics_upstream_error(UPERR_RUNNER_CRASH);
+            if (r->retries_left > 0 && retry(r, text) == 0)
+                return;
+        } else {
+            metrics_upstream_error(UPERR_STATUS_5XX);
+        }
+    }
+    if (status >= 400 && n && is_context_overflow(body)) {
+        const struct model_conf *mc = config_model(r->env->cfg, r->model);
+        json_t *ctx = mc ? json_object_get(mc->options, "num_ctx") : NULL;
+        metrics_upstream_error(UPERR_CONTEXT_OVERFLOW);
+        log_warn("msg=\"context length exceeded\" model=\"%s\" pinned_num_ctx=%lld",
+                 r->model ? r->model : "", ctx ? (long long)json_integer_value(ctx) : 0LL);
+    }
+    if (r->kind == RELAY_RAW) {
+        /* A held-back native error: pass it on as Ollama sent it. */
+        r->reply_ended = 1;
+        r->status = (int)status;
+        struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+        const char *ct = upstream_content_type(x);
+        evhttp_add_header(h, "Content-Type", *ct ? ct : "application/json");
+        evhttp_send_reply(r->req, (int)status, NULL, r->answer);
+        return;
+    }
     if (status >= 400 || status < 200) {
-        json_t *e = openai_error_from_native_new(status >= 400 ? (int)status : 502, body, n);
-        r->status = status >= 400 ? (int)status : 502;
-        relay_reply_json(r->req, r->status, e);
+        int st = status >= 400 ? (int)status : 502;
+        json_t *e = openai_error_from_native_new(st, body, n);
+        reply_error_json(r, st, e);
         json_decref(e);
         return;
     }
     json_error_t jerr;
     json_t *native = json_loadb(body, n, 0, &jerr);
-    if (!native) {
-        r->status = 502;
-        relay_reply_error(r->req, 1, 502, "Ollama answered with invalid JSON", NULL);
-        return;
-    }
     char id[48];
     json_t *out = NULL;
-    switch (r->kind) {
-        case RELAY_CHAT:
-            gen_id(id, sizeof(id), "chatcmpl-");
-            out = openai_chat_response_new(native, id);
-            break;
-        case RELAY_COMPLETION:
-            gen_id(id, sizeof(id), "cmpl-");
-            out = openai_completion_response_new(native, id);
-            break;
-        case RELAY_EMBED:
-            out = openai_embed_response_new(native, r->model ? r->model : "", r->meta.encoding_b64);
-            break;
-        case RELAY_MODELS:
-            out = openai_models_list_new(native);
-            break;
-        case RELAY_MODEL:
-            out = openai_model_new(r->model ? r->model : "", native);
-            break;
-        default:
-            break;
+    if (native) {
+        note_tokens(r, native);
+        switch (r->kind) {
+            case RELAY_CHAT:
+                gen_id(id, sizeof(id), "chatcmpl-");
+                out = openai_chat_response_new(native, id);
+                break;
+            case RELAY_COMPLETION:
+                gen_id(id, sizeof(id), "cmpl-");
+                out = openai_completion_response_new(native, id);
+                break;
+            case RELAY_EMBED:
+                r->prompt_tokens =
+                    (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
+                out = openai_embed_response_new(native, r->model ? r->model : "",
+                                                r->meta.encoding_b64);
+                break;
+            case RELAY_MODELS:
+                out = openai_models_list_new(native);
+                break;
+            case RELAY_MODEL:
+                out = openai_model_new(r->model ? r->model : "", native);
+                break;
+            default:
+                break;
+        }
+        json_decref(native);
     }
-    json_decref(native);
     if (!out) {
-        r->status = 502;
-        relay_reply_error(r->req, 1, 502, "Ollama's answer could not be translated", NULL);
+        json_t *e = openai_error_new(502, native ? "Ollama's answer could not be translated"
+                                                 : "Ollama answered with invalid JSON",
+                                     NULL);
+        reply_error_json(r, 502, e);
+        json_decref(e);
+        return;
+    }
+    if (r->reply_started) { /* a streaming request whose answer came as one object */
+        add_event(r, out);
+        evbuffer_add(r->out, "data: [DONE]\n\n", 14);
+        flush_out(r);
+        r->reply_ended = 1;
+        json_decref(out);
+        evhttp_send_reply_end(r->req);
         return;
     }
     r->status = 200;
+    r->reply_ended = 1;
     relay_reply_json(r->req, 200, out);
     json_decref(out);
 }
 
-static void reply_failure(struct relay *r, enum upstream_result result, const char *detail)
+/* The transfer failed (no HTTP answer, or cut). Last use of r. */
+static void finish_failed(struct relay *r, enum upstream_result result, const char *detail,
+                          const char *content_type)
 {
     char msg[512];
     int status = result == UPSTREAM_TIMEOUT ? 504 : 502;
@@ -362,16 +507,31 @@ static void reply_failure(struct relay *r, enum upstream_result result, const ch
                  detail);
     else
         snprintf(msg, sizeof(msg), "connection to Ollama failed: %s", detail);
+    metrics_upstream_error(result == UPSTREAM_REFUSED   ? UPERR_REFUSED
+                           : result == UPSTREAM_TIMEOUT ? UPERR_TIMEOUT
+                                                        : UPERR_BROKEN);
+    /* A connection reset before any answer byte: the runner may have crashed. */
+    if (result == UPSTREAM_BROKEN && !r->reply_started && !r->overflow &&
+        evbuffer_get_length(r->answer) == 0 && r->retries_left > 0 && retry(r, detail) == 0)
+        return;
+    r->reply_ended = 1;
     if (!r->reply_started) {
         r->status = status;
-        r->reply_ended = 1;
-        relay_reply_error(r->req, is_openai(r), status, msg, NULL); /* last use of r */
+        relay_reply_error(r->req, is_openai(r), status, msg, NULL);
         return;
     }
     /* Mid-answer: say so in the stream's own framing, then end it. */
-    if (r->mode == MODE_SSE && !r->stream_over)
-        add_error_event(r, msg);
+    if (r->mode == MODE_SSE || (r->mode != MODE_PASS && is_openai(r))) {
+        if (!r->stream_over)
+            add_error_text(r, msg);
+    } else if (r->mode == MODE_PASS && strstr(content_type, "ndjson")) {
+        json_t *e = json_pack("{s:s}", "error", msg);
+        json_dump_callback(e, dump_to_evbuffer, r->out, JSON_COMPACT);
+        evbuffer_add(r->out, "\n", 1);
+        json_decref(e);
+    }
     flush_out(r);
+    evhttp_send_reply_end(r->req);
 }
 
 static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result result,
@@ -380,36 +540,30 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
     struct relay *r = ctx;
     r->xfer = NULL;
     r->upstream_done = 1;
+    if (r->waiting)
+        event_del(r->waiting);
     if (r->client_done) {
         relay_free(r);
         return;
     }
-    if (result == UPSTREAM_OK && r->mode == MODE_UNDECIDED) {
+    if (result != UPSTREAM_OK) {
+        finish_failed(r, result, detail, upstream_content_type(x));
+        return;
+    }
+    if (r->mode == MODE_UNDECIDED) {
         /* No body at all (HEAD, 204, an empty answer). */
-        if (r->kind == RELAY_RAW) {
+        if (r->kind == RELAY_RAW && !(upstream_status(x) >= 500 && r->retries_left > 0)) {
             r->mode = MODE_PASS;
             start_reply(r, (int)upstream_status(x), upstream_content_type(x), 0);
         } else {
             r->mode = MODE_BUFFER;
         }
     }
-    if (result != UPSTREAM_OK) {
-        if (r->mode == MODE_PASS && r->reply_started &&
-            strstr(upstream_content_type(x), "ndjson")) {
-            char line[600];
-            json_t *e = json_pack("{s:s+}", "error", "connection to Ollama failed: ", detail);
-            char *s = json_dumps(e, JSON_COMPACT);
-            snprintf(line, sizeof(line), "%s\n", s ? s : "{\"error\":\"upstream failed\"}");
-            free(s);
-            json_decref(e);
-            evbuffer_add(r->out, line, strlen(line));
-        }
-        if (!r->reply_started) {
-            reply_failure(r, result, detail); /* last use of r */
-            return;
-        }
-        reply_failure(r, result, detail);
-    } else if (r->mode == MODE_SSE) {
+    if (r->mode == MODE_BUFFER) {
+        finish_buffered(r, x); /* last use of r */
+        return;
+    }
+    if (r->mode == MODE_SSE) {
         ndjson_finish(&r->lines, on_line, r);
         if (!r->stream_over) {
             json_t *frames = json_array();
@@ -419,16 +573,58 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
             json_decref(frames);
         }
         flush_out(r);
-    } else if (r->mode == MODE_BUFFER) {
-        r->reply_ended = 1;
-        finish_buffered(r, upstream_status(x));
-        return; /* last use of r: the reply may complete synchronously */
     }
     r->reply_ended = 1;
     evhttp_send_reply_end(r->req); /* last use of r */
 }
 
 static const struct upstream_cbs relay_cbs = {on_data, on_done};
+
+static int start_upstream(struct relay *r, char *err, size_t errlen)
+{
+    r->mode = MODE_UNDECIDED;
+    r->overflow = 0;
+    evbuffer_drain(r->answer, evbuffer_get_length(r->answer));
+    r->xfer = upstream_start(r->env->up, r->up_method, r->up_path,
+                             (const char *const *)r->headers, r->up_body, r->up_body_len,
+                             &relay_cbs, r, err, errlen);
+    if (!r->xfer)
+        return -1;
+    r->upstream_done = 0;
+    return 0;
+}
+
+/* Sends the same request again (a crashed runner before any answer byte). */
+static int retry(struct relay *r, const char *why)
+{
+    char err[256];
+    r->retries_left--;
+    metrics_retry();
+    log_warn("msg=\"retrying after a runner failure\" model=\"%s\" reason=\"%.200s\"",
+             r->model ? r->model : "", why);
+    if (start_upstream(r, err, sizeof(err)) < 0) {
+        r->upstream_done = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* SSE clients get a comment every wait_comment_interval while Ollama loads or prefills, so
+ * idle timeouts in gateways do not cut them and a client that left is noticed on write. */
+static void on_waiting(evutil_socket_t fd, short what, void *arg)
+{
+    struct relay *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->client_done || r->mode != MODE_UNDECIDED || !r->req)
+        return;
+    start_sse(r);
+    evbuffer_add(r->out, ": waiting for model\n\n", 21);
+    flush_out(r);
+    int64_t ns = r->env->cfg->wait_comment_interval;
+    struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
+    event_add(r->waiting, &tv);
+}
 
 /* Client headers that never go to Ollama: its own Host/Origin checks would 403 them, the key
  * is keepwarm's business, and hop-by-hop headers belong to the client's connection. */
@@ -446,15 +642,32 @@ static int header_dropped(const char *name)
     return 0;
 }
 
-#define MAX_FWD_HEADERS 64
+static int copy_headers(struct relay *r, struct evhttp_request *req, int json_body)
+{
+    size_t nh = 0;
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+    {
+        if (header_dropped(kv->key) || nh >= MAX_FWD_HEADERS)
+            continue;
+        if (json_body && strcasecmp(kv->key, "content-type") == 0)
+            continue;
+        if (asprintf(&r->headers[nh], "%s: %s", kv->key, kv->value) < 0) {
+            r->headers[nh] = NULL;
+            return -1;
+        }
+        nh++;
+    }
+    if (json_body && !(r->headers[nh++] = strdup("Content-Type: application/json")))
+        return -1;
+    return 0;
+}
 
 void relay_start(struct relay_env *env, struct evhttp_request *req, const struct relay_request *rr)
 {
     struct relay *r = calloc(1, sizeof(*r));
     char err[256];
-    char *hdr_store[MAX_FWD_HEADERS + 2] = {0};
-    const char *hdrs[MAX_FWD_HEADERS + 2] = {0};
-    size_t nh = 0;
+    char id[48];
 
     if (!r) {
         relay_reply_error(req, rr->kind != RELAY_RAW, 500, "out of memory", NULL);
@@ -466,58 +679,45 @@ void relay_start(struct relay_env *env, struct evhttp_request *req, const struct
     r->req = req;
     r->evcon = evhttp_request_get_connection(req);
     r->kind = rr->kind;
+    r->route = rr->route;
     r->meta = rr->meta;
+    r->retries_left = env->cfg->retries;
     snprintf(r->method, sizeof(r->method), "%s", rr->method);
     snprintf(r->path, sizeof(r->path), "%s", evhttp_request_get_uri(req));
     r->model = rr->model ? strdup(rr->model) : NULL;
     r->answer = evbuffer_new();
     r->out = evbuffer_new();
+    r->up_method = strdup(rr->method);
+    r->up_path = strdup(rr->path);
+    r->up_body_len = rr->body_len;
+    if (rr->body && (r->up_body = malloc(rr->body_len + 1)))
+        memcpy(r->up_body, rr->body, rr->body_len);
     ndjson_init(&r->lines, env->cfg->max_line);
-    char id[48];
     gen_id(id, sizeof(id), rr->kind == RELAY_COMPLETION ? "cmpl-" : "chatcmpl-");
     openai_stream_init(&r->stream, id, rr->meta.include_usage);
-    if (!r->answer || !r->out)
-        goto fail_oom;
-
-    struct evkeyval *kv;
-    TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
-    {
-        if (header_dropped(kv->key) || nh >= MAX_FWD_HEADERS)
-            continue;
-        if (rr->json_body && strcasecmp(kv->key, "content-type") == 0)
-            continue;
-        if (asprintf(&hdr_store[nh], "%s: %s", kv->key, kv->value) < 0) {
-            hdr_store[nh] = NULL;
-            goto fail_oom;
-        }
-        hdrs[nh] = hdr_store[nh];
-        nh++;
+    if (!r->answer || !r->out || !r->up_method || !r->up_path || (rr->body && !r->up_body) ||
+        copy_headers(r, req, rr->json_body) < 0) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto fail;
     }
-    if (rr->json_body)
-        hdrs[nh++] = "Content-Type: application/json";
-    hdrs[nh] = NULL;
-
-    r->xfer = upstream_start(env->up, rr->method, rr->path, hdrs, rr->body, rr->body_len,
-                             &relay_cbs, r, err, sizeof(err));
-    for (size_t i = 0; i < MAX_FWD_HEADERS + 2; i++)
-        free(hdr_store[i]);
-    if (!r->xfer) {
-        relay_reply_error(req, rr->kind != RELAY_RAW, 502, err, NULL);
-        r->status = 502;
-        r->req = NULL;
-        r->upstream_done = r->client_done = 1;
-        relay_free(r);
-        return;
+    if (start_upstream(r, err, sizeof(err)) < 0)
+        goto fail;
+    if (r->meta.stream && env->cfg->wait_comment_interval > 0 && r->evcon &&
+        (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION)) {
+        r->waiting = evtimer_new(evhttp_connection_get_base(r->evcon), on_waiting, r);
+        int64_t ns = env->cfg->wait_comment_interval;
+        struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
+        if (r->waiting)
+            event_add(r->waiting, &tv);
     }
     evhttp_request_set_on_complete_cb(req, on_complete, r);
     if (r->evcon)
         evhttp_connection_set_closecb(r->evcon, on_client_close, r);
     return;
 
-fail_oom:
-    for (size_t i = 0; i < MAX_FWD_HEADERS + 2; i++)
-        free(hdr_store[i]);
-    relay_reply_error(req, rr->kind != RELAY_RAW, 500, "out of memory", NULL);
+fail:
+    r->status = 502;
+    relay_reply_error(req, rr->kind != RELAY_RAW, 502, err, NULL);
     r->upstream_done = r->client_done = 1;
     relay_free(r);
 }

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "openai.h"
 #include "upstream.h"
 
@@ -40,6 +41,7 @@ struct relay_request {
     size_t body_len;
     struct openai_meta meta;  /* stream, include_usage, encoding */
     const char *model;        /* for RELAY_EMBED/RELAY_MODEL answers and logs; may be NULL */
+    enum metrics_route route; /* for keepwarm_requests_total */
     int json_body;            /* body was re-encoded by keepwarm: send Content-Type json */
 };
 

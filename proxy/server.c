@@ -15,10 +15,18 @@
 #include "log.h"
 #include "openai.h"
 #include "policy.h"
+#include "metrics.h"
 #include "relay.h"
+#include "warm.h"
 
 #define MAX_HEADERS_SIZE (64 * 1024)
 #define IDLE_TIMEOUT_S   120
+
+#ifdef KEEPWARM_VERSION
+#define KEEPWARM_VERSION_STRING KEEPWARM_VERSION
+#else
+#define KEEPWARM_VERSION_STRING "0.0.0"
+#endif
 
 struct server {
     struct event_base *base;
@@ -83,8 +91,8 @@ static const char *model_of(const json_t *body)
 
 /* Encodes native and relays it; takes native's reference. */
 static void relay_json(struct server *s, struct evhttp_request *req, enum relay_kind kind,
-                       const char *path, json_t *native, const struct openai_meta *meta,
-                       const char *model)
+                       enum metrics_route route, const char *path, json_t *native,
+                       const struct openai_meta *meta, const char *model)
 {
     char *body = json_dumps(native, JSON_COMPACT);
     if (!body) {
@@ -99,6 +107,7 @@ static void relay_json(struct server *s, struct evhttp_request *req, enum relay_
         .body = body,
         .body_len = strlen(body),
         .model = model,
+        .route = route,
         .json_body = 1,
     };
     if (meta)
@@ -112,7 +121,8 @@ typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, stru
 
 /* POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
 static void handle_openai_post(struct server *s, struct evhttp_request *req, enum relay_kind kind,
-                               translate_fn translate, const char *native_path)
+                               enum metrics_route route, translate_fn translate,
+                               const char *native_path)
 {
     char err[512];
     struct openai_meta meta = {0};
@@ -135,7 +145,9 @@ static void handle_openai_post(struct server *s, struct evhttp_request *req, enu
         return;
     }
     /* model borrowed from `in`, alive until relay_json returns (relay copies it). */
-    relay_json(s, req, kind, native_path, native, &meta, model_of(in));
+    if (s->warm && kind != RELAY_EMBED)
+        warm_note_model(s->warm, model_of(in));
+    relay_json(s, req, kind, route, native_path, native, &meta, model_of(in));
     json_decref(in);
 }
 
@@ -154,7 +166,9 @@ static void handle_native_inject(struct server *s, struct evhttp_request *req, c
         return;
     }
     char *model = model_of(in) ? strdup(model_of(in)) : NULL;
-    relay_json(s, req, RELAY_RAW, path, in, NULL, model);
+    if (s->warm)
+        warm_note_model(s->warm, model);
+    relay_json(s, req, RELAY_RAW, ROUTE_NATIVE_GEN, path, in, NULL, model);
     free(model);
 }
 
@@ -170,6 +184,7 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
         .path = uri,
         .body = n ? (const char *)evbuffer_pullup(in, -1) : NULL,
         .body_len = n,
+        .route = ROUTE_NATIVE,
     };
     if (!rr.body && strcmp(method, "POST") == 0) {
         rr.body = "";
@@ -180,7 +195,8 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
 static void handle_models(struct server *s, struct evhttp_request *req, const char *path)
 {
     if (path_is(path, "/v1/models")) {
-        struct relay_request rr = {.kind = RELAY_MODELS, .method = "GET", .path = "/api/tags"};
+        struct relay_request rr = {
+            .kind = RELAY_MODELS, .method = "GET", .path = "/api/tags", .route = ROUTE_MODELS};
         relay_start(&s->env, req, &rr);
         return;
     }
@@ -191,7 +207,7 @@ static void handle_models(struct server *s, struct evhttp_request *req, const ch
         return;
     }
     json_t *show = json_pack("{s:s}", "model", id);
-    relay_json(s, req, RELAY_MODEL, "/api/show", show, NULL, id);
+    relay_json(s, req, RELAY_MODEL, ROUTE_MODELS, "/api/show", show, NULL, id);
     free(id);
 }
 
@@ -204,6 +220,50 @@ static void reply_text(struct evhttp_request *req, int status, const char *type,
     evhttp_send_reply(req, status, NULL, b);
     if (b)
         evbuffer_free(b);
+}
+
+/* keepwarm's own endpoints. Their requests are counted here; relayed ones in relay. */
+static void handle_own(struct server *s, struct evhttp_request *req, const char *path,
+                       enum evhttp_cmd_type cmd)
+{
+    int status = 200;
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+        status = 405;
+        relay_reply_error(req, 0, 405, "method not allowed", NULL);
+    } else if (path_is(path, "/healthz")) {
+        reply_text(req, 200, "application/json", "{\"status\":\"ok\"}");
+    } else if (path_is(path, "/readyz")) {
+        if (s->warm) {
+            warm_handle_readyz(s->warm, req); /* answers (and counts) asynchronously */
+            return;
+        } else {
+            status = 503;
+            relay_reply_error(req, 0, 503, "warm loop not running", NULL);
+        }
+    } else if (path_is(path, "/status")) {
+        json_t *st = s->warm ? warm_status_new(s->warm) : json_object();
+        json_object_set_new(st, "active_requests", json_integer((json_int_t)s->env.active));
+        json_object_set_new(st, "version", json_string(KEEPWARM_VERSION_STRING));
+        relay_reply_json(req, 200, st);
+        json_decref(st);
+    } else {
+        struct evbuffer *b = evbuffer_new();
+        if (b) {
+            metrics_render(b);
+            if (s->warm)
+                warm_metrics(s->warm, b);
+            evbuffer_add_printf(b, "# HELP keepwarm_active_requests Requests being relayed.\n"
+                                   "# TYPE keepwarm_active_requests gauge\n"
+                                   "keepwarm_active_requests %llu\n",
+                                s->env.active);
+        }
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "text/plain; version=0.0.4; charset=utf-8");
+        evhttp_send_reply(req, 200, NULL, b);
+        if (b)
+            evbuffer_free(b);
+    }
+    metrics_request_done(ROUTE_OWN, status, 0);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -220,19 +280,22 @@ static void on_request(struct evhttp_request *req, void *arg)
     memcpy(path, uri, plen);
     path[plen] = '\0';
 
-    if (path_is(path, "/healthz")) {
-        reply_text(req, 200, "application/json", "{\"status\":\"ok\"}");
+    if (path_is(path, "/healthz") || path_is(path, "/readyz") || path_is(path, "/status") ||
+        path_is(path, "/metrics")) {
+        handle_own(s, req, path, cmd);
         return;
     }
     if (strncmp(path, "/v1/", 4) == 0) {
         int post = cmd == EVHTTP_REQ_POST;
         if (path_is(path, "/v1/chat/completions") && post)
-            handle_openai_post(s, req, RELAY_CHAT, openai_chat_request_new, "/api/chat");
+            handle_openai_post(s, req, RELAY_CHAT, ROUTE_CHAT, openai_chat_request_new,
+                               "/api/chat");
         else if (path_is(path, "/v1/completions") && post)
-            handle_openai_post(s, req, RELAY_COMPLETION, openai_completion_request_new,
-                               "/api/generate");
+            handle_openai_post(s, req, RELAY_COMPLETION, ROUTE_COMPLETIONS,
+                               openai_completion_request_new, "/api/generate");
         else if (path_is(path, "/v1/embeddings") && post)
-            handle_openai_post(s, req, RELAY_EMBED, openai_embed_request_new, "/api/embed");
+            handle_openai_post(s, req, RELAY_EMBED, ROUTE_EMBEDDINGS, openai_embed_request_new,
+                               "/api/embed");
         else if ((path_is(path, "/v1/models") || strncmp(path, "/v1/models/", 11) == 0) &&
                  cmd == EVHTTP_REQ_GET)
             handle_models(s, req, path);

@@ -1,0 +1,44 @@
+/* metrics: process-wide counters, gauges and histograms, rendered as Prometheus text
+ * (names prefixed keepwarm_). Plain data with fixed-size tables: a label value that does not
+ * fit is counted under "other", so memory is bounded whatever clients send. */
+#ifndef KEEPWARM_METRICS_H
+#define KEEPWARM_METRICS_H
+
+#include <event2/buffer.h>
+
+enum metrics_route {
+    ROUTE_CHAT = 0,     /* /v1/chat/completions */
+    ROUTE_COMPLETIONS,  /* /v1/completions */
+    ROUTE_EMBEDDINGS,   /* /v1/embeddings */
+    ROUTE_MODELS,       /* /v1/models[/{id}] */
+    ROUTE_NATIVE_GEN,   /* /api/generate, /api/chat, /api/embed, /api/embeddings */
+    ROUTE_NATIVE,       /* every other /api/ path, and / */
+    ROUTE_OWN,          /* /healthz, /readyz, /status, /metrics */
+    ROUTE_OTHER,
+    ROUTE_COUNT
+};
+
+enum metrics_upstream_error {
+    UPERR_REFUSED = 0,
+    UPERR_TIMEOUT,
+    UPERR_BROKEN,
+    UPERR_STATUS_5XX,
+    UPERR_RUNNER_CRASH,
+    UPERR_CONTEXT_OVERFLOW,
+    UPERR_COUNT
+};
+
+const char *metrics_route_name(enum metrics_route r);
+
+void metrics_request_done(enum metrics_route route, int status, double seconds);
+void metrics_ttft(double seconds);
+void metrics_tokens(const char *model, long long prompt, long long completion);
+void metrics_upstream_error(enum metrics_upstream_error kind);
+void metrics_cancel(void);
+void metrics_retry(void);
+void metrics_streams_add(int delta); /* active streaming replies */
+
+/* Appends every metric in Prometheus text format 0.0.4. */
+void metrics_render(struct evbuffer *out);
+
+#endif

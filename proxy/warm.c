@@ -1,0 +1,717 @@
+/* warm: the warm loop (see warm.h). One round at a time: GET /api/ps, then the needed load
+ * pings one after another (a load may evict another model, so never several at once), then
+ * the timer for the next round. State per model lives in a fixed table. */
+#include "warm.h"
+
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "duration.h"
+#include "log.h"
+#include "metrics.h"
+#include "openai.h"
+#include "policy.h"
+
+#define WARM_MAX_MODELS   (2 * CONFIG_MAX_LIST)
+#define PS_MAX_BYTES      (4u << 20) /* cap on an /api/ps or ping answer */
+#define PROGRESS_EVERY_S  5
+#define FOREVER_YEARS_S   (20LL * 365 * 86400) /* expires_at beyond this is "forever" (CLI rule) */
+#define THRASH_ROUNDS     3
+#define THRASH_SLOWDOWN   4
+#define MAX_READYZ        32
+
+struct wmodel {
+    char name[256];
+    int pinned;            /* from the configuration */
+    int requested;         /* pinned because clients use it (pin_requested) */
+    int loaded;            /* present in the last /api/ps */
+    int ever_loaded;       /* seen loaded: a later absence is an unexpected unload */
+    int repairing;         /* the current ping repairs an unexpected unload */
+    int embed;             /* -1 unknown, 0 load with /api/generate, 1 with /api/embed */
+    char expires_at[64];
+    long long expires_unix;
+    long long size, size_vram, context_length;
+    unsigned long reloads;
+    unsigned long pings_ok, pings_err;
+    char last_ping[8];     /* "ok", "error", "" */
+    long long last_ping_at;
+    double last_ping_ms;
+    char last_error[256];
+};
+
+struct readyz {
+    struct warm *w;
+    struct evhttp_request *req;
+    struct upstream_xfer *xfer;
+    struct evbuffer *body;
+};
+
+struct warm {
+    struct event_base *base;
+    const struct config *cfg;
+    struct upstream *up;
+    struct event *timer;
+    struct event *progress;
+    struct wmodel models[WARM_MAX_MODELS];
+    size_t nmodels;
+    int upstream_up;            /* -1 unknown, 0 down, 1 up */
+    char upstream_error[256];
+    long long upstream_since;
+    int64_t backoff_ns;         /* next retry delay while Ollama is down */
+    int running;                /* a round is in progress */
+    struct upstream_xfer *xfer; /* the round's current transfer (ps or a ping) */
+    struct evbuffer *body;      /* its answer, capped */
+    int ping_idx;               /* model being pinged, -1 during ps */
+    int ping_embed_retry;       /* the ping was retried with /api/embed */
+    struct timeval ping_t0;
+    size_t queue[WARM_MAX_MODELS];
+    size_t nqueue, qpos;
+    int round_repairs;          /* unexpected unloads found this round */
+    int thrash_rounds;          /* consecutive rounds with repairs */
+    int thrashing;
+    struct readyz *readyz[MAX_READYZ];
+};
+
+static long long now_s(void)
+{
+    return (long long)time(NULL);
+}
+
+static struct wmodel *model_find(struct warm *w, const char *name)
+{
+    for (size_t i = 0; i < w->nmodels; i++)
+        if (config_names_match(w->models[i].name, name))
+            return &w->models[i];
+    return NULL;
+}
+
+static struct wmodel *model_add(struct warm *w, const char *name)
+{
+    struct wmodel *m = model_find(w, name);
+    if (m)
+        return m;
+    if (w->nmodels >= WARM_MAX_MODELS || strlen(name) >= sizeof(m->name))
+        return NULL;
+    m = &w->models[w->nmodels++];
+    memset(m, 0, sizeof(*m));
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    m->embed = -1;
+    return m;
+}
+
+static int is_pinned(const struct wmodel *m)
+{
+    return m->pinned || m->requested;
+}
+
+static size_t npinned(const struct warm *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->nmodels; i++)
+        n += is_pinned(&w->models[i]);
+    return n;
+}
+
+static void apply_pins(struct warm *w)
+{
+    for (size_t i = 0; i < w->nmodels; i++)
+        w->models[i].pinned = 0;
+    for (size_t i = 0; i < w->cfg->npins; i++) {
+        struct wmodel *m = model_add(w, w->cfg->pins[i]);
+        if (m)
+            m->pinned = 1;
+    }
+}
+
+static void schedule(struct warm *w, int64_t ns)
+{
+    struct timeval tv = {(time_t)(ns / DURATION_SECOND), (suseconds_t)((ns % DURATION_SECOND) / 1000)};
+    evtimer_add(w->timer, &tv);
+}
+
+static void set_upstream(struct warm *w, int up, const char *detail)
+{
+    if (w->upstream_up != up) {
+        if (up)
+            log_info("msg=\"Ollama is up\" upstream=%s", w->cfg->upstream);
+        else
+            log_warn("msg=\"Ollama is down\" upstream=%s detail=\"%s\"", w->cfg->upstream, detail);
+        w->upstream_since = now_s();
+    }
+    w->upstream_up = up;
+    snprintf(w->upstream_error, sizeof(w->upstream_error), "%s", up ? "" : detail);
+}
+
+/* Updates the table from an /api/ps answer. Returns 0, or -1 if it is not one. */
+static int apply_ps(struct warm *w, const json_t *ps)
+{
+    const json_t *list = json_object_get(ps, "models");
+    if (!json_is_array(list) && !json_is_null(list))
+        return -1;
+    for (size_t i = 0; i < w->nmodels; i++)
+        w->models[i].loaded = 0;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (!name)
+            name = json_string_value(json_object_get(e, "model"));
+        if (!name)
+            continue;
+        struct wmodel *m = model_find(w, name);
+        if (!m)
+            m = model_add(w, name); /* models loaded by others show in /status too */
+        if (!m)
+            continue;
+        m->loaded = 1;
+        m->ever_loaded = 1;
+        const char *exp = json_string_value(json_object_get(e, "expires_at"));
+        snprintf(m->expires_at, sizeof(m->expires_at), "%s", exp ? exp : "");
+        m->expires_unix = exp ? (long long)openai_parse_time(exp) : 0;
+        m->size = (long long)json_integer_value(json_object_get(e, "size"));
+        m->size_vram = (long long)json_integer_value(json_object_get(e, "size_vram"));
+        m->context_length = (long long)json_integer_value(json_object_get(e, "context_length"));
+    }
+    return 0;
+}
+
+/* Does a loaded model need a refresh ping so it does not expire before the next round? */
+static int needs_refresh(const struct warm *w, const struct wmodel *m)
+{
+    long long now = now_s();
+    if (m->expires_unix <= now)
+        return 0; /* stale while a request is in flight, or unloading: the next round sees */
+    int64_t ka = policy_keep_alive(w->cfg, m->name);
+    if (ka == DURATION_FOREVER)
+        return m->expires_unix < now + FOREVER_YEARS_S; /* loaded by someone else, finite */
+    long long margin = (long long)(w->cfg->ping_interval / DURATION_SECOND) * 3 / 2 + 1;
+    return m->expires_unix - now < margin;
+}
+
+static void round_end(struct warm *w);
+static void ping_next(struct warm *w);
+
+static const struct upstream_cbs warm_cbs;
+
+static int start_xfer(struct warm *w, const char *method, const char *path, json_t *body)
+{
+    static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
+    char err[256];
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    evbuffer_drain(w->body, evbuffer_get_length(w->body));
+    w->xfer = upstream_start(w->up, method, path, body ? json_hdr : NULL, text,
+                             text ? strlen(text) : 0, &warm_cbs, w, err, sizeof(err));
+    free(text);
+    if (!w->xfer) {
+        log_error("msg=\"warm loop cannot start a request\" detail=\"%s\"", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void round_start(struct warm *w)
+{
+    if (w->running)
+        return;
+    w->running = 1;
+    w->ping_idx = -1;
+    w->nqueue = w->qpos = 0;
+    w->round_repairs = 0;
+    if (start_xfer(w, "GET", "/api/ps", NULL) < 0) {
+        w->running = 0;
+        schedule(w, w->cfg->ping_interval);
+    }
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    round_start(arg);
+}
+
+static void on_progress(evutil_socket_t fd, short what, void *arg)
+{
+    struct warm *w = arg;
+    (void)fd;
+    (void)what;
+    if (w->ping_idx < 0)
+        return;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    log_info("msg=\"still loading\" model=%s elapsed_s=%ld", w->models[w->ping_idx].name,
+             (long)(now.tv_sec - w->ping_t0.tv_sec));
+}
+
+static void after_ps(struct warm *w, enum upstream_result r, long status, const char *detail)
+{
+    json_error_t jerr;
+    json_t *ps = NULL;
+    if (r == UPSTREAM_OK && status == 200) {
+        size_t n = evbuffer_get_length(w->body);
+        ps = json_loadb((const char *)evbuffer_pullup(w->body, -1), n, 0, &jerr);
+    }
+    if (!ps || apply_ps(w, ps) < 0) {
+        char why[256];
+        if (r != UPSTREAM_OK)
+            snprintf(why, sizeof(why), "%s", detail);
+        else
+            snprintf(why, sizeof(why), "/api/ps answered %ld", status);
+        json_decref(ps);
+        set_upstream(w, 0, why);
+        for (size_t i = 0; i < w->nmodels; i++)
+            w->models[i].loaded = 0;
+        w->running = 0;
+        int64_t cap = w->cfg->ping_interval;
+        w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : 250 * 1000000LL;
+        if (w->backoff_ns > cap)
+            w->backoff_ns = cap;
+        schedule(w, w->backoff_ns);
+        return;
+    }
+    json_decref(ps);
+    int was_down = w->upstream_up == 0;
+    set_upstream(w, 1, "");
+    w->backoff_ns = 0;
+    for (size_t i = 0; i < w->nmodels; i++) {
+        struct wmodel *m = &w->models[i];
+        if (!is_pinned(m))
+            continue;
+        if (!m->loaded) {
+            m->repairing = m->ever_loaded;
+            if (m->ever_loaded && !was_down) {
+                w->round_repairs++;
+                log_warn("msg=\"pinned model was unloaded, reloading\" model=%s", m->name);
+            } else if (was_down) {
+                log_info("msg=\"reloading pinned model after Ollama came back\" model=%s", m->name);
+            } else {
+                log_info("msg=\"loading pinned model\" model=%s", m->name);
+            }
+            w->queue[w->nqueue++] = i;
+        } else if (needs_refresh(w, m)) {
+            m->repairing = 0;
+            w->queue[w->nqueue++] = i;
+        }
+    }
+    ping_next(w);
+}
+
+static void ping_next(struct warm *w)
+{
+    while (w->qpos < w->nqueue) {
+        size_t i = w->queue[w->qpos++];
+        struct wmodel *m = &w->models[i];
+        json_t *body = policy_ping_new(w->cfg, m->name);
+        if (!body)
+            continue;
+        w->ping_idx = (int)i;
+        w->ping_embed_retry = 0;
+        gettimeofday(&w->ping_t0, NULL);
+        int rc = start_xfer(w, "POST", m->embed == 1 ? "/api/embed" : "/api/generate", body);
+        json_decref(body);
+        if (rc == 0) {
+            struct timeval tv = {PROGRESS_EVERY_S, 0};
+            event_add(w->progress, &tv);
+            return;
+        }
+    }
+    round_end(w);
+}
+
+static void after_ping(struct warm *w, enum upstream_result r, long status, const char *detail)
+{
+    struct wmodel *m = &w->models[w->ping_idx];
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    double ms = (double)(now.tv_sec - w->ping_t0.tv_sec) * 1e3 +
+                (double)(now.tv_usec - w->ping_t0.tv_usec) / 1e3;
+    size_t n = evbuffer_get_length(w->body);
+    const char *text = n ? (const char *)evbuffer_pullup(w->body, -1) : "";
+    char err[256] = "";
+    if (r != UPSTREAM_OK) {
+        snprintf(err, sizeof(err), "%s", detail);
+    } else if (status != 200) {
+        json_error_t jerr;
+        json_t *e = json_loadb(text, n, 0, &jerr);
+        const char *msg = json_string_value(json_object_get(e, "error"));
+        snprintf(err, sizeof(err), "%ld %s", status, msg ? msg : "");
+        /* An embedding-only model cannot be loaded with /api/generate. */
+        if (status == 400 && msg && strstr(msg, "does not support generate") && m->embed != 1) {
+            json_decref(e);
+            m->embed = 1;
+            json_t *body = policy_ping_new(w->cfg, m->name);
+            int rc = body ? start_xfer(w, "POST", "/api/embed", body) : -1;
+            json_decref(body);
+            if (rc == 0)
+                return;
+        } else {
+            json_decref(e);
+        }
+    }
+    event_del(w->progress);
+    m->last_ping_at = now_s();
+    m->last_ping_ms = ms;
+    if (err[0]) {
+        m->pings_err++;
+        snprintf(m->last_ping, sizeof(m->last_ping), "error");
+        snprintf(m->last_error, sizeof(m->last_error), "%s", err);
+        log_warn("msg=\"load ping failed\" model=%s error=\"%s\"", m->name, err);
+    } else {
+        m->pings_ok++;
+        if (m->embed < 0)
+            m->embed = 0;
+        snprintf(m->last_ping, sizeof(m->last_ping), "ok");
+        if (m->repairing) {
+            m->reloads++;
+            m->repairing = 0;
+        }
+        if (!m->loaded)
+            log_info("msg=\"model loaded\" model=%s duration_ms=%.0f", m->name, ms);
+        m->loaded = 1;
+        m->ever_loaded = 1;
+    }
+    ping_next(w);
+}
+
+static void round_end(struct warm *w)
+{
+    w->running = 0;
+    w->ping_idx = -1;
+    if (w->round_repairs > 0)
+        w->thrash_rounds++;
+    else
+        w->thrash_rounds = 0;
+    int thrashing = w->thrash_rounds >= THRASH_ROUNDS;
+    if (thrashing && !w->thrashing)
+        log_warn("msg=\"pinned models keep evicting each other: too little memory or "
+                 "OLLAMA_MAX_LOADED_MODELS too low; slowing down\" pinned=%zu",
+                 npinned(w));
+    else if (!thrashing && w->thrashing)
+        log_info("msg=\"pinned models are stable again\"");
+    w->thrashing = thrashing;
+    schedule(w, w->cfg->ping_interval * (thrashing ? THRASH_SLOWDOWN : 1));
+}
+
+static int append_capped(struct evbuffer *b, const char *buf, size_t len)
+{
+    if (evbuffer_get_length(b) + len > PS_MAX_BYTES)
+        return -1;
+    return evbuffer_add(b, buf, len);
+}
+
+static int on_round_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len)
+{
+    struct warm *w = ctx;
+    (void)x;
+    return append_capped(w->body, buf, len);
+}
+
+static void on_round_done(void *ctx, struct upstream_xfer *x, enum upstream_result r,
+                          const char *detail)
+{
+    struct warm *w = ctx;
+    long status = upstream_status(x);
+    w->xfer = NULL;
+    if (w->ping_idx < 0)
+        after_ps(w, r, status, detail);
+    else
+        after_ping(w, r, status, detail);
+}
+
+static const struct upstream_cbs warm_cbs = {on_round_data, on_round_done};
+
+struct warm *warm_new(struct event_base *base, const struct config *cfg, struct upstream *up)
+{
+    struct warm *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->base = base;
+    w->cfg = cfg;
+    w->up = up;
+    w->upstream_up = -1;
+    w->ping_idx = -1;
+    w->timer = evtimer_new(base, on_timer, w);
+    w->progress = event_new(base, -1, EV_PERSIST, on_progress, w);
+    w->body = evbuffer_new();
+    if (!w->timer || !w->progress || !w->body) {
+        warm_free(w);
+        return NULL;
+    }
+    apply_pins(w);
+    return w;
+}
+
+static void readyz_free(struct readyz *z);
+
+void warm_free(struct warm *w)
+{
+    if (!w)
+        return;
+    if (w->xfer)
+        upstream_cancel(w->xfer);
+    for (size_t i = 0; i < MAX_READYZ; i++) {
+        if (w->readyz[i]) {
+            struct readyz *z = w->readyz[i];
+            if (z->xfer)
+                upstream_cancel(z->xfer);
+            evhttp_send_error(z->req, 503, "shutting down");
+            readyz_free(z);
+        }
+    }
+    if (w->timer)
+        event_free(w->timer);
+    if (w->progress)
+        event_free(w->progress);
+    if (w->body)
+        evbuffer_free(w->body);
+    free(w);
+}
+
+void warm_start(struct warm *w)
+{
+    if (npinned(w) > 0)
+        log_info("msg=\"preloading pinned models\" count=%zu", npinned(w));
+    round_start(w);
+}
+
+void warm_set_config(struct warm *w, const struct config *cfg)
+{
+    w->cfg = cfg;
+    apply_pins(w);
+    if (!w->running) {
+        evtimer_del(w->timer);
+        round_start(w);
+    }
+}
+
+void warm_note_model(struct warm *w, const char *model)
+{
+    if (!model || !*model)
+        return;
+    struct wmodel *m = model_find(w, model);
+    if (!m) {
+        if (!(m = model_add(w, model)))
+            return;
+    }
+    if (w->cfg->pin_requested && !is_pinned(m) && npinned(w) < w->cfg->max_pinned) {
+        m->requested = 1;
+        log_info("msg=\"pinning a requested model\" model=%s", m->name);
+    }
+}
+
+/* ---- /readyz -------------------------------------------------------------------------- */
+
+static void readyz_free(struct readyz *z)
+{
+    for (size_t i = 0; i < MAX_READYZ; i++)
+        if (z->w->readyz[i] == z)
+            z->w->readyz[i] = NULL;
+    evbuffer_free(z->body);
+    free(z);
+}
+
+static void reply_json(struct evhttp_request *req, int status, json_t *v)
+{
+    struct evbuffer *b = evbuffer_new();
+    char *s = json_dumps(v, JSON_COMPACT);
+    if (b && s)
+        evbuffer_add(b, s, strlen(s));
+    free(s);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, status, NULL, b);
+    if (b)
+        evbuffer_free(b);
+}
+
+/* Answers from the table (just refreshed from a live /api/ps, or the last round's). */
+static void readyz_answer(struct warm *w, struct evhttp_request *req)
+{
+    json_t *missing = json_array();
+    for (size_t i = 0; i < w->nmodels; i++)
+        if (is_pinned(&w->models[i]) && !w->models[i].loaded)
+            json_array_append_new(missing, json_string(w->models[i].name));
+    json_t *body;
+    int status = 200;
+    if (w->upstream_up != 1) {
+        status = 503;
+        body = json_pack("{s:b,s:s,s:s,s:o}", "ready", 0, "reason", "Ollama is unreachable",
+                         "detail", w->upstream_error, "missing", missing);
+    } else if (json_array_size(missing) > 0) {
+        status = 503;
+        body = json_pack("{s:b,s:s,s:o}", "ready", 0, "reason", "pinned models are not loaded",
+                         "missing", missing);
+    } else {
+        json_decref(missing);
+        body = json_pack("{s:b,s:I}", "ready", 1, "pinned", (json_int_t)npinned(w));
+    }
+    reply_json(req, status, body);
+    json_decref(body);
+    metrics_request_done(ROUTE_OWN, status, 0);
+}
+
+static int on_readyz_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len)
+{
+    struct readyz *z = ctx;
+    (void)x;
+    return append_capped(z->body, buf, len);
+}
+
+static void on_readyz_done(void *ctx, struct upstream_xfer *x, enum upstream_result r,
+                           const char *detail)
+{
+    struct readyz *z = ctx;
+    struct warm *w = z->w;
+    long status = upstream_status(x);
+    json_error_t jerr;
+    json_t *ps = NULL;
+    z->xfer = NULL;
+    if (r == UPSTREAM_OK && status == 200)
+        ps = json_loadb((const char *)evbuffer_pullup(z->body, -1), evbuffer_get_length(z->body),
+                        0, &jerr);
+    if (ps && apply_ps(w, ps) == 0) {
+        set_upstream(w, 1, "");
+        /* Something pinned is missing: repair now rather than at the next tick. */
+        for (size_t i = 0; i < w->nmodels; i++) {
+            if (is_pinned(&w->models[i]) && !w->models[i].loaded && !w->running) {
+                evtimer_del(w->timer);
+                round_start(w);
+                break;
+            }
+        }
+    } else {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", r != UPSTREAM_OK ? detail : "/api/ps failed");
+        set_upstream(w, 0, why);
+    }
+    json_decref(ps);
+    struct evhttp_request *req = z->req;
+    readyz_free(z);
+    readyz_answer(w, req);
+}
+
+static const struct upstream_cbs readyz_cbs = {on_readyz_data, on_readyz_done};
+
+void warm_handle_readyz(struct warm *w, struct evhttp_request *req)
+{
+    size_t slot = MAX_READYZ;
+    for (size_t i = 0; i < MAX_READYZ && slot == MAX_READYZ; i++)
+        if (!w->readyz[i])
+            slot = i;
+    struct readyz *z = slot < MAX_READYZ ? calloc(1, sizeof(*z)) : NULL;
+    if (!z) {
+        readyz_answer(w, req); /* too many probes at once: answer from the last round */
+        return;
+    }
+    char err[256];
+    z->w = w;
+    z->req = req;
+    z->body = evbuffer_new();
+    w->readyz[slot] = z;
+    z->xfer = z->body ? upstream_start(w->up, "GET", "/api/ps", NULL, NULL, 0, &readyz_cbs, z,
+                                       err, sizeof(err))
+                      : NULL;
+    if (!z->xfer) {
+        if (z->body)
+            evbuffer_free(z->body);
+        w->readyz[slot] = NULL;
+        free(z);
+        readyz_answer(w, req);
+    }
+}
+
+/* ---- /status and /metrics ------------------------------------------------------------- */
+
+json_t *warm_status_new(const struct warm *w)
+{
+    json_t *models = json_array();
+    long long now = now_s();
+    for (size_t i = 0; i < w->nmodels; i++) {
+        const struct wmodel *m = &w->models[i];
+        json_t *o = json_pack("{s:s,s:b,s:b,s:b,s:I,s:I,s:I,s:I}", "name", m->name, "pinned",
+                              m->pinned, "requested", m->requested, "loaded", m->loaded,
+                              "reloads", (json_int_t)m->reloads, "pings_ok",
+                              (json_int_t)m->pings_ok, "pings_failed", (json_int_t)m->pings_err,
+                              "context_length", (json_int_t)m->context_length);
+        if (m->loaded) {
+            json_object_set_new(o, "expires_at", json_string(m->expires_at));
+            json_object_set_new(o, "expires_forever",
+                                json_boolean(m->expires_unix > now + FOREVER_YEARS_S));
+            json_object_set_new(o, "size", json_integer(m->size));
+            json_object_set_new(o, "size_vram", json_integer(m->size_vram));
+            json_object_set_new(o, "fully_on_gpu", json_boolean(m->size > 0 && m->size_vram == m->size));
+        }
+        if (m->last_ping[0]) {
+            json_object_set_new(o, "last_ping",
+                                json_pack("{s:s,s:I,s:f}", "result", m->last_ping, "at",
+                                          (json_int_t)m->last_ping_at, "duration_ms",
+                                          m->last_ping_ms));
+        }
+        if (m->last_error[0])
+            json_object_set_new(o, "last_error", json_string(m->last_error));
+        json_array_append_new(models, o);
+    }
+    char ka[32];
+    duration_format(w->cfg->keep_alive, ka, sizeof(ka));
+    return json_pack("{s:{s:s,s:b,s:s,s:I},s:b,s:s,s:s,s:o}", "upstream", "url", w->cfg->upstream,
+                     "up", w->upstream_up == 1, "error", w->upstream_error, "since",
+                     (json_int_t)w->upstream_since, "thrashing", w->thrashing,
+                     "thrashing_hint",
+                     w->thrashing ? "pinned models keep evicting each other: too little memory or "
+                                    "OLLAMA_MAX_LOADED_MODELS too low"
+                                  : "",
+                     "keep_alive", ka, "models", models);
+}
+
+/* Prometheus label values escape backslash, quote and newline. */
+static void add_label(struct evbuffer *out, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            evbuffer_add_printf(out, "\\%c", *v);
+        else if (*v == '\n')
+            evbuffer_add(out, "\\n", 2);
+        else
+            evbuffer_add(out, v, 1);
+    }
+}
+
+void warm_metrics(const struct warm *w, struct evbuffer *out)
+{
+    evbuffer_add_printf(out,
+                        "# HELP keepwarm_upstream_up Whether Ollama answered the last /api/ps.\n"
+                        "# TYPE keepwarm_upstream_up gauge\nkeepwarm_upstream_up %d\n",
+                        w->upstream_up == 1);
+    evbuffer_add_printf(out, "# HELP keepwarm_thrashing Pinned models keep evicting each other.\n"
+                             "# TYPE keepwarm_thrashing gauge\nkeepwarm_thrashing %d\n",
+                        w->thrashing);
+    evbuffer_add_printf(out, "# HELP keepwarm_model_loaded Whether the model is resident.\n"
+                             "# TYPE keepwarm_model_loaded gauge\n");
+    for (size_t i = 0; i < w->nmodels; i++) {
+        evbuffer_add(out, "keepwarm_model_loaded{model=\"", 29);
+        add_label(out, w->models[i].name);
+        evbuffer_add_printf(out, "\",pinned=\"%d\"} %d\n", is_pinned(&w->models[i]),
+                            w->models[i].loaded);
+    }
+    evbuffer_add_printf(out, "# HELP keepwarm_model_reloads_total Unexpected unloads repaired.\n"
+                             "# TYPE keepwarm_model_reloads_total counter\n");
+    for (size_t i = 0; i < w->nmodels; i++) {
+        evbuffer_add(out, "keepwarm_model_reloads_total{model=\"", 36);
+        add_label(out, w->models[i].name);
+        evbuffer_add_printf(out, "\"} %lu\n", w->models[i].reloads);
+    }
+    evbuffer_add_printf(out, "# HELP keepwarm_pings_total Warm-loop load pings by result.\n"
+                             "# TYPE keepwarm_pings_total counter\n");
+    for (size_t i = 0; i < w->nmodels; i++) {
+        evbuffer_add(out, "keepwarm_pings_total{model=\"", 28);
+        add_label(out, w->models[i].name);
+        evbuffer_add_printf(out, "\",result=\"ok\"} %lu\n", w->models[i].pings_ok);
+        evbuffer_add(out, "keepwarm_pings_total{model=\"", 28);
+        add_label(out, w->models[i].name);
+        evbuffer_add_printf(out, "\",result=\"error\"} %lu\n", w->models[i].pings_err);
+    }
+}

@@ -1,0 +1,47 @@
+/* warm: the warm loop. Keeps every pinned model resident in Ollama: preloads at startup,
+ * reads /api/ps every ping_interval, reloads a pinned model that is absent (evicted, crashed,
+ * expired, Ollama restarted), refreshes one whose finite keep_alive would run out before the
+ * next round, backs off while Ollama is down, and notices when pinned models keep evicting
+ * each other (thrashing). Each load carries exactly what policy injects into requests, so a
+ * ping never causes an options reload. It also answers /readyz and /status and renders the
+ * model gauges for /metrics.
+ *
+ * Owns its timer, its model table and its in-flight upstream transfers; warm_free cancels
+ * them. All I/O goes through upstream. */
+#ifndef KEEPWARM_WARM_H
+#define KEEPWARM_WARM_H
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "config.h"
+#include "upstream.h"
+
+struct warm;
+
+/* cfg and up are borrowed and must outlive the loop. */
+struct warm *warm_new(struct event_base *base, const struct config *cfg, struct upstream *up);
+void warm_free(struct warm *w);
+
+/* Starts the loop: the first round (preload) runs at once, in the background. */
+void warm_start(struct warm *w);
+
+/* Switches to a new configuration (reload): pins are re-read, the next round runs now. */
+void warm_set_config(struct warm *w, const struct config *cfg);
+
+/* A client used model (for pin_requested, and for /status's "seen" models). */
+void warm_note_model(struct warm *w, const char *model);
+
+/* GET /readyz: asks Ollama for /api/ps now and answers 200 {"ready":true,...} or 503 with
+ * {"ready":false,"reason":...,"missing":[...]}. Answers req exactly once. */
+void warm_handle_readyz(struct warm *w, struct evhttp_request *req);
+
+/* GET /status body (new reference). */
+json_t *warm_status_new(const struct warm *w);
+
+/* Appends the warm loop's Prometheus lines (keepwarm_upstream_up, keepwarm_model_loaded,
+ * keepwarm_model_reloads_total, keepwarm_pings_total, keepwarm_thrashing). */
+void warm_metrics(const struct warm *w, struct evbuffer *out);
+
+#endif
