@@ -28,7 +28,10 @@ FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/proxy/duration.o $(BUILD)/p
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration run demo clean format format-check lint
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+
+.PHONY: all deps test unit integration run demo clean format format-check lint bench fuzz install
 
 all: $(BUILD)/keepwarm $(BUILD)/fake_ollama
 
@@ -57,7 +60,7 @@ unit: $(UNIT_BINS)
 
 integration: all
 	KEEPWARM_BIN=$(CURDIR)/$(BUILD)/keepwarm FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama \
-	  node --test --test-concurrency=1 tests/integration/
+	  node --test --test-concurrency=1 tests/integration/ tests/clients/
 
 test: deps
 	@$(MAKE) --no-print-directory all
@@ -69,6 +72,21 @@ run: deps $(BUILD)/keepwarm
 
 demo: deps all
 	@sh tests/demo.sh $(BUILD)
+
+# Benchmarks against nginx and the direct backend (tests/bench/README.md); not part of `make test`.
+bench: deps all
+	@sh tests/bench/run.sh $(BUILD)
+
+# libFuzzer targets, time-boxed (FUZZ_SECONDS each); `make test` replays their corpora.
+fuzz:
+	@sh tests/fuzz/run.sh
+
+install: $(BUILD)/keepwarm
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/etc/keepwarm
+	install -m 0755 $(BUILD)/keepwarm $(DESTDIR)$(PREFIX)/bin/keepwarm
+	install -m 0644 docs/keepwarm.1 $(DESTDIR)$(PREFIX)/share/man/man1/keepwarm.1
+	test -e $(DESTDIR)$(PREFIX)/etc/keepwarm/keepwarm.ini || \
+	  install -m 0644 conf/keepwarm.ini $(DESTDIR)$(PREFIX)/etc/keepwarm/keepwarm.ini
 
 format:
 	clang-format -i proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch]
