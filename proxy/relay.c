@@ -399,11 +399,12 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x)
     long status = upstream_status(x);
     size_t n = evbuffer_get_length(r->answer);
     const char *body = n ? (const char *)evbuffer_pullup(r->answer, -1) : "";
+    /* The answer is not NUL-terminated: the text checks read a terminated prefix. */
+    char text[1024];
+    size_t tl = n < sizeof(text) - 1 ? n : sizeof(text) - 1;
+    memcpy(text, body, tl);
+    text[tl] = '\0';
     if (status >= 500) {
-        char text[512];
-        size_t tl = n < sizeof(text) - 1 ? n : sizeof(text) - 1;
-        memcpy(text, body, tl);
-        text[tl] = '\0';
         if (is_runner_crash(text)) {
             metrics_upstream_error(UPERR_RUNNER_CRASH);
             if (r->retries_left > 0 && retry(r, text) == 0)
@@ -412,7 +413,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x)
             metrics_upstream_error(UPERR_STATUS_5XX);
         }
     }
-    if (status >= 400 && n && is_context_overflow(body)) {
+    if (status >= 400 && is_context_overflow(text)) {
         const struct model_conf *mc = config_model(r->env->cfg, r->model);
         json_t *ctx = mc ? json_object_get(mc->options, "num_ctx") : NULL;
         metrics_upstream_error(UPERR_CONTEXT_OVERFLOW);

@@ -356,7 +356,10 @@ int upstream_paused(const struct upstream_xfer *x)
 
 long upstream_status(const struct upstream_xfer *x)
 {
-    return x->status;
+    long status = x->status;
+    if (!status) /* no body came (HEAD, 204): ask curl */
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    return status;
 }
 
 const char *upstream_content_type(const struct upstream_xfer *x)

@@ -146,6 +146,14 @@ static void set_upstream(struct warm *w, int up, const char *detail)
     snprintf(w->upstream_error, sizeof(w->upstream_error), "%s", up ? "" : detail);
 }
 
+/* Ollama does not answer: nothing is known to be loaded. */
+static void upstream_lost(struct warm *w, const char *why)
+{
+    set_upstream(w, 0, why);
+    for (size_t i = 0; i < w->nmodels; i++)
+        w->models[i].loaded = 0;
+}
+
 /* Updates the table from an /api/ps answer. Returns 0, or -1 if it is not one. */
 static int apply_ps(struct warm *w, const json_t *ps)
 {
@@ -263,9 +271,7 @@ static void after_ps(struct warm *w, enum upstream_result r, long status, const 
         else
             snprintf(why, sizeof(why), "/api/ps answered %ld", status);
         json_decref(ps);
-        set_upstream(w, 0, why);
-        for (size_t i = 0; i < w->nmodels; i++)
-            w->models[i].loaded = 0;
+        upstream_lost(w, why);
         w->running = 0;
         int64_t cap = w->cfg->ping_interval;
         w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : 250 * 1000000LL;
@@ -531,9 +537,11 @@ static void reply_json(struct evhttp_request *req, int status, json_t *v)
 /* Answers from the table (just refreshed from a live /api/ps, or the last round's). */
 static void readyz_answer(struct warm *w, struct evhttp_request *req)
 {
+    /* A model that our load ping is still loading shows in /api/ps already (Ollama lists
+     * loading runners), but it cannot answer yet: it is missing until the ping returns. */
     json_t *missing = json_array();
     for (size_t i = 0; i < w->nmodels; i++)
-        if (is_pinned(&w->models[i]) && !w->models[i].loaded)
+        if (is_pinned(&w->models[i]) && (!w->models[i].loaded || w->ping_idx == (int)i))
             json_array_append_new(missing, json_string(w->models[i].name));
     json_t *body;
     int status = 200;
@@ -586,7 +594,7 @@ static void on_readyz_done(void *ctx, struct upstream_xfer *x, enum upstream_res
     } else {
         char why[256];
         snprintf(why, sizeof(why), "%s", r != UPSTREAM_OK ? detail : "/api/ps failed");
-        set_upstream(w, 0, why);
+        upstream_lost(w, why);
     }
     json_decref(ps);
     struct evhttp_request *req = z->req;

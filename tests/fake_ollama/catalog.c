@@ -24,15 +24,13 @@ struct name_parts {
     char host[64], ns[64], name[96], tag[64];
 };
 
-static int part_char_ok(char c, int is_ns)
-{
+static int part_char_ok(char c, int is_ns) {
     if (c == '.')
         return !is_ns;
     return isalnum((unsigned char)c) || c == '-' || c == '_';
 }
 
-static int copy_part(char *dst, size_t cap, const char *src, size_t n, int is_ns)
-{
+static int copy_part(char *dst, size_t cap, const char *src, size_t n, int is_ns) {
     if (n == 0 || n >= cap)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -45,8 +43,7 @@ static int copy_part(char *dst, size_t cap, const char *src, size_t n, int is_ns
 }
 
 /* [http(s)://][host/][namespace/]model[:tag][+build][@digest] -> parts with defaults filled. */
-static int name_parse(const char *s, struct name_parts *out)
-{
+static int name_parse(const char *s, struct name_parts *out) {
     char buf[512];
     if (strncmp(s, "http://", 7) == 0)
         s += 7;
@@ -103,14 +100,12 @@ static int name_parse(const char *s, struct name_parts *out)
     return 0;
 }
 
-int catalog_name_valid(const char *name)
-{
+int catalog_name_valid(const char *name) {
     struct name_parts np;
     return name_parse(name, &np);
 }
 
-static unsigned cap_parse(const char *s, size_t n)
-{
+static unsigned cap_parse(const char *s, size_t n) {
     static const struct {
         const char *name;
         unsigned cap;
@@ -126,19 +121,18 @@ static unsigned cap_parse(const char *s, size_t n)
 }
 
 /* "3b" -> 3e9, "1.5b" -> 1.5e9, "137m" -> 137e6; 0 when the tag is not a size. */
-static int64_t tag_params(const char *tag, char *label, size_t labellen)
-{
+static int64_t tag_params(const char *tag, char *label, size_t labellen) {
     char *end = NULL;
     double v = strtod(tag, &end);
-    if (end == tag || !(v > 0) || (end[0] != 'b' && end[0] != 'B' && end[0] != 'm' && end[0] != 'M'))
+    if (end == tag || !(v > 0) ||
+        (end[0] != 'b' && end[0] != 'B' && end[0] != 'm' && end[0] != 'M'))
         return 0;
     int billions = end[0] == 'b' || end[0] == 'B';
     snprintf(label, labellen, "%.*s%c", (int)(end - tag), tag, billions ? 'B' : 'M');
     return (int64_t)(v * (billions ? 1e9 : 1e6));
 }
 
-static void model_derive(struct model *m, size_t index)
-{
+static void model_derive(struct model *m, size_t index) {
     int embed_only = (m->caps & CAP_EMBEDDING) && !(m->caps & CAP_COMPLETION);
     uint64_t h = util_hash(m->display, strlen(m->display), 0);
 
@@ -150,7 +144,9 @@ static void model_derive(struct model *m, size_t index)
     if (f == 0)
         snprintf(m->family, sizeof(m->family), "llama");
 
-    m->parameter_count = tag_params(m->tag, m->parameter_size, sizeof(m->parameter_size));
+    char label[sizeof(m->parameter_size)] = "";
+    m->parameter_count = tag_params(m->tag, label, sizeof(label));
+    memcpy(m->parameter_size, label, sizeof(label));
     if (m->parameter_count == 0) {
         m->parameter_count = embed_only ? 137000000 : 7000000000;
         snprintf(m->parameter_size, sizeof(m->parameter_size), "%s", embed_only ? "137M" : "7B");
@@ -170,19 +166,26 @@ static void model_derive(struct model *m, size_t index)
     m->modified.tv_nsec = (long)(h % 1000000000);
 }
 
-static void model_names(struct model *m)
-{
-    if (util_streq_nocase(m->host, DEFAULT_HOST) && util_streq_nocase(m->ns, DEFAULT_NS))
-        snprintf(m->display, sizeof(m->display), "%s:%s", m->name, m->tag);
-    else if (util_streq_nocase(m->host, DEFAULT_HOST))
-        snprintf(m->display, sizeof(m->display), "%s/%s:%s", m->ns, m->name, m->tag);
+static void model_names(struct model *m) {
+    /* through locals: GCC cannot tell the fields of *m apart (-Wrestrict) */
+    char host[sizeof(m->host)], ns[sizeof(m->ns)], name[sizeof(m->name)], tag[sizeof(m->tag)];
+    char display[sizeof(m->display)], full[sizeof(m->full)];
+    memcpy(host, m->host, sizeof(host));
+    memcpy(ns, m->ns, sizeof(ns));
+    memcpy(name, m->name, sizeof(name));
+    memcpy(tag, m->tag, sizeof(tag));
+    if (util_streq_nocase(host, DEFAULT_HOST) && util_streq_nocase(ns, DEFAULT_NS))
+        snprintf(display, sizeof(display), "%s:%s", name, tag);
+    else if (util_streq_nocase(host, DEFAULT_HOST))
+        snprintf(display, sizeof(display), "%s/%s:%s", ns, name, tag);
     else
-        snprintf(m->display, sizeof(m->display), "%s/%s/%s:%s", m->host, m->ns, m->name, m->tag);
-    snprintf(m->full, sizeof(m->full), "%s/%s/%s:%s", m->host, m->ns, m->name, m->tag);
+        snprintf(display, sizeof(display), "%s/%s/%s:%s", host, ns, name, tag);
+    snprintf(full, sizeof(full), "%s/%s/%s:%s", host, ns, name, tag);
+    memcpy(m->display, display, sizeof(display));
+    memcpy(m->full, full, sizeof(full));
 }
 
-static int add_model(struct catalog *c, const char *item, size_t n, char *err, size_t errlen)
-{
+static int add_model(struct catalog *c, const char *item, size_t n, char *err, size_t errlen) {
     char buf[512];
     if (n == 0 || n >= sizeof(buf)) {
         snprintf(err, errlen, "--models: empty or too long entry");
@@ -238,8 +241,7 @@ static int add_model(struct catalog *c, const char *item, size_t n, char *err, s
     return 0;
 }
 
-int catalog_new(const char *spec, struct catalog **out, char *err, size_t errlen)
-{
+int catalog_new(const char *spec, struct catalog **out, char *err, size_t errlen) {
     struct catalog *c = calloc(1, sizeof(*c));
     if (!c) {
         snprintf(err, errlen, "out of memory");
@@ -264,23 +266,19 @@ int catalog_new(const char *spec, struct catalog **out, char *err, size_t errlen
     return 0;
 }
 
-void catalog_free(struct catalog *c)
-{
+void catalog_free(struct catalog *c) {
     free(c);
 }
 
-size_t catalog_count(const struct catalog *c)
-{
+size_t catalog_count(const struct catalog *c) {
     return c->n;
 }
 
-struct model *catalog_at(struct catalog *c, size_t i)
-{
+struct model *catalog_at(struct catalog *c, size_t i) {
     return i < c->n ? &c->models[i] : NULL;
 }
 
-struct model *catalog_find(struct catalog *c, const char *name)
-{
+struct model *catalog_find(struct catalog *c, const char *name) {
     struct name_parts np;
     if (!name || name_parse(name, &np) != 0)
         return NULL;
@@ -293,15 +291,13 @@ struct model *catalog_find(struct catalog *c, const char *name)
     return NULL;
 }
 
-json_t *catalog_details_json(const struct model *m)
-{
+json_t *catalog_details_json(const struct model *m) {
     return json_pack("{s:s, s:s, s:s, s:[s], s:s, s:s}", "parent_model", "", "format", "gguf",
                      "family", m->family, "families", m->family, "parameter_size",
                      m->parameter_size, "quantization_level", m->quantization);
 }
 
-json_t *catalog_capabilities_json(const struct model *m)
-{
+json_t *catalog_capabilities_json(const struct model *m) {
     static const struct {
         unsigned cap;
         const char *name;
@@ -317,24 +313,22 @@ json_t *catalog_capabilities_json(const struct model *m)
     return a;
 }
 
-json_t *catalog_tags_json(struct catalog *c)
-{
+json_t *catalog_tags_json(struct catalog *c) {
     json_t *models = json_array();
     for (size_t i = 0; models && i < c->n; i++) {
         const struct model *m = &c->models[i];
         char modified[UTIL_TIME_LEN];
         util_time_local(&m->modified, modified, sizeof(modified));
-        json_array_append_new(
-            models, json_pack("{s:s, s:s, s:s, s:I, s:s, s:o, s:o}", "name", m->display, "model",
-                              m->display, "modified_at", modified, "size", (json_int_t)m->size,
-                              "digest", m->digest, "details", catalog_details_json(m),
-                              "capabilities", catalog_capabilities_json(m)));
+        json_array_append_new(models, json_pack("{s:s, s:s, s:s, s:I, s:s, s:o, s:o}", "name",
+                                                m->display, "model", m->display, "modified_at",
+                                                modified, "size", (json_int_t)m->size, "digest",
+                                                m->digest, "details", catalog_details_json(m),
+                                                "capabilities", catalog_capabilities_json(m)));
     }
     return json_pack("{s:o}", "models", models ? models : json_array());
 }
 
-json_t *catalog_show_json(const struct model *m)
-{
+json_t *catalog_show_json(const struct model *m) {
     char modified[UTIL_TIME_LEN], modelfile[1024], arch_ctx[64], arch_emb[64];
     util_time_local(&m->modified, modified, sizeof(modified));
     snprintf(modelfile, sizeof(modelfile),
@@ -346,11 +340,10 @@ json_t *catalog_show_json(const struct model *m)
              m->display, m->digest);
     snprintf(arch_ctx, sizeof(arch_ctx), "%s.context_length", m->family);
     snprintf(arch_emb, sizeof(arch_emb), "%s.embedding_length", m->family);
-    json_t *info = json_pack("{s:s, s:I, s:i, s:I, s:I}", "general.architecture", m->family,
-                             "general.parameter_count", (json_int_t)m->parameter_count,
-                             "general.quantization_version", 2, arch_ctx,
-                             (json_int_t)m->context_length, arch_emb,
-                             (json_int_t)m->embedding_length);
+    json_t *info = json_pack(
+        "{s:s, s:I, s:i, s:I, s:I}", "general.architecture", m->family, "general.parameter_count",
+        (json_int_t)m->parameter_count, "general.quantization_version", 2, arch_ctx,
+        (json_int_t)m->context_length, arch_emb, (json_int_t)m->embedding_length);
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "modelfile", modelfile, "parameters",
                      "", "template", "{{ .Prompt }}", "details", catalog_details_json(m),
                      "model_info", info ? info : json_object(), "capabilities",

@@ -26,7 +26,7 @@ enum model_cap {
 
 struct model {
     char host[64], ns[64], name[96], tag[64];
-    char display[256]; /* "llama3.2:3b", as /api/tags and /api/ps name it */
+    char display[320]; /* "llama3.2:3b", as /api/tags and /api/ps name it */
     char full[320];    /* "registry.ollama.ai/library/llama3.2:3b", Go's Name.String() */
     unsigned caps;
     int64_t size; /* bytes; size_vram is the same (100% GPU) */

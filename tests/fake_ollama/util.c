@@ -8,21 +8,19 @@
 #include <string.h>
 #include <strings.h>
 
-int64_t util_now_ns(void)
-{
+int64_t util_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Go's ".999999999" layout: the fraction with trailing zeros removed, nothing when zero. */
-static void format_frac(long nsec, char *buf, size_t len)
-{
+static void format_frac(long nsec, char *buf, size_t len) {
     if (nsec <= 0) {
         buf[0] = '\0';
         return;
     }
-    char digits[16];
+    char digits[24];
     snprintf(digits, sizeof(digits), "%09ld", nsec);
     size_t n = strlen(digits);
     while (n > 0 && digits[n - 1] == '0')
@@ -30,9 +28,8 @@ static void format_frac(long nsec, char *buf, size_t len)
     snprintf(buf, len, ".%s", digits);
 }
 
-static void format_tm(const struct tm *tm, long nsec, long gmtoff, char *buf, size_t len)
-{
-    char frac[16], zone[16];
+static void format_tm(const struct tm *tm, long nsec, long gmtoff, char *buf, size_t len) {
+    char frac[24], zone[32];
     format_frac(nsec, frac, sizeof(frac));
     if (gmtoff == 0) {
         snprintf(zone, sizeof(zone), "Z");
@@ -45,8 +42,7 @@ static void format_tm(const struct tm *tm, long nsec, long gmtoff, char *buf, si
              tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, frac, zone);
 }
 
-void util_time_utc_now(char *buf, size_t len)
-{
+void util_time_utc_now(char *buf, size_t len) {
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -54,15 +50,13 @@ void util_time_utc_now(char *buf, size_t len)
     format_tm(&tm, ts.tv_nsec, 0, buf, len);
 }
 
-void util_time_local(const struct timespec *ts, char *buf, size_t len)
-{
+void util_time_local(const struct timespec *ts, char *buf, size_t len) {
     struct tm tm;
     localtime_r(&ts->tv_sec, &tm);
     format_tm(&tm, ts->tv_nsec, tm.tm_gmtoff, buf, len);
 }
 
-void util_wall_after(struct timespec *out, int64_t ns)
-{
+void util_wall_after(struct timespec *out, int64_t ns) {
     clock_gettime(CLOCK_REALTIME, out);
     if (ns < 0)
         ns = 0;
@@ -74,8 +68,7 @@ void util_wall_after(struct timespec *out, int64_t ns)
     }
 }
 
-int util_timespec_cmp(const struct timespec *a, const struct timespec *b)
-{
+int util_timespec_cmp(const struct timespec *a, const struct timespec *b) {
     if (a->tv_sec != b->tv_sec)
         return a->tv_sec < b->tv_sec ? -1 : 1;
     if (a->tv_nsec != b->tv_nsec)
@@ -83,8 +76,7 @@ int util_timespec_cmp(const struct timespec *a, const struct timespec *b)
     return 0;
 }
 
-struct timeval util_tv_ms(int64_t ms)
-{
+struct timeval util_tv_ms(int64_t ms) {
     struct timeval tv;
     if (ms < 0)
         ms = 0;
@@ -93,8 +85,7 @@ struct timeval util_tv_ms(int64_t ms)
     return tv;
 }
 
-struct timeval util_tv_ns(int64_t ns)
-{
+struct timeval util_tv_ns(int64_t ns) {
     struct timeval tv;
     if (ns < 0)
         ns = 0;
@@ -103,8 +94,7 @@ struct timeval util_tv_ns(int64_t ns)
     return tv;
 }
 
-uint64_t util_hash(const void *data, size_t len, uint64_t seed)
-{
+uint64_t util_hash(const void *data, size_t len, uint64_t seed) {
     const unsigned char *p = data;
     uint64_t h = UINT64_C(14695981039346656037) ^ seed;
     for (size_t i = 0; i < len; i++) {
@@ -114,13 +104,11 @@ uint64_t util_hash(const void *data, size_t len, uint64_t seed)
     return h;
 }
 
-int util_dump_to_evbuffer(const char *buf, size_t len, void *evbuffer)
-{
+int util_dump_to_evbuffer(const char *buf, size_t len, void *evbuffer) {
     return evbuffer_add(evbuffer, buf, len);
 }
 
-int64_t util_count_words(const char *s)
-{
+int64_t util_count_words(const char *s) {
     int64_t n = 0;
     int in_word = 0;
     for (; s && *s; s++) {
@@ -134,7 +122,6 @@ int64_t util_count_words(const char *s)
     return n;
 }
 
-int util_streq_nocase(const char *a, const char *b)
-{
+int util_streq_nocase(const char *a, const char *b) {
     return strcasecmp(a, b) == 0;
 }

@@ -252,11 +252,16 @@ test('errors: unknown model -> 404 not_found_error, surfaced as the SDK typed er
 });
 
 test('errors: upstream failure before the first byte keeps its status in the envelope', async () => {
-  await ctl.post('fail', { when: 'before', status: 500, error: 'llama runner process has terminated: exit status 2', count: 1 });
+  // (A runner crash would be retried once: warm.test.js covers that.)
+  await ctl.post('fail', { when: 'before', status: 500, error: 'model requires more system memory (9.1 GiB) than is available (4.0 GiB)', count: 1 });
   await assert.rejects(
     client.chat.completions.create({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }] }),
-    (e) => e instanceof OpenAI.InternalServerError && /llama runner process has terminated/.test(e.message),
+    (e) => e instanceof OpenAI.InternalServerError && e.status === 500 && /requires more system memory/.test(e.message),
   );
+  await ctl.post('fail', { when: 'before', status: 503, error: 'server busy, please try again.  maximum pending requests exceeded', count: 1 });
+  const busy = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }] }) });
+  assert.equal(busy.status, 503);
+  assert.equal((await busy.json()).error.message, 'server busy, please try again.  maximum pending requests exceeded');
 });
 
 test('errors: a native error line mid-stream becomes an SSE error event', async () => {

@@ -40,10 +40,17 @@ export class Proc {
     child.stderr.on('data', (b) => { this.output += b; });
   }
   get url() { return `http://127.0.0.1:${this.port}`; }
+  // Stops the process and checks that it exited cleanly: status 0 after SIGTERM, which under
+  // the sanitizers also means no leak, no overflow and no undefined behaviour was reported.
   async stop(signal = 'SIGTERM') {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.child.kill(signal);
-    const [code] = await once(this.child, 'exit');
+    let code = this.child.exitCode;
+    if (code === null && this.child.signalCode === null) {
+      this.child.kill(signal);
+      [code] = await once(this.child, 'exit');
+    }
+    if (signal === 'SIGTERM' && code !== 0) {
+      throw new Error(`${this.name} exited with ${code ?? this.child.signalCode}:\n${this.output.slice(-4000)}`);
+    }
     return code;
   }
 }
