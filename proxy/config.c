@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <getopt.h>
@@ -16,10 +17,11 @@
 /* Layers, so a list set in a higher layer replaces (not extends) a lower layer's list. */
 enum { LAYER_DEFAULT = 0, LAYER_FILE, LAYER_ENV, LAYER_FLAGS };
 static int cur_layer = LAYER_DEFAULT;
-static int pins_layer, keys_layer;
 
 static int set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+struct config;
+static int load_keys_file(struct config *c, char *err, size_t errlen);
 static int set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -282,51 +284,189 @@ static struct model_conf *model_get(struct config *c, const char *name, char *er
     return m;
 }
 
-static const char *const model_int_keys[] = {"num_ctx", "num_batch", "num_gpu", "main_gpu",
-                                             "num_thread"};
+/* ---- the keys ------------------------------------------------------------------------ */
 
-static int set_model_key(struct config *c, const char *name, const char *key, const char *v,
-                         char *err, size_t errlen)
+enum key_type {
+    K_HOSTPORT,  /* listen */
+    K_URL,       /* upstream */
+    K_DURATION,  /* int64_t ns; min in ns; FOREVER only with KF_FOREVER, "0" only with KF_ZERO */
+    K_SIZE,      /* size_t bytes */
+    K_BOOL,      /* int */
+    K_INT,       /* long long (main section) or int option (model section) in min..max */
+    K_ENUM,      /* int index into choices */
+    K_LIST,      /* char *[CONFIG_MAX_LIST] with a size_t count at count_off */
+    K_STRING,    /* char * */
+    K_LOGLEVEL,  /* enum log_level */
+};
+
+#define KF_FOREVER 1
+#define KF_ZERO    2
+
+struct key_def {
+    const char *name;
+    enum key_type type;
+    size_t off;          /* field in struct config (main) or struct model_conf (model) */
+    long long min, max;
+    int flags;
+    const char *const *choices;
+    size_t count_off;    /* K_LIST: the count field */
+    int list;            /* K_LIST: index into list_layers */
+};
+
+static const char *const policy_choices[] = {"override", "default", NULL};
+static const char *const admin_choices[] = {"allow", "deny", "keys", NULL};
+static int list_layers[3];
+
+#define C(f) offsetof(struct config, f)
+static const struct key_def main_keys[] = {
+    {"listen", K_HOSTPORT, 0, 0, 0, 0, NULL, 0, 0},
+    {"upstream", K_URL, C(upstream), 0, 0, 0, NULL, 0, 0},
+    {"keep_alive", K_DURATION, C(keep_alive), 0, 0, KF_FOREVER | KF_ZERO, NULL, 0, 0},
+    {"keep_alive_policy", K_ENUM, C(keep_alive_policy), 0, 0, 0, policy_choices, 0, 0},
+    {"ping_interval", K_DURATION, C(ping_interval), 10000000LL, 0, 0, NULL, 0, 0},
+    {"pin", K_LIST, C(pins), 0, 0, 0, NULL, C(npins), 0},
+    {"pin_requested", K_BOOL, C(pin_requested), 0, 0, 0, NULL, 0, 0},
+    {"max_pinned", K_INT, C(max_pinned), 1, CONFIG_MAX_LIST, 0, NULL, 0, 0},
+    {"api_keys", K_LIST, C(api_keys), 0, 0, 0, NULL, C(napi_keys), 1},
+    {"api_keys_file", K_STRING, C(api_keys_file), 0, 0, 0, NULL, 0, 0},
+    {"admin_api", K_ENUM, C(admin_api), 0, 0, 0, admin_choices, 0, 0},
+    {"cors_origins", K_LIST, C(cors_origins), 0, 0, 0, NULL, C(ncors_origins), 2},
+    {"log_level", K_LOGLEVEL, C(log_level), 0, 0, 0, NULL, 0, 0},
+    {"max_body_size", K_SIZE, C(max_body), 0, 0, 0, NULL, 0, 0},
+    {"max_line_size", K_SIZE, C(max_line), 0, 0, 0, NULL, 0, 0},
+    {"max_concurrent", K_INT, C(max_concurrent), 0, 1000000, 0, NULL, 0, 0},
+    {"connect_timeout", K_DURATION, C(connect_timeout), 1000000LL, 0, 0, NULL, 0, 0},
+    {"request_timeout", K_DURATION, C(request_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
+    {"idle_timeout", K_DURATION, C(idle_timeout), 1000000000LL, 0, 0, NULL, 0, 0},
+    {"shutdown_timeout", K_DURATION, C(shutdown_timeout), 0, 0, KF_ZERO, NULL, 0, 0},
+    {"retries", K_INT, C(retries), 0, 5, 0, NULL, 0, 0},
+    {"wait_comment_interval", K_DURATION, C(wait_comment_interval), 100000000LL, 0, KF_ZERO, NULL,
+     0, 0},
+};
+#undef C
+
+/* Model keys: K_INT and K_BOOL with off == 0 are runner options stored in options{}. */
+#define M(f) offsetof(struct model_conf, f)
+static const struct key_def model_keys[] = {
+    {"keep_alive", K_DURATION, M(keep_alive), 0, 0, KF_FOREVER | KF_ZERO, NULL, 0, 0},
+    {"num_ctx", K_INT, 0, 1, 1LL << 31, 0, NULL, 0, 0},
+    {"num_batch", K_INT, 0, 1, 1LL << 31, 0, NULL, 0, 0},
+    {"num_gpu", K_INT, 0, -1, 1LL << 31, 0, NULL, 0, 0},
+    {"main_gpu", K_INT, 0, 0, 1LL << 31, 0, NULL, 0, 0},
+    {"num_thread", K_INT, 0, 0, 1LL << 31, 0, NULL, 0, 0},
+    {"use_mmap", K_BOOL, 0, 0, 0, 0, NULL, 0, 0},
+    {"num_predict_max", K_INT, M(num_predict_max), 0, 1LL << 31, 0, NULL, 0, 0},
+    {"max_concurrent", K_INT, M(max_concurrent), 0, 1000000, 0, NULL, 0, 0},
+};
+#undef M
+
+static const struct key_def *key_find(const struct key_def *defs, size_t n, const char *name)
 {
-    struct model_conf *m = model_get(c, name, err, errlen);
-    if (!m)
-        return -1;
-    if (strcmp(key, "keep_alive") == 0) {
-        if (parse_duration(key, v, &m->keep_alive, 1, err, errlen) < 0)
-            return -1;
-        m->has_keep_alive = 1;
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof(model_int_keys) / sizeof(model_int_keys[0]); i++) {
-        if (strcmp(key, model_int_keys[i]) == 0) {
-            long long n;
-            long long min = strcmp(key, "num_gpu") == 0 ? -1 : 0;
-            if (parse_int(key, v, min, 1LL << 31, &n, err, errlen) < 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(defs[i].name, name) == 0)
+            return &defs[i];
+    return NULL;
+}
+
+static int unknown_key(const struct key_def *defs, size_t n, const char *key, const char *model,
+                       char *err, size_t errlen)
+{
+    char allowed[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < sizeof(allowed); i++)
+        used += (size_t)snprintf(allowed + used, sizeof(allowed) - used, "%s%s", i ? ", " : "",
+                                 defs[i].name);
+    if (model)
+        return set_err(err, errlen, "unknown key \"%s\" in [model \"%s\"] (allowed: %s)", key,
+                       model, allowed);
+    return set_err(err, errlen, "unknown key \"%s\" (allowed: %s)", key, allowed);
+}
+
+/* Parses v by def into the field at base+def->off (or, for model runner options, into
+ * options). */
+static int set_by_def(const struct key_def *d, char *base, json_t *options, const char *v,
+                      char *err, size_t errlen)
+{
+    const char *key = d->name;
+    switch (d->type) {
+        case K_HOSTPORT: {
+            struct config *c = (struct config *)base;
+            return parse_hostport(v, &c->listen_host, &c->listen_port, err, errlen);
+        }
+        case K_URL: {
+            char url[CONFIG_MAX_STRING];
+            if (normalise_upstream(v, url, sizeof(url)) < 0)
+                return set_err(err, errlen,
+                               "%s: \"%s\" is not an http(s) URL (e.g. http://127.0.0.1:11434)",
+                               key, v);
+            return replace_str((char **)(base + d->off), url) < 0
+                       ? set_err(err, errlen, "out of memory")
+                       : 0;
+        }
+        case K_STRING:
+            return replace_str((char **)(base + d->off), v) < 0
+                       ? set_err(err, errlen, "out of memory")
+                       : 0;
+        case K_DURATION: {
+            int64_t ns = 0;
+            if ((d->flags & KF_ZERO) && strcmp(v, "0") == 0) {
+                *(int64_t *)(base + d->off) = 0;
+                return 0;
+            }
+            if (parse_duration(key, v, &ns, d->flags & KF_FOREVER, err, errlen) < 0)
                 return -1;
-            if (strcmp(key, "num_ctx") == 0 && n < 1)
-                return set_err(err, errlen, "num_ctx: must be at least 1");
-            json_object_set_new(m->options, key, json_integer(n));
+            if (ns < d->min || (ns == 0 && !(d->flags & KF_ZERO))) {
+                char shortest[32];
+                duration_format(d->min, shortest, sizeof(shortest));
+                return set_err(err, errlen, "%s: \"%s\" is too short (at least %s)", key, v,
+                               shortest);
+            }
+            *(int64_t *)(base + d->off) = ns;
             return 0;
         }
+        case K_SIZE:
+            return parse_size(key, v, (size_t *)(base + d->off), err, errlen);
+        case K_BOOL: {
+            int b = 0;
+            if (parse_bool(key, v, &b, err, errlen) < 0)
+                return -1;
+            if (options)
+                json_object_set_new(options, key, json_boolean(b));
+            else
+                *(int *)(base + d->off) = b;
+            return 0;
+        }
+        case K_INT: {
+            long long n = 0;
+            if (parse_int(key, v, d->min, d->max, &n, err, errlen) < 0)
+                return -1;
+            if (options)
+                json_object_set_new(options, key, json_integer(n));
+            else
+                *(long long *)(base + d->off) = n;
+            return 0;
+        }
+        case K_ENUM:
+            for (int i = 0; d->choices[i]; i++) {
+                if (strcmp(v, d->choices[i]) == 0) {
+                    *(int *)(base + d->off) = i;
+                    return 0;
+                }
+            }
+            return set_err(err, errlen, "%s: \"%s\" is not allowed (allowed: %s, %s%s%s)", key, v,
+                           d->choices[0], d->choices[1], d->choices[2] ? ", " : "",
+                           d->choices[2] ? d->choices[2] : "");
+        case K_LIST:
+            return list_add(key, (char **)(base + d->off), (size_t *)(base + d->count_off),
+                            &list_layers[d->list], v, err, errlen);
+        case K_LOGLEVEL:
+            if (log_level_parse(v, (enum log_level *)(base + d->off)) < 0)
+                return set_err(err, errlen,
+                               "%s: \"%s\" is not allowed (allowed: debug, info, warn, error)", key,
+                               v);
+            return 0;
     }
-    if (strcmp(key, "use_mmap") == 0) {
-        int b = 0;
-        if (parse_bool(key, v, &b, err, errlen) < 0)
-            return -1;
-        json_object_set_new(m->options, key, json_boolean(b));
-        return 0;
-    }
-    if (strcmp(key, "num_predict_max") == 0) {
-        long long n;
-        if (parse_int(key, v, 0, 1LL << 31, &n, err, errlen) < 0)
-            return -1;
-        m->num_predict_max = n;
-        return 0;
-    }
-    return set_err(err, errlen,
-                   "unknown key \"%s\" in [model \"%s\"] (allowed: keep_alive, num_ctx, num_batch, "
-                   "num_gpu, main_gpu, num_thread, use_mmap, num_predict_max)",
-                   key, name);
+    return -1;
 }
 
 int config_set(struct config *c, const char *model, const char *key, const char *value,
@@ -337,97 +477,39 @@ int config_set(struct config *c, const char *model, const char *key, const char 
         return set_err(err, errlen, "%s: value longer than %d bytes", key, CONFIG_MAX_STRING - 1);
     strcpy(vbuf, value);
     const char *v = trim(vbuf);
+    const size_t nmain = sizeof(main_keys) / sizeof(main_keys[0]);
+    const size_t nmodel = sizeof(model_keys) / sizeof(model_keys[0]);
 
-    if (model)
-        return set_model_key(c, model, key, v, err, errlen);
-
-    if (strcmp(key, "listen") == 0)
-        return parse_hostport(v, &c->listen_host, &c->listen_port, err, errlen);
-    if (strcmp(key, "upstream") == 0) {
-        char url[CONFIG_MAX_STRING];
-        if (normalise_upstream(v, url, sizeof(url)) < 0)
-            return set_err(err, errlen,
-                           "upstream: \"%s\" is not an http(s) URL (e.g. http://127.0.0.1:11434)", v);
-        return replace_str(&c->upstream, url) < 0 ? set_err(err, errlen, "out of memory") : 0;
-    }
-    if (strcmp(key, "keep_alive") == 0)
-        return parse_duration(key, v, &c->keep_alive, 1, err, errlen);
-    if (strcmp(key, "keep_alive_policy") == 0) {
-        if (strcmp(v, "override") == 0)
-            c->keep_alive_policy = KEEP_ALIVE_OVERRIDE;
-        else if (strcmp(v, "default") == 0)
-            c->keep_alive_policy = KEEP_ALIVE_DEFAULT;
-        else
-            return set_err(err, errlen,
-                           "keep_alive_policy: \"%s\" is not allowed (allowed: override, default)", v);
-        return 0;
-    }
-    if (strcmp(key, "ping_interval") == 0) {
-        if (parse_duration(key, v, &c->ping_interval, 0, err, errlen) < 0)
+    if (model) {
+        const struct key_def *d = key_find(model_keys, nmodel, key);
+        if (!d)
+            return unknown_key(model_keys, nmodel, key, model, err, errlen);
+        struct model_conf *m = model_get(c, model, err, errlen);
+        if (!m)
             return -1;
-        if (c->ping_interval < 10 * 1000000LL)
-            return set_err(err, errlen, "ping_interval: \"%s\" is too short (at least 10ms)", v);
-        return 0;
-    }
-    if (strcmp(key, "pin") == 0 || strcmp(key, "pins") == 0)
-        return list_add("pin", c->pins, &c->npins, &pins_layer, v, err, errlen);
-    if (strcmp(key, "api_keys") == 0 || strcmp(key, "api_key") == 0)
-        return list_add("api_keys", c->api_keys, &c->napi_keys, &keys_layer, v, err, errlen);
-    if (strcmp(key, "log_level") == 0) {
-        if (log_level_parse(v, &c->log_level) < 0)
-            return set_err(err, errlen,
-                           "log_level: \"%s\" is not allowed (allowed: debug, info, warn, error)", v);
-        return 0;
-    }
-    if (strcmp(key, "max_body_size") == 0)
-        return parse_size(key, v, &c->max_body, err, errlen);
-    if (strcmp(key, "max_line_size") == 0)
-        return parse_size(key, v, &c->max_line, err, errlen);
-    if (strcmp(key, "connect_timeout") == 0)
-        return parse_duration(key, v, &c->connect_timeout, 0, err, errlen);
-    if (strcmp(key, "request_timeout") == 0) {
-        if (strcmp(v, "0") == 0) {
-            c->request_timeout = 0;
-            return 0;
-        }
-        return parse_duration(key, v, &c->request_timeout, 0, err, errlen);
-    }
-    if (strcmp(key, "pin_requested") == 0)
-        return parse_bool(key, v, &c->pin_requested, err, errlen);
-    if (strcmp(key, "max_pinned") == 0) {
-        long long n;
-        if (parse_int(key, v, 1, CONFIG_MAX_LIST, &n, err, errlen) < 0)
+        int runner_option = d->off == 0 && (d->type == K_INT || d->type == K_BOOL);
+        if (set_by_def(d, (char *)m, runner_option ? m->options : NULL, v, err, errlen) < 0)
             return -1;
-        c->max_pinned = (size_t)n;
+        if (strcmp(key, "keep_alive") == 0)
+            m->has_keep_alive = 1;
         return 0;
     }
-    if (strcmp(key, "retries") == 0) {
-        long long n;
-        if (parse_int(key, v, 0, 5, &n, err, errlen) < 0)
-            return -1;
-        c->retries = (int)n;
-        return 0;
-    }
-    if (strcmp(key, "wait_comment_interval") == 0) {
-        if (strcmp(v, "0") == 0) {
-            c->wait_comment_interval = 0;
-            return 0;
-        }
-        return parse_duration(key, v, &c->wait_comment_interval, 0, err, errlen);
-    }
-    return set_err(err, errlen,
-                   "unknown key \"%s\" (allowed: listen, upstream, keep_alive, keep_alive_policy, "
-                   "ping_interval, pin, pin_requested, max_pinned, api_keys, log_level, "
-                   "max_body_size, max_line_size, connect_timeout, request_timeout, retries, "
-                   "wait_comment_interval)",
-                   key);
+    /* aliases */
+    if (strcmp(key, "pins") == 0)
+        key = "pin";
+    else if (strcmp(key, "api_key") == 0)
+        key = "api_keys";
+    const struct key_def *d = key_find(main_keys, nmain, key);
+    if (!d)
+        return unknown_key(main_keys, nmain, key, NULL, err, errlen);
+    return set_by_def(d, (char *)c, NULL, v, err, errlen);
 }
 
 int config_init(struct config *c, const char *ollama_host, char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
     cur_layer = LAYER_DEFAULT;
-    pins_layer = keys_layer = LAYER_DEFAULT;
+    memset(list_layers, 0, sizeof(list_layers));
     c->listen_host = strdup("127.0.0.1");
     c->listen_port = 11435;
     c->upstream = strdup("http://127.0.0.1:11434");
@@ -439,6 +521,10 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     c->max_line = 16u << 20;
     c->connect_timeout = 5 * DURATION_SECOND;
     c->request_timeout = 0;
+    c->admin_api = ADMIN_KEYS;
+    c->idle_timeout = 120 * DURATION_SECOND;
+    c->shutdown_timeout = 30 * DURATION_SECOND;
+    c->max_concurrent = 0;
     c->pin_requested = 0;
     c->max_pinned = 8;
     c->retries = 1;
@@ -462,8 +548,10 @@ void config_free(struct config *c)
     free(c->listen_host);
     free(c->upstream);
     free(c->config_file);
+    free(c->api_keys_file);
     list_clear(c->pins, &c->npins);
     list_clear(c->api_keys, &c->napi_keys);
+    list_clear(c->cors_origins, &c->ncors_origins);
     for (size_t i = 0; i < c->nmodels; i++) {
         free(c->models[i].name);
         json_decref(c->models[i].options);
@@ -530,13 +618,6 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
     return 0;
 }
 
-static const char *const env_keys[] = {
-    "listen",        "upstream",      "keep_alive",      "keep_alive_policy", "ping_interval",
-    "pin",           "api_keys",      "log_level",       "max_body_size",     "max_line_size",
-    "connect_timeout", "request_timeout", "pin_requested", "max_pinned", "retries",
-    "wait_comment_interval",
-};
-
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
     int saved = cur_layer, rc = 0;
@@ -556,16 +637,47 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
         key[kl] = '\0';
         if (strcmp(key, "config") == 0)
             continue; /* handled by config_load */
-        int known = 0;
-        for (size_t k = 0; k < sizeof(env_keys) / sizeof(env_keys[0]); k++)
-            known |= strcmp(key, env_keys[k]) == 0;
-        if (!known)
+        if (!key_find(main_keys, sizeof(main_keys) / sizeof(main_keys[0]), key))
             continue; /* other KEEPWARM_* variables (test harness) are not ours to refuse */
         char e[CONFIG_ERR_LEN];
         if (config_set(c, NULL, key, eq + 1, e, sizeof(e)) < 0)
             rc = set_err(err, errlen, "%.*s: %s", (int)(eq - envp[i]), envp[i], e);
     }
     cur_layer = saved;
+    return rc;
+}
+
+/* api_keys_file: one key per line; blank lines and lines starting with # are skipped. */
+static int load_keys_file(struct config *c, char *err, size_t errlen)
+{
+    FILE *f = fopen(c->api_keys_file, "r");
+    if (!f)
+        return set_err(err, errlen, "api_keys_file: %s: cannot open: %s", c->api_keys_file,
+                       strerror(errno));
+    char line[CONFIG_MAX_STRING];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *k = trim(line);
+        if (!*k || *k == '#')
+            continue;
+        if (strchr(k, ',') || strlen(k) < 8) {
+            rc = set_err(err, errlen,
+                         "%s:%d: an API key must be at least 8 characters, without commas",
+                         c->api_keys_file, lineno);
+            break;
+        }
+        int dup = 0;
+        for (size_t i = 0; i < c->napi_keys; i++)
+            dup |= strcmp(c->api_keys[i], k) == 0;
+        if (dup)
+            continue;
+        if (c->napi_keys >= CONFIG_MAX_LIST)
+            rc = set_err(err, errlen, "%s: more than %d keys", c->api_keys_file, CONFIG_MAX_LIST);
+        else if (!(c->api_keys[c->napi_keys++] = strdup(k)))
+            rc = set_err(err, errlen, "out of memory");
+    }
+    fclose(f);
     return rc;
 }
 
@@ -686,6 +798,8 @@ int config_load(struct config *c, int argc, char *const *argv, char *const *envp
         }
     }
     cur_layer = LAYER_DEFAULT;
+    if (c->api_keys_file && load_keys_file(c, err, errlen) < 0)
+        goto fail;
     return 0;
 oom:
     set_err(err, errlen, "out of memory");

@@ -30,6 +30,13 @@ struct model_conf {
     int64_t keep_alive;       /* ns, DURATION_FOREVER for -1 */
     json_t *options;          /* pinned runner options (object, owned; may be empty) */
     long long num_predict_max; /* cap on generated tokens; 0 = no cap */
+    long long max_concurrent;  /* requests at once for this model; 0 = the global value */
+};
+
+enum admin_api {
+    ADMIN_ALLOW = 0, /* model management (/api/pull, /api/delete, ...) open to all */
+    ADMIN_DENY,      /* refused with 403 */
+    ADMIN_KEYS,      /* like every other endpoint: a key when keys are configured */
 };
 
 struct config {
@@ -41,8 +48,12 @@ struct config {
     int64_t ping_interval;    /* ns between warm-loop rounds */
     char *pins[CONFIG_MAX_LIST];
     size_t npins;
-    char *api_keys[CONFIG_MAX_LIST];
+    char *api_keys[CONFIG_MAX_LIST]; /* from api_keys, --api-key and api_keys_file */
     size_t napi_keys;
+    char *api_keys_file;      /* one key per line, re-read on reload; NULL for none */
+    enum admin_api admin_api;
+    char *cors_origins[CONFIG_MAX_LIST]; /* origins allowed by CORS; "*" for any */
+    size_t ncors_origins;
     enum log_level log_level;
     struct model_conf models[CONFIG_MAX_LIST];
     size_t nmodels;
@@ -50,9 +61,12 @@ struct config {
     size_t max_line;          /* cap on one upstream NDJSON line in bytes */
     int64_t connect_timeout;  /* ns to connect to Ollama before 502/504 */
     int64_t request_timeout;  /* ns a whole upstream request may take; 0 = unlimited */
+    int64_t idle_timeout;     /* ns a client may idle, dawdle over headers, or stall reading */
+    int64_t shutdown_timeout; /* ns SIGTERM waits for in-flight requests */
+    long long max_concurrent; /* requests at once per model (429 beyond); 0 = unlimited */
     int pin_requested;        /* also keep warm the models clients use ... */
-    size_t max_pinned;        /* ... up to this many (pinned ones included) */
-    int retries;              /* retries of a request whose runner crashed before any byte */
+    long long max_pinned;     /* ... up to this many (pinned ones included) */
+    long long retries;        /* retries of a request whose runner crashed before any byte */
     int64_t wait_comment_interval; /* ns between ": waiting for model" SSE comments; 0 = off */
     char *config_file;        /* the -c file, or NULL */
 };

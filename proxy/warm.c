@@ -504,7 +504,7 @@ void warm_note_model(struct warm *w, const char *model)
         if (!(m = model_add(w, model)))
             return;
     }
-    if (w->cfg->pin_requested && !is_pinned(m) && npinned(w) < w->cfg->max_pinned) {
+    if (w->cfg->pin_requested && !is_pinned(m) && (long long)npinned(w) < w->cfg->max_pinned) {
         m->requested = 1;
         log_info("msg=\"pinning a requested model\" model=%s", m->name);
     }

@@ -86,7 +86,14 @@ static const char *const bad[][4] = {
     {NULL, "whatever", "1", "unknown key \"whatever\" (allowed: listen,"},
     {"m", "keep_alive", "1w", "keep_alive: time: unknown unit \"w\""},
     {"m", "num_ctx", "lots", "num_ctx: \"lots\" is not an integer"},
-    {"m", "num_ctx", "0", "num_ctx: must be at least 1"},
+    {"m", "num_ctx", "0", "num_ctx: \"0\" is not an integer in 1.."},
+    {"m", "max_concurrent", "-1", "max_concurrent: \"-1\" is not an integer in 0..1000000"},
+    {NULL, "admin_api", "sometimes", "admin_api: \"sometimes\" is not allowed (allowed: allow, deny, keys)"},
+    {NULL, "idle_timeout", "10ms", "idle_timeout: \"10ms\" is too short (at least 1s)"},
+    {NULL, "shutdown_timeout", "-1", "shutdown_timeout: \"-1\" must be a positive duration"},
+    {NULL, "max_concurrent", "x", "max_concurrent: \"x\" is not an integer"},
+    {NULL, "retries", "6", "retries: \"6\" is not an integer in 0..5"},
+    {NULL, "wait_comment_interval", "1ms", "is too short (at least 100ms)"},
     {"m", "num_gpu", "-2", "num_gpu: \"-2\" is not an integer in -1.."},
     {"m", "num_batch", "99999999999", "is not an integer"},
     {"m", "use_mmap", "maybe", "use_mmap: \"maybe\" is not a boolean"},
@@ -266,13 +273,43 @@ static void test_layers(void **state)
     free(f);
 }
 
+static void test_keys_file(void **state)
+{
+    (void)state;
+    struct config c;
+    enum config_action action;
+    char err[CONFIG_ERR_LEN];
+    char *keys = write_tmp("# keys\nsk-first-key\n\n  sk-second-key  \nsk-first-key\n");
+    char setting[256];
+    snprintf(setting, sizeof(setting), "KEEPWARM_API_KEYS_FILE=%s", keys);
+    char *envp[] = {setting, "KEEPWARM_API_KEYS=sk-env-key-1", NULL};
+    char *argv[] = {"keepwarm", NULL};
+    assert_int_equal(config_load(&c, 1, argv, envp, &action, err, sizeof(err)), 0);
+    assert_int_equal(c.napi_keys, 3);
+    assert_string_equal(c.api_keys[0], "sk-env-key-1");
+    assert_string_equal(c.api_keys[2], "sk-second-key");
+    config_free(&c);
+    char *bad = write_tmp("short\n");
+    snprintf(setting, sizeof(setting), "KEEPWARM_API_KEYS_FILE=%s", bad);
+    char *envp2[] = {setting, NULL};
+    assert_int_equal(config_load(&c, 1, argv, envp2, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":1: an API key must be at least 8 characters"));
+    char *envp3[] = {"KEEPWARM_API_KEYS_FILE=/nonexistent/keys", NULL};
+    assert_int_equal(config_load(&c, 1, argv, envp3, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "api_keys_file: /nonexistent/keys: cannot open"));
+    unlink(keys);
+    unlink(bad);
+    free(keys);
+    free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),       cmocka_unit_test(test_ollama_host),
         cmocka_unit_test(test_every_set_error), cmocka_unit_test(test_set_values),
         cmocka_unit_test(test_list_cap),       cmocka_unit_test(test_file),
-        cmocka_unit_test(test_layers),
+        cmocka_unit_test(test_layers),        cmocka_unit_test(test_keys_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
