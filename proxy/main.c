@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "duration.h"
 #include "log.h"
 #include "server.h"
 #include "upstream.h"
@@ -22,20 +24,94 @@
 extern char **environ;
 
 struct app {
+    int argc;
+    char **argv;
     struct event_base *base;
-    struct config cfg;
+    struct config cfg;         /* its address is shared with every module; a reload swaps contents */
     struct upstream *up;
     struct server *srv;
     struct warm *warm;
-    struct event *sigint, *sigterm;
+    struct event *sigint, *sigterm, *sighup;
+    struct event *drain;       /* polls in-flight requests while stopping */
+    struct timeval stop_at;    /* shutdown_timeout deadline */
+    int stopping;
 };
+
+static struct upstream_opts upstream_opts_from(const struct config *c);
+
+/* While stopping: exit once nothing is in flight, or when shutdown_timeout has passed (then
+ * teardown cancels what is left: evhttp_free closes the clients, relays cancel Ollama). */
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct app *a = arg;
+    struct timeval now;
+    (void)fd;
+    (void)what;
+    gettimeofday(&now, NULL);
+    unsigned long long active = server_active(a->srv);
+    if (active == 0) {
+        log_info("msg=\"drained, exiting\"");
+        event_base_loopexit(a->base, NULL);
+    } else if (timercmp(&now, &a->stop_at, >=)) {
+        log_warn("msg=\"shutdown_timeout reached, cancelling\" active=%llu", active);
+        event_base_loopexit(a->base, NULL);
+    }
+}
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct app *a = arg;
     (void)what;
-    log_info("msg=\"stopping\" signal=%d active=%llu", (int)sig, server_active(a->srv));
-    event_base_loopexit(a->base, NULL);
+    if (a->stopping) {
+        log_warn("msg=\"second signal, exiting now\" signal=%d", (int)sig);
+        event_base_loopexit(a->base, NULL);
+        return;
+    }
+    a->stopping = 1;
+    server_stop_accepting(a->srv);
+    struct timeval now, limit = {(time_t)(a->cfg.shutdown_timeout / 1000000000),
+                                 (suseconds_t)(a->cfg.shutdown_timeout % 1000000000 / 1000)};
+    gettimeofday(&now, NULL);
+    timeradd(&now, &limit, &a->stop_at);
+    log_info("msg=\"stopping: no new connections, draining\" signal=%d active=%llu "
+             "shutdown_timeout_ms=%lld",
+             (int)sig, server_active(a->srv), (long long)(a->cfg.shutdown_timeout / 1000000));
+    struct timeval tick = {0, 50000};
+    a->drain = event_new(a->base, -1, EV_PERSIST, on_drain_tick, a);
+    if (!a->drain || event_add(a->drain, &tick) < 0)
+        event_base_loopexit(a->base, NULL);
+    else
+        on_drain_tick(-1, 0, a);
+}
+
+/* SIGHUP: re-read the configuration the way startup read it. A bad one keeps the old. */
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+    struct config fresh;
+    enum config_action action;
+    char err[CONFIG_ERR_LEN];
+    (void)sig;
+    (void)what;
+    if (config_load(&fresh, a->argc, a->argv, environ, &action, err, sizeof(err)) < 0) {
+        log_error("msg=\"reload failed, keeping the running configuration\" error=\"%s\"", err);
+        return;
+    }
+    if (strcmp(fresh.listen_host, a->cfg.listen_host) != 0 ||
+        fresh.listen_port != a->cfg.listen_port)
+        log_warn("msg=\"listen address changes need a restart\" running=%s:%d",
+                 a->cfg.listen_host, a->cfg.listen_port);
+    config_free(&a->cfg);
+    a->cfg = fresh; /* same address: every module sees the new values */
+    log_set_level(a->cfg.log_level);
+    struct upstream_opts uo = upstream_opts_from(&a->cfg);
+    upstream_set_base(a->up, a->cfg.upstream, &uo);
+    server_reconfigure(a->srv);
+    warm_set_config(a->warm, &a->cfg);
+    char ka[32];
+    duration_format(a->cfg.keep_alive, ka, sizeof(ka));
+    log_info("msg=\"configuration reloaded\" upstream=%s keep_alive=%s pinned=%zu api_keys=%zu",
+             a->cfg.upstream, ka, a->cfg.npins, a->cfg.napi_keys);
 }
 
 static struct upstream_opts upstream_opts_from(const struct config *c)
@@ -55,6 +131,8 @@ int main(int argc, char **argv)
     int rc = 1;
 
     memset(&a, 0, sizeof(a));
+    a.argc = argc;
+    a.argv = argv;
     if (config_load(&a.cfg, argc, argv, environ, &action, err, sizeof(err)) < 0) {
         fprintf(stderr, "keepwarm: %s\n", err);
         return 2;
@@ -105,8 +183,9 @@ int main(int argc, char **argv)
     server_set_warm(a.srv, a.warm);
     a.sigint = evsignal_new(a.base, SIGINT, on_stop_signal, &a);
     a.sigterm = evsignal_new(a.base, SIGTERM, on_stop_signal, &a);
-    if (!a.sigint || !a.sigterm || evsignal_add(a.sigint, NULL) < 0 ||
-        evsignal_add(a.sigterm, NULL) < 0) {
+    a.sighup = evsignal_new(a.base, SIGHUP, on_reload_signal, &a);
+    if (!a.sigint || !a.sigterm || !a.sighup || evsignal_add(a.sigint, NULL) < 0 ||
+        evsignal_add(a.sigterm, NULL) < 0 || evsignal_add(a.sighup, NULL) < 0) {
         log_error("msg=\"cannot install signal handlers\"");
         goto out;
     }
@@ -123,6 +202,10 @@ out:
         event_free(a.sigint);
     if (a.sigterm)
         event_free(a.sigterm);
+    if (a.sighup)
+        event_free(a.sighup);
+    if (a.drain)
+        event_free(a.drain);
     if (a.base)
         event_base_free(a.base);
     curl_global_cleanup();

@@ -33,7 +33,7 @@ static struct {
     int nmodels;
     unsigned long long other_prompt, other_completion;
     unsigned long long upstream_errors[UPERR_COUNT];
-    unsigned long long cancels, retries;
+    unsigned long long cancels, retries, pauses;
     long long streams;
 } m;
 
@@ -119,6 +119,11 @@ void metrics_retry(void)
     m.retries++;
 }
 
+void metrics_pause(void)
+{
+    m.pauses++;
+}
+
 void metrics_streams_add(int delta)
 {
     m.streams += delta;
@@ -196,7 +201,10 @@ void metrics_render(struct evbuffer *out)
                         "keepwarm_cancels_total %llu\n"
                         "# HELP keepwarm_retries_total Requests retried after a runner crash.\n"
                         "# TYPE keepwarm_retries_total counter\nkeepwarm_retries_total %llu\n"
+                        "# HELP keepwarm_upstream_pauses_total Times a slow client paused "
+                        "reading from Ollama.\n# TYPE keepwarm_upstream_pauses_total counter\n"
+                        "keepwarm_upstream_pauses_total %llu\n"
                         "# HELP keepwarm_active_streams Streaming answers in progress.\n"
                         "# TYPE keepwarm_active_streams gauge\nkeepwarm_active_streams %lld\n",
-                        m.cancels, m.retries, m.streams);
+                        m.cancels, m.retries, m.pauses, m.streams);
 }

@@ -36,6 +36,7 @@ void metrics_tokens(const char *model, long long prompt, long long completion);
 void metrics_upstream_error(enum metrics_upstream_error kind);
 void metrics_cancel(void);
 void metrics_retry(void);
+void metrics_pause(void);            /* a slow client paused an upstream transfer */
 void metrics_streams_add(int delta); /* active streaming replies */
 
 /* Appends every metric in Prometheus text format 0.0.4. */

@@ -21,6 +21,7 @@
 
 #define HIGH_WATER      (256 * 1024) /* client output queued before Ollama is paused */
 #define MAX_FWD_HEADERS 64
+#define PIPELINE_MAX    (64 * 1024)  /* pipelined bytes buffered while a request is relayed */
 
 enum relay_mode {
     MODE_UNDECIDED = 0,
@@ -48,6 +49,7 @@ struct relay {
     size_t up_body_len;
     char *headers[MAX_FWD_HEADERS + 2];
     int retries_left;
+    long *inflight;                  /* the model's in-flight counter, or NULL */
     char *model;
     char method[8];
     char path[256];
@@ -118,6 +120,8 @@ static void relay_free(struct relay *r)
              "prompt_tokens=%lld completion_tokens=%lld cancelled=%d",
              r->method, r->path, r->model ? r->model : "", r->status, secs * 1e3,
              r->prompt_tokens, r->completion_tokens, r->cancelled);
+    if (r->inflight)
+        (*r->inflight)--;
     ndjson_cleanup(&r->lines);
     if (r->answer)
         evbuffer_free(r->answer);
@@ -144,8 +148,10 @@ static void on_complete(struct evhttp_request *req, void *arg)
         evhttp_connection_set_closecb(r->evcon, NULL, NULL);
         struct bufferevent *bev = evhttp_connection_get_bufferevent(r->evcon);
         struct timeval t = {r->env->idle_timeout_s, 0};
-        if (bev && r->reply_started)
+        if (bev) {
             bufferevent_set_timeouts(bev, &t, &t);
+            bufferevent_setwatermark(bev, EV_READ, 0, 0);
+        }
     }
     r->req = NULL;
     r->evcon = NULL;
@@ -222,8 +228,11 @@ static void flush_out(struct relay *r)
         return;
     evhttp_send_reply_chunk_with_cb(r->req, r->out, on_client_drained, r);
     struct bufferevent *bev = r->evcon ? evhttp_connection_get_bufferevent(r->evcon) : NULL;
-    if (r->xfer && bev && evbuffer_get_length(bufferevent_get_output(bev)) > HIGH_WATER)
+    if (r->xfer && bev && evbuffer_get_length(bufferevent_get_output(bev)) > HIGH_WATER &&
+        !upstream_paused(r->xfer)) {
         upstream_pause(r->xfer);
+        metrics_pause();
+    }
 }
 
 static void add_event(struct relay *r, const json_t *payload)
@@ -627,6 +636,30 @@ static void on_waiting(evutil_socket_t fd, short what, void *arg)
     event_add(r->waiting, &tv);
 }
 
+/* evhttp 2.1.12 stops reading once a request is in, so a client that hangs up while Ollama is
+ * still silent (loading, prefill, a long non-stream generation) would go unnoticed until the
+ * answer is written. Read on with no read callback, exactly as evhttp itself does while it
+ * writes (evhttp_write_buffer): pipelined bytes wait in the input buffer (capped by a
+ * watermark) for evhttp's next request, and EOF reaches evhttp's error callback, which frees
+ * the connection and so calls on_client_close, which cancels the transfer. evhttp's read
+ * callback is never called in this state, so its "illegal connection state" abort on a
+ * pipelined byte cannot happen. The idle read timeout is lifted while we wait. */
+static void watch_client(struct relay *r)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(r->evcon);
+    bufferevent_data_cb rcb, wcb;
+    bufferevent_event_cb ecb;
+    void *cbarg;
+    if (!bev)
+        return;
+    bufferevent_getcb(bev, &rcb, &wcb, &ecb, &cbarg);
+    bufferevent_setcb(bev, NULL, wcb, ecb, cbarg);
+    bufferevent_setwatermark(bev, EV_READ, 0, PIPELINE_MAX);
+    struct timeval wt = {r->env->idle_timeout_s, 0};
+    bufferevent_set_timeouts(bev, NULL, &wt);
+    bufferevent_enable(bev, EV_READ);
+}
+
 /* Client headers that never go to Ollama: its own Host/Origin checks would 403 them, the key
  * is keepwarm's business, and hop-by-hop headers belong to the client's connection. */
 static int header_dropped(const char *name)
@@ -682,7 +715,10 @@ void relay_start(struct relay_env *env, struct evhttp_request *req, const struct
     r->kind = rr->kind;
     r->route = rr->route;
     r->meta = rr->meta;
-    r->retries_left = env->cfg->retries;
+    r->retries_left = (int)env->cfg->retries;
+    r->inflight = rr->inflight;
+    if (r->inflight)
+        (*r->inflight)++;
     snprintf(r->method, sizeof(r->method), "%s", rr->method);
     snprintf(r->path, sizeof(r->path), "%s", evhttp_request_get_uri(req));
     r->model = rr->model ? strdup(rr->model) : NULL;
@@ -712,8 +748,10 @@ void relay_start(struct relay_env *env, struct evhttp_request *req, const struct
             event_add(r->waiting, &tv);
     }
     evhttp_request_set_on_complete_cb(req, on_complete, r);
-    if (r->evcon)
+    if (r->evcon) {
         evhttp_connection_set_closecb(r->evcon, on_client_close, r);
+        watch_client(r);
+    }
     return;
 
 fail:

@@ -43,6 +43,7 @@ struct relay_request {
     const char *model;        /* for RELAY_EMBED/RELAY_MODEL answers and logs; may be NULL */
     enum metrics_route route; /* for keepwarm_requests_total */
     int json_body;            /* body was re-encoded by keepwarm: send Content-Type json */
+    long *inflight;           /* per-model counter, held while the relay lives; may be NULL */
 };
 
 /* Starts relaying req. From here on the relay answers req exactly once (also on failure). */

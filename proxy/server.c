@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "log.h"
 #include "openai.h"
 #include "policy.h"
@@ -20,7 +21,7 @@
 #include "warm.h"
 
 #define MAX_HEADERS_SIZE (64 * 1024)
-#define IDLE_TIMEOUT_S   120
+#define MAX_TRACKED      256 /* models whose in-flight requests are counted */
 
 #ifdef KEEPWARM_VERSION
 #define KEEPWARM_VERSION_STRING KEEPWARM_VERSION
@@ -36,6 +37,12 @@ struct server {
     struct relay_env env;
     struct warm *warm;
     int port;
+    struct inflight {
+        char name[128];
+        long n;
+    } inflight[MAX_TRACKED];  /* per-model requests in flight, for max_concurrent */
+    size_t ninflight;
+    unsigned long long next_id;
 };
 
 static int path_is(const char *path, const char *want)
@@ -92,7 +99,7 @@ static const char *model_of(const json_t *body)
 /* Encodes native and relays it; takes native's reference. */
 static void relay_json(struct server *s, struct evhttp_request *req, enum relay_kind kind,
                        enum metrics_route route, const char *path, json_t *native,
-                       const struct openai_meta *meta, const char *model)
+                       const struct openai_meta *meta, const char *model, long *inflight)
 {
     char *body = json_dumps(native, JSON_COMPACT);
     if (!body) {
@@ -109,12 +116,51 @@ static void relay_json(struct server *s, struct evhttp_request *req, enum relay_
         .model = model,
         .route = route,
         .json_body = 1,
+        .inflight = inflight,
     };
     if (meta)
         rr.meta = *meta;
     relay_start(&s->env, req, &rr);
     free(body);
     json_decref(native);
+}
+
+/* The in-flight counter for model (NULL when the table is full: not limited then). */
+static long *inflight_slot(struct server *s, const char *model)
+{
+    for (size_t i = 0; i < s->ninflight; i++)
+        if (config_names_match(s->inflight[i].name, model))
+            return &s->inflight[i].n;
+    if (s->ninflight >= MAX_TRACKED || strlen(model) >= sizeof(s->inflight[0].name))
+        return NULL;
+    struct inflight *f = &s->inflight[s->ninflight++];
+    snprintf(f->name, sizeof(f->name), "%s", model);
+    f->n = 0;
+    return &f->n;
+}
+
+/* max_concurrent: 429 with Retry-After when the model has its share in flight already.
+ * Returns 0 and the counter the relay holds, or -1 after answering. */
+static int admit(struct server *s, struct evhttp_request *req, int openai, const char *model,
+                 long **inflight)
+{
+    *inflight = NULL;
+    if (!model)
+        return 0;
+    const struct model_conf *mc = config_model(s->cfg, model);
+    long long limit = mc && mc->max_concurrent ? mc->max_concurrent : s->cfg->max_concurrent;
+    long *slot = inflight_slot(s, model);
+    if (limit > 0 && slot && *slot >= limit) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "too many concurrent requests for model '%.120s' (max %lld)",
+                 model, limit);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        relay_reply_error(req, openai, 429, msg, "rate_limit_exceeded");
+        metrics_request_done(openai ? ROUTE_CHAT : ROUTE_NATIVE_GEN, 429, 0);
+        return -1;
+    }
+    *inflight = slot;
+    return 0;
 }
 
 typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, struct openai_err *err);
@@ -145,9 +191,15 @@ static void handle_openai_post(struct server *s, struct evhttp_request *req, enu
         return;
     }
     /* model borrowed from `in`, alive until relay_json returns (relay copies it). */
+    long *inflight = NULL;
+    if (admit(s, req, 1, model_of(in), &inflight) < 0) {
+        json_decref(native);
+        json_decref(in);
+        return;
+    }
     if (s->warm && kind != RELAY_EMBED)
         warm_note_model(s->warm, model_of(in));
-    relay_json(s, req, kind, route, native_path, native, &meta, model_of(in));
+    relay_json(s, req, kind, route, native_path, native, &meta, model_of(in), inflight);
     json_decref(in);
 }
 
@@ -165,10 +217,15 @@ static void handle_native_inject(struct server *s, struct evhttp_request *req, c
         json_decref(in);
         return;
     }
+    long *inflight = NULL;
+    if (admit(s, req, 0, model_of(in), &inflight) < 0) {
+        json_decref(in);
+        return;
+    }
     char *model = model_of(in) ? strdup(model_of(in)) : NULL;
     if (s->warm)
         warm_note_model(s->warm, model);
-    relay_json(s, req, RELAY_RAW, ROUTE_NATIVE_GEN, path, in, NULL, model);
+    relay_json(s, req, RELAY_RAW, ROUTE_NATIVE_GEN, path, in, NULL, model, inflight);
     free(model);
 }
 
@@ -207,7 +264,7 @@ static void handle_models(struct server *s, struct evhttp_request *req, const ch
         return;
     }
     json_t *show = json_pack("{s:s}", "model", id);
-    relay_json(s, req, RELAY_MODEL, ROUTE_MODELS, "/api/show", show, NULL, id);
+    relay_json(s, req, RELAY_MODEL, ROUTE_MODELS, "/api/show", show, NULL, id, NULL);
     free(id);
 }
 
@@ -266,6 +323,49 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
     metrics_request_done(ROUTE_OWN, status, 0);
 }
 
+/* OPTIONS: CORS preflights are answered here, never relayed. */
+static void handle_options(struct evhttp_request *req, const char *origin, int origin_ok)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    if (origin && !origin_ok) {
+        relay_reply_error(req, 0, 403, "origin not allowed (cors_origins)", NULL);
+        metrics_request_done(ROUTE_OWN, 403, 0);
+        return;
+    }
+    if (origin) {
+        char allowed[512];
+        access_allowed_headers(evhttp_find_header(in, "Access-Control-Request-Headers"), allowed,
+                               sizeof(allowed));
+        evhttp_add_header(out, "Access-Control-Allow-Methods", "GET, POST, HEAD, DELETE, OPTIONS");
+        if (*allowed)
+            evhttp_add_header(out, "Access-Control-Allow-Headers", allowed);
+        evhttp_add_header(out, "Access-Control-Max-Age", "600");
+    }
+    evhttp_add_header(out, "Allow", "GET, POST, HEAD, DELETE, OPTIONS");
+    evhttp_send_reply(req, 204, "No Content", NULL);
+    metrics_request_done(ROUTE_OWN, 204, 0);
+}
+
+/* X-Request-Id: the client's (when it is short and printable) or a new one; echoed to the
+ * client and, through the forwarded headers, passed to Ollama. */
+static void set_request_id(struct server *s, struct evhttp_request *req)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    const char *rid = evhttp_find_header(in, "X-Request-Id");
+    int ok = rid && *rid && strlen(rid) <= 128;
+    for (const char *p = rid; ok && *p; p++)
+        ok = *p > 0x20 && *p < 0x7f;
+    char gen[40];
+    if (!ok) {
+        snprintf(gen, sizeof(gen), "%08lx%08llx", (unsigned long)random(), ++s->next_id);
+        evhttp_remove_header(in, "X-Request-Id");
+        evhttp_add_header(in, "X-Request-Id", gen);
+        rid = gen;
+    }
+    evhttp_add_header(evhttp_request_get_output_headers(req), "X-Request-Id", rid);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct server *s = arg;
@@ -279,6 +379,37 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     memcpy(path, uri, plen);
     path[plen] = '\0';
+
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    const char *origin = evhttp_find_header(in, "Origin");
+    int origin_ok = origin && access_origin_allowed(s->cfg, origin);
+    if (origin_ok) {
+        evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
+        evhttp_add_header(out, "Vary", "Origin");
+        evhttp_add_header(out, "Access-Control-Expose-Headers", "x-request-id");
+    }
+    if (cmd == EVHTTP_REQ_OPTIONS) {
+        handle_options(req, origin, origin_ok);
+        return;
+    }
+    set_request_id(s, req);
+    int openai = strncmp(path, "/v1/", 4) == 0;
+    switch (access_check(s->cfg, path, evhttp_find_header(in, "Authorization"),
+                         evhttp_find_header(in, "X-Api-Key"))) {
+        case ACCESS_OK:
+            break;
+        case ACCESS_UNAUTHORIZED:
+            evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"keepwarm\"");
+            relay_reply_error(req, openai, 401, "missing or invalid API key", "invalid_api_key");
+            metrics_request_done(ROUTE_OTHER, 401, 0);
+            return;
+        case ACCESS_FORBIDDEN:
+            relay_reply_error(req, openai, 403, "model management is disabled on this server",
+                              NULL);
+            metrics_request_done(ROUTE_OTHER, 403, 0);
+            return;
+    }
 
     if (path_is(path, "/healthz") || path_is(path, "/readyz") || path_is(path, "/status") ||
         path_is(path, "/metrics")) {
@@ -334,7 +465,7 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     s->cfg = cfg;
     s->env.cfg = cfg;
     s->env.up = up;
-    s->env.idle_timeout_s = IDLE_TIMEOUT_S;
+    s->env.idle_timeout_s = (long)(cfg->idle_timeout / 1000000000);
     if (!(s->http = evhttp_new(base))) {
         snprintf(err, errlen, "cannot create the HTTP server");
         goto fail;
@@ -345,7 +476,7 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     evhttp_set_default_content_type(s->http, "application/json");
     evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->max_body);
     evhttp_set_max_headers_size(s->http, MAX_HEADERS_SIZE);
-    evhttp_set_timeout(s->http, IDLE_TIMEOUT_S);
+    evhttp_set_timeout(s->http, (int)s->env.idle_timeout_s);
     evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_gencb(s->http, on_request, s);
     s->sock = evhttp_bind_socket_with_handle(s->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
@@ -386,6 +517,21 @@ int server_port(const struct server *s)
 void server_set_warm(struct server *s, struct warm *w)
 {
     s->warm = w;
+}
+
+void server_stop_accepting(struct server *s)
+{
+    if (s->sock) {
+        evhttp_del_accept_socket(s->http, s->sock);
+        s->sock = NULL;
+    }
+}
+
+void server_reconfigure(struct server *s)
+{
+    s->env.idle_timeout_s = (long)(s->cfg->idle_timeout / 1000000000);
+    evhttp_set_timeout(s->http, (int)s->env.idle_timeout_s);
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)s->cfg->max_body);
 }
 
 unsigned long long server_active(const struct server *s)

@@ -24,6 +24,13 @@ int server_port(const struct server *s);
 /* The warm loop whose state /readyz, /status and /metrics report; may be NULL. */
 void server_set_warm(struct server *s, struct warm *w);
 
+/* Stops accepting new connections (drain). Requests in flight go on. */
+void server_stop_accepting(struct server *s);
+
+/* Applies a reloaded configuration (same struct config address, new contents): limits,
+ * timeouts. The listen address is not changed by a reload. */
+void server_reconfigure(struct server *s);
+
 /* Requests being relayed now. */
 unsigned long long server_active(const struct server *s);
 
