@@ -42,7 +42,11 @@ int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errle
         return -1;
     }
     const json_t *jm = json_object_get(body, "model");
-    const char *model = json_is_string(jm) ? json_string_value(jm) : NULL;
+    if (jm && !json_is_string(jm)) {
+        snprintf(err, errlen, "invalid type for 'model': expected string");
+        return -1;
+    }
+    const char *model = jm ? json_string_value(jm) : NULL;
     const struct model_conf *m = config_model(cfg, model);
 
     json_t *ka = json_object_get(body, "keep_alive");

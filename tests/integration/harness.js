@@ -40,6 +40,13 @@ export class Proc {
     child.stderr.on('data', (b) => { this.output += b; });
   }
   get url() { return `http://127.0.0.1:${this.port}`; }
+  // Waits for the process to exit by itself; its exit status.
+  async exited() {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const [code] = await once(this.child, 'exit');
+    return code;
+  }
+
   // Stops the process and checks that it exited cleanly: status 0 after SIGTERM, which under
   // the sanitizers also means no leak, no overflow and no undefined behaviour was reported.
   async stop(signal = 'SIGTERM') {
