@@ -30,8 +30,12 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+# The configuration goes to /etc for PREFIX=/usr (a package), else under the prefix.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps test unit integration run demo clean format format-check lint bench fuzz install
+.PHONY: all deps test unit integration run demo clean format format-check lint bench fuzz install valgrind
 
 all: $(BUILD)/keepwarm $(BUILD)/fake_ollama
 
@@ -65,6 +69,7 @@ integration: all
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory integration
 
 run: deps $(BUILD)/keepwarm
@@ -72,6 +77,15 @@ run: deps $(BUILD)/keepwarm
 
 demo: deps all
 	@sh tests/demo.sh $(BUILD)
+
+# The core and warm-loop integration tests with keepwarm under valgrind: any memory error or
+# definite leak makes keepwarm exit 99, which the harness reports as a failure.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite
+valgrind: all
+	KEEPWARM_WRAPPER="$(VALGRIND)" KEEPWARM_BIN=$(CURDIR)/$(BUILD)/keepwarm \
+	  FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama \
+	  node --test --test-concurrency=1 tests/integration/core.test.js tests/integration/warm.test.js
 
 # Benchmarks against nginx and the direct backend (tests/bench/README.md); not part of `make test`.
 bench: deps all
@@ -81,12 +95,29 @@ bench: deps all
 fuzz:
 	@sh tests/fuzz/run.sh
 
+# The fuzz targets built with $(CC) and tests/fuzz/standalone.c instead of libFuzzer, under
+# the normal (or SANITIZE) flags, each replaying its corpus tests/fuzz/corpus/<target>/.
+.PHONY: fuzz-replay
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iproxy $(LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/standalone.o $(LIB_OBJS) $(LDLIBS)
+
+$(FUZZ_BINS): $(BUILD)/tests/fuzz/standalone.o
+
+fuzz-replay: $(FUZZ_BINS)
+	@set -e; for t in $(FUZZ_BINS); do n=$${t##*/}; $$t tests/fuzz/corpus/$${n#fuzz_}; done
+
+-include $(FUZZ_BINS:=.d) $(BUILD)/tests/fuzz/standalone.d
+
 install: $(BUILD)/keepwarm
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/etc/keepwarm
-	install -m 0755 $(BUILD)/keepwarm $(DESTDIR)$(PREFIX)/bin/keepwarm
-	install -m 0644 docs/keepwarm.1 $(DESTDIR)$(PREFIX)/share/man/man1/keepwarm.1
-	test -e $(DESTDIR)$(PREFIX)/etc/keepwarm/keepwarm.ini || \
-	  install -m 0644 conf/keepwarm.ini $(DESTDIR)$(PREFIX)/etc/keepwarm/keepwarm.ini
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/keepwarm
+	install -m 0755 $(BUILD)/keepwarm $(DESTDIR)$(BINDIR)/keepwarm
+	install -m 0644 docs/keepwarm.1 $(DESTDIR)$(MANDIR)/man1/keepwarm.1
+	test -e $(DESTDIR)$(SYSCONFDIR)/keepwarm/keepwarm.ini || \
+	  install -m 0644 conf/keepwarm.ini $(DESTDIR)$(SYSCONFDIR)/keepwarm/keepwarm.ini
 
 format:
 	clang-format -i proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch]

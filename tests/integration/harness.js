@@ -68,12 +68,16 @@ export async function startFake(args = []) {
   return new Proc(child, Number(m[1]), 'fake_ollama');
 }
 
+// KEEPWARM_WRAPPER runs keepwarm under a tool, e.g. "valgrind --error-exitcode=99 ..." (make valgrind).
+const WRAPPER = (process.env.KEEPWARM_WRAPPER || '').split(' ').filter(Boolean);
+
 export async function startKeepwarm(upstreamUrl, args = [], env = {}) {
-  const child = spawn(KEEPWARM_BIN, ['--listen', '127.0.0.1:0', '--upstream', upstreamUrl, ...args], {
+  const argv = [...WRAPPER, KEEPWARM_BIN, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, ...args];
+  const child = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OLLAMA_HOST: '', ...env },
   });
-  const m = await waitForLine(child, /msg="listening" addr=127\.0\.0\.1:(\d+)/, 'keepwarm');
+  const m = await waitForLine(child, /msg="listening" addr=127\.0\.0\.1:(\d+)/, 'keepwarm', WRAPPER.length ? 60000 : 10000);
   return new Proc(child, Number(m[1]), 'keepwarm');
 }
 
