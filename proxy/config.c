@@ -335,6 +335,7 @@ static const struct key_def main_keys[] = {
     {"max_body_size", K_SIZE, C(max_body), 0, 0, 0, NULL, 0, 0},
     {"max_line_size", K_SIZE, C(max_line), 0, 0, 0, NULL, 0, 0},
     {"max_concurrent", K_INT, C(max_concurrent), 0, 1000000, 0, NULL, 0, 0},
+    {"max_connections", K_INT, C(max_connections), 0, 1000000, 0, NULL, 0, 0},
     {"connect_timeout", K_DURATION, C(connect_timeout), 1000000LL, 0, 0, NULL, 0, 0},
     {"request_timeout", K_DURATION, C(request_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"idle_timeout", K_DURATION, C(idle_timeout), 1000000000LL, 0, 0, NULL, 0, 0},

@@ -64,6 +64,7 @@ struct config {
     int64_t idle_timeout;     /* ns a client may idle, dawdle over headers, or stall reading */
     int64_t shutdown_timeout; /* ns SIGTERM waits for in-flight requests */
     long long max_concurrent; /* requests at once per model (429 beyond); 0 = unlimited */
+    long long max_connections; /* client connections at once; more wait in the backlog */
     int pin_requested;        /* also keep warm the models clients use ... */
     long long max_pinned;     /* ... up to this many (pinned ones included) */
     long long retries;        /* retries of a request whose runner crashed before any byte */

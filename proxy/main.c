@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +158,12 @@ int main(int argc, char **argv)
     log_set_level(a.cfg.log_level);
     log_hook_libevent();
     signal(SIGPIPE, SIG_IGN);
+    /* Each stream holds two sockets (client and Ollama): take all the descriptors we may. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

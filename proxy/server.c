@@ -43,6 +43,13 @@ struct server {
     } inflight[MAX_TRACKED];  /* per-model requests in flight, for max_concurrent */
     size_t ninflight;
     unsigned long long next_id;
+    /* max_connections: the client bufferevents we handed evhttp, each with a reference of ours
+     * (evhttp 2.1.12 has no connection-closed hook, so a swept bufferevent whose callbacks
+     * evhttp cleared when freeing it is one connection fewer). */
+    struct bufferevent **conns;
+    size_t nconns, conns_cap;
+    struct event *sweep;
+    int accepting_paused;
 };
 
 static int path_is(const char *path, const char *want)
@@ -453,6 +460,66 @@ static void on_request(struct evhttp_request *req, void *arg)
     relay_reply_error(req, 0, 404, "404 page not found", NULL);
 }
 
+static void listener_pause(struct server *s, int pause)
+{
+    struct evconnlistener *l = s->sock ? evhttp_bound_socket_get_listener(s->sock) : NULL;
+    if (!l || s->accepting_paused == pause)
+        return;
+    s->accepting_paused = pause;
+    if (pause) {
+        evconnlistener_disable(l);
+        log_warn("msg=\"max_connections reached, new connections wait\" connections=%zu",
+                 s->nconns);
+    } else {
+        evconnlistener_enable(l);
+    }
+}
+
+/* Drops the connections evhttp has freed (it clears every callback of a bufferevent it frees;
+ * while it owns one, the event callback is always set). */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    (void)fd;
+    (void)what;
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nconns; i++) {
+        bufferevent_data_cb rcb, wcb;
+        bufferevent_event_cb ecb;
+        void *cbarg;
+        bufferevent_getcb(s->conns[i], &rcb, &wcb, &ecb, &cbarg);
+        if (!rcb && !wcb && !ecb)
+            bufferevent_decref(s->conns[i]); /* the socket closes now */
+        else
+            s->conns[kept++] = s->conns[i];
+    }
+    s->nconns = kept;
+    if (s->nconns < (size_t)s->cfg->max_connections)
+        listener_pause(s, 0);
+}
+
+/* evhttp asks for each new client connection's bufferevent. */
+static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+{
+    struct server *s = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev || s->cfg->max_connections <= 0)
+        return bev;
+    if (s->nconns == s->conns_cap) {
+        size_t cap = s->conns_cap ? s->conns_cap * 2 : 64;
+        struct bufferevent **nb = realloc(s->conns, cap * sizeof(*nb));
+        if (!nb)
+            return bev; /* untracked: counted as closed */
+        s->conns = nb;
+        s->conns_cap = cap;
+    }
+    bufferevent_incref(bev);
+    s->conns[s->nconns++] = bev;
+    if (s->nconns >= (size_t)s->cfg->max_connections)
+        listener_pause(s, 1);
+    return bev;
+}
+
 struct server *server_new(struct event_base *base, const struct config *cfg, struct upstream *up,
                           char *err, size_t errlen)
 {
@@ -479,6 +546,13 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     evhttp_set_timeout(s->http, (int)s->env.idle_timeout_s);
     evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_gencb(s->http, on_request, s);
+    evhttp_set_bevcb(s->http, on_new_connection, s);
+    struct timeval every = {0, 100000};
+    s->sweep = event_new(base, -1, EV_PERSIST, on_sweep, s);
+    if (!s->sweep || event_add(s->sweep, &every) < 0) {
+        snprintf(err, errlen, "cannot create the connection sweep timer");
+        goto fail;
+    }
     s->sock = evhttp_bind_socket_with_handle(s->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
     if (!s->sock) {
         snprintf(err, errlen, "cannot listen on %s:%d (address in use or not local?)",
@@ -506,6 +580,11 @@ void server_free(struct server *s)
         return;
     if (s->http)
         evhttp_free(s->http);
+    if (s->sweep)
+        event_free(s->sweep);
+    for (size_t i = 0; i < s->nconns; i++)
+        bufferevent_decref(s->conns[i]);
+    free(s->conns);
     free(s);
 }
 

@@ -147,6 +147,25 @@ test('limits: oversized headers, slowloris, and keepwarm keeps serving', async (
   assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
 });
 
+test('max_connections: further connections wait in the backlog until one closes', async () => {
+  const fake = await startFake();
+  procs.push(fake);
+  const kw = await startKeepwarm(fake.url, [], { KEEPWARM_MAX_CONNECTIONS: '2' });
+  procs.push(kw);
+  const open = () => new Promise((resolve) => { const s = net.connect(kw.port, '127.0.0.1', () => resolve(s)); });
+  const a = await open();
+  const b = await open();
+  await sleep(200);
+  let answered = false;
+  const c = fetch(`${kw.url}/healthz`).then((r) => { answered = true; return r.status; });
+  await sleep(400);
+  assert.equal(answered, false, 'a third connection is not served while two are open');
+  assert.match(kw.output, /max_connections reached/);
+  a.destroy();
+  assert.equal(await c, 200, 'served once a slot frees');
+  b.destroy();
+});
+
 test('a long healthy stream outlives idle_timeout; a stalled reader is cut and Ollama cancelled', async () => {
   const fake = await startFake(['--token-delay', '250']);
   procs.push(fake);
