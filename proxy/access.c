@@ -2,23 +2,21 @@
 #include "access.h"
 
 #include <ctype.h>
-#include <string.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 static const char *const admin_paths[] = {"/api/pull", "/api/push", "/api/create", "/api/copy",
                                           "/api/delete"};
 
-int access_is_admin_path(const char *path)
-{
+int access_is_admin_path(const char *path) {
     for (size_t i = 0; i < sizeof(admin_paths) / sizeof(admin_paths[0]); i++)
         if (strcmp(path, admin_paths[i]) == 0)
             return 1;
     return strncmp(path, "/api/blobs/", 11) == 0 || strcmp(path, "/api/blobs") == 0;
 }
 
-int access_equal(const char *a, const char *b)
-{
+int access_equal(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     size_t n = la > lb ? la : lb;
     unsigned char diff = (unsigned char)(la != lb);
@@ -30,16 +28,14 @@ int access_equal(const char *a, const char *b)
     return diff == 0;
 }
 
-static int key_known(const struct config *cfg, const char *key)
-{
+static int key_known(const struct config *cfg, const char *key) {
     int found = 0;
     for (size_t i = 0; i < cfg->napi_keys; i++)
         found |= access_equal(cfg->api_keys[i], key); /* no early exit */
     return found;
 }
 
-static int b64_val(int c)
-{
+static int b64_val(int c) {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
     if (c >= 'a' && c <= 'z')
@@ -54,8 +50,7 @@ static int b64_val(int c)
 }
 
 /* Decodes standard base64 (padding optional) into out; -1 if invalid or too long. */
-static int b64_decode(const char *in, char *out, size_t len)
-{
+static int b64_decode(const char *in, char *out, size_t len) {
     size_t o = 0;
     unsigned acc = 0;
     int bits = 0;
@@ -77,8 +72,7 @@ static int b64_decode(const char *in, char *out, size_t len)
 }
 
 /* The key a request presents: Bearer token, Basic password, or x-api-key. */
-static int presented_key(const char *authorization, const char *x_api_key, char *out, size_t len)
-{
+static int presented_key(const char *authorization, const char *x_api_key, char *out, size_t len) {
     if (authorization) {
         const char *a = authorization;
         while (*a == ' ')
@@ -109,8 +103,7 @@ static int presented_key(const char *authorization, const char *x_api_key, char 
 }
 
 enum access_verdict access_check(const struct config *cfg, const char *path,
-                                 const char *authorization, const char *x_api_key)
-{
+                                 const char *authorization, const char *x_api_key) {
     if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0)
         return ACCESS_OK;
     if (access_is_admin_path(path)) {
@@ -132,17 +125,14 @@ enum access_verdict access_check(const struct config *cfg, const char *path,
     return ACCESS_UNAUTHORIZED;
 }
 
-int access_origin_allowed(const struct config *cfg, const char *origin)
-{
+int access_origin_allowed(const struct config *cfg, const char *origin) {
     for (size_t i = 0; i < cfg->ncors_origins; i++)
-        if (strcmp(cfg->cors_origins[i], "*") == 0 ||
-            strcasecmp(cfg->cors_origins[i], origin) == 0)
+        if (strcmp(cfg->cors_origins[i], "*") == 0 || strcasecmp(cfg->cors_origins[i], origin) == 0)
             return 1;
     return 0;
 }
 
-static int header_allowed(const char *h, size_t n)
-{
+static int header_allowed(const char *h, size_t n) {
     static const char *const exact[] = {"authorization", "content-type", "x-api-key",
                                         "x-request-id", "accept"};
     for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
@@ -152,8 +142,7 @@ static int header_allowed(const char *h, size_t n)
            (n > 7 && strncasecmp(h, "openai-", 7) == 0);
 }
 
-void access_allowed_headers(const char *requested, char *out, size_t len)
-{
+void access_allowed_headers(const char *requested, char *out, size_t len) {
     size_t o = 0;
     if (!len)
         return;

@@ -3,11 +3,11 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <stddef.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +22,7 @@ static int set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 struct config;
 static int load_keys_file(struct config *c, char *err, size_t errlen);
-static int set_err(char *err, size_t errlen, const char *fmt, ...)
-{
+static int set_err(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     if (err && errlen) {
         va_start(ap, fmt);
@@ -33,8 +32,7 @@ static int set_err(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static int replace_str(char **dst, const char *src)
-{
+static int replace_str(char **dst, const char *src) {
     char *copy = strdup(src);
     if (!copy)
         return -1;
@@ -43,8 +41,7 @@ static int replace_str(char **dst, const char *src)
     return 0;
 }
 
-static char *trim(char *s)
-{
+static char *trim(char *s) {
     while (isspace((unsigned char)*s))
         s++;
     size_t n = strlen(s);
@@ -54,8 +51,7 @@ static char *trim(char *s)
 }
 
 /* "host:port" with host an IPv4 address, a name, or [v6]. */
-static int parse_hostport(const char *v, char **host, int *port, char *err, size_t errlen)
-{
+static int parse_hostport(const char *v, char **host, int *port, char *err, size_t errlen) {
     const char *colon = strrchr(v, ':');
     if (!colon || colon == v)
         return set_err(err, errlen, "listen: \"%s\" is not HOST:PORT (e.g. 127.0.0.1:11435)", v);
@@ -79,8 +75,7 @@ static int parse_hostport(const char *v, char **host, int *port, char *err, size
 }
 
 /* OLLAMA_HOST forms: "host", "host:port", ":port", "http://host:port", "https://host". */
-static int normalise_upstream(const char *v, char *out, size_t len)
-{
+static int normalise_upstream(const char *v, char *out, size_t len) {
     const char *scheme = "http://";
     const char *rest = v;
     if (strncmp(v, "http://", 7) == 0) {
@@ -125,8 +120,7 @@ static int normalise_upstream(const char *v, char *out, size_t len)
     return 0;
 }
 
-static int parse_size(const char *key, const char *v, size_t *out, char *err, size_t errlen)
-{
+static int parse_size(const char *key, const char *v, size_t *out, char *err, size_t errlen) {
     char *end = NULL;
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
@@ -148,13 +142,13 @@ static int parse_size(const char *key, const char *v, size_t *out, char *err, si
     *out = (size_t)(n * mul);
     return 0;
 bad:
-    return set_err(err, errlen, "%s: \"%s\" is not a size (allowed: 1 byte to 1TiB, e.g. 4096, 64KiB, 32MiB)",
+    return set_err(err, errlen,
+                   "%s: \"%s\" is not a size (allowed: 1 byte to 1TiB, e.g. 4096, 64KiB, 32MiB)",
                    key, v);
 }
 
 static int parse_duration(const char *key, const char *v, int64_t *out, int allow_forever,
-                          char *err, size_t errlen)
-{
+                          char *err, size_t errlen) {
     char derr[256];
     int64_t ns;
     if (duration_parse_config(v, &ns, derr, sizeof(derr)) < 0)
@@ -167,8 +161,7 @@ static int parse_duration(const char *key, const char *v, int64_t *out, int allo
 }
 
 static int parse_int(const char *key, const char *v, long long min, long long max, long long *out,
-                     char *err, size_t errlen)
-{
+                     char *err, size_t errlen) {
     char *end = NULL;
     errno = 0;
     long long n = strtoll(v, &end, 10);
@@ -178,8 +171,7 @@ static int parse_int(const char *key, const char *v, long long min, long long ma
     return 0;
 }
 
-static int parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen)
-{
+static int parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen) {
     if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
         *out = 1;
     else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
@@ -191,8 +183,7 @@ static int parse_bool(const char *key, const char *v, int *out, char *err, size_
     return 0;
 }
 
-static void list_clear(char **list, size_t *n)
-{
+static void list_clear(char **list, size_t *n) {
     for (size_t i = 0; i < *n; i++)
         free(list[i]);
     *n = 0;
@@ -200,8 +191,7 @@ static void list_clear(char **list, size_t *n)
 
 /* Appends each comma-separated, trimmed, non-empty item. */
 static int list_add(const char *key, char **list, size_t *n, int *layer, const char *v, char *err,
-                    size_t errlen)
-{
+                    size_t errlen) {
     if (*layer != cur_layer) {
         list_clear(list, n);
         *layer = cur_layer;
@@ -234,8 +224,7 @@ static int list_add(const char *key, char **list, size_t *n, int *layer, const c
     return rc;
 }
 
-int config_names_match(const char *a, const char *b)
-{
+int config_names_match(const char *a, const char *b) {
     if (strcmp(a, b) == 0)
         return 1;
     size_t la = strlen(a), lb = strlen(b);
@@ -247,8 +236,7 @@ int config_names_match(const char *a, const char *b)
     return 0;
 }
 
-const struct model_conf *config_model(const struct config *c, const char *name)
-{
+const struct model_conf *config_model(const struct config *c, const char *name) {
     if (!name)
         return NULL;
     for (size_t i = 0; i < c->nmodels; i++)
@@ -257,8 +245,7 @@ const struct model_conf *config_model(const struct config *c, const char *name)
     return NULL;
 }
 
-static struct model_conf *model_get(struct config *c, const char *name, char *err, size_t errlen)
-{
+static struct model_conf *model_get(struct config *c, const char *name, char *err, size_t errlen) {
     for (size_t i = 0; i < c->nmodels; i++)
         if (strcmp(c->models[i].name, name) == 0)
             return &c->models[i];
@@ -287,16 +274,16 @@ static struct model_conf *model_get(struct config *c, const char *name, char *er
 /* ---- the keys ------------------------------------------------------------------------ */
 
 enum key_type {
-    K_HOSTPORT,  /* listen */
-    K_URL,       /* upstream */
-    K_DURATION,  /* int64_t ns; min in ns; FOREVER only with KF_FOREVER, "0" only with KF_ZERO */
-    K_SIZE,      /* size_t bytes */
-    K_BOOL,      /* int */
-    K_INT,       /* long long (main section) or int option (model section) in min..max */
-    K_ENUM,      /* int index into choices */
-    K_LIST,      /* char *[CONFIG_MAX_LIST] with a size_t count at count_off */
-    K_STRING,    /* char * */
-    K_LOGLEVEL,  /* enum log_level */
+    K_HOSTPORT, /* listen */
+    K_URL,      /* upstream */
+    K_DURATION, /* int64_t ns; min in ns; FOREVER only with KF_FOREVER, "0" only with KF_ZERO */
+    K_SIZE,     /* size_t bytes */
+    K_BOOL,     /* int */
+    K_INT,      /* long long (main section) or int option (model section) in min..max */
+    K_ENUM,     /* int index into choices */
+    K_LIST,     /* char *[CONFIG_MAX_LIST] with a size_t count at count_off */
+    K_STRING,   /* char * */
+    K_LOGLEVEL, /* enum log_level */
 };
 
 #define KF_FOREVER 1
@@ -305,12 +292,12 @@ enum key_type {
 struct key_def {
     const char *name;
     enum key_type type;
-    size_t off;          /* field in struct config (main) or struct model_conf (model) */
+    size_t off; /* field in struct config (main) or struct model_conf (model) */
     long long min, max;
     int flags;
     const char *const *choices;
-    size_t count_off;    /* K_LIST: the count field */
-    int list;            /* K_LIST: index into list_layers */
+    size_t count_off; /* K_LIST: the count field */
+    int list;         /* K_LIST: index into list_layers */
 };
 
 static const char *const policy_choices[] = {"override", "default", NULL};
@@ -361,8 +348,7 @@ static const struct key_def model_keys[] = {
 };
 #undef M
 
-static const struct key_def *key_find(const struct key_def *defs, size_t n, const char *name)
-{
+static const struct key_def *key_find(const struct key_def *defs, size_t n, const char *name) {
     for (size_t i = 0; i < n; i++)
         if (strcmp(defs[i].name, name) == 0)
             return &defs[i];
@@ -370,8 +356,7 @@ static const struct key_def *key_find(const struct key_def *defs, size_t n, cons
 }
 
 static int unknown_key(const struct key_def *defs, size_t n, const char *key, const char *model,
-                       char *err, size_t errlen)
-{
+                       char *err, size_t errlen) {
     char allowed[512] = "";
     size_t used = 0;
     for (size_t i = 0; i < n && used < sizeof(allowed); i++)
@@ -386,8 +371,7 @@ static int unknown_key(const struct key_def *defs, size_t n, const char *key, co
 /* Parses v by def into the field at base+def->off (or, for model runner options, into
  * options). */
 static int set_by_def(const struct key_def *d, char *base, json_t *options, const char *v,
-                      char *err, size_t errlen)
-{
+                      char *err, size_t errlen) {
     const char *key = d->name;
     switch (d->type) {
         case K_HOSTPORT: {
@@ -470,9 +454,8 @@ static int set_by_def(const struct key_def *d, char *base, json_t *options, cons
     return -1;
 }
 
-int config_set(struct config *c, const char *model, const char *key, const char *value,
-               char *err, size_t errlen)
-{
+int config_set(struct config *c, const char *model, const char *key, const char *value, char *err,
+               size_t errlen) {
     char vbuf[CONFIG_MAX_STRING];
     if (strlen(value) >= sizeof(vbuf))
         return set_err(err, errlen, "%s: value longer than %d bytes", key, CONFIG_MAX_STRING - 1);
@@ -506,8 +489,7 @@ int config_set(struct config *c, const char *model, const char *key, const char 
     return set_by_def(d, (char *)c, NULL, v, err, errlen);
 }
 
-int config_init(struct config *c, const char *ollama_host, char *err, size_t errlen)
-{
+int config_init(struct config *c, const char *ollama_host, char *err, size_t errlen) {
     memset(c, 0, sizeof(*c));
     cur_layer = LAYER_DEFAULT;
     memset(list_layers, 0, sizeof(list_layers));
@@ -544,8 +526,7 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     return 0;
 }
 
-void config_free(struct config *c)
-{
+void config_free(struct config *c) {
     free(c->listen_host);
     free(c->upstream);
     free(c->config_file);
@@ -567,8 +548,7 @@ struct ini_ctx {
 
 /* [keepwarm] or [model "NAME"]; returns the model name or "" for the main section, NULL if
  * the section is not one of ours. */
-static const char *section_model(const char *section, char *buf, size_t len)
-{
+static const char *section_model(const char *section, char *buf, size_t len) {
     if (strcmp(section, "keepwarm") == 0 || section[0] == '\0')
         return "";
     if (strncmp(section, "model", 5) != 0)
@@ -584,8 +564,7 @@ static const char *section_model(const char *section, char *buf, size_t len)
     return buf;
 }
 
-static int on_ini_value(void *user, const char *section, const char *name, const char *value)
-{
+static int on_ini_value(void *user, const char *section, const char *name, const char *value) {
     struct ini_ctx *ctx = user;
     char mbuf[CONFIG_MAX_STRING];
     const char *model = section_model(section, mbuf, sizeof(mbuf));
@@ -599,8 +578,7 @@ static int on_ini_value(void *user, const char *section, const char *name, const
     return 1;
 }
 
-int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
-{
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen) {
     struct ini_ctx ctx = {.c = c, .err = ""};
     int saved = cur_layer;
     cur_layer = LAYER_FILE;
@@ -613,14 +591,13 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
     if (line > 0) {
         if (ctx.err[0])
             return set_err(err, errlen, "%s:%d: %s", path, line, ctx.err);
-        return set_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
-                       path, line);
+        return set_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", path,
+                       line);
     }
     return 0;
 }
 
-int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
-{
+int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen) {
     int saved = cur_layer, rc = 0;
     cur_layer = LAYER_ENV;
     for (size_t i = 0; envp && envp[i] && rc == 0; i++) {
@@ -649,8 +626,7 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
 }
 
 /* api_keys_file: one key per line; blank lines and lines starting with # are skipped. */
-static int load_keys_file(struct config *c, char *err, size_t errlen)
-{
+static int load_keys_file(struct config *c, char *err, size_t errlen) {
     FILE *f = fopen(c->api_keys_file, "r");
     if (!f)
         return set_err(err, errlen, "api_keys_file: %s: cannot open: %s", c->api_keys_file,
@@ -682,9 +658,9 @@ static int load_keys_file(struct config *c, char *err, size_t errlen)
     return rc;
 }
 
-const char *config_usage(void)
-{
-    return "usage: keepwarm [-c FILE] [--listen HOST:PORT] [--upstream URL] [--keep-alive DURATION]\n"
+const char *config_usage(void) {
+    return "usage: keepwarm [-c FILE] [--listen HOST:PORT] [--upstream URL] [--keep-alive "
+           "DURATION]\n"
            "                [--keep-alive-policy override|default] [--pin MODEL]...\n"
            "                [--ping-interval DURATION] [--api-key KEY]...\n"
            "                [--log-level debug|info|warn|error] [--check] [--version] [--help]\n"
@@ -694,9 +670,11 @@ const char *config_usage(void)
            "\n"
            "  -c, --config FILE        INI file ([keepwarm] and [model \"NAME\"] sections)\n"
            "  --listen HOST:PORT       where to listen (default 127.0.0.1:11435)\n"
-           "  --upstream URL           Ollama's address (default $OLLAMA_HOST or http://127.0.0.1:11434)\n"
+           "  --upstream URL           Ollama's address (default $OLLAMA_HOST or "
+           "http://127.0.0.1:11434)\n"
            "  --keep-alive DURATION    keep_alive injected upstream (default -1, forever)\n"
-           "  --keep-alive-policy P    override: always ours; default: only when the client sent none\n"
+           "  --keep-alive-policy P    override: always ours; default: only when the client sent "
+           "none\n"
            "  --pin MODEL              keep MODEL loaded (repeatable)\n"
            "  --ping-interval DURATION warm-loop period (default 60s)\n"
            "  --api-key KEY            require this key from clients (repeatable)\n"
@@ -704,7 +682,8 @@ const char *config_usage(void)
            "  --check                  validate the configuration and exit\n"
            "  --version, --help\n"
            "\n"
-           "Every flag has a KEEPWARM_* environment variable (KEEPWARM_KEEP_ALIVE, KEEPWARM_PIN, ...)\n"
+           "Every flag has a KEEPWARM_* environment variable (KEEPWARM_KEEP_ALIVE, KEEPWARM_PIN, "
+           "...)\n"
            "and an INI key. Durations use Ollama's syntax: -1, 300, 5m, 1h30m, 500ms.\n";
 }
 
@@ -724,24 +703,31 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *flag_key(int opt)
-{
+static const char *flag_key(int opt) {
     switch (opt) {
-        case 'l': return "listen";
-        case 'u': return "upstream";
-        case 'k': return "keep_alive";
-        case 'P': return "keep_alive_policy";
-        case 'p': return "pin";
-        case 'i': return "ping_interval";
-        case 'a': return "api_keys";
-        case 'L': return "log_level";
-        default: return NULL;
+        case 'l':
+            return "listen";
+        case 'u':
+            return "upstream";
+        case 'k':
+            return "keep_alive";
+        case 'P':
+            return "keep_alive_policy";
+        case 'p':
+            return "pin";
+        case 'i':
+            return "ping_interval";
+        case 'a':
+            return "api_keys";
+        case 'L':
+            return "log_level";
+        default:
+            return NULL;
     }
 }
 
 int config_load(struct config *c, int argc, char *const *argv, char *const *envp,
-                enum config_action *action, char *err, size_t errlen)
-{
+                enum config_action *action, char *err, size_t errlen) {
     const char *file = NULL, *ollama_host = NULL;
     int opt;
     *action = CONFIG_RUN;

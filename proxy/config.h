@@ -25,10 +25,10 @@ enum keep_alive_policy {
 
 /* Per-model settings from a [model "NAME"] section. */
 struct model_conf {
-    char *name;               /* as written; matched with and without ":latest" */
-    int has_keep_alive;       /* keep_alive set for this model */
-    int64_t keep_alive;       /* ns, DURATION_FOREVER for -1 */
-    json_t *options;          /* pinned runner options (object, owned; may be empty) */
+    char *name;                /* as written; matched with and without ":latest" */
+    int has_keep_alive;        /* keep_alive set for this model */
+    int64_t keep_alive;        /* ns, DURATION_FOREVER for -1 */
+    json_t *options;           /* pinned runner options (object, owned; may be empty) */
     long long num_predict_max; /* cap on generated tokens; 0 = no cap */
     long long max_concurrent;  /* requests at once for this model; 0 = the global value */
 };
@@ -40,36 +40,36 @@ enum admin_api {
 };
 
 struct config {
-    char *listen_host;        /* "127.0.0.1" */
-    int listen_port;          /* 11435 */
-    char *upstream;           /* base URL without trailing slash: "http://127.0.0.1:11434" */
-    int64_t keep_alive;       /* ns injected into native requests; DURATION_FOREVER = -1 */
+    char *listen_host;  /* "127.0.0.1" */
+    int listen_port;    /* 11435 */
+    char *upstream;     /* base URL without trailing slash: "http://127.0.0.1:11434" */
+    int64_t keep_alive; /* ns injected into native requests; DURATION_FOREVER = -1 */
     enum keep_alive_policy keep_alive_policy;
-    int64_t ping_interval;    /* ns between warm-loop rounds */
+    int64_t ping_interval; /* ns between warm-loop rounds */
     char *pins[CONFIG_MAX_LIST];
     size_t npins;
     char *api_keys[CONFIG_MAX_LIST]; /* from api_keys, --api-key and api_keys_file */
     size_t napi_keys;
-    char *api_keys_file;      /* one key per line, re-read on reload; NULL for none */
+    char *api_keys_file; /* one key per line, re-read on reload; NULL for none */
     enum admin_api admin_api;
     char *cors_origins[CONFIG_MAX_LIST]; /* origins allowed by CORS; "*" for any */
     size_t ncors_origins;
     enum log_level log_level;
     struct model_conf models[CONFIG_MAX_LIST];
     size_t nmodels;
-    size_t max_body;          /* request body cap in bytes (413 above) */
-    size_t max_line;          /* cap on one upstream NDJSON line in bytes */
-    int64_t connect_timeout;  /* ns to connect to Ollama before 502/504 */
-    int64_t request_timeout;  /* ns a whole upstream request may take; 0 = unlimited */
-    int64_t idle_timeout;     /* ns a client may idle, dawdle over headers, or stall reading */
-    int64_t shutdown_timeout; /* ns SIGTERM waits for in-flight requests */
-    long long max_concurrent; /* requests at once per model (429 beyond); 0 = unlimited */
-    long long max_connections; /* client connections at once; more wait in the backlog */
-    int pin_requested;        /* also keep warm the models clients use ... */
-    long long max_pinned;     /* ... up to this many (pinned ones included) */
-    long long retries;        /* retries of a request whose runner crashed before any byte */
+    size_t max_body;               /* request body cap in bytes (413 above) */
+    size_t max_line;               /* cap on one upstream NDJSON line in bytes */
+    int64_t connect_timeout;       /* ns to connect to Ollama before 502/504 */
+    int64_t request_timeout;       /* ns a whole upstream request may take; 0 = unlimited */
+    int64_t idle_timeout;          /* ns a client may idle, dawdle over headers, or stall reading */
+    int64_t shutdown_timeout;      /* ns SIGTERM waits for in-flight requests */
+    long long max_concurrent;      /* requests at once per model (429 beyond); 0 = unlimited */
+    long long max_connections;     /* client connections at once; more wait in the backlog */
+    int pin_requested;             /* also keep warm the models clients use ... */
+    long long max_pinned;          /* ... up to this many (pinned ones included) */
+    long long retries;             /* retries of a request whose runner crashed before any byte */
     int64_t wait_comment_interval; /* ns between ": waiting for model" SSE comments; 0 = off */
-    char *config_file;        /* the -c file, or NULL */
+    char *config_file;             /* the -c file, or NULL */
 };
 
 /* What main should do after config_load. */
@@ -81,8 +81,8 @@ void config_free(struct config *c);
 
 /* Sets one key. section is NULL for [keepwarm], or the model name for [model "NAME"].
  * Returns 0, or -1 with "key: what is wrong (allowed: ...)" in err. */
-int config_set(struct config *c, const char *model, const char *key, const char *value,
-               char *err, size_t errlen);
+int config_set(struct config *c, const char *model, const char *key, const char *value, char *err,
+               size_t errlen);
 
 /* Reads an INI file into c. Errors: "FILE:LINE: key: message". */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);

@@ -9,8 +9,7 @@
 
 /* Go's strconv.Quote, simplified: printable ASCII and UTF-8 bytes kept, quotes and
  * backslashes escaped, control bytes as \xNN. */
-static void quote(const char *s, char *out, size_t len)
-{
+static void quote(const char *s, char *out, size_t len) {
     size_t o = 0;
     if (len < 3) {
         if (len)
@@ -33,8 +32,7 @@ static void quote(const char *s, char *out, size_t len)
     out[o] = '\0';
 }
 
-static int fail(char *err, size_t errlen, const char *what, const char *orig)
-{
+static int fail(char *err, size_t errlen, const char *what, const char *orig) {
     char q[160];
     quote(orig, q, sizeof(q));
     if (err && errlen)
@@ -58,8 +56,7 @@ static const struct unit units[] = {
     {"h", UINT64_C(3600) * 1000000000},
 };
 
-int duration_parse_go(const char *orig, int64_t *ns, char *err, size_t errlen)
-{
+int duration_parse_go(const char *orig, int64_t *ns, char *err, size_t errlen) {
     const char *s = orig;
     const uint64_t limit = UINT64_C(1) << 63;
     uint64_t d = 0;
@@ -147,8 +144,7 @@ int duration_parse_go(const char *orig, int64_t *ns, char *err, size_t errlen)
     return 0;
 }
 
-int duration_parse_config(const char *s, int64_t *ns, char *err, size_t errlen)
-{
+int duration_parse_config(const char *s, int64_t *ns, char *err, size_t errlen) {
     char goerr[256];
     if (duration_parse_go(s, ns, goerr, sizeof(goerr)) == 0)
         return 0;
@@ -165,13 +161,12 @@ int duration_parse_config(const char *s, int64_t *ns, char *err, size_t errlen)
         return 0;
     }
     if (err && errlen)
-        snprintf(err, errlen, "%s (use -1 for forever, seconds, or units ns us ms s m h: 5m, 1h30m)",
-                 goerr);
+        snprintf(err, errlen,
+                 "%s (use -1 for forever, seconds, or units ns us ms s m h: 5m, 1h30m)", goerr);
     return -1;
 }
 
-static const char *json_type_go_name(const json_t *v)
-{
+static const char *json_type_go_name(const json_t *v) {
     switch (json_typeof(v)) {
         case JSON_TRUE:
         case JSON_FALSE:
@@ -185,8 +180,7 @@ static const char *json_type_go_name(const json_t *v)
     }
 }
 
-int duration_from_json(const json_t *v, int64_t *ns, char *err, size_t errlen)
-{
+int duration_from_json(const json_t *v, int64_t *ns, char *err, size_t errlen) {
     if (json_is_number(v)) {
         double t = json_number_value(v);
         if (t < 0) {
@@ -211,8 +205,7 @@ int duration_from_json(const json_t *v, int64_t *ns, char *err, size_t errlen)
     return -1;
 }
 
-json_t *duration_to_json_new(int64_t ns)
-{
+json_t *duration_to_json_new(int64_t ns) {
     char buf[64];
     if (ns == DURATION_FOREVER || ns < 0)
         return json_integer(-1);
@@ -223,8 +216,7 @@ json_t *duration_to_json_new(int64_t ns)
 }
 
 /* Prints v / 10^prec with trailing zeros trimmed, like Go's fmtFrac + fmtInt. */
-static int put_frac(char *buf, size_t len, uint64_t v, int prec)
-{
+static int put_frac(char *buf, size_t len, uint64_t v, int prec) {
     uint64_t div = 1;
     for (int i = 0; i < prec; i++)
         div *= 10;
@@ -239,8 +231,7 @@ static int put_frac(char *buf, size_t len, uint64_t v, int prec)
     return snprintf(buf, len, "%llu.%s", (unsigned long long)whole, digits);
 }
 
-void duration_format(int64_t ns, char *buf, size_t len)
-{
+void duration_format(int64_t ns, char *buf, size_t len) {
     if (!len)
         return;
     if (ns == DURATION_FOREVER) {

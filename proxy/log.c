@@ -11,8 +11,7 @@
 static enum log_level current = LOG_LEVEL_INFO;
 static const char *const names[] = {"debug", "info", "warn", "error"};
 
-int log_level_parse(const char *s, enum log_level *out)
-{
+int log_level_parse(const char *s, enum log_level *out) {
     for (int i = 0; i < 4; i++) {
         if (strcmp(s, names[i]) == 0) {
             *out = (enum log_level)i;
@@ -22,18 +21,15 @@ int log_level_parse(const char *s, enum log_level *out)
     return -1;
 }
 
-void log_set_level(enum log_level level)
-{
+void log_set_level(enum log_level level) {
     current = level;
 }
 
-int log_enabled(enum log_level level)
-{
+int log_enabled(enum log_level level) {
     return level >= current;
 }
 
-void log_write(enum log_level level, const char *fmt, ...)
-{
+void log_write(enum log_level level, const char *fmt, ...) {
     if (level < current)
         return;
     char line[2048];
@@ -57,13 +53,11 @@ void log_write(enum log_level level, const char *fmt, ...)
     fwrite(line, 1, len, stderr);
 }
 
-static void on_libevent_log(int severity, const char *msg)
-{
+static void on_libevent_log(int severity, const char *msg) {
     log_write(severity >= EVENT_LOG_WARN ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG,
               "msg=\"libevent\" detail=\"%s\"", msg);
 }
 
-void log_hook_libevent(void)
-{
+void log_hook_libevent(void) {
     event_set_log_callback(on_libevent_log);
 }

@@ -28,13 +28,13 @@ struct app {
     int argc;
     char **argv;
     struct event_base *base;
-    struct config cfg;         /* its address is shared with every module; a reload swaps contents */
+    struct config cfg; /* its address is shared with every module; a reload swaps contents */
     struct upstream *up;
     struct server *srv;
     struct warm *warm;
     struct event *sigint, *sigterm, *sighup;
-    struct event *drain;       /* polls in-flight requests while stopping */
-    struct timeval stop_at;    /* shutdown_timeout deadline */
+    struct event *drain;    /* polls in-flight requests while stopping */
+    struct timeval stop_at; /* shutdown_timeout deadline */
     int stopping;
 };
 
@@ -42,8 +42,7 @@ static struct upstream_opts upstream_opts_from(const struct config *c);
 
 /* While stopping: exit once nothing is in flight, or when shutdown_timeout has passed (then
  * teardown cancels what is left: evhttp_free closes the clients, relays cancel Ollama). */
-static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
-{
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg) {
     struct app *a = arg;
     struct timeval now;
     (void)fd;
@@ -59,8 +58,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
-{
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg) {
     struct app *a = arg;
     (void)what;
     if (a->stopping) {
@@ -86,8 +84,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* SIGHUP: re-read the configuration the way startup read it. A bad one keeps the old. */
-static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
-{
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
     struct app *a = arg;
     struct config fresh;
     enum config_action action;
@@ -100,8 +97,8 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
     }
     if (strcmp(fresh.listen_host, a->cfg.listen_host) != 0 ||
         fresh.listen_port != a->cfg.listen_port)
-        log_warn("msg=\"listen address changes need a restart\" running=%s:%d",
-                 a->cfg.listen_host, a->cfg.listen_port);
+        log_warn("msg=\"listen address changes need a restart\" running=%s:%d", a->cfg.listen_host,
+                 a->cfg.listen_port);
     config_free(&a->cfg);
     a->cfg = fresh; /* same address: every module sees the new values */
     log_set_level(a->cfg.log_level);
@@ -115,8 +112,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
              a->cfg.upstream, ka, a->cfg.npins, a->cfg.napi_keys);
 }
 
-static struct upstream_opts upstream_opts_from(const struct config *c)
-{
+static struct upstream_opts upstream_opts_from(const struct config *c) {
     struct upstream_opts o = {
         .connect_timeout_ms = (long)(c->connect_timeout / 1000000),
         .timeout_ms = (long)(c->request_timeout / 1000000),
@@ -124,8 +120,7 @@ static struct upstream_opts upstream_opts_from(const struct config *c)
     return o;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     struct app a;
     enum config_action action;
     char err[CONFIG_ERR_LEN];
@@ -144,8 +139,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (action == CONFIG_VERSION) {
-        printf("keepwarm %s (libevent %s, %s, jansson %s)\n", KEEPWARM_VERSION,
-               event_get_version(), curl_version(), JANSSON_VERSION);
+        printf("keepwarm %s (libevent %s, %s, jansson %s)\n", KEEPWARM_VERSION, event_get_version(),
+               curl_version(), JANSSON_VERSION);
         config_free(&a.cfg);
         return 0;
     }

@@ -45,13 +45,11 @@ static const char *const uperr_names[UPERR_COUNT] = {
     "refused", "timeout", "broken", "status_5xx", "runner_crash", "context_overflow",
 };
 
-const char *metrics_route_name(enum metrics_route r)
-{
+const char *metrics_route_name(enum metrics_route r) {
     return r < ROUTE_COUNT ? route_names[r] : "other";
 }
 
-static void observe(struct histogram *h, double v)
-{
+static void observe(struct histogram *h, double v) {
     for (int i = 0; i < NBUCKETS; i++)
         if (v <= buckets[i])
             h->counts[i]++;
@@ -59,8 +57,7 @@ static void observe(struct histogram *h, double v)
     h->sum += v;
 }
 
-void metrics_request_done(enum metrics_route route, int status, double seconds)
-{
+void metrics_request_done(enum metrics_route route, int status, double seconds) {
     if (route >= ROUTE_COUNT)
         route = ROUTE_OTHER;
     struct code_count *cc = m.codes[route];
@@ -74,13 +71,11 @@ void metrics_request_done(enum metrics_route route, int status, double seconds)
     observe(&m.duration[route], seconds);
 }
 
-void metrics_ttft(double seconds)
-{
+void metrics_ttft(double seconds) {
     observe(&m.ttft, seconds);
 }
 
-void metrics_tokens(const char *model, long long prompt, long long completion)
-{
+void metrics_tokens(const char *model, long long prompt, long long completion) {
     if (prompt < 0)
         prompt = 0;
     if (completion < 0)
@@ -103,34 +98,28 @@ void metrics_tokens(const char *model, long long prompt, long long completion)
     m.other_completion += (unsigned long long)completion;
 }
 
-void metrics_upstream_error(enum metrics_upstream_error kind)
-{
+void metrics_upstream_error(enum metrics_upstream_error kind) {
     if (kind < UPERR_COUNT)
         m.upstream_errors[kind]++;
 }
 
-void metrics_cancel(void)
-{
+void metrics_cancel(void) {
     m.cancels++;
 }
 
-void metrics_retry(void)
-{
+void metrics_retry(void) {
     m.retries++;
 }
 
-void metrics_pause(void)
-{
+void metrics_pause(void) {
     m.pauses++;
 }
 
-void metrics_streams_add(int delta)
-{
+void metrics_streams_add(int delta) {
     m.streams += delta;
 }
 
-static void label(struct evbuffer *out, const char *v)
-{
+static void label(struct evbuffer *out, const char *v) {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
             evbuffer_add_printf(out, "\\%c", *v);
@@ -142,8 +131,7 @@ static void label(struct evbuffer *out, const char *v)
 }
 
 static void render_histogram(struct evbuffer *out, const char *name, const char *labels,
-                             const struct histogram *h)
-{
+                             const struct histogram *h) {
     const char *sep = *labels ? "," : "";
     for (int i = 0; i < NBUCKETS; i++)
         evbuffer_add_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, buckets[i],
@@ -153,8 +141,7 @@ static void render_histogram(struct evbuffer *out, const char *name, const char 
                         labels, h->n);
 }
 
-void metrics_render(struct evbuffer *out)
-{
+void metrics_render(struct evbuffer *out) {
     evbuffer_add_printf(out, "# HELP keepwarm_requests_total Requests answered, by route and "
                              "status.\n# TYPE keepwarm_requests_total counter\n");
     for (int r = 0; r < ROUTE_COUNT; r++)

@@ -7,13 +7,13 @@
 #include <event2/buffer.h>
 
 enum metrics_route {
-    ROUTE_CHAT = 0,     /* /v1/chat/completions */
-    ROUTE_COMPLETIONS,  /* /v1/completions */
-    ROUTE_EMBEDDINGS,   /* /v1/embeddings */
-    ROUTE_MODELS,       /* /v1/models[/{id}] */
-    ROUTE_NATIVE_GEN,   /* /api/generate, /api/chat, /api/embed, /api/embeddings */
-    ROUTE_NATIVE,       /* every other /api/ path, and / */
-    ROUTE_OWN,          /* /healthz, /readyz, /status, /metrics */
+    ROUTE_CHAT = 0,    /* /v1/chat/completions */
+    ROUTE_COMPLETIONS, /* /v1/completions */
+    ROUTE_EMBEDDINGS,  /* /v1/embeddings */
+    ROUTE_MODELS,      /* /v1/models[/{id}] */
+    ROUTE_NATIVE_GEN,  /* /api/generate, /api/chat, /api/embed, /api/embeddings */
+    ROUTE_NATIVE,      /* every other /api/ path, and / */
+    ROUTE_OWN,         /* /healthz, /readyz, /status, /metrics */
     ROUTE_OTHER,
     ROUTE_COUNT
 };

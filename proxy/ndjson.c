@@ -5,22 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ndjson_init(struct ndjson *s, size_t max_line)
-{
+void ndjson_init(struct ndjson *s, size_t max_line) {
     s->buf = NULL;
     s->len = s->cap = 0;
     s->max = max_line;
 }
 
-void ndjson_cleanup(struct ndjson *s)
-{
+void ndjson_cleanup(struct ndjson *s) {
     free(s->buf);
     s->buf = NULL;
     s->len = s->cap = 0;
 }
 
-static int deliver(const char *line, size_t len, ndjson_line_fn fn, void *arg)
-{
+static int deliver(const char *line, size_t len, ndjson_line_fn fn, void *arg) {
     if (len && line[len - 1] == '\r')
         len--;
     if (len == 0)
@@ -28,8 +25,7 @@ static int deliver(const char *line, size_t len, ndjson_line_fn fn, void *arg)
     return fn(arg, line, len) < 0 ? -1 : 0;
 }
 
-static int append(struct ndjson *s, const char *data, size_t len)
-{
+static int append(struct ndjson *s, const char *data, size_t len) {
     if (s->len + len > s->max)
         return -2;
     if (s->len + len > s->cap) {
@@ -49,8 +45,7 @@ static int append(struct ndjson *s, const char *data, size_t len)
     return 0;
 }
 
-int ndjson_feed(struct ndjson *s, const char *data, size_t len, ndjson_line_fn fn, void *arg)
-{
+int ndjson_feed(struct ndjson *s, const char *data, size_t len, ndjson_line_fn fn, void *arg) {
     while (len) {
         const char *nl = memchr(data, '\n', len);
         if (!nl)
@@ -76,8 +71,7 @@ int ndjson_feed(struct ndjson *s, const char *data, size_t len, ndjson_line_fn f
     return 0;
 }
 
-int ndjson_finish(struct ndjson *s, ndjson_line_fn fn, void *arg)
-{
+int ndjson_finish(struct ndjson *s, ndjson_line_fn fn, void *arg) {
     if (!s->len)
         return 0;
     size_t n = s->len;

@@ -7,10 +7,10 @@
 #include <stddef.h>
 
 struct ndjson {
-    char *buf;   /* the partial line carried between feeds */
-    size_t len;  /* bytes in buf */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* longest line allowed, without the newline */
+    char *buf;  /* the partial line carried between feeds */
+    size_t len; /* bytes in buf */
+    size_t cap; /* bytes allocated */
+    size_t max; /* longest line allowed, without the newline */
 };
 
 /* Called once per complete line (without '\n'; a trailing '\r' is removed; empty lines are

@@ -7,8 +7,7 @@
 
 #include "duration.h"
 
-long long policy_keep_alive(const struct config *cfg, const char *model)
-{
+long long policy_keep_alive(const struct config *cfg, const char *model) {
     const struct model_conf *m = config_model(cfg, model);
     return m && m->has_keep_alive ? m->keep_alive : cfg->keep_alive;
 }
@@ -16,8 +15,7 @@ long long policy_keep_alive(const struct config *cfg, const char *model)
 /* A client keep_alive under the "default" policy: normalised, or an error. Strings holding a
  * bare number ("-1", "300"), a common client bug that Ollama answers with 400, are read as
  * seconds. */
-static json_t *client_keep_alive_new(const json_t *v, char *err, size_t errlen)
-{
+static json_t *client_keep_alive_new(const json_t *v, char *err, size_t errlen) {
     int64_t ns;
     char derr[256];
     if (json_is_string(v)) {
@@ -35,8 +33,7 @@ static json_t *client_keep_alive_new(const json_t *v, char *err, size_t errlen)
     return duration_to_json_new(ns);
 }
 
-int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errlen)
-{
+int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errlen) {
     if (!json_is_object(body)) {
         snprintf(err, errlen, "request body must be a JSON object");
         return -1;
@@ -86,8 +83,7 @@ int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errle
     return 0;
 }
 
-json_t *policy_ping_new(const struct config *cfg, const char *model)
-{
+json_t *policy_ping_new(const struct config *cfg, const char *model) {
     json_t *body = json_pack("{s:s}", "model", model);
     char err[64];
     if (!body || policy_apply(cfg, body, err, sizeof(err)) < 0) {

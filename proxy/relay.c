@@ -21,7 +21,7 @@
 
 #define HIGH_WATER      (256 * 1024) /* client output queued before Ollama is paused */
 #define MAX_FWD_HEADERS 64
-#define PIPELINE_MAX    (64 * 1024)  /* pipelined bytes buffered while a request is relayed */
+#define PIPELINE_MAX    (64 * 1024) /* pipelined bytes buffered while a request is relayed */
 
 enum relay_mode {
     MODE_UNDECIDED = 0,
@@ -41,15 +41,15 @@ struct relay {
     struct openai_meta meta;
     struct openai_stream stream;
     struct ndjson lines;
-    struct evbuffer *answer;         /* MODE_BUFFER: the upstream answer, capped at max_line */
-    struct evbuffer *out;            /* bytes for the client built during one upstream read */
-    struct event *waiting;           /* ": waiting for model" comments while nothing came */
+    struct evbuffer *answer; /* MODE_BUFFER: the upstream answer, capped at max_line */
+    struct evbuffer *out;    /* bytes for the client built during one upstream read */
+    struct event *waiting;   /* ": waiting for model" comments while nothing came */
     /* the upstream request, kept for a retry */
     char *up_method, *up_path, *up_body;
     size_t up_body_len;
     char *headers[MAX_FWD_HEADERS + 2];
     int retries_left;
-    long *inflight;                  /* the model's in-flight counter, or NULL */
+    long *inflight; /* the model's in-flight counter, or NULL */
     char *model;
     char method[8];
     char path[256];
@@ -57,32 +57,29 @@ struct relay {
     int reply_ended;
     int client_done;
     int upstream_done;
-    int streaming;                   /* counted in keepwarm_active_streams */
+    int streaming; /* counted in keepwarm_active_streams */
     int got_first_byte;
-    int stream_over;                 /* SSE: [DONE] or an error event was written */
-    int overflow;                    /* the buffered answer hit its cap */
-    int cancelled;                   /* the client left before the answer was complete */
-    int status;                      /* what the client was answered */
+    int stream_over; /* SSE: [DONE] or an error event was written */
+    int overflow;    /* the buffered answer hit its cap */
+    int cancelled;   /* the client left before the answer was complete */
+    int status;      /* what the client was answered */
     long long prompt_tokens, completion_tokens;
     struct timeval t0;
 };
 
 static const struct upstream_cbs relay_cbs;
 
-static double since(const struct timeval *t0)
-{
+static double since(const struct timeval *t0) {
     struct timeval now;
     gettimeofday(&now, NULL);
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_usec - t0->tv_usec) / 1e6;
 }
 
-static int dump_to_evbuffer(const char *buf, size_t size, void *data)
-{
+static int dump_to_evbuffer(const char *buf, size_t size, void *data) {
     return evbuffer_add(data, buf, size);
 }
 
-void relay_reply_json(struct evhttp_request *req, int status, const json_t *value)
-{
+void relay_reply_json(struct evhttp_request *req, int status, const json_t *value) {
     struct evbuffer *b = evbuffer_new();
     if (!b) {
         evhttp_send_error(req, 500, "out of memory");
@@ -95,21 +92,18 @@ void relay_reply_json(struct evhttp_request *req, int status, const json_t *valu
 }
 
 void relay_reply_error(struct evhttp_request *req, int openai, int status, const char *message,
-                       const char *code)
-{
-    json_t *e = openai ? openai_error_new(status, message, code)
-                       : json_pack("{s:s}", "error", message);
+                       const char *code) {
+    json_t *e =
+        openai ? openai_error_new(status, message, code) : json_pack("{s:s}", "error", message);
     relay_reply_json(req, status, e);
     json_decref(e);
 }
 
-static int is_openai(const struct relay *r)
-{
+static int is_openai(const struct relay *r) {
     return r->kind != RELAY_RAW;
 }
 
-static void relay_free(struct relay *r)
-{
+static void relay_free(struct relay *r) {
     double secs = since(&r->t0);
     metrics_request_done(r->route, r->status, secs);
     if (r->streaming)
@@ -118,8 +112,8 @@ static void relay_free(struct relay *r)
         metrics_tokens(r->model ? r->model : "", r->prompt_tokens, r->completion_tokens);
     log_info("msg=\"request\" method=%s path=\"%s\" model=\"%s\" status=%d duration_ms=%.1f "
              "prompt_tokens=%lld completion_tokens=%lld cancelled=%d",
-             r->method, r->path, r->model ? r->model : "", r->status, secs * 1e3,
-             r->prompt_tokens, r->completion_tokens, r->cancelled);
+             r->method, r->path, r->model ? r->model : "", r->status, secs * 1e3, r->prompt_tokens,
+             r->completion_tokens, r->cancelled);
     if (r->inflight)
         (*r->inflight)--;
     ndjson_cleanup(&r->lines);
@@ -140,8 +134,7 @@ static void relay_free(struct relay *r)
 }
 
 /* The client side is finished: the reply went out in full. */
-static void on_complete(struct evhttp_request *req, void *arg)
-{
+static void on_complete(struct evhttp_request *req, void *arg) {
     struct relay *r = arg;
     (void)req;
     if (r->evcon) {
@@ -161,8 +154,7 @@ static void on_complete(struct evhttp_request *req, void *arg)
 }
 
 /* The client's connection is going away (EOF, error, timeout, shutdown). */
-static void on_client_close(struct evhttp_connection *evcon, void *arg)
-{
+static void on_client_close(struct evhttp_connection *evcon, void *arg) {
     struct relay *r = arg;
     (void)evcon;
     if (r->client_done)
@@ -188,16 +180,14 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg)
         relay_free(r);
 }
 
-static void on_client_drained(struct evhttp_connection *evcon, void *arg)
-{
+static void on_client_drained(struct evhttp_connection *evcon, void *arg) {
     struct relay *r = arg;
     (void)evcon;
     if (r->xfer && upstream_paused(r->xfer))
         upstream_resume(r->xfer);
 }
 
-static void start_reply(struct relay *r, int status, const char *content_type, int sse)
-{
+static void start_reply(struct relay *r, int status, const char *content_type, int sse) {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
     if (content_type && *content_type)
         evhttp_add_header(h, "Content-Type", content_type);
@@ -222,8 +212,7 @@ static void start_reply(struct relay *r, int status, const char *content_type, i
 }
 
 /* Sends what the current read produced; pauses Ollama if the client is not keeping up. */
-static void flush_out(struct relay *r)
-{
+static void flush_out(struct relay *r) {
     if (!r->req || evbuffer_get_length(r->out) == 0)
         return;
     evhttp_send_reply_chunk_with_cb(r->req, r->out, on_client_drained, r);
@@ -235,15 +224,13 @@ static void flush_out(struct relay *r)
     }
 }
 
-static void add_event(struct relay *r, const json_t *payload)
-{
+static void add_event(struct relay *r, const json_t *payload) {
     evbuffer_add(r->out, "data: ", 6);
     json_dump_callback(payload, dump_to_evbuffer, r->out, JSON_COMPACT);
     evbuffer_add(r->out, "\n\n", 2);
 }
 
-static void add_frames(struct relay *r, json_t *frames, int result)
-{
+static void add_frames(struct relay *r, json_t *frames, int result) {
     size_t i;
     json_t *f;
     json_array_foreach(frames, i, f) add_event(r, f);
@@ -255,29 +242,25 @@ static void add_frames(struct relay *r, json_t *frames, int result)
     }
 }
 
-static void add_error_event(struct relay *r, json_t *envelope)
-{
+static void add_error_event(struct relay *r, json_t *envelope) {
     add_event(r, envelope);
     r->stream_over = 1;
 }
 
-static void add_error_text(struct relay *r, const char *message)
-{
+static void add_error_text(struct relay *r, const char *message) {
     json_t *e = openai_error_new(502, message, NULL);
     add_error_event(r, e);
     json_decref(e);
 }
 
-static void note_tokens(struct relay *r, const json_t *native)
-{
+static void note_tokens(struct relay *r, const json_t *native) {
     if (!json_is_true(json_object_get(native, "done")))
         return;
     r->prompt_tokens = (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
     r->completion_tokens = (long long)json_integer_value(json_object_get(native, "eval_count"));
 }
 
-static int on_line(void *arg, const char *line, size_t len)
-{
+static int on_line(void *arg, const char *line, size_t len) {
     struct relay *r = arg;
     if (r->stream_over)
         return 0;
@@ -301,14 +284,12 @@ static int on_line(void *arg, const char *line, size_t len)
 }
 
 /* The SSE reply may have been started early by the waiting comments. */
-static void start_sse(struct relay *r)
-{
+static void start_sse(struct relay *r) {
     if (!r->reply_started)
         start_reply(r, 200, "text/event-stream", 1);
 }
 
-static void decide_mode(struct relay *r, struct upstream_xfer *x)
-{
+static void decide_mode(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
     int sse = r->meta.stream && (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION);
     if (status >= 500 && r->retries_left > 0) {
@@ -330,8 +311,7 @@ static void decide_mode(struct relay *r, struct upstream_xfer *x)
     }
 }
 
-static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len)
-{
+static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len) {
     struct relay *r = ctx;
     if (r->client_done)
         return -1;
@@ -365,22 +345,19 @@ static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t l
     return 0;
 }
 
-static void gen_id(char *buf, size_t len, const char *prefix)
-{
+static void gen_id(char *buf, size_t len, const char *prefix) {
     snprintf(buf, len, "%s%d", prefix, (int)(random() % 999));
 }
 
 /* Texts Ollama uses when a runner died under a request (research notes §5). */
-static int is_runner_crash(const char *text)
-{
+static int is_runner_crash(const char *text) {
     return strstr(text, "llama runner process has terminated") ||
            strstr(text, "llama runner process no longer running") ||
            strstr(text, "llama-server process has terminated") ||
            strstr(text, "model runner has unexpectedly stopped");
 }
 
-static int is_context_overflow(const char *text)
-{
+static int is_context_overflow(const char *text) {
     return strstr(text, "exceeds the context length") ||
            strstr(text, "longer than the context length") || strstr(text, "K-shift");
 }
@@ -389,8 +366,7 @@ static int retry(struct relay *r, const char *why);
 
 /* Replies with a finished error answer: in the SSE stream if it was started early (waiting
  * comments), else as the endpoint's JSON error. Last use of r. */
-static void reply_error_json(struct relay *r, int status, json_t *envelope)
-{
+static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     r->reply_ended = 1;
     if (r->reply_started) {
         add_error_event(r, envelope);
@@ -403,8 +379,7 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope)
 }
 
 /* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer. Last use of r. */
-static void finish_buffered(struct relay *r, struct upstream_xfer *x)
-{
+static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
     size_t n = evbuffer_get_length(r->answer);
     const char *body = n ? (const char *)evbuffer_pullup(r->answer, -1) : "";
@@ -479,8 +454,9 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x)
         json_decref(native);
     }
     if (!out) {
-        json_t *e = openai_error_new(502, native ? "Ollama's answer could not be translated"
-                                                 : "Ollama answered with invalid JSON",
+        json_t *e = openai_error_new(502,
+                                     native ? "Ollama's answer could not be translated"
+                                            : "Ollama answered with invalid JSON",
                                      NULL);
         reply_error_json(r, 502, e);
         json_decref(e);
@@ -503,8 +479,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x)
 
 /* The transfer failed (no HTTP answer, or cut). Last use of r. */
 static void finish_failed(struct relay *r, enum upstream_result result, const char *detail,
-                          const char *content_type)
-{
+                          const char *content_type) {
     char msg[512];
     int status = result == UPSTREAM_TIMEOUT ? 504 : 502;
     if (r->overflow)
@@ -545,8 +520,7 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
 }
 
 static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result result,
-                    const char *detail)
-{
+                    const char *detail) {
     struct relay *r = ctx;
     r->xfer = NULL;
     r->upstream_done = 1;
@@ -590,14 +564,12 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
 
 static const struct upstream_cbs relay_cbs = {on_data, on_done};
 
-static int start_upstream(struct relay *r, char *err, size_t errlen)
-{
+static int start_upstream(struct relay *r, char *err, size_t errlen) {
     r->mode = MODE_UNDECIDED;
     r->overflow = 0;
     evbuffer_drain(r->answer, evbuffer_get_length(r->answer));
-    r->xfer = upstream_start(r->env->up, r->up_method, r->up_path,
-                             (const char *const *)r->headers, r->up_body, r->up_body_len,
-                             &relay_cbs, r, err, errlen);
+    r->xfer = upstream_start(r->env->up, r->up_method, r->up_path, (const char *const *)r->headers,
+                             r->up_body, r->up_body_len, &relay_cbs, r, err, errlen);
     if (!r->xfer)
         return -1;
     r->upstream_done = 0;
@@ -605,8 +577,7 @@ static int start_upstream(struct relay *r, char *err, size_t errlen)
 }
 
 /* Sends the same request again (a crashed runner before any answer byte). */
-static int retry(struct relay *r, const char *why)
-{
+static int retry(struct relay *r, const char *why) {
     char err[256];
     r->retries_left--;
     metrics_retry();
@@ -621,8 +592,7 @@ static int retry(struct relay *r, const char *why)
 
 /* SSE clients get a comment every wait_comment_interval while Ollama loads or prefills, so
  * idle timeouts in gateways do not cut them and a client that left is noticed on write. */
-static void on_waiting(evutil_socket_t fd, short what, void *arg)
-{
+static void on_waiting(evutil_socket_t fd, short what, void *arg) {
     struct relay *r = arg;
     (void)fd;
     (void)what;
@@ -644,8 +614,7 @@ static void on_waiting(evutil_socket_t fd, short what, void *arg)
  * the connection and so calls on_client_close, which cancels the transfer. evhttp's read
  * callback is never called in this state, so its "illegal connection state" abort on a
  * pipelined byte cannot happen. The idle read timeout is lifted while we wait. */
-static void watch_client(struct relay *r)
-{
+static void watch_client(struct relay *r) {
     struct bufferevent *bev = evhttp_connection_get_bufferevent(r->evcon);
     bufferevent_data_cb rcb, wcb;
     bufferevent_event_cb ecb;
@@ -662,13 +631,25 @@ static void watch_client(struct relay *r)
 
 /* Client headers that never go to Ollama: its own Host/Origin checks would 403 them, the key
  * is keepwarm's business, and hop-by-hop headers belong to the client's connection. */
-static int header_dropped(const char *name)
-{
+static int header_dropped(const char *name) {
     static const char *const drop[] = {
-        "host",           "origin",  "authorization", "x-api-key",         "connection",
-        "keep-alive",     "te",      "trailer",       "transfer-encoding", "upgrade",
-        "content-length", "expect",  "proxy-authorization", "proxy-connection", "cookie",
-        "accept-encoding", "referer",
+        "host",
+        "origin",
+        "authorization",
+        "x-api-key",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "expect",
+        "proxy-authorization",
+        "proxy-connection",
+        "cookie",
+        "accept-encoding",
+        "referer",
     };
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
         if (strcasecmp(name, drop[i]) == 0)
@@ -676,12 +657,10 @@ static int header_dropped(const char *name)
     return 0;
 }
 
-static int copy_headers(struct relay *r, struct evhttp_request *req, int json_body)
-{
+static int copy_headers(struct relay *r, struct evhttp_request *req, int json_body) {
     size_t nh = 0;
     struct evkeyval *kv;
-    TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
-    {
+    TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
         if (header_dropped(kv->key) || nh >= MAX_FWD_HEADERS)
             continue;
         if (json_body && strcasecmp(kv->key, "content-type") == 0)
@@ -697,8 +676,8 @@ static int copy_headers(struct relay *r, struct evhttp_request *req, int json_bo
     return 0;
 }
 
-void relay_start(struct relay_env *env, struct evhttp_request *req, const struct relay_request *rr)
-{
+void relay_start(struct relay_env *env, struct evhttp_request *req,
+                 const struct relay_request *rr) {
     struct relay *r = calloc(1, sizeof(*r));
     char err[256];
     char id[48];

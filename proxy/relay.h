@@ -35,9 +35,9 @@ struct relay_env {
 
 struct relay_request {
     enum relay_kind kind;
-    const char *method;       /* upstream method */
-    const char *path;         /* upstream path and query */
-    const char *body;         /* upstream body (copied by upstream), or NULL */
+    const char *method; /* upstream method */
+    const char *path;   /* upstream path and query */
+    const char *body;   /* upstream body (copied by upstream), or NULL */
     size_t body_len;
     struct openai_meta meta;  /* stream, include_usage, encoding */
     const char *model;        /* for RELAY_EMBED/RELAY_MODEL answers and logs; may be NULL */

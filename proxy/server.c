@@ -14,9 +14,9 @@
 
 #include "access.h"
 #include "log.h"
+#include "metrics.h"
 #include "openai.h"
 #include "policy.h"
-#include "metrics.h"
 #include "relay.h"
 #include "warm.h"
 
@@ -40,7 +40,7 @@ struct server {
     struct inflight {
         char name[128];
         long n;
-    } inflight[MAX_TRACKED];  /* per-model requests in flight, for max_concurrent */
+    } inflight[MAX_TRACKED]; /* per-model requests in flight, for max_concurrent */
     size_t ninflight;
     unsigned long long next_id;
     /* max_connections: the client bufferevents we handed evhttp, each with a reference of ours
@@ -52,29 +52,34 @@ struct server {
     int accepting_paused;
 };
 
-static int path_is(const char *path, const char *want)
-{
+static int path_is(const char *path, const char *want) {
     return strcmp(path, want) == 0;
 }
 
-static const char *method_name(enum evhttp_cmd_type cmd)
-{
+static const char *method_name(enum evhttp_cmd_type cmd) {
     switch (cmd) {
-        case EVHTTP_REQ_GET: return "GET";
-        case EVHTTP_REQ_POST: return "POST";
-        case EVHTTP_REQ_HEAD: return "HEAD";
-        case EVHTTP_REQ_PUT: return "PUT";
-        case EVHTTP_REQ_DELETE: return "DELETE";
-        case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-        case EVHTTP_REQ_PATCH: return "PATCH";
-        default: return "GET";
+        case EVHTTP_REQ_GET:
+            return "GET";
+        case EVHTTP_REQ_POST:
+            return "POST";
+        case EVHTTP_REQ_HEAD:
+            return "HEAD";
+        case EVHTTP_REQ_PUT:
+            return "PUT";
+        case EVHTTP_REQ_DELETE:
+            return "DELETE";
+        case EVHTTP_REQ_OPTIONS:
+            return "OPTIONS";
+        case EVHTTP_REQ_PATCH:
+            return "PATCH";
+        default:
+            return "GET";
     }
 }
 
 /* Parses the request body as one JSON object, rejecting duplicate keys (a parser
  * differential between keepwarm and Ollama would let a request say two things). */
-static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errlen)
-{
+static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errlen) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(in);
     if (n == 0) {
@@ -97,8 +102,7 @@ static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errle
     return v;
 }
 
-static const char *model_of(const json_t *body)
-{
+static const char *model_of(const json_t *body) {
     const json_t *m = json_object_get(body, "model");
     return json_is_string(m) ? json_string_value(m) : NULL;
 }
@@ -106,8 +110,7 @@ static const char *model_of(const json_t *body)
 /* Encodes native and relays it; takes native's reference. */
 static void relay_json(struct server *s, struct evhttp_request *req, enum relay_kind kind,
                        enum metrics_route route, const char *path, json_t *native,
-                       const struct openai_meta *meta, const char *model, long *inflight)
-{
+                       const struct openai_meta *meta, const char *model, long *inflight) {
     char *body = json_dumps(native, JSON_COMPACT);
     if (!body) {
         relay_reply_error(req, kind != RELAY_RAW, 500, "out of memory", NULL);
@@ -133,8 +136,7 @@ static void relay_json(struct server *s, struct evhttp_request *req, enum relay_
 }
 
 /* The in-flight counter for model (NULL when the table is full: not limited then). */
-static long *inflight_slot(struct server *s, const char *model)
-{
+static long *inflight_slot(struct server *s, const char *model) {
     for (size_t i = 0; i < s->ninflight; i++)
         if (config_names_match(s->inflight[i].name, model))
             return &s->inflight[i].n;
@@ -149,8 +151,7 @@ static long *inflight_slot(struct server *s, const char *model)
 /* max_concurrent: 429 with Retry-After when the model has its share in flight already.
  * Returns 0 and the counter the relay holds, or -1 after answering. */
 static int admit(struct server *s, struct evhttp_request *req, int openai, const char *model,
-                 long **inflight)
-{
+                 long **inflight) {
     *inflight = NULL;
     if (!model)
         return 0;
@@ -175,8 +176,7 @@ typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, stru
 /* POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
 static void handle_openai_post(struct server *s, struct evhttp_request *req, enum relay_kind kind,
                                enum metrics_route route, translate_fn translate,
-                               const char *native_path)
-{
+                               const char *native_path) {
     char err[512];
     struct openai_meta meta = {0};
     struct openai_err oerr = {0};
@@ -211,8 +211,7 @@ static void handle_openai_post(struct server *s, struct evhttp_request *req, enu
 }
 
 /* POST /api/generate, /api/chat, /api/embed, /api/embeddings: injection, then passthrough. */
-static void handle_native_inject(struct server *s, struct evhttp_request *req, const char *path)
-{
+static void handle_native_inject(struct server *s, struct evhttp_request *req, const char *path) {
     char err[512];
     json_t *in = body_json_new(req, err, sizeof(err));
     if (!in) {
@@ -237,8 +236,7 @@ static void handle_native_inject(struct server *s, struct evhttp_request *req, c
 }
 
 /* Everything else under /api/ and GET/HEAD /: relayed untouched. */
-static void handle_passthrough(struct server *s, struct evhttp_request *req, const char *uri)
-{
+static void handle_passthrough(struct server *s, struct evhttp_request *req, const char *uri) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(in);
     const char *method = method_name(evhttp_request_get_command(req));
@@ -256,8 +254,7 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
     relay_start(&s->env, req, &rr);
 }
 
-static void handle_models(struct server *s, struct evhttp_request *req, const char *path)
-{
+static void handle_models(struct server *s, struct evhttp_request *req, const char *path) {
     if (path_is(path, "/v1/models")) {
         struct relay_request rr = {
             .kind = RELAY_MODELS, .method = "GET", .path = "/api/tags", .route = ROUTE_MODELS};
@@ -275,8 +272,7 @@ static void handle_models(struct server *s, struct evhttp_request *req, const ch
     free(id);
 }
 
-static void reply_text(struct evhttp_request *req, int status, const char *type, const char *text)
-{
+static void reply_text(struct evhttp_request *req, int status, const char *type, const char *text) {
     struct evbuffer *b = evbuffer_new();
     if (b)
         evbuffer_add(b, text, strlen(text));
@@ -288,8 +284,7 @@ static void reply_text(struct evhttp_request *req, int status, const char *type,
 
 /* keepwarm's own endpoints. Their requests are counted here; relayed ones in relay. */
 static void handle_own(struct server *s, struct evhttp_request *req, const char *path,
-                       enum evhttp_cmd_type cmd)
-{
+                       enum evhttp_cmd_type cmd) {
     int status = 200;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         status = 405;
@@ -316,9 +311,10 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
             metrics_render(b);
             if (s->warm)
                 warm_metrics(s->warm, b);
-            evbuffer_add_printf(b, "# HELP keepwarm_active_requests Requests being relayed.\n"
-                                   "# TYPE keepwarm_active_requests gauge\n"
-                                   "keepwarm_active_requests %llu\n",
+            evbuffer_add_printf(b,
+                                "# HELP keepwarm_active_requests Requests being relayed.\n"
+                                "# TYPE keepwarm_active_requests gauge\n"
+                                "keepwarm_active_requests %llu\n",
                                 s->env.active);
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
@@ -331,8 +327,7 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
 }
 
 /* OPTIONS: CORS preflights are answered here, never relayed. */
-static void handle_options(struct evhttp_request *req, const char *origin, int origin_ok)
-{
+static void handle_options(struct evhttp_request *req, const char *origin, int origin_ok) {
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     if (origin && !origin_ok) {
@@ -356,8 +351,7 @@ static void handle_options(struct evhttp_request *req, const char *origin, int o
 
 /* X-Request-Id: the client's (when it is short and printable) or a new one; echoed to the
  * client and, through the forwarded headers, passed to Ollama. */
-static void set_request_id(struct server *s, struct evhttp_request *req)
-{
+static void set_request_id(struct server *s, struct evhttp_request *req) {
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     const char *rid = evhttp_find_header(in, "X-Request-Id");
     int ok = rid && *rid && strlen(rid) <= 128;
@@ -373,8 +367,7 @@ static void set_request_id(struct server *s, struct evhttp_request *req)
     evhttp_add_header(evhttp_request_get_output_headers(req), "X-Request-Id", rid);
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
-{
+static void on_request(struct evhttp_request *req, void *arg) {
     struct server *s = arg;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -460,8 +453,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     relay_reply_error(req, 0, 404, "404 page not found", NULL);
 }
 
-static void listener_pause(struct server *s, int pause)
-{
+static void listener_pause(struct server *s, int pause) {
     struct evconnlistener *l = s->sock ? evhttp_bound_socket_get_listener(s->sock) : NULL;
     if (!l || s->accepting_paused == pause)
         return;
@@ -477,8 +469,7 @@ static void listener_pause(struct server *s, int pause)
 
 /* Drops the connections evhttp has freed (it clears every callback of a bufferevent it frees;
  * while it owns one, the event callback is always set). */
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
-{
+static void on_sweep(evutil_socket_t fd, short what, void *arg) {
     struct server *s = arg;
     (void)fd;
     (void)what;
@@ -499,8 +490,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 }
 
 /* evhttp asks for each new client connection's bufferevent. */
-static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
-{
+static struct bufferevent *on_new_connection(struct event_base *base, void *arg) {
     struct server *s = arg;
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!bev || s->cfg->max_connections <= 0)
@@ -521,8 +511,7 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 }
 
 struct server *server_new(struct event_base *base, const struct config *cfg, struct upstream *up,
-                          char *err, size_t errlen)
-{
+                          char *err, size_t errlen) {
     struct server *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -553,7 +542,8 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
         snprintf(err, errlen, "cannot create the connection sweep timer");
         goto fail;
     }
-    s->sock = evhttp_bind_socket_with_handle(s->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
+    s->sock =
+        evhttp_bind_socket_with_handle(s->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
     if (!s->sock) {
         snprintf(err, errlen, "cannot listen on %s:%d (address in use or not local?)",
                  cfg->listen_host, cfg->listen_port);
@@ -574,8 +564,7 @@ fail:
     return NULL;
 }
 
-void server_free(struct server *s)
-{
+void server_free(struct server *s) {
     if (!s)
         return;
     if (s->http)
@@ -588,32 +577,27 @@ void server_free(struct server *s)
     free(s);
 }
 
-int server_port(const struct server *s)
-{
+int server_port(const struct server *s) {
     return s->port;
 }
 
-void server_set_warm(struct server *s, struct warm *w)
-{
+void server_set_warm(struct server *s, struct warm *w) {
     s->warm = w;
 }
 
-void server_stop_accepting(struct server *s)
-{
+void server_stop_accepting(struct server *s) {
     if (s->sock) {
         evhttp_del_accept_socket(s->http, s->sock);
         s->sock = NULL;
     }
 }
 
-void server_reconfigure(struct server *s)
-{
+void server_reconfigure(struct server *s) {
     s->env.idle_timeout_s = (long)(s->cfg->idle_timeout / 1000000000);
     evhttp_set_timeout(s->http, (int)s->env.idle_timeout_s);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)s->cfg->max_body);
 }
 
-unsigned long long server_active(const struct server *s)
-{
+unsigned long long server_active(const struct server *s) {
     return s->env.active;
 }

@@ -3,8 +3,8 @@
  * buffer, freed together after curl_multi_remove_handle). */
 #include "upstream.h"
 
-#include <curl/curl.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +37,13 @@ struct upstream {
     size_t nlive;
 };
 
-static int set_err(char *err, size_t errlen, const char *msg)
-{
+static int set_err(char *err, size_t errlen, const char *msg) {
     if (err && errlen)
         snprintf(err, errlen, "%s", msg);
     return -1;
 }
 
-static void xfer_unlink_free(struct upstream_xfer *x)
-{
+static void xfer_unlink_free(struct upstream_xfer *x) {
     struct upstream *u = x->u;
     if (x->prev)
         x->prev->next = x->next;
@@ -61,8 +59,7 @@ static void xfer_unlink_free(struct upstream_xfer *x)
     free(x);
 }
 
-static enum upstream_result map_result(CURLcode rc, int aborted)
-{
+static enum upstream_result map_result(CURLcode rc, int aborted) {
     switch (rc) {
         case CURLE_OK:
             return UPSTREAM_OK;
@@ -80,8 +77,7 @@ static enum upstream_result map_result(CURLcode rc, int aborted)
 }
 
 /* Reports finished transfers. Runs after curl_multi_socket_action returned, never inside it. */
-static void drain_done(struct upstream *u)
-{
+static void drain_done(struct upstream *u) {
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(u->multi, &left))) {
@@ -104,8 +100,7 @@ static void drain_done(struct upstream *u)
     }
 }
 
-static void on_socket_ready(evutil_socket_t fd, short what, void *arg)
-{
+static void on_socket_ready(evutil_socket_t fd, short what, void *arg) {
     struct upstream *u = arg;
     int running;
     int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
@@ -113,8 +108,7 @@ static void on_socket_ready(evutil_socket_t fd, short what, void *arg)
     drain_done(u);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
+static void on_timer(evutil_socket_t fd, short what, void *arg) {
     struct upstream *u = arg;
     int running;
     (void)fd;
@@ -123,8 +117,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     drain_done(u);
 }
 
-static int on_curl_timer(CURLM *m, long ms, void *arg)
-{
+static int on_curl_timer(CURLM *m, long ms, void *arg) {
     struct upstream *u = arg;
     (void)m;
     if (ms < 0)
@@ -133,8 +126,7 @@ static int on_curl_timer(CURLM *m, long ms, void *arg)
     return evtimer_add(u->timer, &tv);
 }
 
-static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *sockp)
-{
+static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *sockp) {
     struct upstream *u = arg;
     struct event *ev = sockp;
     (void)e;
@@ -144,8 +136,8 @@ static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *s
         curl_multi_assign(u->multi, s, NULL);
         return 0;
     }
-    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
-                 (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    short kind =
+        EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
     if (!ev) {
         ev = event_new(u->base, s, kind, on_socket_ready, u);
         if (!ev)
@@ -158,8 +150,7 @@ static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *s
     return event_add(ev, NULL);
 }
 
-static size_t on_header(char *buf, size_t size, size_t n, void *arg)
-{
+static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
     struct upstream_xfer *x = arg;
     size_t len = size * n;
     if (len > 13 && strncasecmp(buf, "content-type:", 13) == 0) {
@@ -179,8 +170,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
     return len;
 }
 
-static size_t on_write(char *buf, size_t size, size_t n, void *arg)
-{
+static size_t on_write(char *buf, size_t size, size_t n, void *arg) {
     struct upstream_xfer *x = arg;
     size_t len = size * n;
     if (!x->status)
@@ -193,8 +183,7 @@ static size_t on_write(char *buf, size_t size, size_t n, void *arg)
 }
 
 struct upstream *upstream_new(struct event_base *base, const char *base_url,
-                              const struct upstream_opts *opts, char *err, size_t errlen)
-{
+                              const struct upstream_opts *opts, char *err, size_t errlen) {
     struct upstream *u = calloc(1, sizeof(*u));
     if (!u) {
         set_err(err, errlen, "out of memory");
@@ -217,8 +206,7 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
     return u;
 }
 
-int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts)
-{
+int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts) {
     char *copy = strdup(base_url);
     if (!copy)
         return -1;
@@ -228,8 +216,7 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
     return 0;
 }
 
-void upstream_free(struct upstream *u)
-{
+void upstream_free(struct upstream *u) {
     if (!u)
         return;
     while (u->live)
@@ -245,8 +232,7 @@ void upstream_free(struct upstream *u)
 struct upstream_xfer *upstream_start(struct upstream *u, const char *method, const char *path,
                                      const char *const *headers, const char *body, size_t len,
                                      const struct upstream_cbs *cbs, void *ctx, char *err,
-                                     size_t errlen)
-{
+                                     size_t errlen) {
     struct upstream_xfer *x = calloc(1, sizeof(*x));
     char url[4096];
     if (!x) {
@@ -325,49 +311,42 @@ fail:
     return NULL;
 }
 
-void upstream_cancel(struct upstream_xfer *x)
-{
+void upstream_cancel(struct upstream_xfer *x) {
     if (!x)
         return;
     /* Removing the handle mid-transfer closes its connection: Ollama sees the client go. */
     xfer_unlink_free(x);
 }
 
-void upstream_pause(struct upstream_xfer *x)
-{
+void upstream_pause(struct upstream_xfer *x) {
     if (x->paused)
         return;
     if (curl_easy_pause(x->easy, CURLPAUSE_RECV) == CURLE_OK)
         x->paused = 1;
 }
 
-void upstream_resume(struct upstream_xfer *x)
-{
+void upstream_resume(struct upstream_xfer *x) {
     if (!x->paused)
         return;
     x->paused = 0;
     curl_easy_pause(x->easy, CURLPAUSE_CONT);
 }
 
-int upstream_paused(const struct upstream_xfer *x)
-{
+int upstream_paused(const struct upstream_xfer *x) {
     return x->paused;
 }
 
-long upstream_status(const struct upstream_xfer *x)
-{
+long upstream_status(const struct upstream_xfer *x) {
     long status = x->status;
     if (!status) /* no body came (HEAD, 204): ask curl */
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     return status;
 }
 
-const char *upstream_content_type(const struct upstream_xfer *x)
-{
+const char *upstream_content_type(const struct upstream_xfer *x) {
     return x->content_type;
 }
 
-size_t upstream_active(const struct upstream *u)
-{
+size_t upstream_active(const struct upstream *u) {
     return u->nlive;
 }

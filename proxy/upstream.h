@@ -14,11 +14,11 @@ struct upstream;
 struct upstream_xfer;
 
 enum upstream_result {
-    UPSTREAM_OK = 0,      /* an HTTP answer arrived in full (any status) */
-    UPSTREAM_REFUSED,     /* could not connect: 502 */
-    UPSTREAM_TIMEOUT,     /* connect or request timeout: 504 */
-    UPSTREAM_BROKEN,      /* the connection failed mid-answer: 502 or a stream error */
-    UPSTREAM_ABORTED,     /* the consumer's on_data asked to stop */
+    UPSTREAM_OK = 0,  /* an HTTP answer arrived in full (any status) */
+    UPSTREAM_REFUSED, /* could not connect: 502 */
+    UPSTREAM_TIMEOUT, /* connect or request timeout: 504 */
+    UPSTREAM_BROKEN,  /* the connection failed mid-answer: 502 or a stream error */
+    UPSTREAM_ABORTED, /* the consumer's on_data asked to stop */
 };
 
 struct upstream_cbs {

@@ -16,28 +16,28 @@
 #include "openai.h"
 #include "policy.h"
 
-#define WARM_MAX_MODELS   (2 * CONFIG_MAX_LIST)
-#define PS_MAX_BYTES      (4u << 20) /* cap on an /api/ps or ping answer */
-#define PROGRESS_EVERY_S  5
-#define FOREVER_YEARS_S   (20LL * 365 * 86400) /* expires_at beyond this is "forever" (CLI rule) */
-#define THRASH_ROUNDS     3
-#define THRASH_SLOWDOWN   4
-#define MAX_READYZ        32
+#define WARM_MAX_MODELS  (2 * CONFIG_MAX_LIST)
+#define PS_MAX_BYTES     (4u << 20) /* cap on an /api/ps or ping answer */
+#define PROGRESS_EVERY_S 5
+#define FOREVER_YEARS_S  (20LL * 365 * 86400) /* expires_at beyond this is "forever" (CLI rule) */
+#define THRASH_ROUNDS    3
+#define THRASH_SLOWDOWN  4
+#define MAX_READYZ       32
 
 struct wmodel {
     char name[256];
-    int pinned;            /* from the configuration */
-    int requested;         /* pinned because clients use it (pin_requested) */
-    int loaded;            /* present in the last /api/ps */
-    int ever_loaded;       /* seen loaded: a later absence is an unexpected unload */
-    int repairing;         /* the current ping repairs an unexpected unload */
-    int embed;             /* -1 unknown, 0 load with /api/generate, 1 with /api/embed */
+    int pinned;      /* from the configuration */
+    int requested;   /* pinned because clients use it (pin_requested) */
+    int loaded;      /* present in the last /api/ps */
+    int ever_loaded; /* seen loaded: a later absence is an unexpected unload */
+    int repairing;   /* the current ping repairs an unexpected unload */
+    int embed;       /* -1 unknown, 0 load with /api/generate, 1 with /api/embed */
     char expires_at[64];
     long long expires_unix;
     long long size, size_vram, context_length;
     unsigned long reloads;
     unsigned long pings_ok, pings_err;
-    char last_ping[8];     /* "ok", "error", "" */
+    char last_ping[8]; /* "ok", "error", "" */
     long long last_ping_at;
     double last_ping_ms;
     char last_error[256];
@@ -58,7 +58,7 @@ struct warm {
     struct event *progress;
     struct wmodel models[WARM_MAX_MODELS];
     size_t nmodels;
-    int upstream_up;            /* -1 unknown, 0 down, 1 up */
+    int upstream_up; /* -1 unknown, 0 down, 1 up */
     char upstream_error[256];
     long long upstream_since;
     int64_t backoff_ns;         /* next retry delay while Ollama is down */
@@ -70,27 +70,24 @@ struct warm {
     struct timeval ping_t0;
     size_t queue[WARM_MAX_MODELS];
     size_t nqueue, qpos;
-    int round_repairs;          /* unexpected unloads found this round */
-    int thrash_rounds;          /* consecutive rounds with repairs */
+    int round_repairs; /* unexpected unloads found this round */
+    int thrash_rounds; /* consecutive rounds with repairs */
     int thrashing;
     struct readyz *readyz[MAX_READYZ];
 };
 
-static long long now_s(void)
-{
+static long long now_s(void) {
     return (long long)time(NULL);
 }
 
-static struct wmodel *model_find(struct warm *w, const char *name)
-{
+static struct wmodel *model_find(struct warm *w, const char *name) {
     for (size_t i = 0; i < w->nmodels; i++)
         if (config_names_match(w->models[i].name, name))
             return &w->models[i];
     return NULL;
 }
 
-static struct wmodel *model_add(struct warm *w, const char *name)
-{
+static struct wmodel *model_add(struct warm *w, const char *name) {
     struct wmodel *m = model_find(w, name);
     if (m)
         return m;
@@ -103,21 +100,18 @@ static struct wmodel *model_add(struct warm *w, const char *name)
     return m;
 }
 
-static int is_pinned(const struct wmodel *m)
-{
+static int is_pinned(const struct wmodel *m) {
     return m->pinned || m->requested;
 }
 
-static size_t npinned(const struct warm *w)
-{
+static size_t npinned(const struct warm *w) {
     size_t n = 0;
     for (size_t i = 0; i < w->nmodels; i++)
         n += is_pinned(&w->models[i]);
     return n;
 }
 
-static void apply_pins(struct warm *w)
-{
+static void apply_pins(struct warm *w) {
     for (size_t i = 0; i < w->nmodels; i++)
         w->models[i].pinned = 0;
     for (size_t i = 0; i < w->cfg->npins; i++) {
@@ -127,14 +121,13 @@ static void apply_pins(struct warm *w)
     }
 }
 
-static void schedule(struct warm *w, int64_t ns)
-{
-    struct timeval tv = {(time_t)(ns / DURATION_SECOND), (suseconds_t)((ns % DURATION_SECOND) / 1000)};
+static void schedule(struct warm *w, int64_t ns) {
+    struct timeval tv = {(time_t)(ns / DURATION_SECOND),
+                         (suseconds_t)((ns % DURATION_SECOND) / 1000)};
     evtimer_add(w->timer, &tv);
 }
 
-static void set_upstream(struct warm *w, int up, const char *detail)
-{
+static void set_upstream(struct warm *w, int up, const char *detail) {
     if (w->upstream_up != up) {
         if (up)
             log_info("msg=\"Ollama is up\" upstream=%s", w->cfg->upstream);
@@ -147,16 +140,14 @@ static void set_upstream(struct warm *w, int up, const char *detail)
 }
 
 /* Ollama does not answer: nothing is known to be loaded. */
-static void upstream_lost(struct warm *w, const char *why)
-{
+static void upstream_lost(struct warm *w, const char *why) {
     set_upstream(w, 0, why);
     for (size_t i = 0; i < w->nmodels; i++)
         w->models[i].loaded = 0;
 }
 
 /* Updates the table from an /api/ps answer. Returns 0, or -1 if it is not one. */
-static int apply_ps(struct warm *w, const json_t *ps)
-{
+static int apply_ps(struct warm *w, const json_t *ps) {
     const json_t *list = json_object_get(ps, "models");
     if (!json_is_array(list) && !json_is_null(list))
         return -1;
@@ -164,8 +155,7 @@ static int apply_ps(struct warm *w, const json_t *ps)
         w->models[i].loaded = 0;
     size_t i;
     const json_t *e;
-    json_array_foreach(list, i, e)
-    {
+    json_array_foreach(list, i, e) {
         const char *name = json_string_value(json_object_get(e, "name"));
         if (!name)
             name = json_string_value(json_object_get(e, "model"));
@@ -189,8 +179,7 @@ static int apply_ps(struct warm *w, const json_t *ps)
 }
 
 /* Does a loaded model need a refresh ping so it does not expire before the next round? */
-static int needs_refresh(const struct warm *w, const struct wmodel *m)
-{
+static int needs_refresh(const struct warm *w, const struct wmodel *m) {
     long long now = now_s();
     if (m->expires_unix <= now)
         return 0; /* stale while a request is in flight, or unloading: the next round sees */
@@ -206,8 +195,7 @@ static void ping_next(struct warm *w);
 
 static const struct upstream_cbs warm_cbs;
 
-static int start_xfer(struct warm *w, const char *method, const char *path, json_t *body)
-{
+static int start_xfer(struct warm *w, const char *method, const char *path, json_t *body) {
     static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
     char err[256];
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -222,8 +210,7 @@ static int start_xfer(struct warm *w, const char *method, const char *path, json
     return 0;
 }
 
-static void round_start(struct warm *w)
-{
+static void round_start(struct warm *w) {
     if (w->running)
         return;
     w->running = 1;
@@ -236,15 +223,13 @@ static void round_start(struct warm *w)
     }
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
+static void on_timer(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     round_start(arg);
 }
 
-static void on_progress(evutil_socket_t fd, short what, void *arg)
-{
+static void on_progress(evutil_socket_t fd, short what, void *arg) {
     struct warm *w = arg;
     (void)fd;
     (void)what;
@@ -256,8 +241,7 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
              (long)(now.tv_sec - w->ping_t0.tv_sec));
 }
 
-static void after_ps(struct warm *w, enum upstream_result r, long status, const char *detail)
-{
+static void after_ps(struct warm *w, enum upstream_result r, long status, const char *detail) {
     json_error_t jerr;
     json_t *ps = NULL;
     if (r == UPSTREAM_OK && status == 200) {
@@ -307,8 +291,7 @@ static void after_ps(struct warm *w, enum upstream_result r, long status, const 
     ping_next(w);
 }
 
-static void ping_next(struct warm *w)
-{
+static void ping_next(struct warm *w) {
     while (w->qpos < w->nqueue) {
         size_t i = w->queue[w->qpos++];
         struct wmodel *m = &w->models[i];
@@ -329,8 +312,7 @@ static void ping_next(struct warm *w)
     round_end(w);
 }
 
-static void after_ping(struct warm *w, enum upstream_result r, long status, const char *detail)
-{
+static void after_ping(struct warm *w, enum upstream_result r, long status, const char *detail) {
     struct wmodel *m = &w->models[w->ping_idx];
     struct timeval now;
     gettimeofday(&now, NULL);
@@ -384,8 +366,7 @@ static void after_ping(struct warm *w, enum upstream_result r, long status, cons
     ping_next(w);
 }
 
-static void round_end(struct warm *w)
-{
+static void round_end(struct warm *w) {
     w->running = 0;
     w->ping_idx = -1;
     if (w->round_repairs > 0)
@@ -403,23 +384,20 @@ static void round_end(struct warm *w)
     schedule(w, w->cfg->ping_interval * (thrashing ? THRASH_SLOWDOWN : 1));
 }
 
-static int append_capped(struct evbuffer *b, const char *buf, size_t len)
-{
+static int append_capped(struct evbuffer *b, const char *buf, size_t len) {
     if (evbuffer_get_length(b) + len > PS_MAX_BYTES)
         return -1;
     return evbuffer_add(b, buf, len);
 }
 
-static int on_round_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len)
-{
+static int on_round_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len) {
     struct warm *w = ctx;
     (void)x;
     return append_capped(w->body, buf, len);
 }
 
 static void on_round_done(void *ctx, struct upstream_xfer *x, enum upstream_result r,
-                          const char *detail)
-{
+                          const char *detail) {
     struct warm *w = ctx;
     long status = upstream_status(x);
     w->xfer = NULL;
@@ -431,8 +409,7 @@ static void on_round_done(void *ctx, struct upstream_xfer *x, enum upstream_resu
 
 static const struct upstream_cbs warm_cbs = {on_round_data, on_round_done};
 
-struct warm *warm_new(struct event_base *base, const struct config *cfg, struct upstream *up)
-{
+struct warm *warm_new(struct event_base *base, const struct config *cfg, struct upstream *up) {
     struct warm *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
@@ -454,8 +431,7 @@ struct warm *warm_new(struct event_base *base, const struct config *cfg, struct 
 
 static void readyz_free(struct readyz *z);
 
-void warm_free(struct warm *w)
-{
+void warm_free(struct warm *w) {
     if (!w)
         return;
     if (w->xfer)
@@ -478,15 +454,13 @@ void warm_free(struct warm *w)
     free(w);
 }
 
-void warm_start(struct warm *w)
-{
+void warm_start(struct warm *w) {
     if (npinned(w) > 0)
         log_info("msg=\"preloading pinned models\" count=%zu", npinned(w));
     round_start(w);
 }
 
-void warm_set_config(struct warm *w, const struct config *cfg)
-{
+void warm_set_config(struct warm *w, const struct config *cfg) {
     w->cfg = cfg;
     apply_pins(w);
     if (!w->running) {
@@ -495,8 +469,7 @@ void warm_set_config(struct warm *w, const struct config *cfg)
     }
 }
 
-void warm_note_model(struct warm *w, const char *model)
-{
+void warm_note_model(struct warm *w, const char *model) {
     if (!model || !*model)
         return;
     struct wmodel *m = model_find(w, model);
@@ -512,8 +485,7 @@ void warm_note_model(struct warm *w, const char *model)
 
 /* ---- /readyz -------------------------------------------------------------------------- */
 
-static void readyz_free(struct readyz *z)
-{
+static void readyz_free(struct readyz *z) {
     for (size_t i = 0; i < MAX_READYZ; i++)
         if (z->w->readyz[i] == z)
             z->w->readyz[i] = NULL;
@@ -521,8 +493,7 @@ static void readyz_free(struct readyz *z)
     free(z);
 }
 
-static void reply_json(struct evhttp_request *req, int status, json_t *v)
-{
+static void reply_json(struct evhttp_request *req, int status, json_t *v) {
     struct evbuffer *b = evbuffer_new();
     char *s = json_dumps(v, JSON_COMPACT);
     if (b && s)
@@ -535,8 +506,7 @@ static void reply_json(struct evhttp_request *req, int status, json_t *v)
 }
 
 /* Answers from the table (just refreshed from a live /api/ps, or the last round's). */
-static void readyz_answer(struct warm *w, struct evhttp_request *req)
-{
+static void readyz_answer(struct warm *w, struct evhttp_request *req) {
     /* A model that our load ping is still loading shows in /api/ps already (Ollama lists
      * loading runners), but it cannot answer yet: it is missing until the ping returns. */
     json_t *missing = json_array();
@@ -562,16 +532,14 @@ static void readyz_answer(struct warm *w, struct evhttp_request *req)
     metrics_request_done(ROUTE_OWN, status, 0);
 }
 
-static int on_readyz_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len)
-{
+static int on_readyz_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len) {
     struct readyz *z = ctx;
     (void)x;
     return append_capped(z->body, buf, len);
 }
 
 static void on_readyz_done(void *ctx, struct upstream_xfer *x, enum upstream_result r,
-                           const char *detail)
-{
+                           const char *detail) {
     struct readyz *z = ctx;
     struct warm *w = z->w;
     long status = upstream_status(x);
@@ -579,8 +547,8 @@ static void on_readyz_done(void *ctx, struct upstream_xfer *x, enum upstream_res
     json_t *ps = NULL;
     z->xfer = NULL;
     if (r == UPSTREAM_OK && status == 200)
-        ps = json_loadb((const char *)evbuffer_pullup(z->body, -1), evbuffer_get_length(z->body),
-                        0, &jerr);
+        ps = json_loadb((const char *)evbuffer_pullup(z->body, -1), evbuffer_get_length(z->body), 0,
+                        &jerr);
     if (ps && apply_ps(w, ps) == 0) {
         set_upstream(w, 1, "");
         /* Something pinned is missing: repair now rather than at the next tick. */
@@ -604,8 +572,7 @@ static void on_readyz_done(void *ctx, struct upstream_xfer *x, enum upstream_res
 
 static const struct upstream_cbs readyz_cbs = {on_readyz_data, on_readyz_done};
 
-void warm_handle_readyz(struct warm *w, struct evhttp_request *req)
-{
+void warm_handle_readyz(struct warm *w, struct evhttp_request *req) {
     size_t slot = MAX_READYZ;
     for (size_t i = 0; i < MAX_READYZ && slot == MAX_READYZ; i++)
         if (!w->readyz[i])
@@ -620,8 +587,8 @@ void warm_handle_readyz(struct warm *w, struct evhttp_request *req)
     z->req = req;
     z->body = evbuffer_new();
     w->readyz[slot] = z;
-    z->xfer = z->body ? upstream_start(w->up, "GET", "/api/ps", NULL, NULL, 0, &readyz_cbs, z,
-                                       err, sizeof(err))
+    z->xfer = z->body ? upstream_start(w->up, "GET", "/api/ps", NULL, NULL, 0, &readyz_cbs, z, err,
+                                       sizeof(err))
                       : NULL;
     if (!z->xfer) {
         if (z->body)
@@ -634,24 +601,24 @@ void warm_handle_readyz(struct warm *w, struct evhttp_request *req)
 
 /* ---- /status and /metrics ------------------------------------------------------------- */
 
-json_t *warm_status_new(const struct warm *w)
-{
+json_t *warm_status_new(const struct warm *w) {
     json_t *models = json_array();
     long long now = now_s();
     for (size_t i = 0; i < w->nmodels; i++) {
         const struct wmodel *m = &w->models[i];
-        json_t *o = json_pack("{s:s,s:b,s:b,s:b,s:I,s:I,s:I,s:I}", "name", m->name, "pinned",
-                              m->pinned, "requested", m->requested, "loaded", m->loaded,
-                              "reloads", (json_int_t)m->reloads, "pings_ok",
-                              (json_int_t)m->pings_ok, "pings_failed", (json_int_t)m->pings_err,
-                              "context_length", (json_int_t)m->context_length);
+        json_t *o =
+            json_pack("{s:s,s:b,s:b,s:b,s:I,s:I,s:I,s:I}", "name", m->name, "pinned", m->pinned,
+                      "requested", m->requested, "loaded", m->loaded, "reloads",
+                      (json_int_t)m->reloads, "pings_ok", (json_int_t)m->pings_ok, "pings_failed",
+                      (json_int_t)m->pings_err, "context_length", (json_int_t)m->context_length);
         if (m->loaded) {
             json_object_set_new(o, "expires_at", json_string(m->expires_at));
             json_object_set_new(o, "expires_forever",
                                 json_boolean(m->expires_unix > now + FOREVER_YEARS_S));
             json_object_set_new(o, "size", json_integer(m->size));
             json_object_set_new(o, "size_vram", json_integer(m->size_vram));
-            json_object_set_new(o, "fully_on_gpu", json_boolean(m->size > 0 && m->size_vram == m->size));
+            json_object_set_new(o, "fully_on_gpu",
+                                json_boolean(m->size > 0 && m->size_vram == m->size));
         }
         if (m->last_ping[0]) {
             json_object_set_new(o, "last_ping",
@@ -667,8 +634,7 @@ json_t *warm_status_new(const struct warm *w)
     duration_format(w->cfg->keep_alive, ka, sizeof(ka));
     return json_pack("{s:{s:s,s:b,s:s,s:I},s:b,s:s,s:s,s:o}", "upstream", "url", w->cfg->upstream,
                      "up", w->upstream_up == 1, "error", w->upstream_error, "since",
-                     (json_int_t)w->upstream_since, "thrashing", w->thrashing,
-                     "thrashing_hint",
+                     (json_int_t)w->upstream_since, "thrashing", w->thrashing, "thrashing_hint",
                      w->thrashing ? "pinned models keep evicting each other: too little memory or "
                                     "OLLAMA_MAX_LOADED_MODELS too low"
                                   : "",
@@ -676,8 +642,7 @@ json_t *warm_status_new(const struct warm *w)
 }
 
 /* Prometheus label values escape backslash, quote and newline. */
-static void add_label(struct evbuffer *out, const char *v)
-{
+static void add_label(struct evbuffer *out, const char *v) {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
             evbuffer_add_printf(out, "\\%c", *v);
@@ -688,14 +653,14 @@ static void add_label(struct evbuffer *out, const char *v)
     }
 }
 
-void warm_metrics(const struct warm *w, struct evbuffer *out)
-{
+void warm_metrics(const struct warm *w, struct evbuffer *out) {
     evbuffer_add_printf(out,
                         "# HELP keepwarm_upstream_up Whether Ollama answered the last /api/ps.\n"
                         "# TYPE keepwarm_upstream_up gauge\nkeepwarm_upstream_up %d\n",
                         w->upstream_up == 1);
-    evbuffer_add_printf(out, "# HELP keepwarm_thrashing Pinned models keep evicting each other.\n"
-                             "# TYPE keepwarm_thrashing gauge\nkeepwarm_thrashing %d\n",
+    evbuffer_add_printf(out,
+                        "# HELP keepwarm_thrashing Pinned models keep evicting each other.\n"
+                        "# TYPE keepwarm_thrashing gauge\nkeepwarm_thrashing %d\n",
                         w->thrashing);
     evbuffer_add_printf(out, "# HELP keepwarm_model_loaded Whether the model is resident.\n"
                              "# TYPE keepwarm_model_loaded gauge\n");

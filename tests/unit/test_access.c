@@ -12,8 +12,7 @@
 
 static struct config cfg;
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     char err[CONFIG_ERR_LEN];
     (void)state;
     if (config_init(&cfg, NULL, err, sizeof(err)) < 0)
@@ -21,25 +20,23 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     config_free(&cfg);
     return 0;
 }
 
-static void test_no_keys_is_open(void **state)
-{
+static void test_no_keys_is_open(void **state) {
     (void)state;
     assert_int_equal(access_check(&cfg, "/v1/chat/completions", NULL, NULL), ACCESS_OK);
     assert_int_equal(access_check(&cfg, "/api/pull", NULL, NULL), ACCESS_OK);
 }
 
-static void test_key_forms(void **state)
-{
+static void test_key_forms(void **state) {
     (void)state;
     char err[CONFIG_ERR_LEN];
-    assert_int_equal(config_set(&cfg, NULL, "api_keys", "sk-one-key, sk-two-key", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&cfg, NULL, "api_keys", "sk-one-key, sk-two-key", err, sizeof(err)),
+                     0);
     const char *p = "/v1/chat/completions";
     assert_int_equal(access_check(&cfg, p, NULL, NULL), ACCESS_UNAUTHORIZED);
     assert_int_equal(access_check(&cfg, p, "Bearer sk-one-key", NULL), ACCESS_OK);
@@ -62,8 +59,7 @@ static void test_key_forms(void **state)
     assert_int_equal(access_check(&cfg, "/api/tags", NULL, NULL), ACCESS_UNAUTHORIZED);
 }
 
-static void test_admin(void **state)
-{
+static void test_admin(void **state) {
     (void)state;
     char err[CONFIG_ERR_LEN];
     assert_true(access_is_admin_path("/api/pull"));
@@ -71,15 +67,15 @@ static void test_admin(void **state)
     assert_false(access_is_admin_path("/api/pullx"));
     assert_false(access_is_admin_path("/api/chat"));
     assert_int_equal(config_set(&cfg, NULL, "admin_api", "deny", err, sizeof(err)), 0);
-    assert_int_equal(access_check(&cfg, "/api/delete", "Bearer sk-one-key", NULL), ACCESS_FORBIDDEN);
+    assert_int_equal(access_check(&cfg, "/api/delete", "Bearer sk-one-key", NULL),
+                     ACCESS_FORBIDDEN);
     assert_int_equal(config_set(&cfg, NULL, "admin_api", "allow", err, sizeof(err)), 0);
     assert_int_equal(access_check(&cfg, "/api/delete", NULL, NULL), ACCESS_OK);
     assert_int_equal(config_set(&cfg, NULL, "admin_api", "keys", err, sizeof(err)), 0);
     assert_int_equal(access_check(&cfg, "/api/delete", NULL, NULL), ACCESS_UNAUTHORIZED);
 }
 
-static void test_equal(void **state)
-{
+static void test_equal(void **state) {
     (void)state;
     assert_true(access_equal("abc", "abc"));
     assert_false(access_equal("abc", "abd"));
@@ -88,12 +84,12 @@ static void test_equal(void **state)
     assert_true(access_equal("", ""));
 }
 
-static void test_cors(void **state)
-{
+static void test_cors(void **state) {
     (void)state;
     char err[CONFIG_ERR_LEN], out[256];
     assert_false(access_origin_allowed(&cfg, "https://app.example"));
-    assert_int_equal(config_set(&cfg, NULL, "cors_origins", "https://app.example", err, sizeof(err)), 0);
+    assert_int_equal(
+        config_set(&cfg, NULL, "cors_origins", "https://app.example", err, sizeof(err)), 0);
     assert_true(access_origin_allowed(&cfg, "https://app.example"));
     assert_true(access_origin_allowed(&cfg, "HTTPS://APP.EXAMPLE"));
     assert_false(access_origin_allowed(&cfg, "https://app.example.evil"));
@@ -107,11 +103,12 @@ static void test_cors(void **state)
     assert_true(strlen(tiny) < sizeof(tiny)); /* capped, terminated */
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_keys_is_open), cmocka_unit_test(test_key_forms),
-        cmocka_unit_test(test_admin),           cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_no_keys_is_open),
+        cmocka_unit_test(test_key_forms),
+        cmocka_unit_test(test_admin),
+        cmocka_unit_test(test_equal),
         cmocka_unit_test(test_cors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

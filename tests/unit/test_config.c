@@ -14,14 +14,12 @@
 #include "config.h"
 #include "duration.h"
 
-static void init(struct config *c)
-{
+static void init(struct config *c) {
     char err[CONFIG_ERR_LEN];
     assert_int_equal(config_init(c, NULL, err, sizeof(err)), 0);
 }
 
-static void test_defaults(void **state)
-{
+static void test_defaults(void **state) {
     (void)state;
     struct config c;
     init(&c);
@@ -37,8 +35,7 @@ static void test_defaults(void **state)
     config_free(&c);
 }
 
-static void test_ollama_host(void **state)
-{
+static void test_ollama_host(void **state) {
     (void)state;
     static const char *const cases[][2] = {
         {"0.0.0.0", "http://127.0.0.1:11434"},
@@ -88,7 +85,8 @@ static const char *const bad[][4] = {
     {"m", "num_ctx", "lots", "num_ctx: \"lots\" is not an integer"},
     {"m", "num_ctx", "0", "num_ctx: \"0\" is not an integer in 1.."},
     {"m", "max_concurrent", "-1", "max_concurrent: \"-1\" is not an integer in 0..1000000"},
-    {NULL, "admin_api", "sometimes", "admin_api: \"sometimes\" is not allowed (allowed: allow, deny, keys)"},
+    {NULL, "admin_api", "sometimes",
+     "admin_api: \"sometimes\" is not allowed (allowed: allow, deny, keys)"},
     {NULL, "idle_timeout", "10ms", "idle_timeout: \"10ms\" is too short (at least 1s)"},
     {NULL, "shutdown_timeout", "-1", "shutdown_timeout: \"-1\" must be a positive duration"},
     {NULL, "max_concurrent", "x", "max_concurrent: \"x\" is not an integer"},
@@ -102,8 +100,7 @@ static const char *const bad[][4] = {
     {"", "num_ctx", "1", "the model name is empty"},
 };
 
-static void test_every_set_error(void **state)
-{
+static void test_every_set_error(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct config c;
@@ -117,8 +114,7 @@ static void test_every_set_error(void **state)
     }
 }
 
-static void test_set_values(void **state)
-{
+static void test_set_values(void **state) {
     (void)state;
     struct config c;
     char err[CONFIG_ERR_LEN];
@@ -144,8 +140,7 @@ static void test_set_values(void **state)
     config_free(&c);
 }
 
-static void test_list_cap(void **state)
-{
+static void test_list_cap(void **state) {
     (void)state;
     struct config c;
     char err[CONFIG_ERR_LEN], name[32];
@@ -170,8 +165,7 @@ static void test_list_cap(void **state)
     config_free(&c);
 }
 
-static char *write_tmp(const char *text)
-{
+static char *write_tmp(const char *text) {
     char *path = strdup("/tmp/kw-config-XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -180,8 +174,7 @@ static char *write_tmp(const char *text)
     return path;
 }
 
-static void test_file(void **state)
-{
+static void test_file(void **state) {
     (void)state;
     struct config c;
     char err[CONFIG_ERR_LEN];
@@ -221,8 +214,7 @@ static void test_file(void **state)
     free(sect);
 }
 
-static void test_layers(void **state)
-{
+static void test_layers(void **state) {
     (void)state;
     struct config c;
     enum config_action action;
@@ -235,9 +227,9 @@ static void test_layers(void **state)
     char *argv[] = {"keepwarm", "--keep-alive", "1h", "--pin", "x", "--pin", "y", NULL};
     assert_int_equal(config_load(&c, 7, argv, envp, &action, err, sizeof(err)), 0);
     assert_int_equal(action, CONFIG_RUN);
-    assert_int_equal(c.listen_port, 1111);                  /* file */
-    assert_true(c.keep_alive == 3600 * DURATION_SECOND);    /* flag beats env beats file */
-    assert_int_equal(c.npins, 2);                           /* flags replace env's list */
+    assert_int_equal(c.listen_port, 1111);               /* file */
+    assert_true(c.keep_alive == 3600 * DURATION_SECOND); /* flag beats env beats file */
+    assert_int_equal(c.npins, 2);                        /* flags replace env's list */
     assert_string_equal(c.pins[0], "x");
     assert_string_equal(c.pins[1], "y");
     config_free(&c);
@@ -273,8 +265,7 @@ static void test_layers(void **state)
     free(f);
 }
 
-static void test_keys_file(void **state)
-{
+static void test_keys_file(void **state) {
     (void)state;
     struct config c;
     enum config_action action;
@@ -303,13 +294,12 @@ static void test_keys_file(void **state)
     free(bad);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),       cmocka_unit_test(test_ollama_host),
+        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_ollama_host),
         cmocka_unit_test(test_every_set_error), cmocka_unit_test(test_set_values),
-        cmocka_unit_test(test_list_cap),       cmocka_unit_test(test_file),
-        cmocka_unit_test(test_layers),        cmocka_unit_test(test_keys_file),
+        cmocka_unit_test(test_list_cap),        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_layers),          cmocka_unit_test(test_keys_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,24 +10,21 @@
 
 #include "duration.h"
 
-static int64_t go_ok(const char *s)
-{
+static int64_t go_ok(const char *s) {
     int64_t ns = -42;
     char err[256] = "";
     assert_int_equal(duration_parse_go(s, &ns, err, sizeof(err)), 0);
     return ns;
 }
 
-static void go_err(const char *s, const char *want)
-{
+static void go_err(const char *s, const char *want) {
     int64_t ns;
     char err[256] = "";
     assert_int_equal(duration_parse_go(s, &ns, err, sizeof(err)), -1);
     assert_string_equal(err, want);
 }
 
-static void test_go_valid(void **state)
-{
+static void test_go_valid(void **state) {
     (void)state;
     assert_true(go_ok("0") == 0);
     assert_true(go_ok("-0") == 0);
@@ -48,8 +45,7 @@ static void test_go_valid(void **state)
     assert_true(go_ok("-1h") == DURATION_FOREVER);
 }
 
-static void test_go_errors(void **state)
-{
+static void test_go_errors(void **state) {
     (void)state;
     go_err("-1", "time: missing unit in duration \"-1\"");
     go_err("300", "time: missing unit in duration \"300\"");
@@ -64,8 +60,7 @@ static void test_go_errors(void **state)
     go_err("99999999999999999999s", "time: invalid duration \"99999999999999999999s\"");
 }
 
-static int64_t json_ok(const char *text)
-{
+static int64_t json_ok(const char *text) {
     json_error_t jerr;
     json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
     assert_non_null(v);
@@ -77,8 +72,7 @@ static int64_t json_ok(const char *text)
     return ns;
 }
 
-static void json_err(const char *text, const char *want)
-{
+static void json_err(const char *text, const char *want) {
     json_error_t jerr;
     json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
     assert_non_null(v);
@@ -91,8 +85,7 @@ static void json_err(const char *text, const char *want)
 }
 
 /* V18: {}->unset, 42->42s, 42.5->42.5s, "42m"->42m, -1->forever, -3.14->forever, "-1m"->forever */
-static void test_json_v18(void **state)
-{
+static void test_json_v18(void **state) {
     (void)state;
     assert_true(json_ok("42") == 42 * DURATION_SECOND);
     assert_true(json_ok("42.5") == 42500000000LL);
@@ -112,8 +105,7 @@ static void test_json_v18(void **state)
     json_err("1e300", "keep_alive 1e+300 seconds is too large; use -1 for forever");
 }
 
-static void test_config_syntax(void **state)
-{
+static void test_config_syntax(void **state) {
     (void)state;
     int64_t ns;
     char err[256];
@@ -130,8 +122,7 @@ static void test_config_syntax(void **state)
     assert_int_equal(duration_parse_config("", &ns, err, sizeof(err)), -1);
 }
 
-static void expect_json(int64_t ns, const char *want)
-{
+static void expect_json(int64_t ns, const char *want) {
     json_t *v = duration_to_json_new(ns);
     char *s = json_dumps(v, JSON_ENCODE_ANY);
     assert_string_equal(s, want);
@@ -139,8 +130,7 @@ static void expect_json(int64_t ns, const char *want)
     json_decref(v);
 }
 
-static void test_to_json(void **state)
-{
+static void test_to_json(void **state) {
     (void)state;
     expect_json(DURATION_FOREVER, "-1"); /* a number: the string "-1" is a 400 at Ollama */
     expect_json(0, "0");
@@ -149,15 +139,13 @@ static void test_to_json(void **state)
     expect_json(1500000000, "\"1.5s\"");
 }
 
-static void expect_format(int64_t ns, const char *want)
-{
+static void expect_format(int64_t ns, const char *want) {
     char buf[64];
     duration_format(ns, buf, sizeof(buf));
     assert_string_equal(buf, want);
 }
 
-static void test_format(void **state)
-{
+static void test_format(void **state) {
     (void)state;
     expect_format(0, "0s");
     expect_format(300 * DURATION_SECOND, "5m0s");
@@ -173,12 +161,11 @@ static void test_format(void **state)
     expect_format(ns, "1h2m3.5s");
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_go_valid),   cmocka_unit_test(test_go_errors),
-        cmocka_unit_test(test_json_v18),   cmocka_unit_test(test_config_syntax),
-        cmocka_unit_test(test_to_json),    cmocka_unit_test(test_format),
+        cmocka_unit_test(test_go_valid), cmocka_unit_test(test_go_errors),
+        cmocka_unit_test(test_json_v18), cmocka_unit_test(test_config_syntax),
+        cmocka_unit_test(test_to_json),  cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,7 @@
 
 static struct config cfg;
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     char err[CONFIG_ERR_LEN];
     (void)state;
     if (config_init(&cfg, NULL, err, sizeof(err)) < 0)
@@ -28,15 +27,13 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     config_free(&cfg);
     return 0;
 }
 
-static json_t *apply(const char *in, int want_rc, char *err, size_t errlen)
-{
+static json_t *apply(const char *in, int want_rc, char *err, size_t errlen) {
     json_error_t jerr;
     json_t *body = json_loads(in, 0, &jerr);
     assert_non_null(body);
@@ -45,8 +42,7 @@ static json_t *apply(const char *in, int want_rc, char *err, size_t errlen)
     return body;
 }
 
-static void expect(const char *in, const char *want)
-{
+static void expect(const char *in, const char *want) {
     char err[256] = "";
     json_t *got = apply(in, 0, err, sizeof(err));
     json_error_t jerr;
@@ -60,8 +56,7 @@ static void expect(const char *in, const char *want)
     json_decref(w);
 }
 
-static void test_override(void **state)
-{
+static void test_override(void **state) {
     (void)state;
     cfg.keep_alive_policy = KEEP_ALIVE_OVERRIDE;
     cfg.keep_alive = DURATION_FOREVER;
@@ -88,8 +83,7 @@ static void test_override(void **state)
     cfg.keep_alive = DURATION_FOREVER;
 }
 
-static void test_default_policy(void **state)
-{
+static void test_default_policy(void **state) {
     (void)state;
     char err[256];
     cfg.keep_alive_policy = KEEP_ALIVE_DEFAULT;
@@ -110,8 +104,7 @@ static void test_default_policy(void **state)
     cfg.keep_alive = DURATION_FOREVER;
 }
 
-static void test_bad_options(void **state)
-{
+static void test_bad_options(void **state) {
     (void)state;
     char err[256];
     json_t *b = apply("{\"model\":\"x\",\"options\":[1]}", -1, err, sizeof(err));
@@ -121,8 +114,7 @@ static void test_bad_options(void **state)
 
 /* The warm ping for a model carries exactly the keep_alive and runner options that requests
  * for that model carry, so it can never cause an options reload. */
-static void test_ping_matches_requests(void **state)
-{
+static void test_ping_matches_requests(void **state) {
     (void)state;
     const char *models[] = {"llama3.2:3b", "nomic-embed-text", "unconfigured"};
     for (size_t i = 0; i < 3; i++) {
@@ -131,14 +123,13 @@ static void test_ping_matches_requests(void **state)
         json_t *req = json_pack("{s:s,s:s}", "model", models[i], "prompt", "hi");
         char err[64];
         assert_int_equal(policy_apply(&cfg, req, err, sizeof(err)), 0);
-        assert_true(json_equal(json_object_get(ping, "keep_alive"),
-                               json_object_get(req, "keep_alive")));
+        assert_true(
+            json_equal(json_object_get(ping, "keep_alive"), json_object_get(req, "keep_alive")));
         json_t *po = json_object_get(ping, "options");
         json_t *ro = json_object_get(req, "options");
         const char *k;
         json_t *v;
-        json_object_foreach(ro, k, v)
-        {
+        json_object_foreach(ro, k, v) {
             if (strcmp(k, "num_predict") == 0)
                 continue; /* generation length, not a runner option */
             assert_true(json_equal(json_object_get(po, k), v));
@@ -155,8 +146,7 @@ struct lines {
     int n;
 };
 
-static int collect(void *arg, const char *line, size_t len)
-{
+static int collect(void *arg, const char *line, size_t len) {
     struct lines *l = arg;
     if (l->n >= 8 || len >= 64)
         return -1;
@@ -166,8 +156,7 @@ static int collect(void *arg, const char *line, size_t len)
     return 0;
 }
 
-static void test_ndjson(void **state)
-{
+static void test_ndjson(void **state) {
     (void)state;
     struct ndjson s;
     struct lines l = {0};
@@ -196,11 +185,10 @@ static void test_ndjson(void **state)
     ndjson_cleanup(&s);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_override),     cmocka_unit_test(test_default_policy),
-        cmocka_unit_test(test_bad_options),  cmocka_unit_test(test_ping_matches_requests),
+        cmocka_unit_test(test_override),    cmocka_unit_test(test_default_policy),
+        cmocka_unit_test(test_bad_options), cmocka_unit_test(test_ping_matches_requests),
         cmocka_unit_test(test_ndjson),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
