@@ -354,8 +354,8 @@ static json_t *tool_calls_list(const json_t *v, char *err, size_t errlen) {
             json_decref(out);
             return NULL;
         }
-        json_t *nc = json_pack("{s:{s:I, s:O, s:O}}", "function", "index", (json_int_t)i, "name",
-                               name, "arguments", args ? args : json_object());
+        json_t *nc = json_pack("{s:{s:I, s:O, s:o}}", "function", "index", (json_int_t)i, "name",
+                               name, "arguments", args ? json_incref(args) : json_object());
         if (nc && id)
             json_object_set(nc, "id", id);
         json_array_append_new(out, nc);

@@ -41,6 +41,7 @@ struct fake {
     struct sched *sched;
     struct control *control;
     struct gen *gens;    /* live inference requests (gen.c) */
+    json_t *empty;       /* {} standing in for a JSON null body (Go binds null to zero values) */
     int listen_loopback; /* Ollama checks Host only when it listens on loopback */
     char listen_addr[80];
 };

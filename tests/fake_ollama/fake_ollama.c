@@ -162,7 +162,8 @@ int main(int argc, char **argv) {
     f.base = event_base_new();
     f.stats.loads = json_object();
     f.stats.unloads = json_object();
-    if (!f.base || !f.stats.loads || !f.stats.unloads)
+    f.empty = json_object();
+    if (!f.base || !f.stats.loads || !f.stats.unloads || !f.empty)
         goto out;
     f.sched = sched_new(&f);
     f.control = control_new(&f);
@@ -188,6 +189,7 @@ out:
         event_free(sigint);
     json_decref(f.stats.loads);
     json_decref(f.stats.unloads);
+    json_decref(f.empty);
     catalog_free(f.catalog);
     if (f.base)
         event_base_free(f.base);

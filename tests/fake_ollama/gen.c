@@ -1,8 +1,9 @@
 /* gen: /api/generate, /api/chat, /api/embed and /api/embeddings.
  *
- * Validation follows Ollama's handlers in order and wording (server/routes.go). A request that
- * passes becomes a struct gen: it takes a scheduler lease, then replies from timer events
- * (token delay between NDJSON lines, load delay in the scheduler), never blocking the loop.
+ * Validation follows Ollama's handlers in order and wording (server/routes.go; the body binding
+ * is in binding.c). A request that passes becomes a struct gen: it takes a scheduler lease,
+ * then replies from timer events (token delay between NDJSON lines, load delay in the
+ * scheduler), never blocking the loop.
  *
  * Lifetime: a gen is freed exactly once, by gen_destroy, on one of three paths:
  *  - it replied (evhttp owns the request from then on; our close callback is cleared first);
@@ -16,6 +17,7 @@
 
 #include "../../proxy/duration.h"
 #include "../../proxy/log.h"
+#include "binding.h"
 #include "catalog.h"
 #include "control.h"
 #include "sched.h"
@@ -28,7 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EMBED_DIMS 8
+#define EMBED_DIMS            8
+#define GEN_OUTPUT_HIGH_WATER (256u * 1024) /* cap on bytes queued for one client */
 
 enum step_kind { STEP_THINK, STEP_TOOLS, STEP_CONTENT };
 
@@ -58,7 +61,6 @@ struct gen {
     json_t *script; /* keeps the borrowed step texts alive */
     struct step *steps;
     size_t nsteps, pos;
-    int truncated;
     const char *done_reason;
     int started; /* stream: status line and headers sent */
     struct evbuffer *acc_content, *acc_thinking;
@@ -67,300 +69,6 @@ struct gen {
     enum gen_act act;
     int64_t t_start, t_granted, t_first;
 };
-
-/* ---- request validation ---- */
-
-enum ftype { FT_STRING, FT_BOOL, FT_INT, FT_OBJECT, FT_ARRAY, FT_ANY, FT_SPECIAL };
-
-struct field {
-    const char *name;
-    enum ftype type;
-    const char *gotype;
-};
-
-static const struct field generate_fields[] = {
-    {"model", FT_STRING, "string"},
-    {"prompt", FT_STRING, "string"},
-    {"suffix", FT_STRING, "string"},
-    {"system", FT_STRING, "string"},
-    {"template", FT_STRING, "string"},
-    {"context", FT_ARRAY, "[]int"},
-    {"stream", FT_BOOL, "bool"},
-    {"raw", FT_BOOL, "bool"},
-    {"format", FT_ANY, ""},
-    {"keep_alive", FT_SPECIAL, ""},
-    {"images", FT_ARRAY, "[]api.ImageData"},
-    {"options", FT_OBJECT, "map[string]interface {}"},
-    {"think", FT_SPECIAL, ""},
-    {"truncate", FT_BOOL, "bool"},
-    {"shift", FT_BOOL, "bool"},
-    {"logprobs", FT_BOOL, "bool"},
-    {"top_logprobs", FT_INT, "int"},
-    {"_debug_render_only", FT_BOOL, "bool"},
-    {NULL, FT_ANY, NULL},
-};
-
-static const struct field chat_fields[] = {
-    {"model", FT_STRING, "string"},
-    {"messages", FT_ARRAY, "[]api.Message"},
-    {"tools", FT_ARRAY, "api.Tools"},
-    {"stream", FT_BOOL, "bool"},
-    {"format", FT_ANY, ""},
-    {"keep_alive", FT_SPECIAL, ""},
-    {"options", FT_OBJECT, "map[string]interface {}"},
-    {"think", FT_SPECIAL, ""},
-    {"truncate", FT_BOOL, "bool"},
-    {"shift", FT_BOOL, "bool"},
-    {"logprobs", FT_BOOL, "bool"},
-    {"top_logprobs", FT_INT, "int"},
-    {"_debug_render_only", FT_BOOL, "bool"},
-    {NULL, FT_ANY, NULL},
-};
-
-static const struct field embed_fields[] = {
-    {"model", FT_STRING, "string"}, {"input", FT_ANY, ""},
-    {"keep_alive", FT_SPECIAL, ""}, {"truncate", FT_BOOL, "bool"},
-    {"dimensions", FT_INT, "int"},  {"options", FT_OBJECT, "map[string]interface {}"},
-    {NULL, FT_ANY, NULL},
-};
-
-static const struct field embeddings_fields[] = {
-    {"model", FT_STRING, "string"}, {"prompt", FT_STRING, "string"},
-    {"keep_alive", FT_SPECIAL, ""}, {"options", FT_OBJECT, "map[string]interface {}"},
-    {NULL, FT_ANY, NULL},
-};
-
-static const struct field message_fields[] = {
-    {"role", FT_STRING, "string"},
-    {"content", FT_STRING, "string"},
-    {"thinking", FT_STRING, "string"},
-    {"images", FT_ARRAY, "[]api.ImageData"},
-    {"tool_calls", FT_ARRAY, "[]api.ToolCall"},
-    {"tool_name", FT_STRING, "string"},
-    {"tool_call_id", FT_STRING, "string"},
-    {NULL, FT_ANY, NULL},
-};
-
-static const char *json_kind(const json_t *v) {
-    switch (json_typeof(v)) {
-        case JSON_OBJECT:
-            return "object";
-        case JSON_ARRAY:
-            return "array";
-        case JSON_STRING:
-            return "string";
-        case JSON_INTEGER:
-        case JSON_REAL:
-            return "number";
-        case JSON_TRUE:
-        case JSON_FALSE:
-            return "bool";
-        default:
-            return "null";
-    }
-}
-
-static int type_ok(const json_t *v, enum ftype t) {
-    if (json_is_null(v))
-        return 1;
-    switch (t) {
-        case FT_STRING:
-            return json_is_string(v);
-        case FT_BOOL:
-            return json_is_boolean(v);
-        case FT_INT:
-            return json_is_integer(v);
-        case FT_OBJECT:
-            return json_is_object(v);
-        case FT_ARRAY:
-            return json_is_array(v);
-        default:
-            return 1;
-    }
-}
-
-/* Go's strconv.Quote for the names Ollama prints with %q. */
-static void go_quote(const char *s, char *out, size_t len) {
-    size_t o = 0;
-    if (len < 3)
-        return;
-    out[o++] = '"';
-    for (; *s && o + 6 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-}
-
-/* ThinkValue.UnmarshalJSON: a bool or "high" | "medium" | "low" | "max". */
-static int think_check(const json_t *v, char *err, size_t errlen) {
-    if (json_is_null(v) || json_is_boolean(v))
-        return 0;
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        if (!strcmp(s, "high") || !strcmp(s, "medium") || !strcmp(s, "low") || !strcmp(s, "max"))
-            return 0;
-        char q[256];
-        go_quote(s, q, sizeof(q));
-        snprintf(err, errlen,
-                 "invalid think value: %s (must be \"high\", \"medium\", \"low\", \"max\", true, "
-                 "or false)",
-                 q);
-        return -1;
-    }
-    snprintf(err, errlen,
-             "think must be a boolean or string (\"high\", \"medium\", \"low\", \"max\", true, or "
-             "false)");
-    return -1;
-}
-
-static int think_truthy(const json_t *v) {
-    return json_is_true(v) || (json_is_string(v) && json_string_length(v) > 0);
-}
-
-/* Binds like gin's ShouldBindJSON: custom unmarshalers (keep_alive, think) fail first, then
- * the first type mismatch in document order. */
-static int check_fields(const json_t *body, const struct field *fields, const char *strct,
-                        char *err, size_t errlen) {
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)body, key, v) {
-        if (!strcmp(key, "keep_alive") && !json_is_null(v)) {
-            int64_t ns;
-            if (duration_from_json(v, &ns, err, errlen) != 0)
-                return -1;
-        } else if (!strcmp(key, "think") && think_check(v, err, errlen) != 0) {
-            return -1;
-        }
-    }
-    json_object_foreach((json_t *)body, key, v) {
-        for (const struct field *fd = fields; fd->name; fd++) {
-            if (strcmp(fd->name, key) != 0)
-                continue;
-            if (!type_ok(v, fd->type)) {
-                snprintf(err, errlen,
-                         "json: cannot unmarshal %s into Go struct field %s.%s of type %s",
-                         json_kind(v), strct, key, fd->gotype);
-                return -1;
-            }
-        }
-    }
-    if (fields == chat_fields) {
-        size_t i;
-        json_t *msg;
-        json_array_foreach(json_object_get(body, "messages"), i, msg) {
-            if (!json_is_object(msg)) {
-                snprintf(err, errlen,
-                         "json: cannot unmarshal %s into Go struct field ChatRequest.messages of "
-                         "type api.Message",
-                         json_kind(msg));
-                return -1;
-            }
-            json_object_foreach(msg, key, v) {
-                for (const struct field *fd = message_fields; fd->name; fd++) {
-                    if (!strcmp(fd->name, key) && !type_ok(v, fd->type)) {
-                        snprintf(err, errlen,
-                                 "json: cannot unmarshal %s into Go struct field "
-                                 "ChatRequest.messages.%s of type %s",
-                                 json_kind(v), key, fd->gotype);
-                        return -1;
-                    }
-                }
-            }
-        }
-    }
-    return 0;
-}
-
-/* api.Options.FromMap for the options that matter here; Ollama answers these errors with 500. */
-static int parse_options(const json_t *opts, struct runner_opts *ro, int64_t *num_predict,
-                         char *err, size_t errlen) {
-    static const char *const ints[] = {"num_keep",      "seed",     "num_predict", "top_k",
-                                       "repeat_last_n", "mirostat", "num_ctx",     "num_batch",
-                                       "num_gpu",       "main_gpu", "num_thread",  NULL};
-    static const char *const bools[] = {"use_mmap", "use_mlock",  "numa",       "penalize_newline",
-                                        "low_vram", "vocab_only", "logits_all", NULL};
-    static const char *const floats[] = {"temperature",
-                                         "top_p",
-                                         "min_p",
-                                         "typical_p",
-                                         "repeat_penalty",
-                                         "presence_penalty",
-                                         "frequency_penalty",
-                                         "tfs_z",
-                                         "mirostat_tau",
-                                         "mirostat_eta",
-                                         NULL};
-    sched_opts_default(ro);
-    *num_predict = -1;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)opts, key, v) {
-        if (json_is_null(v))
-            continue;
-        for (size_t i = 0; ints[i]; i++) {
-            if (strcmp(key, ints[i]) != 0)
-                continue;
-            if (!json_is_number(v)) {
-                snprintf(err, errlen, "option \"%s\" must be of type integer", key);
-                return -1;
-            }
-            int64_t n =
-                json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_real_value(v);
-            if (!strcmp(key, "num_ctx"))
-                ro->num_ctx = n;
-            else if (!strcmp(key, "num_batch"))
-                ro->num_batch = n;
-            else if (!strcmp(key, "num_gpu"))
-                ro->num_gpu = n;
-            else if (!strcmp(key, "main_gpu"))
-                ro->main_gpu = n;
-            else if (!strcmp(key, "num_thread"))
-                ro->num_thread = n;
-            else if (!strcmp(key, "num_predict"))
-                *num_predict = n;
-        }
-        for (size_t i = 0; bools[i]; i++) {
-            if (strcmp(key, bools[i]) != 0)
-                continue;
-            if (!json_is_boolean(v)) {
-                snprintf(err, errlen, "option \"%s\" must be of type boolean", key);
-                return -1;
-            }
-            if (!strcmp(key, "use_mmap"))
-                ro->use_mmap = json_is_true(v);
-        }
-        for (size_t i = 0; floats[i]; i++) {
-            if (!strcmp(key, floats[i]) && !json_is_number(v)) {
-                snprintf(err, errlen, "option \"%s\" must be of type float32", key);
-                return -1;
-            }
-        }
-        if (!strcmp(key, "stop")) {
-            if (!json_is_array(v)) {
-                snprintf(err, errlen, "option \"%s\" must be of type array", key);
-                return -1;
-            }
-            size_t i;
-            json_t *s;
-            json_array_foreach(v, i, s) {
-                if (!json_is_string(s)) {
-                    snprintf(err, errlen, "option \"%s\" must be of an array of strings", key);
-                    return -1;
-                }
-            }
-        }
-    }
-    return 0;
-}
 
 /* ---- gen lifetime ---- */
 
@@ -654,6 +362,15 @@ static void emit_step(struct gen *g, const struct step *st) {
         json_array_extend(g->acc_tools, st->tools);
 }
 
+/* Bytes queued for the client: a reader that stops reading stalls generation, as a blocked
+ * net/http writer stalls Ollama's runner. */
+static size_t pending_output(struct gen *g) {
+    struct evhttp_connection *evcon = g->req ? evhttp_request_get_connection(g->req) : NULL;
+    return evcon ? evbuffer_get_length(
+                       bufferevent_get_output(evhttp_connection_get_bufferevent(evcon)))
+                 : 0;
+}
+
 static void close_connection(struct gen *g) {
     struct evhttp_connection *evcon = evhttp_request_get_connection(g->req);
     take_request(g); /* evhttp frees the linked request with its connection */
@@ -666,9 +383,7 @@ static void close_connection(struct gen *g) {
 static void inject_close(struct gen *g) {
     if (g->stream && !g->started)
         stream_start(g);
-    struct evhttp_connection *evcon = evhttp_request_get_connection(g->req);
-    if (g->stream && evcon &&
-        evbuffer_get_length(bufferevent_get_output(evhttp_connection_get_bufferevent(evcon)))) {
+    if (g->stream && pending_output(g) > 0) {
         arm(g, ACT_CLOSE, 1);
         return;
     }
@@ -676,6 +391,10 @@ static void inject_close(struct gen *g) {
 }
 
 static void on_token(struct gen *g) {
+    if (g->stream && g->started && pending_output(g) > GEN_OUTPUT_HIGH_WATER) {
+        arm(g, ACT_TOKEN, 5); /* poll until the client drains its share */
+        return;
+    }
     if (sched_lease_crashed(&g->lease)) {
         fail_with(g, 500, "an error was encountered while running the model: unexpected EOF");
         return;
@@ -811,7 +530,6 @@ static int build_steps(struct gen *g, int think, int has_tools) {
             g->steps[i].tools = NULL;
         }
         g->nsteps = (size_t)g->num_predict;
-        g->truncated = 1;
         g->done_reason = "length";
     }
     return 0;
@@ -864,29 +582,14 @@ static void gen_schedule(struct gen *g, const struct runner_opts *ro, const json
         on_granted_now(g);
 }
 
-/* The start shared by every inference handler: body present, JSON object, fields bind. */
-static int bind_body(struct evhttp_request *req, const struct http_body *body,
-                     const struct field *fields, const char *strct) {
+/* Binds the body like gin would, or answers 400 with Go's words. */
+static int bind_or_reply(struct evhttp_request *req, const struct http_body *body,
+                         enum gen_kind kind) {
     char err[512];
-    if (body->blank) {
-        http_reply_error(req, 400, "missing request body");
-        return -1;
-    }
-    if (!body->json) {
-        http_reply_error(req, 400, body->error);
-        return -1;
-    }
-    if (!json_is_object(body->json)) {
-        snprintf(err, sizeof(err), "json: cannot unmarshal %s into Go value of type api.%s",
-                 json_kind(body->json), strct);
-        http_reply_error(req, 400, err);
-        return -1;
-    }
-    if (check_fields(body->json, fields, strct, err, sizeof(err)) != 0) {
-        http_reply_error(req, 400, err);
-        return -1;
-    }
-    return 0;
+    if (binding_request(body, kind, err, sizeof(err)) == 0)
+        return 0;
+    http_reply_error(req, 400, err);
+    return -1;
 }
 
 static const char *str_or_empty(const json_t *o, const char *key) {
@@ -913,8 +616,7 @@ static int crash_check(struct fake *f, struct evhttp_request *req, struct model 
 static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enum gen_kind kind,
                                  const struct http_body *body) {
     int chat = kind == GEN_CHAT;
-    if (bind_body(req, body, chat ? chat_fields : generate_fields,
-                  chat ? "ChatRequest" : "GenerateRequest") != 0)
+    if (bind_or_reply(req, body, kind) != 0)
         return;
     const json_t *in = body->json;
     json_t *tl = json_object_get(in, "top_logprobs");
@@ -953,13 +655,13 @@ static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enu
         http_reply_json(req, 200, o);
         return;
     }
-    go_quote(name, quoted, sizeof(quoted));
+    binding_go_quote(name, quoted, sizeof(quoted));
     json_t *think_v = json_object_get(in, "think");
     int think;
     if (m->caps & CAP_THINKING) {
-        think = think_v && !json_is_null(think_v) ? think_truthy(think_v) : 1;
+        think = think_v && !json_is_null(think_v) ? binding_think_truthy(think_v) : 1;
     } else {
-        if (think_truthy(think_v)) {
+        if (binding_think_truthy(think_v)) {
             snprintf(msg, sizeof(msg), "%s does not support thinking", quoted);
             http_reply_error(req, 400, msg);
             return;
@@ -984,7 +686,7 @@ static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enu
     }
     struct runner_opts ro;
     int64_t num_predict;
-    if (parse_options(json_object_get(in, "options"), &ro, &num_predict, msg, sizeof(msg)) != 0) {
+    if (binding_options(json_object_get(in, "options"), &ro, &num_predict, msg, sizeof(msg)) != 0) {
         http_reply_error(req, 500, msg);
         return;
     }
@@ -1026,8 +728,7 @@ static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enu
 static void handle_embed(struct fake *f, struct evhttp_request *req, enum gen_kind kind,
                          const struct http_body *body) {
     int legacy = kind == GEN_EMBEDDINGS;
-    if (bind_body(req, body, legacy ? embeddings_fields : embed_fields,
-                  legacy ? "EmbeddingRequest" : "EmbedRequest") != 0)
+    if (bind_or_reply(req, body, kind) != 0)
         return;
     const json_t *in = body->json;
     json_t *inputs = json_array();
@@ -1061,7 +762,7 @@ static void handle_embed(struct fake *f, struct evhttp_request *req, enum gen_ki
             http_reply_error(req, 400, "model is required");
         } else if (legacy) {
             char quoted[600];
-            go_quote(name, quoted, sizeof(quoted));
+            binding_go_quote(name, quoted, sizeof(quoted));
             snprintf(msg, sizeof(msg), "model %s not found, try pulling it first", quoted);
             http_reply_error(req, 404, msg);
         } else {
@@ -1072,7 +773,7 @@ static void handle_embed(struct fake *f, struct evhttp_request *req, enum gen_ki
     struct runner_opts ro;
     int64_t num_predict;
     char msg[512];
-    if (parse_options(json_object_get(in, "options"), &ro, &num_predict, msg, sizeof(msg)) != 0) {
+    if (binding_options(json_object_get(in, "options"), &ro, &num_predict, msg, sizeof(msg)) != 0) {
         json_decref(inputs);
         http_reply_error(req, 500, msg);
         return;
@@ -1102,10 +803,13 @@ static void handle_embed(struct fake *f, struct evhttp_request *req, enum gen_ki
 
 void gen_handle(struct fake *f, struct evhttp_request *req, enum gen_kind kind,
                 const struct http_body *body) {
+    struct http_body b = *body;
+    if (b.json && json_is_null(b.json))
+        b.json = f->empty; /* a null body binds to the zero request */
     if (kind == GEN_GENERATE || kind == GEN_CHAT)
-        handle_generate_chat(f, req, kind, body);
+        handle_generate_chat(f, req, kind, &b);
     else
-        handle_embed(f, req, kind, body);
+        handle_embed(f, req, kind, &b);
 }
 
 size_t gen_in_flight(const struct fake *f) {

@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,7 +277,7 @@ static void h_ps(struct fake *f, struct evhttp_request *req, const struct http_b
 
 /* The common start of the model-management handlers: a JSON object body. */
 static const json_t *object_body(struct evhttp_request *req, const struct http_body *body,
-                                 const char *gotype) {
+                                 const char *gotype, const json_t *empty) {
     char err[256];
     if (body->blank) {
         http_reply_error(req, 400, "missing request body");
@@ -286,6 +287,8 @@ static const json_t *object_body(struct evhttp_request *req, const struct http_b
         http_reply_error(req, 400, body->error);
         return NULL;
     }
+    if (json_is_null(body->json))
+        return empty; /* Go binds null to the zero request */
     if (!json_is_object(body->json)) {
         snprintf(err, sizeof(err), "json: cannot unmarshal %s into Go value of type api.%s",
                  json_is_array(body->json) ? "array" : "value", gotype);
@@ -304,7 +307,7 @@ static const char *model_or_name(const json_t *in) {
 }
 
 static void h_show(struct fake *f, struct evhttp_request *req, const struct http_body *body) {
-    const json_t *in = object_body(req, body, "ShowRequest");
+    const json_t *in = object_body(req, body, "ShowRequest", f->empty);
     if (!in)
         return;
     const char *name = model_or_name(in);
@@ -341,7 +344,7 @@ static void progress_reply(struct evhttp_request *req, const json_t *in, json_t 
 }
 
 static void h_pull(struct fake *f, struct evhttp_request *req, const struct http_body *body) {
-    const json_t *in = object_body(req, body, "PullRequest");
+    const json_t *in = object_body(req, body, "PullRequest", f->empty);
     if (!in)
         return;
     struct model *m = catalog_find(f->catalog, model_or_name(in));
@@ -357,7 +360,7 @@ static void h_pull(struct fake *f, struct evhttp_request *req, const struct http
 }
 
 static void h_push(struct fake *f, struct evhttp_request *req, const struct http_body *body) {
-    const json_t *in = object_body(req, body, "PushRequest");
+    const json_t *in = object_body(req, body, "PushRequest", f->empty);
     if (!in)
         return;
     const char *name = model_or_name(in);
@@ -372,7 +375,7 @@ static void h_push(struct fake *f, struct evhttp_request *req, const struct http
 
 static void h_create(struct fake *f, struct evhttp_request *req, const struct http_body *body) {
     (void)f;
-    const json_t *in = object_body(req, body, "CreateRequest");
+    const json_t *in = object_body(req, body, "CreateRequest", f->empty);
     if (!in)
         return;
     if (!*model_or_name(in)) {
@@ -383,7 +386,7 @@ static void h_create(struct fake *f, struct evhttp_request *req, const struct ht
 }
 
 static void h_copy(struct fake *f, struct evhttp_request *req, const struct http_body *body) {
-    const json_t *in = object_body(req, body, "CopyRequest");
+    const json_t *in = object_body(req, body, "CopyRequest", f->empty);
     if (!in)
         return;
     const char *src = json_string_value(json_object_get(in, "source"));
@@ -404,7 +407,7 @@ static void h_copy(struct fake *f, struct evhttp_request *req, const struct http
 }
 
 static void h_delete(struct fake *f, struct evhttp_request *req, const struct http_body *body) {
-    const json_t *in = object_body(req, body, "DeleteRequest");
+    const json_t *in = object_body(req, body, "DeleteRequest", f->empty);
     if (!in)
         return;
     const char *name = model_or_name(in);
@@ -589,6 +592,11 @@ int http_start(struct fake *f, const char *host, int port, char *err, size_t err
         snprintf(err, errlen, "cannot listen on %s:%d", host, port);
         return -1;
     }
+    /* Go's net package sets TCP_NODELAY on every connection; accepted sockets inherit it
+     * from the listener on Linux. Without it, token lines written one per loop iteration
+     * meet the client's delayed ACK (40 ms per stream). */
+    int one = 1;
+    setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     char ip[INET6_ADDRSTRLEN] = "?";
