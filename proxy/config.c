@@ -461,6 +461,16 @@ int config_set(struct config *c, const char *model, const char *key, const char 
         return set_err(err, errlen, "%s: value longer than %d bytes", key, CONFIG_MAX_STRING - 1);
     strcpy(vbuf, value);
     const char *v = trim(vbuf);
+    /* Names and values end up in JSON sent to Ollama: they must be text. */
+    json_t *probe = json_string(v);
+    if (!probe)
+        return set_err(err, errlen, "%s: the value is not valid UTF-8", key);
+    json_decref(probe);
+    if (model) {
+        if (!(probe = json_string(model)))
+            return set_err(err, errlen, "[model ...]: the model name is not valid UTF-8");
+        json_decref(probe);
+    }
     const size_t nmain = sizeof(main_keys) / sizeof(main_keys[0]);
     const size_t nmodel = sizeof(model_keys) / sizeof(model_keys[0]);
 

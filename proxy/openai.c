@@ -17,6 +17,25 @@
 
 #define FINGERPRINT "fp_ollama"
 
+static size_t utf8_seq(const unsigned char *p);
+
+/* Copies src into dst (size len), cutting only between whole UTF-8 sequences. */
+static void utf8_copy(char *dst, size_t len, const char *src) {
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)src;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (!n)
+            n = 1; /* not UTF-8 at all: the JSON layer refuses it later, as it would anyway */
+        if (o + n >= len)
+            break;
+        memcpy(dst + o, p, n);
+        o += n;
+        p += n;
+    }
+    dst[o] = '\0';
+}
+
 /* ---- errors and type checks ------------------------------------------------------------ */
 
 static void set_err(struct openai_err *err, int status, const char *fmt, ...)
@@ -1311,7 +1330,7 @@ enum { FINISHED_DONE = 1, FINISHED_ERROR = 2 };
 
 void openai_stream_init(struct openai_stream *s, const char *id, int include_usage) {
     memset(s, 0, sizeof(*s));
-    snprintf(s->id, sizeof(s->id), "%s", id ? id : "");
+    utf8_copy(s->id, sizeof(s->id), id ? id : "");
     s->include_usage = include_usage;
 }
 
@@ -1319,7 +1338,7 @@ void openai_stream_init(struct openai_stream *s, const char *id, int include_usa
 static const char *stream_model(struct openai_stream *s, const json_t *line) {
     const char *model = json_string_value(json_object_get(line, "model"));
     if (model && *model) {
-        snprintf(s->model, sizeof(s->model), "%s", model);
+        utf8_copy(s->model, sizeof(s->model), model);
         return model;
     }
     return s->model;
@@ -1363,6 +1382,8 @@ static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *
     }
     if (!text)
         text = "invalid response from upstream";
+    else if (!*text)
+        text = "Ollama reported an error without a message";
     json_array_append_new(
         frames, openai_error_new(500, text,
                                  is_context_length_error(text) ? "context_length_exceeded" : NULL));
@@ -1503,12 +1524,75 @@ int openai_completion_stream_eof(struct openai_stream *s, json_t *frames) {
 
 /* ---- errors ------------------------------------------------------------------------------- */
 
+/* Length of the valid UTF-8 sequence at p (jansson's rules: no overlongs, no surrogates,
+ * nothing past U+10FFFF), or 0 if the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *p) {
+    unsigned c = p[0];
+    size_t n;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+json_t *openai_text_new(const char *text) {
+    const unsigned char *p = (const unsigned char *)(text ? text : "");
+    size_t len = strlen((const char *)p), ok = 1;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq(p + i);
+        if (!n) {
+            ok = 0;
+            break;
+        }
+        i += n;
+    }
+    if (ok)
+        return json_stringn((const char *)p, len);
+    /* Invalid or cut sequences (a message truncated mid-character, a binary body) become
+     * U+FFFD; at most 3 output bytes per input byte. */
+    char *buf = malloc(len * 3 + 1);
+    if (!buf)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq(p + i);
+        if (n) {
+            memcpy(buf + o, p + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(buf + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    json_t *v = json_stringn(buf, o);
+    free(buf);
+    return v;
+}
+
 json_t *openai_error_new(int status, const char *message, const char *code) {
     const char *type = status == 400   ? "invalid_request_error"
                        : status == 404 ? "not_found_error"
                                        : "api_error";
-    return json_pack("{s:{s:s,s:s,s:n,s:s?}}", "error", "message", message ? message : "", "type",
-                     type, "param", "code", code);
+    return json_pack("{s:{s:o,s:s,s:n,s:o?}}", "error", "message", openai_text_new(message), "type",
+                     type, "param", "code", code ? openai_text_new(code) : NULL);
 }
 
 json_t *openai_error_from_native_new(int status, const char *body, size_t len) {

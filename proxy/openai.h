@@ -98,6 +98,10 @@ json_t *openai_model_new(const char *id, const json_t *show);
  * not_found_error for 404, api_error otherwise; code is a string or JSON null when NULL. */
 json_t *openai_error_new(int status, const char *message, const char *code);
 
+/* A JSON string from text that may hold invalid UTF-8 (a message cut mid-character, a binary
+ * body): invalid bytes become U+FFFD. New reference (NULL only when out of memory). */
+json_t *openai_text_new(const char *text);
+
 /* Wraps a native error answer (status and raw body: {"error":"..."} JSON or plain text)
  * in the envelope. Context-length texts get code "context_length_exceeded". */
 json_t *openai_error_from_native_new(int status, const char *body, size_t len);

@@ -94,7 +94,7 @@ void relay_reply_json(struct evhttp_request *req, int status, const json_t *valu
 void relay_reply_error(struct evhttp_request *req, int openai, int status, const char *message,
                        const char *code) {
     json_t *e =
-        openai ? openai_error_new(status, message, code) : json_pack("{s:s}", "error", message);
+        openai ? openai_error_new(status, message, code) : json_pack("{s:o}", "error", openai_text_new(message));
     relay_reply_json(req, status, e);
     json_decref(e);
 }
@@ -510,7 +510,7 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
         if (!r->stream_over)
             add_error_text(r, msg);
     } else if (r->mode == MODE_PASS && strstr(content_type, "ndjson")) {
-        json_t *e = json_pack("{s:s}", "error", msg);
+        json_t *e = json_pack("{s:o}", "error", openai_text_new(msg));
         json_dump_callback(e, dump_to_evbuffer, r->out, JSON_COMPACT);
         evbuffer_add(r->out, "\n", 1);
         json_decref(e);

@@ -13,6 +13,8 @@ pc inih libinih-dev
 pc cmocka libcmocka-dev
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+# nginx for the scale-out test (tests/integration/scaleout.test.js runs /usr/sbin/nginx).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "deps: installing$missing"

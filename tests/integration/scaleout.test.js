@@ -227,6 +227,15 @@ test('a backend whose pinned model is missing is not ready; the other is, and bo
   assert.equal(missing?.[1], '0');
 });
 
+test('nginx takes conf/nginx.conf without a warning; model management is not load-balanced', async () => {
+  assert.doesNotMatch(nginx.output, /\[(warn|error|crit|alert|emerg)\]/, nginx.output);
+  const r = await fetch(`http://127.0.0.1:${nginx.port}/api/pull`, { method: 'POST', body: '{"model":"llama3.2:3b"}' });
+  assert.equal(r.status, 403);
+  assert.match((await r.json()).error, /not load-balanced/);
+  const tags = await fetch(`http://127.0.0.1:${nginx.port}/api/tags`);
+  assert.equal(tags.status, 200, 'the rest of the native API passes');
+});
+
 test('killing one keepwarm (SIGKILL) fails no request', async () => {
   const base = `http://127.0.0.1:${nginx.port}`;
   const results = [];

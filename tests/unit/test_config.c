@@ -98,6 +98,8 @@ static const char *const bad[][4] = {
     {"m", "num_predict_max", "-1", "num_predict_max: \"-1\" is not an integer"},
     {"m", "temperature", "1", "unknown key \"temperature\" in [model \"m\"]"},
     {"", "num_ctx", "1", "the model name is empty"},
+    {NULL, "pin", "caf\xc3", "pin: the value is not valid UTF-8"},
+    {"bad\xff", "num_ctx", "1", "the model name is not valid UTF-8"},
 };
 
 static void test_every_set_error(void **state) {
