@@ -119,7 +119,7 @@ void metrics_streams_add(int delta) {
     m.streams += delta;
 }
 
-static void label(struct evbuffer *out, const char *v) {
+void metrics_label(struct evbuffer *out, const char *v) {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
             evbuffer_add_printf(out, "\\%c", *v);
@@ -166,10 +166,10 @@ void metrics_render(struct evbuffer *out) {
                              "# TYPE keepwarm_tokens_total counter\n");
     for (int i = 0; i < m.nmodels; i++) {
         evbuffer_add_printf(out, "keepwarm_tokens_total{model=\"");
-        label(out, m.models[i].name);
+        metrics_label(out, m.models[i].name);
         evbuffer_add_printf(out, "\",kind=\"prompt\"} %llu\n", m.models[i].prompt);
         evbuffer_add_printf(out, "keepwarm_tokens_total{model=\"");
-        label(out, m.models[i].name);
+        metrics_label(out, m.models[i].name);
         evbuffer_add_printf(out, "\",kind=\"completion\"} %llu\n", m.models[i].completion);
     }
     if (m.other_prompt || m.other_completion)

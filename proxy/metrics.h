@@ -39,6 +39,9 @@ void metrics_retry(void);
 void metrics_pause(void);            /* a slow client paused an upstream transfer */
 void metrics_streams_add(int delta); /* active streaming replies */
 
+/* Appends a label value escaped for Prometheus (backslash, quote, newline). */
+void metrics_label(struct evbuffer *out, const char *value);
+
 /* Appends every metric in Prometheus text format 0.0.4. */
 void metrics_render(struct evbuffer *out);
 

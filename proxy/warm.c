@@ -641,18 +641,6 @@ json_t *warm_status_new(const struct warm *w) {
                      "keep_alive", ka, "models", models);
 }
 
-/* Prometheus label values escape backslash, quote and newline. */
-static void add_label(struct evbuffer *out, const char *v) {
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            evbuffer_add_printf(out, "\\%c", *v);
-        else if (*v == '\n')
-            evbuffer_add(out, "\\n", 2);
-        else
-            evbuffer_add(out, v, 1);
-    }
-}
-
 void warm_metrics(const struct warm *w, struct evbuffer *out) {
     evbuffer_add_printf(out,
                         "# HELP keepwarm_upstream_up Whether Ollama answered the last /api/ps.\n"
@@ -666,7 +654,7 @@ void warm_metrics(const struct warm *w, struct evbuffer *out) {
                              "# TYPE keepwarm_model_loaded gauge\n");
     for (size_t i = 0; i < w->nmodels; i++) {
         evbuffer_add(out, "keepwarm_model_loaded{model=\"", 29);
-        add_label(out, w->models[i].name);
+        metrics_label(out, w->models[i].name);
         evbuffer_add_printf(out, "\",pinned=\"%d\"} %d\n", is_pinned(&w->models[i]),
                             w->models[i].loaded);
     }
@@ -674,17 +662,17 @@ void warm_metrics(const struct warm *w, struct evbuffer *out) {
                              "# TYPE keepwarm_model_reloads_total counter\n");
     for (size_t i = 0; i < w->nmodels; i++) {
         evbuffer_add(out, "keepwarm_model_reloads_total{model=\"", 36);
-        add_label(out, w->models[i].name);
+        metrics_label(out, w->models[i].name);
         evbuffer_add_printf(out, "\"} %lu\n", w->models[i].reloads);
     }
     evbuffer_add_printf(out, "# HELP keepwarm_pings_total Warm-loop load pings by result.\n"
                              "# TYPE keepwarm_pings_total counter\n");
     for (size_t i = 0; i < w->nmodels; i++) {
         evbuffer_add(out, "keepwarm_pings_total{model=\"", 28);
-        add_label(out, w->models[i].name);
+        metrics_label(out, w->models[i].name);
         evbuffer_add_printf(out, "\",result=\"ok\"} %lu\n", w->models[i].pings_ok);
         evbuffer_add(out, "keepwarm_pings_total{model=\"", 28);
-        add_label(out, w->models[i].name);
+        metrics_label(out, w->models[i].name);
         evbuffer_add_printf(out, "\",result=\"error\"} %lu\n", w->models[i].pings_err);
     }
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import http from 'node:http';
-import { startFake, startKeepwarm, FakeControl, readSSE, sleep } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, readSSE, sleep, until, metric } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
@@ -18,19 +18,6 @@ const tmpfile = (name, text) => {
   return p;
 };
 const rss = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) * 1024;
-const metric = async (kw, re) => {
-  const m = (await (await fetch(`${kw.url}/metrics`)).text()).match(re);
-  return m ? Number(m[1]) : undefined;
-};
-async function until(fn, what, ms = 3000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 // A raw HTTP exchange on one socket: returns everything the server sent until it closed.
 function raw(port, data, { keepOpenMs = 0 } = {}) {
   return new Promise((resolve, reject) => {

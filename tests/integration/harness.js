@@ -120,3 +120,20 @@ export function parseSSE(text) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn until it returns something truthy; fails after timeoutMs.
+export async function until(fn, what, timeoutMs = 5000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+// The first capture group of re in keepwarm's /metrics, as a number (undefined if absent).
+export async function metric(kw, re) {
+  const m = (await (await fetch(`${kw.url}/metrics`)).text()).match(re);
+  return m ? Number(m[1]) : undefined;
+}

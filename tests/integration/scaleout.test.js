@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFake, startKeepwarm, FakeControl, parseSSE, sleep } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, parseSSE, sleep, until } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NGINX = process.env.NGINX_BIN || ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
@@ -20,15 +20,6 @@ const procs = [];
 let nginx; // { child, output, port, bufferedPort }
 let fakeA, fakeB, ctlA, ctlB, kwA, kwB, killedA = false;
 
-async function until(fn, what, timeoutMs = 5000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {

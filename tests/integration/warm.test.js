@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, sleep } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, sleep, until, metric } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
@@ -18,15 +18,6 @@ function ini(text) {
   return file;
 }
 
-async function until(fn, what, timeoutMs = 5000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const loadedNames = async (ctl) => {
   const ps = await (await fetch(`${ctl.base}/api/ps`)).json();
@@ -34,11 +25,6 @@ const loadedNames = async (ctl) => {
 };
 const status = async (kw) => (await fetch(`${kw.url}/status`)).json();
 const modelStatus = async (kw, name) => (await status(kw)).models.find((m) => m.name === name);
-const metric = async (kw, re) => {
-  const text = await (await fetch(`${kw.url}/metrics`)).text();
-  const m = text.match(re);
-  return m ? Number(m[1]) : undefined;
-};
 
 test('preload with pinned options; traffic and many rounds cause no reload', async () => {
   const fake = await startFake(['--keep-alive', '2s']);
