@@ -79,13 +79,25 @@ static int dump_to_evbuffer(const char *buf, size_t size, void *data) {
     return evbuffer_add(data, buf, size);
 }
 
+/* Appends v as compact JSON. jansson calls a dump callback once per token, and evbuffer_add
+ * per token costs more than the dump itself: dump into a stack buffer first and add it whole;
+ * only a value larger than the buffer goes token by token. */
+static void add_json(struct evbuffer *out, const json_t *v) {
+    char buf[16384];
+    size_t n = json_dumpb(v, buf, sizeof(buf), JSON_COMPACT);
+    if (n > 0 && n <= sizeof(buf))
+        evbuffer_add(out, buf, n);
+    else if (n > sizeof(buf))
+        json_dump_callback(v, dump_to_evbuffer, out, JSON_COMPACT);
+}
+
 void relay_reply_json(struct evhttp_request *req, int status, const json_t *value) {
     struct evbuffer *b = evbuffer_new();
     if (!b) {
         evhttp_send_error(req, 500, "out of memory");
         return;
     }
-    json_dump_callback(value, dump_to_evbuffer, b, JSON_COMPACT);
+    add_json(b, value);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
     evhttp_send_reply(req, status, NULL, b);
     evbuffer_free(b);
@@ -226,7 +238,7 @@ static void flush_out(struct relay *r) {
 
 static void add_event(struct relay *r, const json_t *payload) {
     evbuffer_add(r->out, "data: ", 6);
-    json_dump_callback(payload, dump_to_evbuffer, r->out, JSON_COMPACT);
+    add_json(r->out, payload);
     evbuffer_add(r->out, "\n\n", 2);
 }
 
@@ -511,7 +523,7 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
             add_error_text(r, msg);
     } else if (r->mode == MODE_PASS && strstr(content_type, "ndjson")) {
         json_t *e = json_pack("{s:o}", "error", openai_text_new(msg));
-        json_dump_callback(e, dump_to_evbuffer, r->out, JSON_COMPACT);
+        add_json(r->out, e);
         evbuffer_add(r->out, "\n", 1);
         json_decref(e);
     }

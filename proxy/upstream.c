@@ -12,6 +12,8 @@
 
 #include "log.h"
 
+#define EASY_POOL 64 /* idle easy handles kept: curl_easy_init is a large allocation */
+
 struct upstream_xfer {
     struct upstream *u;
     CURL *easy;
@@ -35,6 +37,8 @@ struct upstream {
     struct upstream_opts opts;
     struct upstream_xfer *live;
     size_t nlive;
+    CURL *idle[EASY_POOL]; /* reset easy handles kept for the next transfers */
+    size_t nidle;
 };
 
 static int set_err(char *err, size_t errlen, const char *msg) {
@@ -53,7 +57,12 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
         x->next->prev = x->prev;
     u->nlive--;
     curl_multi_remove_handle(u->multi, x->easy);
-    curl_easy_cleanup(x->easy);
+    if (u->nidle < EASY_POOL) {
+        curl_easy_reset(x->easy); /* connections live in the multi's cache, not here */
+        u->idle[u->nidle++] = x->easy;
+    } else {
+        curl_easy_cleanup(x->easy);
+    }
     curl_slist_free_all(x->headers);
     free(x->body);
     free(x);
@@ -221,6 +230,8 @@ void upstream_free(struct upstream *u) {
         return;
     while (u->live)
         xfer_unlink_free(u->live);
+    while (u->nidle)
+        curl_easy_cleanup(u->idle[--u->nidle]);
     if (u->multi)
         curl_multi_cleanup(u->multi);
     if (u->timer)
@@ -246,7 +257,8 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
         set_err(err, errlen, "request path too long");
         goto fail;
     }
-    if (!(x->easy = curl_easy_init())) {
+    x->easy = u->nidle ? u->idle[--u->nidle] : curl_easy_init();
+    if (!x->easy) {
         set_err(err, errlen, "out of memory");
         goto fail;
     }
