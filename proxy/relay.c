@@ -63,6 +63,9 @@ struct relay {
     int overflow;    /* the buffered answer hit its cap */
     int cancelled;   /* the client left before the answer was complete */
     int status;      /* what the client was answered */
+    size_t bytes;    /* body bytes sent to the client */
+    double ttft_ms;  /* time to Ollama's first 200 byte; 0 if none */
+    char request_id[64];
     long long prompt_tokens, completion_tokens;
     struct timeval t0;
 };
@@ -91,23 +94,51 @@ static void add_json(struct evbuffer *out, const json_t *v) {
         json_dump_callback(v, dump_to_evbuffer, out, JSON_COMPACT);
 }
 
-void relay_reply_json(struct evhttp_request *req, int status, const json_t *value) {
+/* Sends value as the whole answer with status; *bytes (if given) gets the body size before the
+ * send, which may complete the request and free whoever holds bytes: the call is a last use. */
+static void send_json(struct evhttp_request *req, int status, const json_t *value, size_t *bytes) {
     struct evbuffer *b = evbuffer_new();
     if (!b) {
         evhttp_send_error(req, 500, "out of memory");
         return;
     }
     add_json(b, value);
+    if (bytes)
+        *bytes += evbuffer_get_length(b);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
     evhttp_send_reply(req, status, NULL, b);
     evbuffer_free(b);
 }
 
+void relay_reply_json(struct evhttp_request *req, int status, const json_t *value) {
+    send_json(req, status, value, NULL);
+}
+
+/* The error body in the endpoint's format: the OpenAI envelope, or Ollama's {"error": text}. */
+static json_t *error_body_new(int openai, int status, const char *message, const char *code) {
+    return openai ? openai_error_new(status, message, code)
+                  : json_pack("{s:o}", "error", openai_text_new(message));
+}
+
 void relay_reply_error(struct evhttp_request *req, int openai, int status, const char *message,
                        const char *code) {
-    json_t *e =
-        openai ? openai_error_new(status, message, code) : json_pack("{s:o}", "error", openai_text_new(message));
+    json_t *e = error_body_new(openai, status, message, code);
     relay_reply_json(req, status, e);
+    json_decref(e);
+}
+
+/* The relay's final JSON answer. The size is counted before the send, which may complete the
+ * request and free r: the call is the last use of r. */
+static void reply_json_last(struct relay *r, int status, const json_t *value) {
+    r->status = status;
+    r->reply_ended = 1;
+    send_json(r->req, status, value, &r->bytes);
+}
+
+static void reply_error_last(struct relay *r, int openai, int status, const char *message,
+                             const char *code) {
+    json_t *e = error_body_new(openai, status, message, code);
+    reply_json_last(r, status, e);
     json_decref(e);
 }
 
@@ -122,10 +153,11 @@ static void relay_free(struct relay *r) {
         metrics_streams_add(-1);
     if (r->prompt_tokens || r->completion_tokens)
         metrics_tokens(r->model ? r->model : "", r->prompt_tokens, r->completion_tokens);
-    log_info("msg=\"request\" method=%s path=\"%s\" model=\"%s\" status=%d duration_ms=%.1f "
-             "prompt_tokens=%lld completion_tokens=%lld cancelled=%d",
-             r->method, r->path, r->model ? r->model : "", r->status, secs * 1e3, r->prompt_tokens,
-             r->completion_tokens, r->cancelled);
+    log_info("msg=\"request\" request_id=%s method=%s path=\"%s\" model=\"%s\" status=%d "
+             "bytes=%zu ttft_ms=%.1f duration_ms=%.1f prompt_tokens=%lld completion_tokens=%lld "
+             "cancelled=%d",
+             r->request_id, r->method, r->path, r->model ? r->model : "", r->status, r->bytes,
+             r->ttft_ms, secs * 1e3, r->prompt_tokens, r->completion_tokens, r->cancelled);
     if (r->inflight)
         (*r->inflight)--;
     ndjson_cleanup(&r->lines);
@@ -227,6 +259,7 @@ static void start_reply(struct relay *r, int status, const char *content_type, i
 static void flush_out(struct relay *r) {
     if (!r->req || evbuffer_get_length(r->out) == 0)
         return;
+    r->bytes += evbuffer_get_length(r->out);
     evhttp_send_reply_chunk_with_cb(r->req, r->out, on_client_drained, r);
     struct bufferevent *bev = r->evcon ? evhttp_connection_get_bufferevent(r->evcon) : NULL;
     if (r->xfer && bev && evbuffer_get_length(bufferevent_get_output(bev)) > HIGH_WATER &&
@@ -319,7 +352,8 @@ static void decide_mode(struct relay *r, struct upstream_xfer *x) {
         event_del(r->waiting);
     if (status == 200 && !r->got_first_byte) {
         r->got_first_byte = 1;
-        metrics_ttft(since(&r->t0));
+        r->ttft_ms = since(&r->t0) * 1e3;
+        metrics_ttft(r->ttft_ms / 1e3);
     }
 }
 
@@ -387,7 +421,7 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope) {
         return;
     }
     r->status = status;
-    relay_reply_json(r->req, status, envelope);
+    reply_json_last(r, status, envelope);
 }
 
 /* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer. Last use of r. */
@@ -423,7 +457,8 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
         const char *ct = upstream_content_type(x);
         evhttp_add_header(h, "Content-Type", *ct ? ct : "application/json");
-        evhttp_send_reply(r->req, (int)status, NULL, r->answer);
+        r->bytes += evbuffer_get_length(r->answer);
+        evhttp_send_reply(r->req, (int)status, NULL, r->answer); /* last use of r */
         return;
     }
     if (status >= 400 || status < 200) {
@@ -485,7 +520,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     }
     r->status = 200;
     r->reply_ended = 1;
-    relay_reply_json(r->req, 200, out);
+    reply_json_last(r, 200, out);
     json_decref(out);
 }
 
@@ -514,7 +549,7 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
     r->reply_ended = 1;
     if (!r->reply_started) {
         r->status = status;
-        relay_reply_error(r->req, is_openai(r), status, msg, NULL);
+        reply_error_last(r, is_openai(r), status, msg, NULL);
         return;
     }
     /* Mid-answer: say so in the stream's own framing, then end it. */
@@ -712,6 +747,8 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
         (*r->inflight)++;
     snprintf(r->method, sizeof(r->method), "%s", rr->method);
     snprintf(r->path, sizeof(r->path), "%s", evhttp_request_get_uri(req));
+    const char *rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
+    snprintf(r->request_id, sizeof(r->request_id), "%s", rid ? rid : "-");
     r->model = rr->model ? strdup(rr->model) : NULL;
     r->answer = evbuffer_new();
     r->out = evbuffer_new();

@@ -2,6 +2,7 @@
 // real port read from each program's first line), and stops them after the test file.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -133,7 +134,16 @@ export async function until(fn, what, timeoutMs = 5000) {
 }
 
 // The first capture group of re in keepwarm's /metrics, as a number (undefined if absent).
+// A fresh connection each time, so a test that idles past keepwarm's idle_timeout never races
+// a pooled keep-alive connection being closed.
 export async function metric(kw, re) {
-  const m = (await (await fetch(`${kw.url}/metrics`)).text()).match(re);
+  const text = await new Promise((resolve, reject) => {
+    http.get(`${kw.url}/metrics`, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  const m = text.match(re);
   return m ? Number(m[1]) : undefined;
 }
