@@ -20,5 +20,9 @@ curl -sN "http://127.0.0.1:$port/v1/chat/completions" -H 'Content-Type: applicat
   -d '{"model":"llama3.2:3b","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'
 echo
 echo "What Ollama received (keep_alive injected):"
-curl -s "http://127.0.0.1:$fport/_fake/requests" | sed 's/.*"body":\({[^}]*}\).*/\1/' | head -c 400
-echo
+curl -s "http://127.0.0.1:$fport/_fake/requests" | node -e '
+let t = ""; process.stdin.on("data", (d) => t += d).on("end", () => {
+  const chat = JSON.parse(t).requests.filter((q) => q.path === "/api/chat").pop();
+  console.log("POST /api/chat " + JSON.stringify(chat.body));
+});'
+
