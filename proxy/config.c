@@ -246,8 +246,8 @@ const struct model_conf *config_model(const struct config *c, const char *name) 
 }
 
 static struct model_conf *model_get(struct config *c, const char *name, char *err, size_t errlen) {
-    for (size_t i = 0; i < c->nmodels; i++)
-        if (strcmp(c->models[i].name, name) == 0)
+    for (size_t i = 0; i < c->nmodels; i++) /* [model "m"] and [model "m:latest"] are one */
+        if (config_names_match(c->models[i].name, name))
             return &c->models[i];
     if (!*name) {
         set_err(err, errlen, "[model \"\"]: the model name is empty");

@@ -12,19 +12,41 @@ long long policy_keep_alive(const struct config *cfg, const char *model) {
     return m && m->has_keep_alive ? m->keep_alive : cfg->keep_alive;
 }
 
+#define MAX_KEEP_ALIVE_S 9.2e9 /* seconds that still fit Go's int64 nanoseconds */
+
+/* "-1", "300", "1.5": an optional minus, digits, at most one decimal point. Not "nan", "1e3",
+ * "0x10" or " 5", which strtod would take. */
+static int is_plain_number(const char *s) {
+    int digits = 0, dots = 0;
+    if (*s == '-')
+        s++;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9')
+            digits++;
+        else if (*s == '.' && !dots)
+            dots++;
+        else
+            return 0;
+    }
+    return digits > 0;
+}
+
 /* A client keep_alive under the "default" policy: normalised, or an error. Strings holding a
  * bare number ("-1", "300"), a common client bug that Ollama answers with 400, are read as
  * seconds. */
 static json_t *client_keep_alive_new(const json_t *v, char *err, size_t errlen) {
     int64_t ns;
     char derr[256];
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        char *end = NULL;
-        double secs = strtod(s, &end);
-        if (*s && end && *end == '\0' && s[0] != ' ')
-            return duration_to_json_new(secs < 0 ? DURATION_FOREVER
-                                                 : (int64_t)(secs * (double)DURATION_SECOND));
+    if (json_is_string(v) && is_plain_number(json_string_value(v))) {
+        double secs = strtod(json_string_value(v), NULL);
+        if (secs < 0)
+            return duration_to_json_new(DURATION_FOREVER);
+        if (secs > MAX_KEEP_ALIVE_S) {
+            snprintf(err, errlen, "invalid keep_alive: %s seconds is too large; use -1 for forever",
+                     json_string_value(v));
+            return NULL;
+        }
+        return duration_to_json_new((int64_t)(secs * (double)DURATION_SECOND));
     }
     if (duration_from_json(v, &ns, derr, sizeof(derr)) < 0) {
         snprintf(err, errlen, "invalid keep_alive: %s", derr);
@@ -75,8 +97,8 @@ int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errle
         json_object_update(opts, m->options);
         if (m->num_predict_max > 0) {
             const json_t *np = json_object_get(opts, "num_predict");
-            long long want = json_is_number(np) ? (long long)json_number_value(np) : -1;
-            if (want < 0 || want > m->num_predict_max)
+            double want = json_is_number(np) ? json_number_value(np) : -1;
+            if (want < 0 || want > (double)m->num_predict_max)
                 json_object_set_new(opts, "num_predict", json_integer(m->num_predict_max));
         }
     }

@@ -8,7 +8,8 @@
 #
 # Knobs (environment): BENCH_ROUNDS (ABAB rounds of the request benchmark), BENCH_SECONDS
 # (seconds per 32-connection run), BENCH_STREAMS ("1000 10000"), BENCH_TOKENS (tokens per
-# stream), BENCH_TOKEN_DELAY_MS, BENCH_STREAM_ROUNDS, BENCH_NO_STREAMS=1, BENCH_NO_REQUESTS=1.
+# stream), BENCH_TOKEN_DELAY_MS, BENCH_STREAM_ROUNDS, BENCH_NO_STREAMS=1, BENCH_NO_REQUESTS=1,
+# BENCH_WAIT_QUIET (seconds to wait, before each round, for other processes to leave the CPUs).
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -uo pipefail
 
@@ -160,7 +161,7 @@ nofile=$(ulimit -n)
 # ---- the machine ----
 cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 kw_version=$("$kw_bin" --version 2>&1 | head -1)
-rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
+rev=${BENCH_REV:-$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)}
 nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')
 wrk_version=$(wrk -v 2>&1 | head -1 | awk '{ print $2 }')
 # The numbers are only worth something on a quiet machine: say how busy it was before we start.
@@ -172,6 +173,22 @@ busy_pct() {
     echo $(((b[0] - a[0]) * 100 / (b[0] - a[0] + b[1] - a[1] + 1)))
 }
 busy=$(busy_pct)
+# Before each round: how busy were the CPUs (other processes)? With BENCH_WAIT_QUIET=SECONDS,
+# wait up to that long for them to go quiet first. Busy rounds are flagged in the report.
+quiet_gate() { # LABEL
+    local b waited=0 deadline=$((SECONDS + ${BENCH_WAIT_QUIET:-0}))
+    b=$(busy_pct)
+    while [ "$b" -gt 5 ] && [ "$SECONDS" -lt "$deadline" ]; do
+        waited=1
+        b=$(busy_pct)
+    done
+    printf 'note\t%s\t%s\n' "$1" "$b" >>"$results"
+    if [ "$b" -gt 5 ]; then
+        say "  $1: the CPUs were $b% busy before it (other processes): its numbers are suspect"
+    elif [ "$waited" = 1 ]; then
+        say "  $1: waited for the CPUs to go quiet"
+    fi
+}
 summary=$build/bench/summary.txt
 results=$build/bench/results.tsv
 : >"$results"
@@ -296,6 +313,7 @@ if [ "${BENCH_NO_REQUESTS:-0}" != 1 ]; then
         run_fg timeout 20 wrk -t1 -c32 -d1s -s "$here/post.lua" "${url[$t]}" >/dev/null
     done
     for r in $(seq "$rounds"); do
+        quiet_gate "requests round $r"
         order=("${targets[@]}")
         if [ $((r % 2)) = 0 ]; then order=(translation passthrough nginx direct); fi
         for t in "${order[@]}"; do
@@ -360,6 +378,7 @@ if [ "${BENCH_NO_STREAMS:-0}" != 1 ]; then
     }
     for r in $(seq "$stream_rounds"); do
         for n in $stream_ns; do
+            quiet_gate "streams round $r, $n streams"
             pf=$(free_port)
             pk=$(free_port)
             start_bg "$tmp/fake.log" "$fake_bin" --listen "127.0.0.1:$pf" \
@@ -403,6 +422,7 @@ function median(key,    n, i, j, t, a) {
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 function add(key, v) { val[key, ++cnt[key]] = v }
+$1 == "note" { if ($3 > 5) { busy_rounds = busy_rounds (busy_rounds ? "; " : "") $2 " (" $3 "%)" } next }
 $1 == "req" {
     r = $2; t = $3; c = $4
     rps[r, t, c] = $5; p50[r, t, c] = $6; p99[r, t, c] = $8
@@ -496,6 +516,11 @@ END {
         print "RSS/strm = (peak - idle) / streams."
         printf "keepwarm idle RSS after start: %.1f MB (anonymous %.1f MB)\n", median("idle") / 1024,
             median("idle_anon") / 1024
+    }
+    if (busy_rounds) {
+        print ""
+        print "WARNING: other processes were using the CPUs before: " busy_rounds
+        print "those numbers are low; rerun on a quiet machine (BENCH_WAIT_QUIET=600 waits for one)"
     }
     print ""
     print "Floors (issue 6)"

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "duration.h"
 #include "fuzz.h"
+#include "openai.h"
 #include "policy.h"
 
 /* Applies one config_set per line of text (modified in place): "key=value" for [keepwarm],
@@ -162,9 +163,15 @@ static inline int fuzz_policy_check(const struct config *cfg, json_t *body)
     FUZZ_CHECK("policy-rc", rc == 0 || rc == -1, "policy_apply returned %d", rc);
     FUZZ_CHECK("policy-err", (rc == 0) == (err[0] == '\0'), "rc %d err \"%s\"", rc, err);
     if (rc < 0) {
-        /* The message becomes a JSON error answer. */
-        FUZZ_CHECK("policy-err-utf8", fuzz_valid_utf8(err, strlen(err)),
-                   "policy_apply error is not UTF-8: \"%s\"", err);
+        /* The message becomes a JSON error answer (server.c: relay_reply_error), in
+         * OpenAI's envelope or Ollama's {"error": text}; a message cut inside a character
+         * must still make one. */
+        json_t *envelope = openai_error_new(400, err, NULL);
+        json_t *text = openai_text_new(err);
+        FUZZ_CHECK("policy-err-envelope", envelope && text,
+                   "no error answer can be built from \"%s\"", err);
+        json_decref(envelope);
+        json_decref(text);
         return rc;
     }
     FUZZ_CHECK("policy-object", object, "policy_apply accepted a non-object");

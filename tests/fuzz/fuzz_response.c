@@ -112,15 +112,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                "openai_error_from_native_new returned NULL for a %zu-byte body", size);
     const json_t *e = json_object_get(out, "error");
     FUZZ_CHECK("error-from-native-shape",
-               !out || json_string_length(json_object_get(e, "message")) > 0 &&
-                   json_is_string(json_object_get(e, "type")),
+               !out || (json_string_length(json_object_get(e, "message")) > 0 &&
+                        json_is_string(json_object_get(e, "type"))),
                "error envelope without a message or type");
     json_decref(out);
 
-    /* created_at parsing, on the body as a string. */
+    /* created_at parsing, and the UTF-8 repair error texts go through, on the body as a
+     * string: valid text is kept as is, anything else still becomes a JSON string. */
     char *s = fuzz_strndup(data, size);
-    if (s)
+    if (s) {
         (void)openai_parse_time(s);
+        json_t *text = openai_text_new(s);
+        size_t n = strlen(s);
+        FUZZ_CHECK("text-new", text != NULL, "openai_text_new failed on %zu bytes", n);
+        if (fuzz_valid_utf8(s, n))
+            FUZZ_CHECK("text-new-keeps", json_string_length(text) == n &&
+                                             !memcmp(json_string_value(text), s, n),
+                       "openai_text_new changed valid UTF-8");
+        else
+            FUZZ_CHECK("text-new-repairs", json_string_length(text) >= n,
+                       "openai_text_new dropped bytes instead of replacing them");
+        json_decref(text);
+    }
     free(s);
 
     json_decref(copy);

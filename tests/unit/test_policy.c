@@ -75,6 +75,9 @@ static void test_override(void **state) {
     expect("{\"model\":\"llama3.2:3b\",\"options\":{\"num_predict\":-1}}",
            "{\"model\":\"llama3.2:3b\",\"keep_alive\":86400,"
            "\"options\":{\"num_ctx\":8192,\"num_predict\":100}}");
+    expect("{\"model\":\"llama3.2:3b\",\"options\":{\"num_predict\":1e300}}",
+           "{\"model\":\"llama3.2:3b\",\"keep_alive\":86400,"
+           "\"options\":{\"num_ctx\":8192,\"num_predict\":100}}");
     expect("{\"model\":\"llama3.2:3b\",\"options\":{\"num_predict\":7}}",
            "{\"model\":\"llama3.2:3b\",\"keep_alive\":86400,"
            "\"options\":{\"num_ctx\":8192,\"num_predict\":7}}");
@@ -97,6 +100,16 @@ static void test_default_policy(void **state) {
     json_t *b = apply("{\"model\":\"x\",\"keep_alive\":\"1d\"}", -1, err, sizeof(err));
     assert_string_equal(err, "invalid keep_alive: time: unknown unit \"d\" in duration \"1d\"");
     json_decref(b);
+    /* strtod would take these; Ollama's Go decoder would not: */
+    b = apply("{\"model\":\"x\",\"keep_alive\":\"nan\"}", -1, err, sizeof(err));
+    assert_non_null(strstr(err, "invalid keep_alive: time: invalid duration"));
+    json_decref(b);
+    b = apply("{\"model\":\"x\",\"keep_alive\":\"1e300\"}", -1, err, sizeof(err));
+    json_decref(b);
+    b = apply("{\"model\":\"x\",\"keep_alive\":\"99999999999\"}", -1, err, sizeof(err));
+    assert_non_null(strstr(err, "is too large"));
+    json_decref(b);
+    expect("{\"model\":\"x\",\"keep_alive\":\"1.5\"}", "{\"model\":\"x\",\"keep_alive\":\"1.5s\"}");
     b = apply("{\"model\":\"x\",\"keep_alive\":[]}", -1, err, sizeof(err));
     assert_string_equal(err, "invalid keep_alive: Unsupported type: '[]interface {}'");
     json_decref(b);
