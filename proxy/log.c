@@ -29,9 +29,19 @@ int log_enabled(enum log_level level) {
     return level >= current;
 }
 
-void log_write(enum log_level level, const char *fmt, ...) {
-    if (level < current)
-        return;
+/* Access lines wait here (one write per many requests on a busy proxy); any other line, a
+ * full buffer, or log_flush writes them out first, so the order is kept. */
+static char pending[64 * 1024];
+static size_t npending;
+
+void log_flush(void) {
+    if (npending) {
+        fwrite(pending, 1, npending, stderr);
+        npending = 0;
+    }
+}
+
+static void log_vwrite(enum log_level level, int buffered, const char *fmt, va_list ap) {
     char line[2048];
     struct timeval tv;
     struct tm tm;
@@ -40,17 +50,38 @@ void log_write(enum log_level level, const char *fmt, ...) {
     int n = (int)strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
     n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ level=%s ", (long)tv.tv_usec / 1000,
                   names[level]);
-    va_list ap;
-    va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    va_end(ap);
     if (m < 0)
         m = 0;
     size_t len = (size_t)n + (size_t)m;
     if (len > sizeof(line) - 2)
         len = sizeof(line) - 2; /* truncated: the cap is one line */
     line[len++] = '\n';
+    if (buffered && npending + len <= sizeof(pending)) {
+        memcpy(pending + npending, line, len);
+        npending += len;
+        return;
+    }
+    log_flush();
     fwrite(line, 1, len, stderr);
+}
+
+void log_write(enum log_level level, const char *fmt, ...) {
+    if (level < current)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(level, 0, fmt, ap);
+    va_end(ap);
+}
+
+void log_access(const char *fmt, ...) {
+    if (LOG_LEVEL_INFO < current)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(LOG_LEVEL_INFO, 1, fmt, ap);
+    va_end(ap);
 }
 
 static void on_libevent_log(int severity, const char *msg) {

@@ -14,6 +14,11 @@ int log_enabled(enum log_level level);
 /* fmt produces the fields after ts and level, e.g. "msg=\"listening\" addr=%s". */
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* An access line (info level), buffered: written with the next other line, when 64 KiB are
+ * waiting, or by log_flush (main calls it a few times a second and at exit). */
+void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_flush(void);
+
 #define log_debug(...) log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_write(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_warn(...)  log_write(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -34,11 +34,19 @@ struct app {
     struct warm *warm;
     struct event *sigint, *sigterm, *sighup;
     struct event *drain;    /* polls in-flight requests while stopping */
+    struct event *logtick;  /* writes buffered access lines */
     struct timeval stop_at; /* shutdown_timeout deadline */
     int stopping;
 };
 
 static struct upstream_opts upstream_opts_from(const struct config *c);
+
+static void on_log_tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    (void)arg;
+    log_flush();
+}
 
 /* While stopping: exit once nothing is in flight, or when shutdown_timeout has passed (then
  * teardown cancels what is left: evhttp_free closes the clients, relays cancel Ollama). */
@@ -193,6 +201,10 @@ int main(int argc, char **argv) {
     }
     log_info("msg=\"listening\" addr=%s:%d upstream=%s version=%s", a.cfg.listen_host,
              server_port(a.srv), a.cfg.upstream, KEEPWARM_VERSION);
+    struct timeval quarter = {0, 250000};
+    a.logtick = event_new(a.base, -1, EV_PERSIST, on_log_tick, NULL);
+    if (a.logtick)
+        event_add(a.logtick, &quarter);
     warm_start(a.warm);
     event_base_dispatch(a.base);
     rc = 0;
@@ -208,6 +220,9 @@ out:
         event_free(a.sighup);
     if (a.drain)
         event_free(a.drain);
+    if (a.logtick)
+        event_free(a.logtick);
+    log_flush();
     if (a.base)
         event_base_free(a.base);
     curl_global_cleanup();

@@ -153,11 +153,11 @@ static void relay_free(struct relay *r) {
         metrics_streams_add(-1);
     if (r->prompt_tokens || r->completion_tokens)
         metrics_tokens(r->model ? r->model : "", r->prompt_tokens, r->completion_tokens);
-    log_info("msg=\"request\" request_id=%s method=%s path=\"%s\" model=\"%s\" status=%d "
-             "bytes=%zu ttft_ms=%.1f duration_ms=%.1f prompt_tokens=%lld completion_tokens=%lld "
-             "cancelled=%d",
-             r->request_id, r->method, r->path, r->model ? r->model : "", r->status, r->bytes,
-             r->ttft_ms, secs * 1e3, r->prompt_tokens, r->completion_tokens, r->cancelled);
+    log_access("msg=\"request\" request_id=%s method=%s path=\"%s\" model=\"%s\" status=%d "
+               "bytes=%zu ttft_ms=%.1f duration_ms=%.1f prompt_tokens=%lld completion_tokens=%lld "
+               "cancelled=%d",
+               r->request_id, r->method, r->path, r->model ? r->model : "", r->status, r->bytes,
+               r->ttft_ms, secs * 1e3, r->prompt_tokens, r->completion_tokens, r->cancelled);
     if (r->inflight)
         (*r->inflight)--;
     ndjson_cleanup(&r->lines);

@@ -298,6 +298,9 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->error);
     curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(x->easy, CURLOPT_TCP_NODELAY, 1L);
+    /* Ollama's lines are short: an 8 KiB receive buffer (not 16) halves the memory each of
+     * many concurrent streams holds. */
+    curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 8192L);
     curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, NULL);
     if (u->opts.connect_timeout_ms > 0)
