@@ -22,8 +22,8 @@ static void check_translation(const json_t *in, const json_t *out, const struct 
                        err->message[0] != '\0',
                    "refused with status %d message \"%s\"", err->status, err->message);
         json_t *envelope = openai_error_new(err->status, err->message, NULL);
-        FUZZ_CHECK("request-error-utf8", envelope != NULL,
-                   "the error message is not valid UTF-8, so openai_error_new fails: \"%s\"",
+        FUZZ_CHECK("request-error-envelope", envelope != NULL,
+                   "openai_error_new cannot make an answer of \"%s\" (not UTF-8?)",
                    err->message);
         json_decref(envelope);
         FUZZ_CHECK("request-meta-untouched",

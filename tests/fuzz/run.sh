@@ -79,7 +79,7 @@ run_one() {
         *) dict="-dict=$here/dict/openai.dict" ;;
     esac
     # In a scratch directory: config_load may open relative file names.
-    if (cd "$out/work/$t" && "$out/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+    if (cd "$out/work/$t" && TMPDIR="$out/work/$t" "$out/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=2048 -max_len="$max_len" -print_final_stats=1 \
         -artifact_prefix="$out/crashes/$t/" $dict $FUZZ_OPTS \
         "$out/corpus/$t" "$here/corpus/$t") >"$out/logs/$t.log" 2>&1; then
@@ -95,7 +95,7 @@ run_one() {
         return 1
     fi
     if [ -n "$FUZZ_MERGE" ]; then
-        (cd "$out/work/$t" && "$out/fuzz_$t" -merge=1 -max_len="$max_len" \
+        (cd "$out/work/$t" && "$out/fuzz_$t" -merge=1 -use_counters=0 -max_len="$max_len" \
             "$here/corpus/$t" "$out/corpus/$t") >>"$out/logs/$t.log" 2>&1
     fi
 }

@@ -1,4 +1,5 @@
-/* One temporary file per fuzzing process, rewritten with each input and removed at exit. */
+/* One temporary file per fuzzing process ($TMPDIR or /tmp), rewritten with each input and
+ * removed at exit (a crash leaves it behind; run.sh points TMPDIR into build/libfuzzer/). */
 #ifndef KEEPWARM_FUZZ_TMPFILE_H
 #define KEEPWARM_FUZZ_TMPFILE_H
 
@@ -7,7 +8,7 @@
 
 #include "fuzz.h"
 
-static char fuzz_tmp_path[64];
+static char fuzz_tmp_path[4096];
 
 static void fuzz_tmp_remove(void)
 {
@@ -21,7 +22,7 @@ static inline const char *fuzz_tmp_write(const uint8_t *data, size_t size)
     if (!fuzz_tmp_path[0]) {
         const char *dir = getenv("TMPDIR");
         snprintf(fuzz_tmp_path, sizeof(fuzz_tmp_path), "%s/keepwarm-fuzz-XXXXXX",
-                 dir && *dir && strlen(dir) < 32 ? dir : "/tmp");
+                 dir && *dir && strlen(dir) < sizeof(fuzz_tmp_path) - 32 ? dir : "/tmp");
         int fd = mkstemp(fuzz_tmp_path);
         if (fd < 0) {
             perror("fuzz: mkstemp");
