@@ -749,7 +749,7 @@ int config_load(struct config *c, int argc, char *const *argv, char *const *envp
             ollama_host = envp[i] + 12;
     }
     /* First pass: -c and the action flags. */
-    optind = 1;
+    optind = 0; /* 0, not 1: also forget glibc's position inside a group of short options */
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":c:", long_opts, NULL)) != -1) {
         if (opt == 'c')
@@ -760,9 +760,12 @@ int config_load(struct config *c, int argc, char *const *argv, char *const *envp
             *action = CONFIG_VERSION;
         else if (opt == 'h')
             *action = CONFIG_HELP;
-        else if (opt == '?')
+        else if (opt == '?') {
+            /* a short option inside a group (-Cx) has no argv entry of its own */
+            if (optopt && optopt != '?')
+                return set_err(err, errlen, "unknown option \"-%c\" (see --help)", optopt);
             return set_err(err, errlen, "unknown option \"%s\" (see --help)", argv[optind - 1]);
-        else if (opt == ':')
+        } else if (opt == ':')
             return set_err(err, errlen, "option \"%s\" needs a value", argv[optind - 1]);
     }
     if (optind < argc)
@@ -781,7 +784,7 @@ int config_load(struct config *c, int argc, char *const *argv, char *const *envp
         goto fail;
     /* Second pass: the flags, highest layer. */
     cur_layer = LAYER_FLAGS;
-    optind = 1;
+    optind = 0; /* 0, not 1: also forget glibc's position inside a group of short options */
     int idx = 0;
     while ((opt = getopt_long(argc, argv, ":c:", long_opts, &idx)) != -1) {
         const char *key = flag_key(opt);

@@ -1477,6 +1477,150 @@ int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t 
     return done ? chat_stream_finish(s, line, frames) : OPENAI_STREAM_MORE;
 }
 
+/* ---- the fast path for plain token lines ------------------------------------------------ */
+
+/* A JSON string at p (pointing at its opening quote) whose raw bytes can be copied into output
+ * as they are: valid UTF-8, no control bytes, no \u escapes (jansson may refuse those, e.g.
+ * \u0000, and the slow path must then answer). Returns the span inside the quotes, or NULL. */
+static const char *raw_string(const char *p, const char *end, size_t *len) {
+    const char *start;
+    if (p >= end || *p != '"')
+        return NULL;
+    start = ++p;
+    while (p < end && *p != '"') {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20)
+            return NULL;
+        if (c == '\\') {
+            if (p + 1 >= end || p[1] == 'u' || !strchr("\"\\/bfnrt", p[1]))
+                return NULL;
+            p += 2;
+        } else if (c < 0x80) {
+            p++;
+        } else {
+            size_t n = (size_t)(end - p) >= 4 ? utf8_seq((const unsigned char *)p) : 0;
+            if (!n)
+                return NULL;
+            p += n;
+        }
+    }
+    if (p >= end)
+        return NULL;
+    *len = (size_t)(p - start);
+    return start;
+}
+
+static const char *skip_ws(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+/* Walks one object of string members (keys from `keys`, each at most once) ending at '}'.
+ * Values are raw string spans; "done" may be the literal false when allow_done is set. */
+struct span {
+    const char *p;
+    size_t n;
+    int set;
+};
+
+static const char *scan_object(const char *p, const char *end, const char *const *keys,
+                               struct span *vals, size_t nkeys, struct span *message,
+                               int *done_false) {
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != '{')
+        return NULL;
+    p = skip_ws(p, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (;;) {
+        size_t kl, k;
+        const char *key = raw_string(skip_ws(p, end), end, &kl);
+        if (!key)
+            return NULL;
+        p = skip_ws(key + kl + 1, end);
+        if (p >= end || *p++ != ':')
+            return NULL;
+        p = skip_ws(p, end);
+        if (message && kl == 7 && memcmp(key, "message", 7) == 0 && !message->set) {
+            static const char *const mkeys[] = {"role", "content"};
+            struct span mv[2] = {{0}};
+            const char *q = scan_object(p, end, mkeys, mv, 2, NULL, NULL);
+            if (!q || !mv[1].set)
+                return NULL;
+            *message = mv[1];
+            p = q;
+        } else if (done_false && kl == 4 && memcmp(key, "done", 4) == 0) {
+            if ((size_t)(end - p) < 5 || memcmp(p, "false", 5) != 0)
+                return NULL;
+            *done_false = 1;
+            p += 5;
+        } else {
+            for (k = 0; k < nkeys; k++)
+                if (strlen(keys[k]) == kl && memcmp(keys[k], key, kl) == 0)
+                    break;
+            if (k == nkeys || vals[k].set)
+                return NULL; /* any other member: the slow path decides */
+            vals[k].p = raw_string(p, end, &vals[k].n);
+            if (!vals[k].p)
+                return NULL;
+            vals[k].set = 1;
+            p = vals[k].p + vals[k].n + 1;
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == '}')
+            return p + 1;
+        return NULL;
+    }
+}
+
+size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t len, char *out,
+                               size_t outlen) {
+    static const char *const keys[] = {"model", "created_at"};
+    struct span vals[2] = {{0}}, content = {0};
+    int done_false = 0;
+    const char *end = line + len, *p;
+
+    if (s->finished)
+        return 0;
+    p = scan_object(line, end, keys, vals, 2, &content, &done_false);
+    if (!p || skip_ws(p, end) != end || !done_false || !content.set || !vals[0].set ||
+        vals[0].n == 0 || vals[0].n >= sizeof(s->model))
+        return 0;
+    char model[sizeof(s->model)];
+    memcpy(model, vals[0].p, vals[0].n);
+    model[vals[0].n] = '\0';
+    if (memchr(model, '\\', vals[0].n))
+        return 0; /* an escaped model name: leave it to jansson */
+    if (!s->created_set) {
+        char ts[64] = "";
+        if (vals[1].set && vals[1].n < sizeof(ts)) {
+            memcpy(ts, vals[1].p, vals[1].n);
+            ts[vals[1].n] = '\0';
+        }
+        json_int_t t = openai_parse_time(ts);
+        s->created = t > 0 ? t : (json_int_t)time(NULL);
+        s->created_set = 1;
+    }
+    int n = snprintf(
+        out, outlen,
+        "data: "
+        "{\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%" JSON_INTEGER_FORMAT
+        ",\"model\":\"%s\",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"index\":0,"
+        "\"delta\":{%s\"content\":\"%.*s\"},\"finish_reason\":null}]}\n\n",
+        s->id, s->created, model, s->role_sent ? "" : "\"role\":\"assistant\",", (int)content.n,
+        content.p);
+    if (n < 0 || (size_t)n >= outlen)
+        return 0;
+    utf8_copy(s->model, sizeof(s->model), model);
+    s->role_sent = 1;
+    return (size_t)n;
+}
+
 int openai_chat_stream_eof(struct openai_stream *s, json_t *frames) {
     if (s->finished)
         return s->finished == FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;

@@ -309,6 +309,14 @@ static int on_line(void *arg, const char *line, size_t len) {
     struct relay *r = arg;
     if (r->stream_over)
         return 0;
+    if (r->kind == RELAY_CHAT) { /* most lines are one plain token: no JSON tree needed */
+        char fast[8192];
+        size_t n = openai_chat_stream_fast(&r->stream, line, len, fast, sizeof(fast));
+        if (n) {
+            evbuffer_add(r->out, fast, n);
+            return 0;
+        }
+    }
     json_error_t jerr;
     json_t *v = json_loadb(line, len, 0, &jerr);
     if (!v || !json_is_object(v)) {
