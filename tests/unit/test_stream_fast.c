@@ -160,9 +160,9 @@ static void test_golden_streams(void **state) {
         int usage = json_is_true(json_object_get(c, "include_usage")) ||
                     json_integer_value(json_object_get(c, "include_usage")) > 0;
         int eof = json_is_true(json_object_get(c, "eof"));
-        json_decref(c);
-        if ((kind && strcmp(kind, "stream") != 0 && strcmp(kind, "chat") != 0) ||
-            strstr(e->d_name, "completion") || eof)
+        int other = kind && strcmp(kind, "stream") != 0 && strcmp(kind, "chat") != 0;
+        json_decref(c); /* kind dies with c */
+        if (other || strstr(e->d_name, "completion") || eof)
             continue;
         const char *lines[256];
         size_t nl = 0;
