@@ -89,7 +89,7 @@ valgrind: all
 
 # Benchmarks against nginx and the direct backend (tests/bench/README.md); not part of `make test`.
 bench: deps all
-	@sh tests/bench/run.sh $(BUILD)
+	@bash tests/bench/run.sh $(BUILD)
 
 # libFuzzer targets, time-boxed (FUZZ_SECONDS each); `make test` replays their corpora.
 fuzz:

@@ -135,6 +135,15 @@ wait_port() {
 }
 child_of() { awk -v P="$1" '$4 == P { print $1 }' /proc/[0-9]*/stat 2>/dev/null | head -1; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Busy clock ticks of the whole machine, and of this script's finished children (wrk): what is
+# left of the machine's busy time after ours is what other processes used during a run.
+machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+children_ticks() { # sets $ch_ticks; `times` must run in this shell, not in a $(...) subshell
+    times >"$tmp/times.out"
+    ch_ticks=$(awk -v hz="$hz" 'NR == 2 {
+        split($1, u, "m"); split($2, s, "m"); sub("s", "", u[2]); sub("s", "", s[2])
+        printf "%d\n", ((u[1] * 60 + u[2]) + (s[1] * 60 + s[2])) * hz + 0.5 }' "$tmp/times.out")
+}
 status_kb() { awk -v K="$2:" '$1 == K { print $2 }' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
@@ -236,9 +245,12 @@ EOF
 
 measure() { # ROUND TARGET CONNS SECONDS URL BODY SERVER_PID BACKEND_PID CPU
     local round=$1 target=$2 conns=$3 secs=$4 url=$5 body=$6 spid=$7 bpid=$8 wcpu=$9
-    local s0 b0 s1 b1 t0 t1 out
+    local s0 b0 s1 b1 t0 t1 out m0 m1 c0 c1
     s0=$(cpu_ticks "$spid")
     b0=$(cpu_ticks "$bpid")
+    m0=$(machine_busy)
+    children_ticks
+    c0=$ch_ticks
     t0=$(date +%s%N)
     export BENCH_BODY=$body
     run_fg timeout $((secs + 20)) $(on_cpu_prefix "$wcpu") wrk -t1 -c"$conns" -d"${secs}s" \
@@ -247,15 +259,19 @@ measure() { # ROUND TARGET CONNS SECONDS URL BODY SERVER_PID BACKEND_PID CPU
     out=$(grep '^RESULT' "$tmp/wrk.out")
     s1=$(cpu_ticks "$spid")
     b1=$(cpu_ticks "$bpid")
+    children_ticks
+    c1=$ch_ticks
+    m1=$(machine_busy)
     [ -n "$out" ] || die "wrk gave no result for $target ($url)"
     : >"$tmp/keepwarm.log" # keepwarm logs a line per request; keep the file small
     echo "$out" | awk -v r="$round" -v t="$target" -v c="$conns" -v hz="$hz" \
-        -v ds=$((s1 - s0)) -v db=$((b1 - b0)) -v wall=$(((t1 - t0) / 1000000)) '{
+        -v ds=$((s1 - s0)) -v db=$((b1 - b0)) -v wall=$(((t1 - t0) / 1000000)) \
+        -v other=$((m1 - m0 - (s1 - s0) - (spid == bpid ? 0 : b1 - b0) - (c1 - c0))) '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
         rps = v["requests"] / (v["duration_us"] / 1e6)
-        printf "req\t%s\t%s\t%s\t%.1f\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.4f\t%.3f\n", r, t, c, rps,
+        printf "req\t%s\t%s\t%s\t%.1f\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.4f\t%.3f\t%.4f\n", r, t, c, rps,
             v["p50_us"], v["p90_us"], v["p99_us"], v["errors"], v["requests"],
-            ds / hz, db / hz, wall / 1000
+            ds / hz, db / hz, wall / 1000, other / hz
     }' >>"$results"
 }
 on_cpu_prefix() { [ "$pin" = 1 ] && echo "taskset -c $1"; }
@@ -422,6 +438,12 @@ function median(key,    n, i, j, t, a) {
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 function add(key, v) { val[key, ++cnt[key]] = v }
+NR == FNR {
+    if ($1 == "req") { all_r[$2] = 1; if ($14 / $13 > 0.3) dist[$2] = 1 }
+    next
+}
+FNR == 1 { for (r in all_r) if (!(r in dist)) nclean++ }
+$1 == "req" && ($2 in dist) && nclean > 0 { skipped[$2] = 1; next }
 $1 == "note" { if ($3 > 5) { busy_rounds = busy_rounds (busy_rounds ? "; " : "") $2 " (" $3 "%)" } next }
 $1 == "req" {
     r = $2; t = $3; c = $4
@@ -433,6 +455,7 @@ $1 == "req" {
         add(t SUBSEP "cpu10k", $11 / $10 * 10000); add(t SUBSEP "util", $11 / $13)
         add(t SUBSEP "bcpu10k", $12 / $10 * 10000)
     }
+    if ($14 / $13 > 0.3) { key = "requests round " r; if (!(key in flagged)) { flagged[key] = 1; busy_rounds = busy_rounds (busy_rounds ? "; " : "") key " (other processes used " int(100 * $14 / $13) "% of a CPU during " t ", c" c ")" } }
     rounds[r] = 1; seen_req = 1
 }
 $1 == "stream" {
@@ -517,6 +540,12 @@ END {
         printf "keepwarm idle RSS after start: %.1f MB (anonymous %.1f MB)\n", median("idle") / 1024,
             median("idle_anon") / 1024
     }
+    for (r in skipped) skipped_list = skipped_list (skipped_list ? ", " : "") r
+    if (skipped_list) {
+        print ""
+        print "Left out of the request medians: round(s) " skipped_list ", during which other processes"
+        print "used more than 30% of a CPU (measured from /proc/stat against our own processes)."
+    }
     if (busy_rounds) {
         print ""
         print "WARNING: other processes were using the CPUs before: " busy_rounds
@@ -544,6 +573,6 @@ END {
         i = median("idle") / 1024
         printf "  %-4s idle RSS <= 8 MB: %.1f MB\n", (i <= 8 ? "ok" : "FAIL"), i
     }
-}' "$results" | tee -a "$summary"
+}' "$results" "$results" | tee -a "$summary"
 say ""
 say "raw results: $results; this summary: $summary"
