@@ -210,8 +210,9 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
     curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
     curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
-    /* Keep enough idle connections to Ollama for the concurrency we serve. */
-    curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, 256L);
+    /* No CURLMOPT_MAXCONNECTS: curl's default cache (4x the transfers) keeps a connection per
+     * stream; a small cap makes every finished transfer scan all open connections while more
+     * than the cap are open. (Each new transfer still scans them: see docs/benchmarks.md.) */
     return u;
 }
 
