@@ -9,7 +9,7 @@
 
 /* Go's strconv.Quote, simplified: printable ASCII and UTF-8 bytes kept, quotes and
  * backslashes escaped, control bytes as \xNN. */
-static void quote(const char *s, char *out, size_t len) {
+void duration_quote(const char *s, char *out, size_t len) {
     size_t o = 0;
     if (len < 3) {
         if (len)
@@ -34,7 +34,7 @@ static void quote(const char *s, char *out, size_t len) {
 
 static int fail(char *err, size_t errlen, const char *what, const char *orig) {
     char q[160];
-    quote(orig, q, sizeof(q));
+    duration_quote(orig, q, sizeof(q));
     if (err && errlen)
         snprintf(err, errlen, "time: %s %s", what, q);
     return -1;
@@ -117,7 +117,7 @@ int duration_parse_go(const char *orig, int64_t *ns, char *err, size_t errlen) {
             size_t n = i < sizeof(name) - 1 ? i : sizeof(name) - 1;
             memcpy(name, s, n);
             name[n] = '\0';
-            quote(name, q, sizeof(q));
+            duration_quote(name, q, sizeof(q));
             snprintf(msg, sizeof(msg), "unknown unit %s in duration", q);
             return fail(err, errlen, msg, orig);
         }

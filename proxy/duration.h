@@ -34,6 +34,10 @@ int duration_from_json(const json_t *v, int64_t *ns, char *err, size_t errlen);
  * (older servers truncate fractional numbers, so 0.5 would unload there). New reference. */
 json_t *duration_to_json_new(int64_t ns);
 
+/* Go's strconv.Quote, as Ollama's messages print names with %q: quotes, backslashes and
+ * control bytes escaped. Always NUL-terminates out (at least 3 bytes). */
+void duration_quote(const char *s, char *out, size_t len);
+
 /* Go-style text ("5m0s", "500ms", "0s"); FOREVER prints as "forever". Always NUL-terminates. */
 void duration_format(int64_t ns, char *buf, size_t len);
 

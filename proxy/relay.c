@@ -738,6 +738,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     char id[48];
 
     if (!r) {
+        free(rr->body_owned);
         relay_reply_error(req, rr->kind != RELAY_RAW, 500, "out of memory", NULL);
         return;
     }
@@ -763,7 +764,9 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->up_method = strdup(rr->method);
     r->up_path = strdup(rr->path);
     r->up_body_len = rr->body_len;
-    if (rr->body && (r->up_body = malloc(rr->body_len + 1)))
+    if (rr->body_owned)
+        r->up_body = rr->body_owned; /* taken over: libcurl sends it from here */
+    else if (rr->body && (r->up_body = malloc(rr->body_len + 1)))
         memcpy(r->up_body, rr->body, rr->body_len);
     ndjson_init(&r->lines, env->cfg->max_line);
     gen_id(id, sizeof(id), rr->kind == RELAY_COMPLETION ? "cmpl-" : "chatcmpl-");

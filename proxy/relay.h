@@ -37,7 +37,8 @@ struct relay_request {
     enum relay_kind kind;
     const char *method; /* upstream method */
     const char *path;   /* upstream path and query */
-    const char *body;   /* upstream body (copied by upstream), or NULL */
+    const char *body;   /* upstream body (copied by the relay), or NULL */
+    char *body_owned;   /* or a malloc'd body the relay takes over, no copy */
     size_t body_len;
     struct openai_meta meta;  /* stream, include_usage, encoding */
     const char *model;        /* for RELAY_EMBED/RELAY_MODEL answers and logs; may be NULL */

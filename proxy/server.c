@@ -121,7 +121,7 @@ static void relay_json(struct server *s, struct evhttp_request *req, enum relay_
         .kind = kind,
         .method = "POST",
         .path = path,
-        .body = body,
+        .body_owned = body, /* the relay takes it over */
         .body_len = strlen(body),
         .model = model,
         .route = route,
@@ -131,7 +131,6 @@ static void relay_json(struct server *s, struct evhttp_request *req, enum relay_
     if (meta)
         rr.meta = *meta;
     relay_start(&s->env, req, &rr);
-    free(body);
     json_decref(native);
 }
 

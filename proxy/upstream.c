@@ -1,5 +1,5 @@
 /* upstream: libcurl multi on libevent. Owns the CURLM, one struct event per socket that curl
- * asks about, one timer, and every transfer (easy handle + header list + body copy + error
+ * asks about, one timer, and every transfer (easy handle + header list + error
  * buffer, freed together after curl_multi_remove_handle). */
 #include "upstream.h"
 
@@ -18,7 +18,6 @@ struct upstream_xfer {
     struct upstream *u;
     CURL *easy;
     struct curl_slist *headers;
-    char *body;
     const struct upstream_cbs *cbs;
     void *ctx;
     long status;
@@ -64,7 +63,6 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
         curl_easy_cleanup(x->easy);
     }
     curl_slist_free_all(x->headers);
-    free(x->body);
     free(x);
 }
 
@@ -274,12 +272,7 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     /* No "Expect: 100-continue" round trip, and no Accept default. */
     x->headers = curl_slist_append(x->headers, "Expect:");
     if (body) {
-        if (!(x->body = malloc(len ? len : 1))) {
-            set_err(err, errlen, "out of memory");
-            goto fail;
-        }
-        memcpy(x->body, body, len);
-        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body); /* borrowed, not copied */
         curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
     if (strcmp(method, "HEAD") == 0)
@@ -322,7 +315,6 @@ fail:
     if (x->easy)
         curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
-    free(x->body);
     free(x);
     return NULL;
 }

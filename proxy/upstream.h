@@ -45,7 +45,9 @@ void upstream_free(struct upstream *u);
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts);
 
 /* Starts METHOD base_url+path. headers: NULL-terminated "Name: value" strings (copied).
- * body/len: copied; NULL for none. Returns NULL with err on failure (nothing is called). */
+ * body/len: borrowed, NULL for none; it must stay valid until on_done has returned or the
+ * transfer is cancelled (libcurl sends it from there). Returns NULL with err on failure
+ * (nothing is called). */
 struct upstream_xfer *upstream_start(struct upstream *u, const char *method, const char *path,
                                      const char *const *headers, const char *body, size_t len,
                                      const struct upstream_cbs *cbs, void *ctx, char *err,

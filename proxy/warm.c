@@ -65,6 +65,7 @@ struct warm {
     int running;                /* a round is in progress */
     struct upstream_xfer *xfer; /* the round's current transfer (ps or a ping) */
     struct evbuffer *body;      /* its answer, capped */
+    char *sent;                 /* its request body, which libcurl borrows (owned) */
     int ping_idx;               /* model being pinged, -1 during ps */
     int ping_embed_retry;       /* the ping was retried with /api/embed */
     struct timeval ping_t0;
@@ -198,11 +199,11 @@ static const struct upstream_cbs warm_cbs;
 static int start_xfer(struct warm *w, const char *method, const char *path, json_t *body) {
     static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
     char err[256];
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    free(w->sent); /* the previous transfer's body: that transfer is over */
+    w->sent = body ? json_dumps(body, JSON_COMPACT) : NULL;
     evbuffer_drain(w->body, evbuffer_get_length(w->body));
-    w->xfer = upstream_start(w->up, method, path, body ? json_hdr : NULL, text,
-                             text ? strlen(text) : 0, &warm_cbs, w, err, sizeof(err));
-    free(text);
+    w->xfer = upstream_start(w->up, method, path, body ? json_hdr : NULL, w->sent,
+                             w->sent ? strlen(w->sent) : 0, &warm_cbs, w, err, sizeof(err));
     if (!w->xfer) {
         log_error("msg=\"warm loop cannot start a request\" detail=\"%s\"", err);
         return -1;
@@ -451,6 +452,7 @@ void warm_free(struct warm *w) {
         event_free(w->progress);
     if (w->body)
         evbuffer_free(w->body);
+    free(w->sent);
     free(w);
 }
 

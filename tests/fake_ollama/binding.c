@@ -117,27 +117,6 @@ static int type_ok(const json_t *v, enum ftype t) {
     }
 }
 
-/* Go's strconv.Quote for the names Ollama prints with %q. */
-void binding_go_quote(const char *s, char *out, size_t len) {
-    size_t o = 0;
-    if (len < 3)
-        return;
-    out[o++] = '"';
-    for (; *s && o + 6 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-}
-
 /* ThinkValue.UnmarshalJSON: a bool or "high" | "medium" | "low" | "max". */
 static int think_check(const json_t *v, char *err, size_t errlen) {
     if (json_is_null(v) || json_is_boolean(v))
@@ -147,7 +126,7 @@ static int think_check(const json_t *v, char *err, size_t errlen) {
         if (!strcmp(s, "high") || !strcmp(s, "medium") || !strcmp(s, "low") || !strcmp(s, "max"))
             return 0;
         char q[256];
-        binding_go_quote(s, q, sizeof(q));
+        duration_quote(s, q, sizeof(q));
         snprintf(err, errlen,
                  "invalid think value: %s (must be \"high\", \"medium\", \"low\", \"max\", true, "
                  "or false)",

@@ -27,7 +27,4 @@ int binding_options(const json_t *opts, struct runner_opts *ro, int64_t *num_pre
 /* api.ThinkValue.Bool(): true, or a non-empty level string. */
 int binding_think_truthy(const json_t *v);
 
-/* Go's strconv.Quote (what Ollama prints with %q), truncated to len. */
-void binding_go_quote(const char *s, char *out, size_t len);
-
 #endif

@@ -655,7 +655,7 @@ static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enu
         http_reply_json(req, 200, o);
         return;
     }
-    binding_go_quote(name, quoted, sizeof(quoted));
+    duration_quote(name, quoted, sizeof(quoted));
     json_t *think_v = json_object_get(in, "think");
     int think;
     if (m->caps & CAP_THINKING) {
@@ -762,7 +762,7 @@ static void handle_embed(struct fake *f, struct evhttp_request *req, enum gen_ki
             http_reply_error(req, 400, "model is required");
         } else if (legacy) {
             char quoted[600];
-            binding_go_quote(name, quoted, sizeof(quoted));
+            duration_quote(name, quoted, sizeof(quoted));
             snprintf(msg, sizeof(msg), "model %s not found, try pulling it first", quoted);
             http_reply_error(req, 404, msg);
         } else {
