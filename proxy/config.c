@@ -74,15 +74,15 @@ static int parse_hostport(const char *v, char **host, int *port, char *err, size
     return 0;
 }
 
-/* OLLAMA_HOST forms: "host", "host:port", ":port", "http://host:port", "https://host". */
+/* OLLAMA_HOST forms: "host", "host:port", ":port", "http://host:port". Returns -2 for
+ * https://, which keepwarm's upstream client does not speak. */
 static int normalise_upstream(const char *v, char *out, size_t len) {
     const char *scheme = "http://";
     const char *rest = v;
     if (strncmp(v, "http://", 7) == 0) {
         rest = v + 7;
     } else if (strncmp(v, "https://", 8) == 0) {
-        scheme = "https://";
-        rest = v + 8;
+        return -2;
     } else if (strstr(v, "://")) {
         return -1;
     }
@@ -106,7 +106,7 @@ static int normalise_upstream(const char *v, char *out, size_t len) {
     else if (strcmp(host, "[::]") == 0)
         host = "[::1]";
     if (!port || !*port)
-        port = strcmp(scheme, "https://") == 0 && !colon ? "443" : "11434";
+        port = "11434";
     for (const char *p = port; *p; p++)
         if (!isdigit((unsigned char)*p))
             return -1;
@@ -380,10 +380,16 @@ static int set_by_def(const struct key_def *d, char *base, json_t *options, cons
         }
         case K_URL: {
             char url[CONFIG_MAX_STRING];
-            if (normalise_upstream(v, url, sizeof(url)) < 0)
+            int rc = normalise_upstream(v, url, sizeof(url));
+            if (rc == -2)
                 return set_err(err, errlen,
-                               "%s: \"%s\" is not an http(s) URL (e.g. http://127.0.0.1:11434)",
+                               "%s: \"%s\": https is not supported; keepwarm speaks plain HTTP "
+                               "to Ollama (run it beside Ollama, as Ollama itself serves HTTP)",
                                key, v);
+            if (rc < 0)
+                return set_err(err, errlen,
+                               "%s: \"%s\" is not an http URL (e.g. http://127.0.0.1:11434)", key,
+                               v);
             return replace_str((char **)(base + d->off), url) < 0
                        ? set_err(err, errlen, "out of memory")
                        : 0;

@@ -1,5 +1,5 @@
 /* log: levelled logfmt lines on stderr ("ts=... level=info msg=... key=value").
- * Process-wide state: the level and the output stream. Also hooks libevent's and libcurl's
+ * Process-wide state: the level and the output stream. Also hooks libevent's
  * own diagnostics into the same stream at debug level. */
 #ifndef KEEPWARM_LOG_H
 #define KEEPWARM_LOG_H

@@ -1,6 +1,5 @@
-/* main: options, startup, signals and ordered teardown. Owns the event base, the libcurl
- * global state, the configuration, and the server/upstream/warm objects. */
-#include <curl/curl.h>
+/* main: options, startup, signals and ordered teardown. Owns the event base, the
+ * configuration, and the server/upstream/warm objects. */
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,8 +146,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (action == CONFIG_VERSION) {
-        printf("keepwarm %s (libevent %s, %s, jansson %s)\n", KEEPWARM_VERSION, event_get_version(),
-               curl_version(), JANSSON_VERSION);
+        printf("keepwarm %s (libevent %s, jansson %s)\n", KEEPWARM_VERSION, event_get_version(),
+               JANSSON_VERSION);
         config_free(&a.cfg);
         return 0;
     }
@@ -169,10 +168,6 @@ int main(int argc, char **argv) {
     }
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        log_error("msg=\"cannot initialise libcurl\"");
-        goto out;
-    }
     if (!(a.base = event_base_new())) {
         log_error("msg=\"cannot create event base\"");
         goto out;
@@ -225,7 +220,6 @@ out:
     log_flush();
     if (a.base)
         event_base_free(a.base);
-    curl_global_cleanup();
     libevent_global_shutdown();
     config_free(&a.cfg);
     return rc;

@@ -1,6 +1,6 @@
 /* openai: pure JSON->JSON translation between OpenAI's API and Ollama's native API, shaped
  * exactly as Ollama's own /v1 layer (research/ollama-protocol.md §2, §3) and better where that
- * layer is broken. No I/O, no libevent, no curl: every function here is unit- and fuzz-tested.
+ * layer is broken. No I/O, no libevent, no sockets: every function here is unit- and fuzz-tested.
  *
  * Ownership: functions named *_new return a new reference the caller must json_decref.
  * Input json_t are borrowed and never modified. */

@@ -765,7 +765,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->up_path = strdup(rr->path);
     r->up_body_len = rr->body_len;
     if (rr->body_owned)
-        r->up_body = rr->body_owned; /* taken over: libcurl sends it from here */
+        r->up_body = rr->body_owned; /* taken over: upstream sends it from here */
     else if (rr->body && (r->up_body = malloc(rr->body_len + 1)))
         memcpy(r->up_body, rr->body, rr->body_len);
     ndjson_init(&r->lines, env->cfg->max_line);

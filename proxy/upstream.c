@@ -1,50 +1,220 @@
-/* upstream: libcurl multi on libevent. Owns the CURLM, one struct event per socket that curl
- * asks about, one timer, and every transfer (easy handle + header list + error
- * buffer, freed together after curl_multi_remove_handle). */
+/* upstream: a small HTTP/1.1 client for Ollama on the server's libevent loop. Owns every
+ * socket to Ollama (one struct conn each, busy or idle), every transfer, the read buffer all
+ * connections share, and the queue of transfers waiting for a free file descriptor.
+ *
+ * A transfer: its request head (method, path, headers; built once at upstream_start, stored
+ * after the struct), the borrowed body, and the answer parser (status line and headers, then a
+ * Content-Length body, a chunked body, or a body up to EOF). Connections to Ollama are kept
+ * alive and reused (LIFO, at most IDLE_MAX idle); an idle connection stays registered for
+ * reading, so an Ollama restart closes it at once instead of failing the next request.
+ *
+ * Callbacks: on_data runs from the read handler; on_done only ever from one of this file's
+ * event callbacks (read, write, timer, deferred), never inside an API call, so callers can
+ * start, cancel and free from the API without reentrancy. */
 #include "upstream.h"
 
-#include <ctype.h>
-#include <curl/curl.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event_struct.h> /* struct event embedded: one allocation per connection */
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "log.h"
 
-#define EASY_POOL 64 /* idle easy handles kept: curl_easy_init is a large allocation */
+#define READ_BUF         (64 * 1024) /* one recv; shared by every connection (one thread) */
+#define HEAD_MAX         (32 * 1024) /* an answer's status line and headers */
+#define REQ_HEAD_MAX     (64 * 1024) /* a request's line and headers */
+#define IDLE_MAX         256         /* idle connections kept for reuse */
+#define FD_WAIT_S        30          /* how long a transfer waits for a descriptor (EMFILE) */
+#define CHUNK_DIGITS_MAX 15          /* hex digits in a chunk size: < 2^60 */
+
+enum answer_state {
+    A_HEAD,       /* status line and headers (accumulating in hbuf when split) */
+    A_BODY_LEN,   /* Content-Length body: remaining bytes */
+    A_BODY_EOF,   /* body up to the connection's end */
+    A_CHUNK_SIZE, /* hex digits of a chunk size */
+    A_CHUNK_EXT,  /* chunk extension, up to LF */
+    A_CHUNK_DATA, /* chunk data: remaining bytes */
+    A_CHUNK_CR,   /* the CRLF after chunk data */
+    A_CHUNK_LF,
+    A_TRAILER_BOL, /* start of a trailer line; an empty one ends the answer */
+    A_TRAILER,     /* inside a trailer line, up to LF */
+    A_DONE,
+};
+
+struct conn {
+    struct upstream *u;
+    evutil_socket_t fd;
+    struct event rev;        /* EV_READ|EV_PERSIST from connect until close (idle too) */
+    struct event wev;        /* connect completion (with connect_timeout) and partial writes */
+    struct upstream_xfer *x; /* the transfer using it, NULL while idle */
+    unsigned gen;            /* upstream's base generation when opened */
+    int connecting;
+    int reused;        /* served an earlier transfer */
+    struct conn *next; /* idle stack */
+};
 
 struct upstream_xfer {
     struct upstream *u;
-    CURL *easy;
-    struct curl_slist *headers;
+    struct conn *c; /* NULL until a connection is assigned, and after */
     const struct upstream_cbs *cbs;
     void *ctx;
+    /* the request */
+    const char *body; /* borrowed */
+    size_t body_len;
+    size_t head_len;
+    size_t sent; /* of head_len + body_len */
+    int is_head_method;
+    int retried; /* once, on a reused connection that died before any answer byte */
+    /* the answer */
+    enum answer_state st;
     long status;
-    int paused;
-    int aborted;
+    int keepalive;
+    int got_bytes;
+    unsigned long long remaining;
+    int chunk_digits;
+    char *hbuf; /* split heads only (owned, at most HEAD_MAX) */
+    size_t hlen;
     char content_type[128];
-    char error[CURL_ERROR_SIZE];
+    int paused;
+    /* endings */
+    struct event timer; /* request timeout; also the wait for a descriptor */
+    int timer_on;
+    struct event defer; /* reports a failure found inside an API call */
+    enum upstream_result result;
+    char error[256];
     struct upstream_xfer *prev, *next; /* live list */
+    struct upstream_xfer *wnext;       /* waiting for a descriptor */
+    int waiting;
+    char head[]; /* the request head, head_len bytes */
 };
 
 struct upstream {
     struct event_base *base;
-    CURLM *multi;
-    struct event *timer;
     char *base_url;
+    char scheme_host[256]; /* "127.0.0.1:11434": the Host header */
+    char host[256];
+    char port[8];
+    char prefix[512]; /* path prefix from the base URL, "" usually */
+    struct sockaddr_storage addr;
+    socklen_t addrlen; /* 0: resolve before the next connect */
+    unsigned gen;
     struct upstream_opts opts;
     struct upstream_xfer *live;
     size_t nlive;
-    CURL *idle[EASY_POOL]; /* reset easy handles kept for the next transfers */
+    struct conn *idle;
     size_t nidle;
+    struct upstream_xfer *wait_head, *wait_tail;
+    char rbuf[READ_BUF];
 };
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg);
+static void conn_on_write(evutil_socket_t fd, short what, void *arg);
+static void xfer_connect(struct upstream_xfer *x);
+static void xfer_send(struct upstream_xfer *x);
+static void timer_start(struct upstream_xfer *x, long ms);
 
 static int set_err(char *err, size_t errlen, const char *msg) {
     if (err && errlen)
         snprintf(err, errlen, "%s", msg);
     return -1;
 }
+
+/* ---- connections ---- */
+
+static void wake_waiter(struct upstream *u);
+
+static void conn_free(struct conn *c) {
+    event_del(&c->rev);
+    event_del(&c->wev);
+    evutil_closesocket(c->fd);
+    free(c);
+}
+
+/* Closes c; a transfer waiting for a descriptor gets the one this frees. */
+static void conn_close(struct conn *c) {
+    struct upstream *u = c->u;
+    conn_free(c);
+    wake_waiter(u);
+}
+
+static struct upstream_xfer *waiter_pop(struct upstream *u) {
+    struct upstream_xfer *x = u->wait_head;
+    if (!x)
+        return NULL;
+    u->wait_head = x->wnext;
+    if (!u->wait_head)
+        u->wait_tail = NULL;
+    x->waiting = 0;
+    if (x->timer_on) {
+        event_del(&x->timer);
+        x->timer_on = 0;
+    }
+    if (u->opts.timeout_ms > 0)
+        timer_start(x, u->opts.timeout_ms);
+    return x;
+}
+
+/* Back to the idle stack (or straight to a transfer waiting for a descriptor), or closed (too
+ * many idle, or the base URL changed). */
+static void conn_release(struct conn *c) {
+    struct upstream *u = c->u;
+    c->x = NULL;
+    if (c->gen != u->gen || u->nidle >= IDLE_MAX) {
+        conn_close(c);
+        return;
+    }
+    event_del(&c->wev);
+    if (event_add(&c->rev, NULL) < 0) { /* a resumed pause left it off */
+        conn_close(c);
+        return;
+    }
+    c->reused = 1;
+    struct upstream_xfer *w = waiter_pop(u);
+    if (w) {
+        c->x = w;
+        w->c = c;
+        xfer_send(w);
+        return;
+    }
+    c->next = u->idle;
+    u->idle = c;
+    u->nidle++;
+}
+
+static void close_idle(struct upstream *u) {
+    while (u->idle) {
+        struct conn *c = u->idle;
+        u->idle = c->next;
+        u->nidle--;
+        conn_close(c);
+    }
+}
+
+static int resolve(struct upstream *u, char *err, size_t errlen) {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(u->host, u->port, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve %.100s: %s", u->host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&u->addr, res->ai_addr, res->ai_addrlen);
+    u->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* ---- transfers ---- */
 
 static void xfer_unlink_free(struct upstream_xfer *x) {
     struct upstream *u = x->u;
@@ -55,139 +225,612 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
     if (x->next)
         x->next->prev = x->prev;
     u->nlive--;
-    curl_multi_remove_handle(u->multi, x->easy);
-    if (u->nidle < EASY_POOL) {
-        curl_easy_reset(x->easy); /* connections live in the multi's cache, not here */
-        u->idle[u->nidle++] = x->easy;
-    } else {
-        curl_easy_cleanup(x->easy);
+    if (x->waiting) {
+        struct upstream_xfer **p = &u->wait_head, *prev = NULL;
+        while (*p && *p != x) {
+            prev = *p;
+            p = &(*p)->wnext;
+        }
+        if (*p)
+            *p = x->wnext;
+        if (u->wait_tail == x)
+            u->wait_tail = prev;
     }
-    curl_slist_free_all(x->headers);
+    if (x->timer_on)
+        event_del(&x->timer);
+    event_del(&x->defer);
+    free(x->hbuf);
     free(x);
 }
 
-static enum upstream_result map_result(CURLcode rc, int aborted) {
-    switch (rc) {
-        case CURLE_OK:
-            return UPSTREAM_OK;
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY:
-            return UPSTREAM_REFUSED;
-        case CURLE_OPERATION_TIMEDOUT:
-            return UPSTREAM_TIMEOUT;
-        case CURLE_WRITE_ERROR:
-            return aborted ? UPSTREAM_ABORTED : UPSTREAM_BROKEN;
-        default:
-            return UPSTREAM_BROKEN;
+/* The transfer is over: the connection goes back (reusable) or is closed, on_done runs, the
+ * transfer is freed. Only from an event callback. */
+static void xfer_finish(struct upstream_xfer *x, enum upstream_result r, int reusable) {
+    struct conn *c = x->c;
+    x->c = NULL;
+    if (c) {
+        c->x = NULL;
+        if (reusable)
+            conn_release(c);
+        else
+            conn_close(c);
     }
+    if (r != UPSTREAM_OK && r != UPSTREAM_ABORTED)
+        log_debug("msg=\"upstream transfer failed\" detail=\"%s\"", x->error);
+    if (x->cbs->on_done)
+        x->cbs->on_done(x->ctx, x, r, r == UPSTREAM_OK ? "" : x->error);
+    xfer_unlink_free(x);
 }
 
-/* Reports finished transfers. Runs after curl_multi_socket_action returned, never inside it. */
-static void drain_done(struct upstream *u) {
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(u->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        CURL *easy = msg->easy_handle;
-        CURLcode rc = msg->data.result; /* copy before the handle goes */
-        struct upstream_xfer *x = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
-        if (!x)
-            continue;
-        curl_multi_remove_handle(u->multi, easy);
-        enum upstream_result r = map_result(rc, x->aborted);
-        const char *detail = x->error[0] ? x->error : curl_easy_strerror(rc);
-        if (r != UPSTREAM_OK)
-            log_debug("msg=\"upstream transfer failed\" curl=%d detail=\"%s\"", (int)rc, detail);
-        if (x->cbs->on_done)
-            x->cbs->on_done(x->ctx, x, r, r == UPSTREAM_OK ? "" : detail);
-        xfer_unlink_free(x);
-    }
+static void xfer_fail(struct upstream_xfer *x, enum upstream_result r, const char *fmt,
+                      const char *arg) {
+    snprintf(x->error, sizeof(x->error), fmt, arg);
+    xfer_finish(x, r, 0);
 }
 
-static void on_socket_ready(evutil_socket_t fd, short what, void *arg) {
-    struct upstream *u = arg;
-    int running;
-    int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-    curl_multi_socket_action(u->multi, fd, flags, &running);
-    drain_done(u);
+static void on_deferred(evutil_socket_t fd, short what, void *arg) {
+    struct upstream_xfer *x = arg;
+    (void)fd;
+    (void)what;
+    xfer_finish(x, x->result, 0);
+}
+
+/* A failure found inside an API call is reported from the loop. */
+static void xfer_defer_fail(struct upstream_xfer *x, enum upstream_result r, const char *msg) {
+    if (x->c) {
+        struct conn *c = x->c;
+        x->c = NULL;
+        c->x = NULL;
+        conn_close(c);
+    }
+    x->result = r;
+    snprintf(x->error, sizeof(x->error), "%s", msg);
+    event_active(&x->defer, EV_TIMEOUT, 1);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg) {
-    struct upstream *u = arg;
-    int running;
+    struct upstream_xfer *x = arg;
     (void)fd;
     (void)what;
-    curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    drain_done(u);
+    x->timer_on = 0;
+    char msg[96];
+    if (x->waiting) {
+        snprintf(msg, sizeof(msg), "no free file descriptor for %d s", FD_WAIT_S);
+        xfer_fail(x, UPSTREAM_REFUSED, "%s", msg);
+        return;
+    }
+    snprintf(msg, sizeof(msg), "no complete answer within %ld ms", x->u->opts.timeout_ms);
+    xfer_fail(x, UPSTREAM_TIMEOUT, "%s", msg);
 }
 
-static int on_curl_timer(CURLM *m, long ms, void *arg) {
-    struct upstream *u = arg;
-    (void)m;
-    if (ms < 0)
-        return evtimer_del(u->timer);
+static void timer_start(struct upstream_xfer *x, long ms) {
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    return evtimer_add(u->timer, &tv);
+    if (x->timer_on)
+        event_del(&x->timer);
+    x->timer_on = evtimer_add(&x->timer, &tv) == 0;
 }
 
-static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *sockp) {
-    struct upstream *u = arg;
-    struct event *ev = sockp;
-    (void)e;
-    if (what == CURL_POLL_REMOVE) {
-        if (ev)
-            event_free(ev);
-        curl_multi_assign(u->multi, s, NULL);
-        return 0;
+/* Waits for a descriptor (EMFILE/ENFILE): FIFO, woken by the next closed connection. */
+static void wait_for_fd(struct upstream_xfer *x) {
+    struct upstream *u = x->u;
+    x->waiting = 1;
+    x->wnext = NULL;
+    if (u->wait_tail)
+        u->wait_tail->wnext = x;
+    else
+        u->wait_head = x;
+    u->wait_tail = x;
+    timer_start(x, FD_WAIT_S * 1000L);
+}
+
+static void wake_waiter(struct upstream *u) {
+    struct upstream_xfer *x = waiter_pop(u);
+    if (x)
+        xfer_connect(x);
+}
+
+/* A new connection for x (or a queued wait for a descriptor). Failures are deferred. */
+static void xfer_connect(struct upstream_xfer *x) {
+    struct upstream *u = x->u;
+    char err[256];
+    if (!u->addrlen && resolve(u, err, sizeof(err)) < 0) {
+        xfer_defer_fail(x, UPSTREAM_REFUSED, err);
+        return;
     }
-    short kind =
-        EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-    if (!ev) {
-        ev = event_new(u->base, s, kind, on_socket_ready, u);
-        if (!ev)
+    evutil_socket_t fd =
+        socket(u->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && u->idle) {
+        struct conn *idle = u->idle; /* an idle connection's descriptor is better used here */
+        u->idle = idle->next;
+        u->nidle--;
+        conn_free(idle);
+        fd = socket(u->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    }
+    if (fd < 0) {
+        if ((errno == EMFILE || errno == ENFILE) && u->nlive > 1) {
+            wait_for_fd(x); /* until another transfer's connection closes or comes free */
+            return;
+        }
+        snprintf(err, sizeof(err), "socket: %s", strerror(errno));
+        xfer_defer_fail(x, UPSTREAM_REFUSED, err);
+        return;
+    }
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        evutil_closesocket(fd);
+        xfer_defer_fail(x, UPSTREAM_REFUSED, "out of memory");
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->u = u;
+    c->fd = fd;
+    c->gen = u->gen;
+    c->x = x;
+    x->c = c;
+    event_assign(&c->rev, u->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+    event_assign(&c->wev, u->base, fd, EV_WRITE, conn_on_write, c);
+    if (connect(fd, (struct sockaddr *)&u->addr, u->addrlen) == 0) {
+        event_add(&c->rev, NULL);
+        xfer_send(x);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        snprintf(err, sizeof(err), "connect to %.100s: %s", u->scheme_host, strerror(errno));
+        u->addrlen = 0; /* resolve again next time (a container may have moved) */
+        xfer_defer_fail(x, UPSTREAM_REFUSED, err);
+        return;
+    }
+    c->connecting = 1;
+    long ms = u->opts.connect_timeout_ms > 0 ? u->opts.connect_timeout_ms : 300000;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(&c->wev, &tv);
+}
+
+/* A connection for x: the most recently used idle one, else a new one. */
+static void xfer_attach(struct upstream_xfer *x) {
+    struct upstream *u = x->u;
+    struct conn *c = u->idle;
+    if (!c) {
+        xfer_connect(x);
+        return;
+    }
+    u->idle = c->next;
+    u->nidle--;
+    c->next = NULL;
+    c->x = x;
+    x->c = c;
+    xfer_send(x);
+}
+
+/* Sends what is left of head + body; waits for writability when the socket is full. */
+static void xfer_send(struct upstream_xfer *x) {
+    struct conn *c = x->c;
+    size_t total = x->head_len + x->body_len;
+    while (x->sent < total) {
+        struct iovec iov[2];
+        int n = 0;
+        if (x->sent < x->head_len) {
+            iov[n].iov_base = x->head + x->sent;
+            iov[n++].iov_len = x->head_len - x->sent;
+        }
+        if (x->body_len) {
+            size_t off = x->sent > x->head_len ? x->sent - x->head_len : 0;
+            iov[n].iov_base = (char *)x->body + off;
+            iov[n++].iov_len = x->body_len - off;
+        }
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                event_add(&c->wev, NULL);
+                return;
+            }
+            char err[160];
+            snprintf(err, sizeof(err), "sending the request: %s", strerror(errno));
+            if (c->reused && !x->retried) {
+                /* a kept-alive connection Ollama had closed: once more on a new one */
+                x->retried = 1;
+                x->sent = 0;
+                x->c = NULL;
+                c->x = NULL;
+                conn_close(c);
+                xfer_connect(x);
+                return;
+            }
+            xfer_defer_fail(x, UPSTREAM_BROKEN, err);
+            return;
+        }
+        x->sent += (size_t)w;
+    }
+}
+
+static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
+    struct conn *c = arg;
+    struct upstream_xfer *x = c->x;
+    struct upstream *u = c->u;
+    if (!x) {
+        conn_close(c);
+        return;
+    }
+    if (c->connecting) {
+        c->connecting = 0;
+        if (what & EV_TIMEOUT) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "connecting to %.60s timed out after %ld ms", u->scheme_host,
+                     u->opts.connect_timeout_ms);
+            u->addrlen = 0;
+            xfer_fail(x, UPSTREAM_TIMEOUT, "%s", msg);
+            return;
+        }
+        int soerr = 0;
+        socklen_t sl = sizeof(soerr);
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+            soerr = errno;
+        if (soerr) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "connect to %.100s: %s", u->scheme_host, strerror(soerr));
+            u->addrlen = 0;
+            xfer_fail(x, UPSTREAM_REFUSED, "%s", msg);
+            return;
+        }
+        event_add(&c->rev, NULL);
+    }
+    xfer_send(x);
+}
+
+/* ---- the answer ---- */
+
+static int header_is(const char *name, size_t nlen, const char *want) {
+    size_t wl = strlen(want);
+    return nlen == wl && strncasecmp(name, want, wl) == 0;
+}
+
+static int has_token(const char *v, size_t vlen, const char *tok) {
+    size_t tl = strlen(tok);
+    for (size_t i = 0; i + tl <= vlen; i++) {
+        if (strncasecmp(v + i, tok, tl) != 0)
+            continue;
+        int before = i == 0 || v[i - 1] == ',' || v[i - 1] == ' ' || v[i - 1] == '\t';
+        int after = i + tl == vlen || v[i + tl] == ',' || v[i + tl] == ' ' || v[i + tl] == '\t';
+        if (before && after)
+            return 1;
+    }
+    return 0;
+}
+
+/* Parses one complete head (len bytes, ending in an empty line). Sets the body state.
+ * Returns 0, 1 for an interim 1xx head to skip, or -1 with x->error. */
+static int head_parse(struct upstream_xfer *x, const char *p, size_t len) {
+    const char *end = p + len;
+    const char *eol = memchr(p, '\n', len);
+    int minor;
+    char digits[4];
+    if (!eol || eol - p < 12 || strncmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
+        p[8] != ' ') {
+        snprintf(x->error, sizeof(x->error), "Ollama's answer is not HTTP/1.x");
+        return -1;
+    }
+    minor = p[7] - '0';
+    memcpy(digits, p + 9, 3);
+    digits[3] = '\0';
+    if (digits[0] < '1' || digits[0] > '5' || digits[1] < '0' || digits[1] > '9' ||
+        digits[2] < '0' || digits[2] > '9' || (p[12] != ' ' && p[12] != '\r' && p[12] != '\n')) {
+        snprintf(x->error, sizeof(x->error), "Ollama's answer has a malformed status line");
+        return -1;
+    }
+    long status = strtol(digits, NULL, 10);
+    int chunked = 0, close = 0, keep = 0, has_len = 0, other_te = 0;
+    unsigned long long clen = 0;
+    x->content_type[0] = '\0';
+    for (const char *line = eol + 1; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl)
+            break;
+        size_t ll = (size_t)(nl - line);
+        if (ll && line[ll - 1] == '\r')
+            ll--;
+        if (ll == 0)
+            break;
+        const char *colon = memchr(line, ':', ll);
+        if (!colon || colon == line) {
+            snprintf(x->error, sizeof(x->error), "Ollama's answer has a malformed header line");
             return -1;
-        curl_multi_assign(u->multi, s, ev);
+        }
+        size_t nlen = (size_t)(colon - line);
+        const char *v = colon + 1;
+        size_t vlen = ll - nlen - 1;
+        while (vlen && (*v == ' ' || *v == '\t'))
+            v++, vlen--;
+        while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+            vlen--;
+        if (header_is(line, nlen, "content-length")) {
+            unsigned long long n = 0;
+            if (vlen == 0 || vlen > 18) {
+                snprintf(x->error, sizeof(x->error), "Ollama's answer has a bad Content-Length");
+                return -1;
+            }
+            for (size_t i = 0; i < vlen; i++) {
+                if (v[i] < '0' || v[i] > '9') {
+                    snprintf(x->error, sizeof(x->error),
+                             "Ollama's answer has a bad Content-Length");
+                    return -1;
+                }
+                n = n * 10 + (unsigned)(v[i] - '0');
+            }
+            if (has_len && n != clen) {
+                snprintf(x->error, sizeof(x->error),
+                         "Ollama's answer has conflicting Content-Lengths");
+                return -1;
+            }
+            has_len = 1;
+            clen = n;
+        } else if (header_is(line, nlen, "transfer-encoding")) {
+            if (has_token(v, vlen, "chunked"))
+                chunked = 1;
+            else
+                other_te = 1;
+        } else if (header_is(line, nlen, "connection")) {
+            close |= has_token(v, vlen, "close");
+            keep |= has_token(v, vlen, "keep-alive");
+        } else if (header_is(line, nlen, "content-type")) {
+            size_t cl = vlen < sizeof(x->content_type) ? vlen : sizeof(x->content_type) - 1;
+            memcpy(x->content_type, v, cl);
+            x->content_type[cl] = '\0';
+        }
+        line = nl + 1;
+    }
+    if (status >= 100 && status < 200 && status != 101)
+        return 1;
+    x->status = status;
+    x->keepalive = !close && (minor == 1 || keep);
+    if (x->is_head_method || status == 204 || status == 304 || status == 101) {
+        x->st = A_DONE;
+    } else if (chunked && !other_te) {
+        x->st = A_CHUNK_SIZE;
+        x->remaining = 0;
+        x->chunk_digits = 0;
+    } else if (other_te || !has_len) {
+        x->st = A_BODY_EOF;
+        x->keepalive = 0;
     } else {
-        event_del(ev);
-        event_assign(ev, u->base, s, kind, on_socket_ready, u);
+        x->remaining = clen;
+        x->st = clen ? A_BODY_LEN : A_DONE;
     }
-    return event_add(ev, NULL);
+    return 0;
 }
 
-static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
-    struct upstream_xfer *x = arg;
-    size_t len = size * n;
-    if (len > 13 && strncasecmp(buf, "content-type:", 13) == 0) {
-        const char *v = buf + 13;
-        size_t vl = len - 13;
-        while (vl && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl && isspace((unsigned char)v[vl - 1]))
-            vl--;
-        if (vl >= sizeof(x->content_type))
-            vl = sizeof(x->content_type) - 1;
-        memcpy(x->content_type, v, vl);
-        x->content_type[vl] = '\0';
-    } else if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
-        x->content_type[0] = '\0'; /* a new response (after 1xx) */
+/* Finds the end of a head in p[0..len): the offset after the empty line, or 0. */
+static size_t head_end(const char *p, size_t len) {
+    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + len - q))); q++) {
+        if (q + 1 < p + len && q[1] == '\n')
+            return (size_t)(q + 2 - p);
+        if (q + 2 < p + len && q[1] == '\r' && q[2] == '\n')
+            return (size_t)(q + 3 - p);
     }
-    return len;
+    return 0;
 }
 
-static size_t on_write(char *buf, size_t size, size_t n, void *arg) {
-    struct upstream_xfer *x = arg;
-    size_t len = size * n;
-    if (!x->status)
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
-    if (x->cbs->on_data && x->cbs->on_data(x->ctx, x, buf, len) < 0) {
-        x->aborted = 1;
-        return CURL_WRITEFUNC_ERROR;
+static int deliver(struct upstream_xfer *x, const char *p, size_t n) {
+    if (!n || !x->cbs->on_data)
+        return 0;
+    if (x->cbs->on_data(x->ctx, x, p, n) < 0) {
+        snprintf(x->error, sizeof(x->error), "stopped by the receiver");
+        x->result = UPSTREAM_ABORTED;
+        return -1;
     }
-    return len;
+    return 0;
 }
+
+static int bad_chunk(struct upstream_xfer *x) {
+    snprintf(x->error, sizeof(x->error), "Ollama's answer has a malformed chunk");
+    x->result = UPSTREAM_BROKEN;
+    return -1;
+}
+
+/* Consumes answer bytes. Returns 0 (more to come), 1 (the answer is complete; *extra says
+ * whether bytes followed it) or -1 (x->result and x->error set). */
+static int answer_feed(struct upstream_xfer *x, const char *p, size_t n, int *extra) {
+    const char *end = p + n;
+    while (p < end || x->st == A_DONE) {
+        switch (x->st) {
+            case A_HEAD: {
+                size_t used, he;
+                int rc;
+                if (!x->hlen && (he = head_end(p, (size_t)(end - p)))) {
+                    rc = head_parse(x, p, he); /* the usual case: the head in one read */
+                    used = he;
+                } else {
+                    size_t take = (size_t)(end - p);
+                    size_t keep = x->hlen > 3 ? 3 : x->hlen; /* the terminator may straddle */
+                    if (x->hlen + take > HEAD_MAX)
+                        take = HEAD_MAX - x->hlen;
+                    char *nb = realloc(x->hbuf, x->hlen + take + 1);
+                    if (!nb) {
+                        snprintf(x->error, sizeof(x->error), "out of memory");
+                        x->result = UPSTREAM_BROKEN;
+                        return -1;
+                    }
+                    x->hbuf = nb;
+                    memcpy(x->hbuf + x->hlen, p, take);
+                    size_t from = x->hlen - keep;
+                    x->hlen += take;
+                    he = head_end(x->hbuf + from, x->hlen - from);
+                    if (!he) {
+                        if (x->hlen >= HEAD_MAX) {
+                            snprintf(x->error, sizeof(x->error),
+                                     "Ollama's answer headers exceed %d bytes", HEAD_MAX);
+                            x->result = UPSTREAM_BROKEN;
+                            return -1;
+                        }
+                        return 0;
+                    }
+                    he += from;
+                    rc = head_parse(x, x->hbuf, he);
+                    used = take - (x->hlen - he); /* bytes of this read that the head used */
+                    free(x->hbuf);
+                    x->hbuf = NULL;
+                    x->hlen = 0;
+                }
+                if (rc < 0) {
+                    x->result = UPSTREAM_BROKEN;
+                    return -1;
+                }
+                p += used;
+                break; /* rc == 1: an interim head; parse the next one */
+            }
+            case A_BODY_LEN: {
+                size_t take = (size_t)(end - p);
+                if (take > x->remaining)
+                    take = (size_t)x->remaining;
+                if (deliver(x, p, take) < 0)
+                    return -1;
+                p += take;
+                x->remaining -= take;
+                if (!x->remaining)
+                    x->st = A_DONE;
+                break;
+            }
+            case A_BODY_EOF:
+                if (deliver(x, p, (size_t)(end - p)) < 0)
+                    return -1;
+                return 0;
+            case A_CHUNK_SIZE: {
+                char ch = *p;
+                int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                        : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                        : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                                 : -1;
+                if (d >= 0) {
+                    if (++x->chunk_digits > CHUNK_DIGITS_MAX)
+                        return bad_chunk(x);
+                    x->remaining = x->remaining * 16 + (unsigned)d;
+                    p++;
+                } else if (!x->chunk_digits) {
+                    return bad_chunk(x);
+                } else {
+                    x->st = A_CHUNK_EXT;
+                }
+                break;
+            }
+            case A_CHUNK_EXT: {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                if (!nl)
+                    return 0;
+                p = nl + 1;
+                x->chunk_digits = 0;
+                x->st = x->remaining ? A_CHUNK_DATA : A_TRAILER_BOL;
+                break;
+            }
+            case A_CHUNK_DATA: {
+                size_t take = (size_t)(end - p);
+                if (take > x->remaining)
+                    take = (size_t)x->remaining;
+                if (deliver(x, p, take) < 0)
+                    return -1;
+                p += take;
+                x->remaining -= take;
+                if (!x->remaining)
+                    x->st = A_CHUNK_CR;
+                break;
+            }
+            case A_CHUNK_CR:
+                if (*p == '\r') {
+                    p++;
+                    x->st = A_CHUNK_LF;
+                    break;
+                }
+                __attribute__((fallthrough)); /* a bare LF */
+            case A_CHUNK_LF:
+                if (*p != '\n')
+                    return bad_chunk(x);
+                p++;
+                x->st = A_CHUNK_SIZE;
+                break;
+            case A_TRAILER_BOL:
+                if (*p == '\r') {
+                    p++;
+                } else if (*p == '\n') {
+                    p++;
+                    x->st = A_DONE;
+                } else {
+                    x->st = A_TRAILER;
+                }
+                break;
+            case A_TRAILER: {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                if (!nl)
+                    return 0;
+                p = nl + 1;
+                x->st = A_TRAILER_BOL;
+                break;
+            }
+            case A_DONE:
+                *extra = p < end;
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
+    struct conn *c = arg;
+    struct upstream *u = c->u;
+    struct upstream_xfer *x = c->x;
+    (void)what;
+    ssize_t n = recv(fd, u->rbuf, sizeof(u->rbuf), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (!x) { /* idle: Ollama closed it (or said something unasked) */
+        struct conn **p = &u->idle;
+        while (*p && *p != c)
+            p = &(*p)->next;
+        if (*p) {
+            *p = c->next;
+            u->nidle--;
+        }
+        conn_close(c);
+        return;
+    }
+    if (n <= 0) {
+        int e = n < 0 ? errno : 0;
+        if (x->st == A_BODY_EOF) {
+            xfer_finish(x, UPSTREAM_OK, 0);
+        } else if (!x->got_bytes && c->reused && !x->retried) {
+            /* a kept-alive connection that Ollama closed as we sent: once more, fresh */
+            x->retried = 1;
+            x->sent = 0;
+            x->c = NULL;
+            c->x = NULL;
+            conn_close(c);
+            xfer_connect(x);
+        } else {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "Ollama closed the connection %s%s%s",
+                     x->got_bytes ? "mid-answer" : "before answering", e ? ": " : "",
+                     e ? strerror(e) : "");
+            xfer_fail(x, UPSTREAM_BROKEN, "%s", msg);
+        }
+        return;
+    }
+    x->got_bytes = 1;
+    int extra = 0;
+    int rc = answer_feed(x, u->rbuf, (size_t)n, &extra);
+    if (rc < 0) {
+        xfer_finish(x, x->result, 0);
+        return;
+    }
+    if (rc == 1) {
+        xfer_finish(x, UPSTREAM_OK, x->keepalive && !extra && x->sent == x->head_len + x->body_len);
+        return;
+    }
+    if (x->paused)
+        event_del(&c->rev);
+}
+
+/* ---- the API ---- */
 
 struct upstream *upstream_new(struct event_base *base, const char *base_url,
                               const struct upstream_opts *opts, char *err, size_t errlen) {
@@ -197,30 +840,51 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
         return NULL;
     }
     u->base = base;
-    u->multi = curl_multi_init();
-    u->timer = evtimer_new(base, on_timer, u);
-    if (!u->multi || !u->timer || upstream_set_base(u, base_url, opts) < 0) {
-        set_err(err, errlen, "cannot initialise libcurl multi");
+    if (upstream_set_base(u, base_url, opts) < 0) {
+        snprintf(err, errlen, "upstream: cannot use \"%s\" (want http://host:port[/path])",
+                 base_url);
         upstream_free(u);
         return NULL;
     }
-    curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
-    curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
-    /* No CURLMOPT_MAXCONNECTS: curl's default cache (4x the transfers) keeps a connection per
-     * stream; a small cap makes every finished transfer scan all open connections while more
-     * than the cap are open. (Each new transfer still scans them: see docs/benchmarks.md.) */
     return u;
 }
 
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts) {
+    if (strncmp(base_url, "http://", 7) != 0)
+        return -1;
+    const char *hp = base_url + 7;
+    size_t hl = strcspn(hp, "/");
+    const char *path = hp + hl;
+    if (hl == 0 || hl >= sizeof(u->scheme_host) || strlen(path) >= sizeof(u->prefix))
+        return -1;
+    char hostport[256];
+    memcpy(hostport, hp, hl);
+    hostport[hl] = '\0';
+    char *colon = strrchr(hostport, ':');
+    if (!colon || strchr(colon, ']') || strlen(colon + 1) == 0 || strlen(colon + 1) >= 6)
+        return -1;
+    *colon = '\0';
+    const char *host = hostport;
+    size_t h = strlen(host);
+    if (h >= 2 && host[0] == '[' && host[h - 1] == ']') {
+        host++;
+        h -= 2;
+    }
     char *copy = strdup(base_url);
     if (!copy)
         return -1;
     free(u->base_url);
     u->base_url = copy;
+    memcpy(u->scheme_host, hp, hl);
+    u->scheme_host[hl] = '\0';
+    memcpy(u->host, host, h);
+    u->host[h] = '\0';
+    snprintf(u->port, sizeof(u->port), "%s", colon + 1);
+    snprintf(u->prefix, sizeof(u->prefix), "%s", path);
+    u->addrlen = 0; /* resolved at the next connect */
     u->opts = *opts;
+    u->gen++;
+    close_idle(u);
     return 0;
 }
 
@@ -228,116 +892,95 @@ void upstream_free(struct upstream *u) {
     if (!u)
         return;
     while (u->live)
-        xfer_unlink_free(u->live);
-    while (u->nidle)
-        curl_easy_cleanup(u->idle[--u->nidle]);
-    if (u->multi)
-        curl_multi_cleanup(u->multi);
-    if (u->timer)
-        event_free(u->timer);
+        upstream_cancel(u->live);
+    close_idle(u);
     free(u->base_url);
     free(u);
+}
+
+static int valid_header(const char *h) {
+    return strpbrk(h, "\r\n") == NULL && strchr(h, ':') != NULL;
 }
 
 struct upstream_xfer *upstream_start(struct upstream *u, const char *method, const char *path,
                                      const char *const *headers, const char *body, size_t len,
                                      const struct upstream_cbs *cbs, void *ctx, char *err,
                                      size_t errlen) {
-    struct upstream_xfer *x = calloc(1, sizeof(*x));
-    char url[4096];
-    if (!x) {
-        set_err(err, errlen, "out of memory");
-        return NULL;
+    char clen[48] = "";
+    int send_len = body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
+    if (send_len)
+        snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", body ? len : 0);
+    if (strpbrk(method, " \r\n") || strpbrk(path, " \r\n"))
+        return set_err(err, errlen, "invalid request line"), NULL;
+    size_t need = strlen(method) + 1 + strlen(u->prefix) + strlen(path) + 11 + 6 +
+                  strlen(u->scheme_host) + 2 + strlen(clen) + 2;
+    for (size_t i = 0; headers && headers[i]; i++) {
+        if (!valid_header(headers[i]))
+            return set_err(err, errlen, "invalid request header"), NULL;
+        need += strlen(headers[i]) + 2;
     }
+    if (need > REQ_HEAD_MAX)
+        return set_err(err, errlen, "request headers too large"), NULL;
+    struct upstream_xfer *x = calloc(1, sizeof(*x) + need + 1);
+    if (!x)
+        return set_err(err, errlen, "out of memory"), NULL;
+    char *w = x->head;
+    w += sprintf(w, "%s %s%s HTTP/1.1\r\nHost: %s\r\n%s", method, u->prefix, path, u->scheme_host,
+                 clen);
+    for (size_t i = 0; headers && headers[i]; i++)
+        w += sprintf(w, "%s\r\n", headers[i]);
+    w += sprintf(w, "\r\n");
+    x->head_len = (size_t)(w - x->head);
     x->u = u;
     x->cbs = cbs;
     x->ctx = ctx;
-    if ((size_t)snprintf(url, sizeof(url), "%s%s", u->base_url, path) >= sizeof(url)) {
-        set_err(err, errlen, "request path too long");
-        goto fail;
-    }
-    x->easy = u->nidle ? u->idle[--u->nidle] : curl_easy_init();
-    if (!x->easy) {
-        set_err(err, errlen, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; headers && headers[i]; i++) {
-        struct curl_slist *h = curl_slist_append(x->headers, headers[i]);
-        if (!h) {
-            set_err(err, errlen, "out of memory");
-            goto fail;
-        }
-        x->headers = h;
-    }
-    /* No "Expect: 100-continue" round trip, and no Accept default. */
-    x->headers = curl_slist_append(x->headers, "Expect:");
-    if (body) {
-        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body); /* borrowed, not copied */
-        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(x->easy, CURLOPT_NOBODY, 1L);
-    else if (strcmp(method, "GET") == 0 && !body)
-        curl_easy_setopt(x->easy, CURLOPT_HTTPGET, 1L);
-    else if (strcmp(method, "POST") != 0 || !body)
-        curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(x->easy, CURLOPT_URL, url);
-    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
-    curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->error);
-    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(x->easy, CURLOPT_TCP_NODELAY, 1L);
-    /* Ollama's lines are short: an 8 KiB receive buffer (not 16) halves the memory each of
-     * many concurrent streams holds. */
-    curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 8192L);
-    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, NULL);
-    if (u->opts.connect_timeout_ms > 0)
-        curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, u->opts.connect_timeout_ms);
-    if (u->opts.timeout_ms > 0)
-        curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, u->opts.timeout_ms);
-    if (curl_multi_add_handle(u->multi, x->easy) != CURLM_OK) {
-        set_err(err, errlen, "cannot start transfer");
-        goto fail;
-    }
+    x->body = body;
+    x->body_len = body ? len : 0;
+    x->is_head_method = strcmp(method, "HEAD") == 0;
+    x->st = A_HEAD;
+    evtimer_assign(&x->timer, u->base, on_timer, x);
+    event_assign(&x->defer, u->base, -1, 0, on_deferred, x);
     x->next = u->live;
     if (u->live)
         u->live->prev = x;
     u->live = x;
     u->nlive++;
+    if (u->opts.timeout_ms > 0)
+        timer_start(x, u->opts.timeout_ms);
+    if (u->wait_head)
+        wait_for_fd(x); /* keep the queue's order */
+    else
+        xfer_attach(x);
     return x;
-fail:
-    if (x->easy)
-        curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->headers);
-    free(x);
-    return NULL;
 }
 
 void upstream_cancel(struct upstream_xfer *x) {
     if (!x)
         return;
-    /* Removing the handle mid-transfer closes its connection: Ollama sees the client go. */
+    if (x->c) {
+        /* Closing mid-transfer: Ollama sees the client go and stops generating. */
+        struct conn *c = x->c;
+        x->c = NULL;
+        c->x = NULL;
+        conn_close(c);
+    }
     xfer_unlink_free(x);
 }
 
 void upstream_pause(struct upstream_xfer *x) {
     if (x->paused)
         return;
-    if (curl_easy_pause(x->easy, CURLPAUSE_RECV) == CURLE_OK)
-        x->paused = 1;
+    x->paused = 1;
+    if (x->c && !x->c->connecting)
+        event_del(&x->c->rev); /* the read handler finishes the current buffer first */
 }
 
 void upstream_resume(struct upstream_xfer *x) {
     if (!x->paused)
         return;
     x->paused = 0;
-    curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    if (x->c && !x->c->connecting)
+        event_add(&x->c->rev, NULL);
 }
 
 int upstream_paused(const struct upstream_xfer *x) {
@@ -345,10 +988,7 @@ int upstream_paused(const struct upstream_xfer *x) {
 }
 
 long upstream_status(const struct upstream_xfer *x) {
-    long status = x->status;
-    if (!status) /* no body came (HEAD, 204): ask curl */
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-    return status;
+    return x->status;
 }
 
 const char *upstream_content_type(const struct upstream_xfer *x) {

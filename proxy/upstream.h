@@ -1,6 +1,8 @@
-/* upstream: HTTP/1.1 transfers to Ollama on libcurl's multi interface, driven by the same
- * libevent loop as the server (curl's hiperfifo pattern). The only file that sees CURLM.
- * Connections to Ollama are reused across transfers.
+/* upstream: HTTP/1.1 transfers to Ollama, on the same libevent loop as the server. The only
+ * file that opens, reads or writes a socket to Ollama. Connections are kept alive and reused
+ * across transfers; a kept-alive connection that Ollama closed is retried once on a new one.
+ * When the process is out of descriptors (EMFILE), a transfer waits (up to 30 s) for another
+ * transfer's connection instead of failing.
  *
  * Lifetime: a transfer lives from upstream_start until its on_done callback returns (then
  * upstream frees it), or until upstream_cancel (then no callback fires again). */
@@ -22,17 +24,19 @@ enum upstream_result {
 };
 
 struct upstream_cbs {
-    /* Body bytes, after the status is known (upstream_status). Called from inside libcurl:
-     * may write to the client and may call upstream_pause, but must not cancel or free the
-     * transfer. Return 0 to go on, -1 to abort (on_done then gets UPSTREAM_ABORTED). */
+    /* Body bytes (chunked framing removed), after the status is known (upstream_status).
+     * Called from upstream's read handler: may write to the client and may call
+     * upstream_pause, but must not cancel or free the transfer. Return 0 to go on, -1 to abort
+     * (on_done then gets UPSTREAM_ABORTED). */
     int (*on_data)(void *ctx, struct upstream_xfer *x, const char *buf, size_t len);
-    /* The transfer is over. Called outside libcurl; the transfer is freed when it returns. */
+    /* The transfer is over. Called from one of upstream's own event callbacks, never from inside an
+     * upstream_* call; the transfer is freed when it returns. */
     void (*on_done)(void *ctx, struct upstream_xfer *x, enum upstream_result result,
                     const char *detail);
 };
 
 struct upstream_opts {
-    long connect_timeout_ms; /* 0: curl's default */
+    long connect_timeout_ms; /* 0: 300 s */
     long timeout_ms;         /* whole transfer; 0: none */
 };
 
@@ -46,7 +50,7 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
 
 /* Starts METHOD base_url+path. headers: NULL-terminated "Name: value" strings (copied).
  * body/len: borrowed, NULL for none; it must stay valid until on_done has returned or the
- * transfer is cancelled (libcurl sends it from there). Returns NULL with err on failure
+ * transfer is cancelled (upstream sends it from there). Returns NULL with err on failure
  * (nothing is called). */
 struct upstream_xfer *upstream_start(struct upstream *u, const char *method, const char *path,
                                      const char *const *headers, const char *body, size_t len,
@@ -57,8 +61,9 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
  * callback fires after this. Must not be called from inside on_data. */
 void upstream_cancel(struct upstream_xfer *x);
 
-/* Backpressure: stop reading from Ollama / start again. resume may call on_data before it
- * returns. pause may be called from on_data; resume only from outside libcurl. */
+/* Backpressure: stop reading from Ollama / start again (the bytes of the current read are
+ * still delivered after a pause). resume never calls on_data before it
+ * returns. pause may be called from on_data; resume only from outside on_data. */
 void upstream_pause(struct upstream_xfer *x);
 void upstream_resume(struct upstream_xfer *x);
 int upstream_paused(const struct upstream_xfer *x);

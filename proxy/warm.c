@@ -65,7 +65,7 @@ struct warm {
     int running;                /* a round is in progress */
     struct upstream_xfer *xfer; /* the round's current transfer (ps or a ping) */
     struct evbuffer *body;      /* its answer, capped */
-    char *sent;                 /* its request body, which libcurl borrows (owned) */
+    char *sent;                 /* its request body, which upstream borrows (owned) */
     int ping_idx;               /* model being pinged, -1 during ps */
     int ping_embed_retry;       /* the ping was retried with /api/embed */
     struct timeval ping_t0;

@@ -7,7 +7,6 @@ missing=""
 pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 pc libevent libevent-dev
-pc libcurl libcurl4-openssl-dev
 pc jansson libjansson-dev
 pc inih libinih-dev
 pc cmocka libcmocka-dev

@@ -43,7 +43,6 @@ static void test_ollama_host(void **state) {
         {":8080", "http://127.0.0.1:8080"},
         {"example.internal", "http://example.internal:11434"},
         {"http://10.0.0.2:11434/", "http://10.0.0.2:11434"},
-        {"https://ollama.example", "https://ollama.example:443"},
         {"http://127.0.0.1:11434/prefix", "http://127.0.0.1:11434/prefix"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -57,6 +56,8 @@ static void test_ollama_host(void **state) {
     char err[CONFIG_ERR_LEN];
     assert_int_equal(config_init(&c, "ftp://x", err, sizeof(err)), -1);
     assert_non_null(strstr(err, "OLLAMA_HOST: upstream:"));
+    assert_int_equal(config_init(&c, "https://ollama.example", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "https is not supported"));
 }
 
 /* Each row: section (NULL = [keepwarm]), key, value, expected error fragment. */
@@ -65,8 +66,9 @@ static const char *const bad[][4] = {
     {NULL, "listen", "127.0.0.1:99999", "port in \"127.0.0.1:99999\" must be 0..65535"},
     {NULL, "listen", "127.0.0.1:", "must be 0..65535"},
     {NULL, "listen", ":80", "is not HOST:PORT"},
-    {NULL, "upstream", "ftp://x", "is not an http(s) URL"},
-    {NULL, "upstream", "http://h:port", "is not an http(s) URL"},
+    {NULL, "upstream", "ftp://x", "is not an http URL"},
+    {NULL, "upstream", "http://h:port", "is not an http URL"},
+    {NULL, "upstream", "https://ollama.example", "https is not supported"},
     {NULL, "keep_alive", "1d", "keep_alive: time: unknown unit \"d\""},
     {NULL, "keep_alive", "", "keep_alive: time: invalid duration"},
     {NULL, "keep_alive_policy", "maybe", "(allowed: override, default)"},
