@@ -3,6 +3,7 @@
  * handed to relay, which answers from then on. */
 #include "server.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "access.h"
 #include "log.h"
@@ -21,7 +23,8 @@
 #include "warm.h"
 
 #define MAX_HEADERS_SIZE (64 * 1024)
-#define MAX_TRACKED      256 /* models whose in-flight requests are counted */
+#define MAX_TRACKED      256  /* models whose in-flight requests are counted */
+#define LISTEN_BACKLOG   4096 /* Linux's default somaxconn since 5.4; the kernel caps it */
 
 #ifdef KEEPWARM_VERSION
 #define KEEPWARM_VERSION_STRING KEEPWARM_VERSION
@@ -50,6 +53,8 @@ struct server {
     size_t nconns, conns_cap;
     struct event *sweep;
     int accepting_paused;
+    struct event *accept_retry; /* after EMFILE: accepting again in 100 ms */
+    int accept_backoff;
 };
 
 static int path_is(const char *path, const char *want) {
@@ -466,6 +471,35 @@ static void listener_pause(struct server *s, int pause) {
     }
 }
 
+/* Out of descriptors (EMFILE/ENFILE) or memory: the listener would be readable and failing in
+ * a loop, so it rests for 100 ms; pending clients wait in the kernel's backlog meanwhile. */
+static void on_accept_error(struct evconnlistener *l, void *arg) {
+    struct server *s = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
+        log_warn("msg=\"accept failed\" error=\"%s\"", strerror(e));
+        return;
+    }
+    if (!s->accept_backoff)
+        log_warn("msg=\"cannot accept: out of descriptors or memory; pausing accepts\" "
+                 "error=\"%s\"",
+                 strerror(e));
+    s->accept_backoff = 1;
+    evconnlistener_disable(l);
+    struct timeval tv = {0, 100000};
+    event_add(s->accept_retry, &tv);
+}
+
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg) {
+    struct server *s = arg;
+    (void)fd;
+    (void)what;
+    struct evconnlistener *l = s->sock ? evhttp_bound_socket_get_listener(s->sock) : NULL;
+    if (l && !s->accepting_paused)
+        evconnlistener_enable(l);
+    s->accept_backoff = 0; /* logged again if it fails again */
+}
+
 /* Drops the connections evhttp has freed (it clears every callback of a bufferevent it frees;
  * while it owns one, the event callback is always set). */
 static void on_sweep(evutil_socket_t fd, short what, void *arg) {
@@ -548,9 +582,18 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
                  cfg->listen_host, cfg->listen_port);
         goto fail;
     }
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
+    /* evhttp listens with a backlog of 128; a burst of thousands of clients wants more (the
+     * kernel caps it at net.core.somaxconn). */
+    listen(fd, LISTEN_BACKLOG);
+    s->accept_retry = evtimer_new(base, on_accept_retry, s);
+    if (!s->accept_retry) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(s->sock), on_accept_error);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
         if (ss.ss_family == AF_INET)
             s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -570,6 +613,8 @@ void server_free(struct server *s) {
         evhttp_free(s->http);
     if (s->sweep)
         event_free(s->sweep);
+    if (s->accept_retry)
+        event_free(s->accept_retry);
     for (size_t i = 0; i < s->nconns; i++)
         bufferevent_decref(s->conns[i]);
     free(s->conns);

@@ -313,6 +313,10 @@ static void timer_start(struct upstream_xfer *x, long ms) {
 /* Waits for a descriptor (EMFILE/ENFILE): FIFO, woken by the next closed connection. */
 static void wait_for_fd(struct upstream_xfer *x) {
     struct upstream *u = x->u;
+    if (!u->wait_head)
+        log_warn("msg=\"out of descriptors: requests wait for a connection to Ollama to come "
+                 "free\" transfers=%zu",
+                 u->nlive);
     x->waiting = 1;
     x->wnext = NULL;
     if (u->wait_tail)
@@ -640,6 +644,12 @@ static int answer_feed(struct upstream_xfer *x, const char *p, size_t n, int *ex
                 size_t used, he;
                 int rc;
                 if (!x->hlen && (he = head_end(p, (size_t)(end - p)))) {
+                    if (he > HEAD_MAX) {
+                        snprintf(x->error, sizeof(x->error),
+                                 "Ollama's answer headers exceed %d bytes", HEAD_MAX);
+                        x->result = UPSTREAM_BROKEN;
+                        return -1;
+                    }
                     rc = head_parse(x, p, he); /* the usual case: the head in one read */
                     used = he;
                 } else {

@@ -597,6 +597,8 @@ int http_start(struct fake *f, const char *host, int port, char *err, size_t err
      * meet the client's delayed ACK (40 ms per stream). */
     int one = 1;
     setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* Go listens with the backlog net.core.somaxconn allows (evhttp's is 128). */
+    listen(evhttp_bound_socket_get_fd(bound), 4096);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     char ip[INET6_ADDRSTRLEN] = "?";

@@ -72,8 +72,9 @@ export async function startFake(args = []) {
 // KEEPWARM_WRAPPER runs keepwarm under a tool, e.g. "valgrind --error-exitcode=99 ..." (make valgrind).
 const WRAPPER = (process.env.KEEPWARM_WRAPPER || '').split(' ').filter(Boolean);
 
-export async function startKeepwarm(upstreamUrl, args = [], env = {}) {
-  const argv = [...WRAPPER, KEEPWARM_BIN, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, ...args];
+// opts.prefix: a command keepwarm runs under, e.g. ['prlimit', '--nofile=48:48'].
+export async function startKeepwarm(upstreamUrl, args = [], env = {}, opts = {}) {
+  const argv = [...(opts.prefix || []), ...WRAPPER, KEEPWARM_BIN, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, ...args];
   const child = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OLLAMA_HOST: '', ...env },

@@ -1,0 +1,205 @@
+// keepwarm's own HTTP/1.1 client (proxy/upstream.c) against a raw TCP server that answers
+// with exactly the bytes each test scripts: framings Go's net/http and proxies in front of
+// Ollama produce (chunked with extensions and trailers, EOF-delimited, interim 1xx, split
+// heads), kept-alive connections that die, and answers that break the caps.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startKeepwarm, startFake, sleep } from './harness.js';
+
+const procs = [];
+after(async () => { for (const p of procs.reverse()) await p.stop(); });
+
+// A server that hands each parsed request (line, headers, body) to script(req, sock, n) where n
+// counts requests on that socket. /api/ps (the warm loop) gets an empty list.
+async function rawServer(script) {
+  const srv = { connections: 0, requests: [] };
+  const server = net.createServer((sock) => {
+    srv.connections++;
+    let buf = Buffer.alloc(0);
+    let n = 0;
+    sock.on('error', () => {});
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString();
+        const m = /content-length: *(\d+)/i.exec(head);
+        const len = m ? Number(m[1]) : 0;
+        if (buf.length < end + 4 + len) return;
+        const body = buf.subarray(end + 4, end + 4 + len).toString();
+        buf = buf.subarray(end + 4 + len);
+        const line = head.split('\r\n')[0];
+        const req = { line, head, body };
+        if (line.startsWith('GET /api/ps ')) {
+          const j = '{"models":[]}';
+          sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${j.length}\r\n\r\n${j}`);
+          continue;
+        }
+        srv.requests.push(req);
+        script(req, sock, ++n);
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  srv.url = `http://127.0.0.1:${server.address().port}`;
+  srv.close = () => new Promise((r) => { server.close(r); server.unref(); });
+  procs.push({ stop: () => srv.close() });
+  return srv;
+}
+
+async function dribble(sock, text, ms = 1) {
+  for (const ch of Buffer.from(text)) {
+    if (sock.destroyed) return;
+    sock.write(Buffer.from([ch]));
+    await sleep(ms);
+  }
+}
+
+async function kwFor(srv) {
+  const kw = await startKeepwarm(srv.url);
+  procs.push(kw);
+  return kw;
+}
+
+test('a chunked answer dripped byte by byte, with chunk extensions and trailers, arrives whole', async () => {
+  const payload = '{"models":[{"name":"a"},{"name":"b"}]}';
+  const srv = await rawServer((req, sock) => {
+    const a = payload.slice(0, 10), b = payload.slice(10);
+    dribble(sock, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      `${a.length.toString(16)};ext=1\r\n${a}\r\n${b.length.toString(16).toUpperCase()}\r\n${b}\r\n0\r\nX-Trailer: t\r\n\r\n`);
+  });
+  const kw = await kwFor(srv);
+  const r = await fetch(`${kw.url}/api/tags`);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('content-type'), 'application/json');
+  assert.equal(await r.text(), payload);
+  // the connection was kept: a second request reuses it
+  const r2 = await fetch(`${kw.url}/api/tags`);
+  assert.equal(await r2.text(), payload);
+  assert.equal(srv.requests.length, 2);
+});
+
+test('an interim 100 head is skipped; an EOF-delimited answer ends at the close', async () => {
+  const srv = await rawServer((req, sock) => {
+    sock.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello ');
+    setTimeout(() => sock.end('world'), 20);
+  });
+  const kw = await kwFor(srv);
+  const r = await fetch(`${kw.url}/api/version`);
+  assert.equal(r.status, 200);
+  assert.equal(await r.text(), 'hello world');
+  const r2 = await fetch(`${kw.url}/api/version`);
+  assert.equal(await r2.text(), 'hello world');
+  assert.ok(srv.connections >= 2, 'an EOF-delimited answer cannot leave its connection for reuse');
+});
+
+test('keep-alive: sequential requests share one connection; the request carries Host and Content-Length', async () => {
+  const srv = await rawServer((req, sock) => {
+    const j = JSON.stringify({ echo: req.body.length });
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${j.length}\r\n\r\n${j}`);
+  });
+  const kw = await kwFor(srv);
+  for (let i = 0; i < 5; i++) {
+    const r = await fetch(`${kw.url}/api/show`, { method: 'POST', body: '{"model":"m"}' });
+    assert.deepEqual(await r.json(), { echo: 13 });
+  }
+  const req = srv.requests.at(-1);
+  assert.match(req.line, /^POST \/api\/show HTTP\/1\.1$/);
+  assert.match(req.head, new RegExp(`\r\nHost: ${srv.url.slice(7)}\r\n`, 'i'));
+  assert.match(req.head, /\r\nContent-Length: 13\r\n/i);
+  // one connection for the warm loop and the five requests (LIFO reuse)
+  assert.ok(srv.connections <= 2, `connections: ${srv.connections}`);
+});
+
+test('a kept-alive connection that Ollama drops under the next request is retried once on a new one', async () => {
+  let drops = 0;
+  const srv = await rawServer((req, sock, n) => {
+    if (n === 2 && drops++ === 0) { sock.destroy(); return; } // as if its idle timer fired
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await kwFor(srv);
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  const r = await fetch(`${kw.url}/api/version`);
+  assert.equal(r.status, 200);
+  assert.equal(await r.text(), 'ok');
+  assert.equal(drops, 1);
+});
+
+test('a new connection closed before any answer is a 502, not a retry loop', async () => {
+  const srv = await rawServer((req, sock) => sock.destroy());
+  const kw = await kwFor(srv);
+  const r = await fetch(`${kw.url}/api/version`);
+  assert.equal(r.status, 502);
+  assert.match((await r.json()).error, /closed the connection before answering/);
+  // at most: the first try on the warm loop's kept-alive connection, its one retry on a new
+  // connection, and the relay's one retry for a runner that died before answering
+  assert.ok(srv.requests.length <= 3, `requests: ${srv.requests.length}`);
+});
+
+test('answer heads over 32 KiB, bad status lines, bad chunks and bad lengths: 502, and keepwarm serves on', async () => {
+  const cases = {
+    '/api/big': `HTTP/1.1 200 OK\r\nX-Big: ${'x'.repeat(40000)}\r\nContent-Length: 0\r\n\r\n`,
+    '/api/status': 'HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n',
+    '/api/chunk': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n',
+    '/api/chunk2': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXX0\r\n\r\n',
+    '/api/huge': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n',
+    '/api/len': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
+    '/api/header': 'HTTP/1.1 200 OK\r\nno colon here\r\n\r\n',
+  };
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    if (cases[path]) sock.write(cases[path]);
+    else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await kwFor(srv);
+  const want = {
+    '/api/big': /headers exceed 32768 bytes/,
+    '/api/status': /not HTTP\/1\.x/,
+    '/api/chunk': /malformed chunk/,
+    '/api/chunk2': /malformed chunk/,
+    '/api/huge': /malformed chunk/,
+    '/api/len': /conflicting Content-Lengths/,
+    '/api/header': /malformed header line/,
+  };
+  for (const [path, re] of Object.entries(want)) {
+    const r = await fetch(`${kw.url}${path}`);
+    const text = await r.text();
+    if (r.status === 200) {
+      // a chunk error after the head: the stream is cut, never completed as if whole
+      assert.ok(path.startsWith('/api/chunk'), `${path}: ${r.status} ${text}`);
+      continue;
+    }
+    assert.equal(r.status, 502, `${path}: ${text}`);
+    assert.match(JSON.parse(text).error, re, path);
+  }
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
+});
+
+test('a split head (status line and headers over many writes) is put together', async () => {
+  const srv = await rawServer((req, sock) => {
+    dribble(sock, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"a":"b c"}', 0);
+  });
+  const kw = await kwFor(srv);
+  const r = await fetch(`${kw.url}/api/version`);
+  assert.deepEqual(await r.json(), { a: 'b c' });
+});
+
+test('out of descriptors: streams wait for a free connection instead of failing, and accepts rest', async () => {
+  const fake = await startFake(['--token-delay', '15']);
+  procs.push(fake);
+  // 24 streams need 48 sockets plus keepwarm's own few: more than 40 descriptors
+  const kw = await startKeepwarm(fake.url, [], {}, { prefix: ['prlimit', '--nofile=40:40'] });
+  procs.push(kw);
+  const body = JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }], stream: true });
+  const runs = await Promise.all(Array.from({ length: 24 }, async () => {
+    const r = await fetch(`${kw.url}/api/chat`, { method: 'POST', body });
+    const text = await r.text();
+    return { status: r.status, done: text.trim().split('\n').map((l) => JSON.parse(l)).at(-1).done };
+  }));
+  assert.deepEqual(runs.filter((r) => r.status !== 200 || !r.done), []);
+  assert.match(kw.output, /out of descriptors/); // the waiting really happened
+  assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
+});
