@@ -28,6 +28,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "http1.h"
 #include "log.h"
 
 #define READ_BUF         (64 * 1024) /* one recv; shared by every connection (one thread) */
@@ -36,20 +37,6 @@
 #define IDLE_MAX         256         /* idle connections kept for reuse */
 #define FD_WAIT_S        30          /* how long a transfer waits for a descriptor (EMFILE) */
 #define CHUNK_DIGITS_MAX 15          /* hex digits in a chunk size: < 2^60 */
-
-enum answer_state {
-    A_HEAD,       /* status line and headers (accumulating in hbuf when split) */
-    A_BODY_LEN,   /* Content-Length body: remaining bytes */
-    A_BODY_EOF,   /* body up to the connection's end */
-    A_CHUNK_SIZE, /* hex digits of a chunk size */
-    A_CHUNK_EXT,  /* chunk extension, up to LF */
-    A_CHUNK_DATA, /* chunk data: remaining bytes */
-    A_CHUNK_CR,   /* the CRLF after chunk data */
-    A_CHUNK_LF,
-    A_TRAILER_BOL, /* start of a trailer line; an empty one ends the answer */
-    A_TRAILER,     /* inside a trailer line, up to LF */
-    A_DONE,
-};
 
 struct conn {
     struct upstream *u;
@@ -73,18 +60,10 @@ struct upstream_xfer {
     size_t body_len;
     size_t head_len;
     size_t sent; /* of head_len + body_len */
-    int is_head_method;
     int retried; /* once, on a reused connection that died before any answer byte */
     /* the answer */
-    enum answer_state st;
-    long status;
-    int keepalive;
+    struct http1_answer ans;
     int got_bytes;
-    unsigned long long remaining;
-    int chunk_digits;
-    char *hbuf; /* split heads only (owned, at most HEAD_MAX) */
-    size_t hlen;
-    char content_type[128];
     int paused;
     /* endings */
     struct event timer; /* request timeout; also the wait for a descriptor */
@@ -239,7 +218,7 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
     if (x->timer_on)
         event_del(&x->timer);
     event_del(&x->defer);
-    free(x->hbuf);
+    http1_answer_free(&x->ans);
     free(x);
 }
 
@@ -487,302 +466,9 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
 
 /* ---- the answer ---- */
 
-static int header_is(const char *name, size_t nlen, const char *want) {
-    size_t wl = strlen(want);
-    return nlen == wl && strncasecmp(name, want, wl) == 0;
-}
-
-static int has_token(const char *v, size_t vlen, const char *tok) {
-    size_t tl = strlen(tok);
-    for (size_t i = 0; i + tl <= vlen; i++) {
-        if (strncasecmp(v + i, tok, tl) != 0)
-            continue;
-        int before = i == 0 || v[i - 1] == ',' || v[i - 1] == ' ' || v[i - 1] == '\t';
-        int after = i + tl == vlen || v[i + tl] == ',' || v[i + tl] == ' ' || v[i + tl] == '\t';
-        if (before && after)
-            return 1;
-    }
-    return 0;
-}
-
-/* Parses one complete head (len bytes, ending in an empty line). Sets the body state.
- * Returns 0, 1 for an interim 1xx head to skip, or -1 with x->error. */
-static int head_parse(struct upstream_xfer *x, const char *p, size_t len) {
-    const char *end = p + len;
-    const char *eol = memchr(p, '\n', len);
-    int minor;
-    char digits[4];
-    if (!eol || eol - p < 12 || strncmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
-        p[8] != ' ') {
-        snprintf(x->error, sizeof(x->error), "Ollama's answer is not HTTP/1.x");
-        return -1;
-    }
-    minor = p[7] - '0';
-    memcpy(digits, p + 9, 3);
-    digits[3] = '\0';
-    if (digits[0] < '1' || digits[0] > '5' || digits[1] < '0' || digits[1] > '9' ||
-        digits[2] < '0' || digits[2] > '9' || (p[12] != ' ' && p[12] != '\r' && p[12] != '\n')) {
-        snprintf(x->error, sizeof(x->error), "Ollama's answer has a malformed status line");
-        return -1;
-    }
-    long status = strtol(digits, NULL, 10);
-    int chunked = 0, close = 0, keep = 0, has_len = 0, other_te = 0;
-    unsigned long long clen = 0;
-    x->content_type[0] = '\0';
-    for (const char *line = eol + 1; line < end;) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        if (!nl)
-            break;
-        size_t ll = (size_t)(nl - line);
-        if (ll && line[ll - 1] == '\r')
-            ll--;
-        if (ll == 0)
-            break;
-        const char *colon = memchr(line, ':', ll);
-        if (!colon || colon == line) {
-            snprintf(x->error, sizeof(x->error), "Ollama's answer has a malformed header line");
-            return -1;
-        }
-        size_t nlen = (size_t)(colon - line);
-        const char *v = colon + 1;
-        size_t vlen = ll - nlen - 1;
-        while (vlen && (*v == ' ' || *v == '\t'))
-            v++, vlen--;
-        while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
-            vlen--;
-        if (header_is(line, nlen, "content-length")) {
-            unsigned long long n = 0;
-            if (vlen == 0 || vlen > 18) {
-                snprintf(x->error, sizeof(x->error), "Ollama's answer has a bad Content-Length");
-                return -1;
-            }
-            for (size_t i = 0; i < vlen; i++) {
-                if (v[i] < '0' || v[i] > '9') {
-                    snprintf(x->error, sizeof(x->error),
-                             "Ollama's answer has a bad Content-Length");
-                    return -1;
-                }
-                n = n * 10 + (unsigned)(v[i] - '0');
-            }
-            if (has_len && n != clen) {
-                snprintf(x->error, sizeof(x->error),
-                         "Ollama's answer has conflicting Content-Lengths");
-                return -1;
-            }
-            has_len = 1;
-            clen = n;
-        } else if (header_is(line, nlen, "transfer-encoding")) {
-            if (has_token(v, vlen, "chunked"))
-                chunked = 1;
-            else
-                other_te = 1;
-        } else if (header_is(line, nlen, "connection")) {
-            close |= has_token(v, vlen, "close");
-            keep |= has_token(v, vlen, "keep-alive");
-        } else if (header_is(line, nlen, "content-type")) {
-            size_t cl = vlen < sizeof(x->content_type) ? vlen : sizeof(x->content_type) - 1;
-            memcpy(x->content_type, v, cl);
-            x->content_type[cl] = '\0';
-        }
-        line = nl + 1;
-    }
-    if (status >= 100 && status < 200 && status != 101)
-        return 1;
-    x->status = status;
-    x->keepalive = !close && (minor == 1 || keep);
-    if (x->is_head_method || status == 204 || status == 304 || status == 101) {
-        x->st = A_DONE;
-    } else if (chunked && !other_te) {
-        x->st = A_CHUNK_SIZE;
-        x->remaining = 0;
-        x->chunk_digits = 0;
-    } else if (other_te || !has_len) {
-        x->st = A_BODY_EOF;
-        x->keepalive = 0;
-    } else {
-        x->remaining = clen;
-        x->st = clen ? A_BODY_LEN : A_DONE;
-    }
-    return 0;
-}
-
-/* Finds the end of a head in p[0..len): the offset after the empty line, or 0. */
-static size_t head_end(const char *p, size_t len) {
-    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + len - q))); q++) {
-        if (q + 1 < p + len && q[1] == '\n')
-            return (size_t)(q + 2 - p);
-        if (q + 2 < p + len && q[1] == '\r' && q[2] == '\n')
-            return (size_t)(q + 3 - p);
-    }
-    return 0;
-}
-
-static int deliver(struct upstream_xfer *x, const char *p, size_t n) {
-    if (!n || !x->cbs->on_data)
-        return 0;
-    if (x->cbs->on_data(x->ctx, x, p, n) < 0) {
-        snprintf(x->error, sizeof(x->error), "stopped by the receiver");
-        x->result = UPSTREAM_ABORTED;
-        return -1;
-    }
-    return 0;
-}
-
-static int bad_chunk(struct upstream_xfer *x) {
-    snprintf(x->error, sizeof(x->error), "Ollama's answer has a malformed chunk");
-    x->result = UPSTREAM_BROKEN;
-    return -1;
-}
-
-/* Consumes answer bytes. Returns 0 (more to come), 1 (the answer is complete; *extra says
- * whether bytes followed it) or -1 (x->result and x->error set). */
-static int answer_feed(struct upstream_xfer *x, const char *p, size_t n, int *extra) {
-    const char *end = p + n;
-    while (p < end || x->st == A_DONE) {
-        switch (x->st) {
-            case A_HEAD: {
-                size_t used, he;
-                int rc;
-                if (!x->hlen && (he = head_end(p, (size_t)(end - p)))) {
-                    if (he > HEAD_MAX) {
-                        snprintf(x->error, sizeof(x->error),
-                                 "Ollama's answer headers exceed %d bytes", HEAD_MAX);
-                        x->result = UPSTREAM_BROKEN;
-                        return -1;
-                    }
-                    rc = head_parse(x, p, he); /* the usual case: the head in one read */
-                    used = he;
-                } else {
-                    size_t take = (size_t)(end - p);
-                    size_t keep = x->hlen > 3 ? 3 : x->hlen; /* the terminator may straddle */
-                    if (x->hlen + take > HEAD_MAX)
-                        take = HEAD_MAX - x->hlen;
-                    char *nb = realloc(x->hbuf, x->hlen + take + 1);
-                    if (!nb) {
-                        snprintf(x->error, sizeof(x->error), "out of memory");
-                        x->result = UPSTREAM_BROKEN;
-                        return -1;
-                    }
-                    x->hbuf = nb;
-                    memcpy(x->hbuf + x->hlen, p, take);
-                    size_t from = x->hlen - keep;
-                    x->hlen += take;
-                    he = head_end(x->hbuf + from, x->hlen - from);
-                    if (!he) {
-                        if (x->hlen >= HEAD_MAX) {
-                            snprintf(x->error, sizeof(x->error),
-                                     "Ollama's answer headers exceed %d bytes", HEAD_MAX);
-                            x->result = UPSTREAM_BROKEN;
-                            return -1;
-                        }
-                        return 0;
-                    }
-                    he += from;
-                    rc = head_parse(x, x->hbuf, he);
-                    used = take - (x->hlen - he); /* bytes of this read that the head used */
-                    free(x->hbuf);
-                    x->hbuf = NULL;
-                    x->hlen = 0;
-                }
-                if (rc < 0) {
-                    x->result = UPSTREAM_BROKEN;
-                    return -1;
-                }
-                p += used;
-                break; /* rc == 1: an interim head; parse the next one */
-            }
-            case A_BODY_LEN: {
-                size_t take = (size_t)(end - p);
-                if (take > x->remaining)
-                    take = (size_t)x->remaining;
-                if (deliver(x, p, take) < 0)
-                    return -1;
-                p += take;
-                x->remaining -= take;
-                if (!x->remaining)
-                    x->st = A_DONE;
-                break;
-            }
-            case A_BODY_EOF:
-                if (deliver(x, p, (size_t)(end - p)) < 0)
-                    return -1;
-                return 0;
-            case A_CHUNK_SIZE: {
-                char ch = *p;
-                int d = ch >= '0' && ch <= '9'   ? ch - '0'
-                        : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                        : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                                 : -1;
-                if (d >= 0) {
-                    if (++x->chunk_digits > CHUNK_DIGITS_MAX)
-                        return bad_chunk(x);
-                    x->remaining = x->remaining * 16 + (unsigned)d;
-                    p++;
-                } else if (!x->chunk_digits) {
-                    return bad_chunk(x);
-                } else {
-                    x->st = A_CHUNK_EXT;
-                }
-                break;
-            }
-            case A_CHUNK_EXT: {
-                const char *nl = memchr(p, '\n', (size_t)(end - p));
-                if (!nl)
-                    return 0;
-                p = nl + 1;
-                x->chunk_digits = 0;
-                x->st = x->remaining ? A_CHUNK_DATA : A_TRAILER_BOL;
-                break;
-            }
-            case A_CHUNK_DATA: {
-                size_t take = (size_t)(end - p);
-                if (take > x->remaining)
-                    take = (size_t)x->remaining;
-                if (deliver(x, p, take) < 0)
-                    return -1;
-                p += take;
-                x->remaining -= take;
-                if (!x->remaining)
-                    x->st = A_CHUNK_CR;
-                break;
-            }
-            case A_CHUNK_CR:
-                if (*p == '\r') {
-                    p++;
-                    x->st = A_CHUNK_LF;
-                    break;
-                }
-                __attribute__((fallthrough)); /* a bare LF */
-            case A_CHUNK_LF:
-                if (*p != '\n')
-                    return bad_chunk(x);
-                p++;
-                x->st = A_CHUNK_SIZE;
-                break;
-            case A_TRAILER_BOL:
-                if (*p == '\r') {
-                    p++;
-                } else if (*p == '\n') {
-                    p++;
-                    x->st = A_DONE;
-                } else {
-                    x->st = A_TRAILER;
-                }
-                break;
-            case A_TRAILER: {
-                const char *nl = memchr(p, '\n', (size_t)(end - p));
-                if (!nl)
-                    return 0;
-                p = nl + 1;
-                x->st = A_TRAILER_BOL;
-                break;
-            }
-            case A_DONE:
-                *extra = p < end;
-                return 1;
-        }
-    }
-    return 0;
+static int on_body(void *arg, const char *p, size_t n) {
+    struct upstream_xfer *x = arg;
+    return x->cbs->on_data ? x->cbs->on_data(x->ctx, x, p, n) : 0;
 }
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
@@ -806,7 +492,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     }
     if (n <= 0) {
         int e = n < 0 ? errno : 0;
-        if (x->st == A_BODY_EOF) {
+        if (http1_answer_ends_at_eof(&x->ans)) {
             xfer_finish(x, UPSTREAM_OK, 0);
         } else if (!x->got_bytes && c->reused && !x->retried) {
             /* a kept-alive connection that Ollama closed as we sent: once more, fresh */
@@ -826,18 +512,25 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     x->got_bytes = 1;
-    int extra = 0;
-    int rc = answer_feed(x, u->rbuf, (size_t)n, &extra);
-    if (rc < 0) {
-        xfer_finish(x, x->result, 0);
-        return;
+    size_t used = 0;
+    switch (http1_answer_feed(&x->ans, u->rbuf, (size_t)n, &used, on_body, x)) {
+        case HTTP1_MORE:
+            if (x->paused)
+                event_del(&c->rev);
+            return;
+        case HTTP1_DONE:
+            /* reusable: Ollama allows it, nothing followed the answer, the request went out */
+            xfer_finish(x, UPSTREAM_OK,
+                        x->ans.keepalive && used == (size_t)n &&
+                            x->sent == x->head_len + x->body_len);
+            return;
+        case HTTP1_ERROR:
+            xfer_fail(x, UPSTREAM_BROKEN, "%s", x->ans.error);
+            return;
+        case HTTP1_STOPPED:
+            xfer_fail(x, UPSTREAM_ABORTED, "%s", "stopped by the receiver");
+            return;
     }
-    if (rc == 1) {
-        xfer_finish(x, UPSTREAM_OK, x->keepalive && !extra && x->sent == x->head_len + x->body_len);
-        return;
-    }
-    if (x->paused)
-        event_del(&c->rev);
 }
 
 /* ---- the API ---- */
@@ -946,8 +639,7 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     x->ctx = ctx;
     x->body = body;
     x->body_len = body ? len : 0;
-    x->is_head_method = strcmp(method, "HEAD") == 0;
-    x->st = A_HEAD;
+    http1_answer_init(&x->ans, strcmp(method, "HEAD") == 0);
     evtimer_assign(&x->timer, u->base, on_timer, x);
     event_assign(&x->defer, u->base, -1, 0, on_deferred, x);
     x->next = u->live;
@@ -998,11 +690,11 @@ int upstream_paused(const struct upstream_xfer *x) {
 }
 
 long upstream_status(const struct upstream_xfer *x) {
-    return x->status;
+    return x->ans.status;
 }
 
 const char *upstream_content_type(const struct upstream_xfer *x) {
-    return x->content_type;
+    return x->ans.content_type;
 }
 
 size_t upstream_active(const struct upstream *u) {
