@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "ndjson.h"
+#include "openai_fast.h"
 
 #define HIGH_WATER      (256 * 1024) /* client output queued before Ollama is paused */
 #define MAX_FWD_HEADERS 64
@@ -432,6 +433,37 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     reply_json_last(r, status, envelope);
 }
 
+/* The common chat/completion answer written straight from Ollama's bytes (openai_fast.h).
+ * Returns -1, having sent nothing, when the answer needs the jansson path; else last use of r. */
+static int reply_fast(struct relay *r, const char *body, size_t n, const char *id) {
+    struct openai_fast_usage u;
+    struct evbuffer_iovec v;
+    struct evbuffer *b = evbuffer_new();
+    size_t m = 0;
+    if (!b)
+        return -1;
+    if (evbuffer_reserve_space(b, (ev_ssize_t)(n + OPENAI_FAST_SLACK), &v, 1) == 1)
+        m = r->kind == RELAY_CHAT
+                ? openai_chat_response_fast(body, n, id, v.iov_base, v.iov_len, &u)
+                : openai_completion_response_fast(body, n, id, v.iov_base, v.iov_len, &u);
+    if (!m) {
+        evbuffer_free(b);
+        return -1;
+    }
+    v.iov_len = m;
+    evbuffer_commit_space(b, &v, 1);
+    r->prompt_tokens = (long long)u.prompt_tokens;
+    r->completion_tokens = (long long)u.completion_tokens;
+    r->status = 200;
+    r->reply_ended = 1;
+    r->bytes += m;
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",
+                      "application/json");
+    evhttp_send_reply(r->req, 200, NULL, b);
+    evbuffer_free(b);
+    return 0;
+}
+
 /* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer. Last use of r. */
 static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
@@ -476,19 +508,22 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         json_decref(e);
         return;
     }
+    char id[48] = "";
+    if (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION) {
+        gen_id(id, sizeof(id), r->kind == RELAY_CHAT ? "chatcmpl-" : "cmpl-");
+        if (!r->reply_started && reply_fast(r, body, n, id) == 0)
+            return; /* last use of r */
+    }
     json_error_t jerr;
     json_t *native = json_loadb(body, n, 0, &jerr);
-    char id[48];
     json_t *out = NULL;
     if (native) {
         note_tokens(r, native);
         switch (r->kind) {
             case RELAY_CHAT:
-                gen_id(id, sizeof(id), "chatcmpl-");
                 out = openai_chat_response_new(native, id);
                 break;
             case RELAY_COMPLETION:
-                gen_id(id, sizeof(id), "cmpl-");
                 out = openai_completion_response_new(native, id);
                 break;
             case RELAY_EMBED:

@@ -1,0 +1,613 @@
+/* openai_fast: Ollama's common non-stream answer -> the OpenAI object, from bytes to bytes
+ * (contract in openai_fast.h). One pass over the body validates it as json_loadb would for the
+ * covered shape and records spans of the strings it needs; a second writes the answer in
+ * jansson's compact dump format. Anything it does not know makes it return 0. */
+#include "openai_fast.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "openai.h"
+
+#define COUNT_MAX      1000000000000000LL /* as openai.c: token counts beyond this are not counts */
+#define INT_DIGITS_MAX 18                 /* integers we skip: always within json_int_t */
+
+/* ---- scanning ------------------------------------------------------------------------------ */
+
+/* The inside of a JSON string token: raw bytes, and whether it holds escapes. */
+struct tok {
+    const char *p;
+    size_t n;
+    int esc;
+    int set;
+};
+
+/* The members the answer is built from. */
+struct answer {
+    struct tok model, created_at, role, content, reason;
+    json_int_t prompt, completion;
+};
+
+static const char *skip_ws(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Four hex digits at p (p + 4 <= end is the caller's) -> *cp; -1 if they are not. */
+static int hex4(const char *p, unsigned *cp) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hex_value(p[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | (unsigned)h;
+    }
+    *cp = v;
+    return 0;
+}
+
+/* Length of the UTF-8 sequence at p if jansson accepts it (no overlong forms, surrogates or
+ * code points past U+10FFFF), else 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
+    unsigned c = p[0], cp;
+    size_t n;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* Whether any of 8 bytes may need a look (control, '"', '\\', non-ASCII): the bit tricks
+ * have no false negatives, and a false positive only sends those bytes to the byte loop. */
+static int special8(const char *p) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t x, q, b;
+    memcpy(&x, p, 8);
+    q = x ^ (ones * '"');
+    b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & highs ? 1 : 0;
+}
+
+/* A string token at p (its opening quote) that json_loadb accepts with flags 0: no raw control
+ * bytes, valid UTF-8, known escapes, no \u0000 and no lone surrogate. Returns the byte after the
+ * closing quote, or NULL. */
+static const char *scan_string(const char *p, const char *end, struct tok *t) {
+    const char *start;
+    int esc = 0;
+    if (p >= end || *p != '"')
+        return NULL;
+    start = ++p;
+    for (;;) {
+        while (end - p >= 8 && !special8(p))
+            p += 8;
+        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' &&
+               *p != '\\')
+            p++;
+        if (p >= end)
+            return NULL;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return NULL;
+        if (c >= 0x80) {
+            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+            if (!n)
+                return NULL;
+            p += n;
+            continue;
+        }
+        /* a backslash */
+        esc = 1;
+        if (end - p < 2)
+            return NULL;
+        switch (p[1]) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                p += 2;
+                continue;
+            case 'u':
+                break;
+            default:
+                return NULL;
+        }
+        unsigned cp, lo;
+        if (end - p < 6 || hex4(p + 2, &cp) < 0 || cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+            return NULL;
+        p += 6;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) < 0 || lo < 0xdc00 ||
+                lo > 0xdfff)
+                return NULL;
+            p += 6;
+        }
+    }
+    t->p = start;
+    t->n = (size_t)(p - start);
+    t->esc = esc;
+    t->set = 1;
+    return p + 1;
+}
+
+/* An integer token: -?(0|[1-9][0-9]*), at most INT_DIGITS_MAX digits, not followed by a
+ * fraction or exponent (a real is the jansson path's), within [min, max]. */
+static const char *scan_int(const char *p, const char *end, json_int_t min, json_int_t max,
+                            json_int_t *out) {
+    int neg = 0, digits = 0;
+    json_int_t v = 0;
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p >= end || *p < '0' || *p > '9')
+        return NULL;
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (++digits > INT_DIGITS_MAX)
+                return NULL;
+            v = v * 10 + (*p++ - '0');
+        }
+    }
+    if (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E'))
+        return NULL;
+    if (neg)
+        v = -v;
+    if (v < min || v > max)
+        return NULL;
+    *out = v;
+    return p;
+}
+
+#define SKIP_MIN (-999999999999999999LL)
+#define SKIP_MAX 999999999999999999LL
+
+/* [int, ...]: Ollama's "context" (token ids), which the translation ignores. */
+static const char *scan_int_array(const char *p, const char *end) {
+    json_int_t v;
+    if (p >= end || *p != '[')
+        return NULL;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == ']')
+        return p + 1;
+    for (;;) {
+        p = scan_int(p, end, SKIP_MIN, SKIP_MAX, &v);
+        if (!p)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == ']')
+            return p + 1;
+        return NULL;
+    }
+}
+
+/* {"role": string, "content": string}, each at most once, nothing else. */
+static const char *scan_message(const char *p, const char *end, struct answer *a) {
+    if (p >= end || *p != '{')
+        return NULL;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (;;) {
+        struct tok key = {0}, *val;
+        p = scan_string(p, end, &key);
+        if (!p || key.esc)
+            return NULL;
+        if (key.n == 4 && !memcmp(key.p, "role", 4))
+            val = &a->role;
+        else if (key.n == 7 && !memcmp(key.p, "content", 7))
+            val = &a->content;
+        else
+            return NULL; /* thinking, tool_calls, images, ...: the jansson path */
+        if (val->set)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p = scan_string(skip_ws(p + 1, end), end, val);
+        if (!p)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}')
+            return p + 1;
+        return NULL;
+    }
+}
+
+enum member {
+    M_MODEL,
+    M_CREATED_AT,
+    M_MESSAGE,
+    M_RESPONSE,
+    M_THINKING,
+    M_CONTEXT,
+    M_DONE,
+    M_DONE_REASON,
+    M_TOTAL_DURATION,
+    M_LOAD_DURATION,
+    M_PROMPT_EVAL_COUNT,
+    M_PROMPT_EVAL_DURATION,
+    M_EVAL_COUNT,
+    M_EVAL_DURATION,
+    M_COUNT
+};
+
+static const char *const member_names[M_COUNT] = {
+    [M_MODEL] = "model",
+    [M_CREATED_AT] = "created_at",
+    [M_MESSAGE] = "message",
+    [M_RESPONSE] = "response",
+    [M_THINKING] = "thinking",
+    [M_CONTEXT] = "context",
+    [M_DONE] = "done",
+    [M_DONE_REASON] = "done_reason",
+    [M_TOTAL_DURATION] = "total_duration",
+    [M_LOAD_DURATION] = "load_duration",
+    [M_PROMPT_EVAL_COUNT] = "prompt_eval_count",
+    [M_PROMPT_EVAL_DURATION] = "prompt_eval_duration",
+    [M_EVAL_COUNT] = "eval_count",
+    [M_EVAL_DURATION] = "eval_duration",
+};
+
+#define BIT(m) (1u << (m))
+#define COMMON_MEMBERS                                                                             \
+    (BIT(M_MODEL) | BIT(M_CREATED_AT) | BIT(M_DONE) | BIT(M_DONE_REASON) | BIT(M_TOTAL_DURATION) | \
+     BIT(M_LOAD_DURATION) | BIT(M_PROMPT_EVAL_COUNT) | BIT(M_PROMPT_EVAL_DURATION) |               \
+     BIT(M_EVAL_COUNT) | BIT(M_EVAL_DURATION))
+#define CHAT_MEMBERS       (COMMON_MEMBERS | BIT(M_MESSAGE))
+#define COMPLETION_MEMBERS (COMMON_MEMBERS | BIT(M_RESPONSE) | BIT(M_THINKING) | BIT(M_CONTEXT))
+
+static int member_of(const struct tok *key) {
+    for (int m = 0; m < M_COUNT; m++)
+        if (member_names[m][0] == key->p[0] && strlen(member_names[m]) == key->n &&
+            !memcmp(member_names[m], key->p, key->n))
+            return m;
+    return -1;
+}
+
+/* One member's value at p; returns the byte after it or NULL. */
+static const char *scan_member(const char *p, const char *end, int m, struct answer *a) {
+    struct tok ignored;
+    json_int_t skipped;
+    switch (m) {
+        case M_MODEL:
+            return scan_string(p, end, &a->model);
+        case M_CREATED_AT:
+            return scan_string(p, end, &a->created_at);
+        case M_MESSAGE:
+            return scan_message(p, end, a);
+        case M_RESPONSE:
+            return scan_string(p, end, &a->content);
+        case M_THINKING:
+            return scan_string(p, end, &ignored);
+        case M_CONTEXT:
+            return scan_int_array(p, end);
+        case M_DONE:
+            return end - p >= 4 && !memcmp(p, "true", 4) ? p + 4 : NULL;
+        case M_DONE_REASON:
+            return scan_string(p, end, &a->reason);
+        case M_PROMPT_EVAL_COUNT:
+            return scan_int(p, end, 0, COUNT_MAX, &a->prompt);
+        case M_EVAL_COUNT:
+            return scan_int(p, end, 0, COUNT_MAX, &a->completion);
+        default:
+            return scan_int(p, end, SKIP_MIN, SKIP_MAX, &skipped);
+    }
+}
+
+/* The whole body: one object of allowed members, each at most once, "done" among them, and
+ * nothing but whitespace around it. Returns 0 or -1. */
+static int scan_answer(const char *p, const char *end, unsigned allowed, struct answer *a) {
+    unsigned seen = 0;
+    memset(a, 0, sizeof(*a));
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return -1;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return -1; /* no "done" */
+    for (;;) {
+        struct tok key = {0};
+        int m;
+        p = scan_string(p, end, &key);
+        if (!p || key.esc || (m = member_of(&key)) < 0 || !(allowed & BIT(m)) || (seen & BIT(m)))
+            return -1;
+        seen |= BIT(m);
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return -1;
+        p = scan_member(skip_ws(p + 1, end), end, m, a);
+        if (!p)
+            return -1;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}')
+            break;
+        return -1;
+    }
+    if (skip_ws(p + 1, end) != end || !(seen & BIT(M_DONE)))
+        return -1;
+    return 0;
+}
+
+/* unix(created_at) when it parses, else 0 (the jansson path would use the clock). */
+static json_int_t created_of(const struct tok *t) {
+    char ts[64];
+    if (!t->set || t->esc || t->n >= sizeof(ts))
+        return 0;
+    memcpy(ts, t->p, t->n);
+    ts[t->n] = '\0';
+    json_int_t c = openai_parse_time(ts);
+    return c > 0 ? c : 0;
+}
+
+static int id_ok(const char *id) {
+    size_t n = 0;
+    for (; id[n]; n++)
+        if ((unsigned char)id[n] < 0x20 || (unsigned char)id[n] > 0x7e || id[n] == '"' ||
+            id[n] == '\\')
+            return 0;
+    return n <= OPENAI_FAST_ID_MAX;
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+struct out {
+    char *p;
+    size_t len, cap;
+    int full;
+};
+
+static void put(struct out *o, const char *s, size_t n) {
+    if (o->full || n > o->cap - o->len) {
+        o->full = 1;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+static void put_int(struct out *o, json_int_t v) {
+    char buf[24], *q = buf + sizeof(buf);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--q = '-';
+    put(o, q, (size_t)(buf + sizeof(buf) - q));
+}
+
+/* One decoded code point as jansson's dump writes it. */
+static void put_codepoint(struct out *o, unsigned cp) {
+    static const char hex[] = "0123456789ABCDEF";
+    char b[6];
+    switch (cp) {
+        case '"':
+            PUT_LIT(o, "\\\"");
+            return;
+        case '\\':
+            PUT_LIT(o, "\\\\");
+            return;
+        case '\b':
+            PUT_LIT(o, "\\b");
+            return;
+        case '\f':
+            PUT_LIT(o, "\\f");
+            return;
+        case '\n':
+            PUT_LIT(o, "\\n");
+            return;
+        case '\r':
+            PUT_LIT(o, "\\r");
+            return;
+        case '\t':
+            PUT_LIT(o, "\\t");
+            return;
+        default:
+            break;
+    }
+    if (cp < 0x20) {
+        char u[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
+        put(o, u, 6);
+    } else if (cp < 0x80) {
+        b[0] = (char)cp;
+        put(o, b, 1);
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xc0 | cp >> 6);
+        b[1] = (char)(0x80 | (cp & 0x3f));
+        put(o, b, 2);
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xe0 | cp >> 12);
+        b[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        b[2] = (char)(0x80 | (cp & 0x3f));
+        put(o, b, 3);
+    } else {
+        b[0] = (char)(0xf0 | cp >> 18);
+        b[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+        b[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+        b[3] = (char)(0x80 | (cp & 0x3f));
+        put(o, b, 4);
+    }
+}
+
+/* A scanned string token (already validated), re-escaped as jansson dumps it: raw runs are
+ * copied, escapes decoded and written again. Never longer than the token. */
+static void put_string(struct out *o, const struct tok *t) {
+    PUT_LIT(o, "\"");
+    if (!t->esc) {
+        put(o, t->p, t->n);
+    } else {
+        const char *p = t->p, *end = t->p + t->n;
+        while (p < end) {
+            const char *q = memchr(p, '\\', (size_t)(end - p));
+            unsigned cp, lo;
+            if (!q)
+                q = end;
+            put(o, p, (size_t)(q - p));
+            if (q == end)
+                break;
+            p = q + 2;
+            switch (q[1]) {
+                case 'b':
+                    cp = '\b';
+                    break;
+                case 'f':
+                    cp = '\f';
+                    break;
+                case 'n':
+                    cp = '\n';
+                    break;
+                case 'r':
+                    cp = '\r';
+                    break;
+                case 't':
+                    cp = '\t';
+                    break;
+                case 'u':
+                    hex4(q + 2, &cp);
+                    p = q + 6;
+                    if (cp >= 0xd800 && cp <= 0xdbff) {
+                        hex4(p + 2, &lo);
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                        p += 6;
+                    }
+                    break;
+                default: /* '"', '\\', '/' */
+                    cp = (unsigned char)q[1];
+            }
+            put_codepoint(o, cp);
+        }
+    }
+    PUT_LIT(o, "\"");
+}
+
+static void put_head(struct out *o, const char *id, const char *object, json_int_t created,
+                     const struct answer *a) {
+    PUT_LIT(o, "{\"id\":\"");
+    put(o, id, strlen(id));
+    PUT_LIT(o, "\",\"object\":\"");
+    put(o, object, strlen(object));
+    PUT_LIT(o, "\",\"created\":");
+    put_int(o, created);
+    PUT_LIT(o, ",\"model\":");
+    if (a->model.set)
+        put_string(o, &a->model);
+    else
+        PUT_LIT(o, "\"\"");
+    PUT_LIT(o, ",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{");
+}
+
+static void put_tail(struct out *o, const struct answer *a) {
+    PUT_LIT(o, ",\"finish_reason\":");
+    if (a->reason.set && a->reason.n)
+        put_string(o, &a->reason);
+    else
+        PUT_LIT(o, "null");
+    PUT_LIT(o, "}],\"usage\":{\"prompt_tokens\":");
+    put_int(o, a->prompt);
+    PUT_LIT(o, ",\"completion_tokens\":");
+    put_int(o, a->completion);
+    PUT_LIT(o, ",\"total_tokens\":");
+    put_int(o, a->prompt + a->completion);
+    PUT_LIT(o, "}}");
+}
+
+static void put_content(struct out *o, const struct tok *t) {
+    if (t->set)
+        put_string(o, t);
+    else
+        PUT_LIT(o, "\"\"");
+}
+
+static size_t finish(const struct out *o, const struct answer *a, struct openai_fast_usage *usage) {
+    if (o->full)
+        return 0;
+    usage->prompt_tokens = a->prompt;
+    usage->completion_tokens = a->completion;
+    return o->len;
+}
+
+size_t openai_chat_response_fast(const char *body, size_t len, const char *id, char *out,
+                                 size_t outlen, struct openai_fast_usage *usage) {
+    struct answer a;
+    struct out o = {out, 0, outlen, 0};
+    json_int_t created;
+    if (!body || !id || !id_ok(id) || scan_answer(body, body + len, CHAT_MEMBERS, &a) < 0 ||
+        !(created = created_of(&a.created_at)))
+        return 0;
+    put_head(&o, id, "chat.completion", created, &a);
+    PUT_LIT(&o, "\"index\":0,\"message\":{\"role\":");
+    if (a.role.set && a.role.n)
+        put_string(&o, &a.role);
+    else
+        PUT_LIT(&o, "\"assistant\"");
+    PUT_LIT(&o, ",\"content\":");
+    put_content(&o, &a.content);
+    PUT_LIT(&o, "}");
+    put_tail(&o, &a);
+    return finish(&o, &a, usage);
+}
+
+size_t openai_completion_response_fast(const char *body, size_t len, const char *id, char *out,
+                                       size_t outlen, struct openai_fast_usage *usage) {
+    struct answer a;
+    struct out o = {out, 0, outlen, 0};
+    json_int_t created;
+    if (!body || !id || !id_ok(id) || scan_answer(body, body + len, COMPLETION_MEMBERS, &a) < 0 ||
+        !(created = created_of(&a.created_at)))
+        return 0;
+    put_head(&o, id, "text_completion", created, &a);
+    PUT_LIT(&o, "\"text\":");
+    put_content(&o, &a.content);
+    PUT_LIT(&o, ",\"index\":0");
+    put_tail(&o, &a);
+    return finish(&o, &a, usage);
+}
