@@ -284,8 +284,8 @@ static void test_keys_file(void **state) {
     assert_string_equal(c.api_keys[0], "sk-env-key-1");
     assert_string_equal(c.api_keys[2], "sk-second-key");
     config_free(&c);
-    char *bad = write_tmp("short\n");
-    snprintf(setting, sizeof(setting), "KEEPWARM_API_KEYS_FILE=%s", bad);
+    char *short_file = write_tmp("short\n");
+    snprintf(setting, sizeof(setting), "KEEPWARM_API_KEYS_FILE=%s", short_file);
     char *envp2[] = {setting, NULL};
     assert_int_equal(config_load(&c, 1, argv, envp2, &action, err, sizeof(err)), -1);
     assert_non_null(strstr(err, ":1: an API key must be at least 8 characters"));
@@ -293,7 +293,7 @@ static void test_keys_file(void **state) {
     assert_int_equal(config_load(&c, 1, argv, envp3, &action, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "api_keys_file: /nonexistent/keys: cannot open"));
     unlink(keys);
-    unlink(bad);
+    unlink(short_file);
     free(keys);
     free(bad);
 }
