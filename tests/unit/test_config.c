@@ -295,7 +295,7 @@ static void test_keys_file(void **state) {
     unlink(keys);
     unlink(short_file);
     free(keys);
-    free(bad);
+    free(short_file);
 }
 
 int main(void) {
