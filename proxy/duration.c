@@ -266,3 +266,18 @@ void duration_format(int64_t ns, char *buf, size_t len) {
             snprintf(buf, len, "%s%ss", sign, num);
     }
 }
+
+size_t duration_to_json_text(int64_t ns, char *buf, size_t len) {
+    char text[48];
+    int n;
+    if (ns == DURATION_FOREVER || ns < 0)
+        n = snprintf(buf, len, "-1");
+    else if (ns % DURATION_SECOND == 0)
+        n = snprintf(buf, len, "%lld", (long long)(ns / DURATION_SECOND));
+    else {
+        /* Digits, '.', and unit letters only: nothing json_dumps would escape. */
+        duration_format(ns, text, sizeof(text));
+        n = snprintf(buf, len, "\"%s\"", text);
+    }
+    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
