@@ -22,7 +22,7 @@ struct scanner {
 static const unsigned char plain[256] = {
 #define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
     R16(0), R16(0), /* 0x00-0x1f: control bytes */
-    0,      1,      0,      1,      1,      1,      1,      1,
+    1,      1,      0,      1,      1,      1,      1,      1,
     1,      1,      1,      1,      1,      1,      1,      1, /* 0x20-0x2f: '"' */
     R16(1), R16(1),                                            /* 0x30-0x4f */
     1,      1,      1,      1,      1,      1,      1,      1,
@@ -201,13 +201,13 @@ static int scan_number(struct scanner *s) {
                 exp = exp * 10 + (*p - '0');
         if (exp > JSCAN_MAX_EXP)
             return fail(s, 0, "exponent beyond cap");
-        /* Below 10^(int_digits + exp) <= 10^307 < DBL_MAX: cannot overflow. */
-        if (!exp_neg && (long)int_digits + exp > 307)
+        /* Below 10^(int_digits + exp) <= 10^308 < DBL_MAX: cannot overflow. */
+        if (!exp_neg && (long)int_digits + exp > 308)
             return fail(s, 0, "real may overflow");
         real = 1;
     }
     if (real) {
-        if (int_digits > 307)
+        if (int_digits > 308)
             return fail(s, 0, "real may overflow");
     } else if (int_digits > 19) {
         return fail(s, 1, "integer out of range");
@@ -272,6 +272,7 @@ static enum top_key top_key_of(const unsigned char *k, size_t len) {
     return TOP_OTHER;
 }
 
+/* v as UTF-8 into o at *n (at most 4 bytes). */
 static void put_utf8(char *o, size_t *n, unsigned v) {
     if (v < 0x80) {
         o[(*n)++] = (char)v;
@@ -296,13 +297,13 @@ static int decode_model(struct scanner *s, struct jscan_span span) {
     char *o = s->out->model_name;
     size_t n = 0;
     while (p < end) {
-        if (n + 4 >= JSCAN_MAX_MODEL)
-            return fail(s, 0, "model name beyond cap");
-        if (*p != '\\') {
+        unsigned v, lo = 0;
+        if (*p != '\\') { /* a raw byte; UTF-8 sequences byte by byte */
+            if (n + 1 >= JSCAN_MAX_MODEL)
+                return fail(s, 0, "model name beyond cap");
             o[n++] = (char)*p++;
             continue;
         }
-        unsigned v = 0, lo = 0;
         switch (p[1]) {
             case 'b':
                 v = '\b';
@@ -333,6 +334,9 @@ static int decode_model(struct scanner *s, struct jscan_span span) {
                 break;
         }
         p += 2;
+        size_t need = v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4;
+        if (n + need >= JSCAN_MAX_MODEL)
+            return fail(s, 0, "model name beyond cap");
         put_utf8(o, &n, v);
     }
     o[n] = '\0';
@@ -359,7 +363,7 @@ static int top_value_done(struct scanner *s, enum top_key key, size_t start) {
     }
 }
 
-int jscan_body(const char *body, size_t len, struct jscan *out) {
+static int scan(const char *body, size_t len, struct jscan *out) {
     struct scanner s;
     enum top_key key = TOP_OTHER;
     size_t top_start = 0;
@@ -467,4 +471,16 @@ close: /* s.p at the innermost container's closing bracket */
     }
     pop(&s);
     goto after_value;
+}
+
+int jscan_body(const char *body, size_t len, struct jscan *out) {
+    if (scan(body, len, out) == 0)
+        return 0;
+    /* jansson skips a NUL byte it had to give back after a number or a literal
+     * ({"a":1<NUL>} parses): any NUL makes a rejection unsure. */
+    if (out->invalid && memchr(body, '\0', len)) {
+        out->invalid = 0;
+        out->why = "NUL byte";
+    }
+    return -1;
 }

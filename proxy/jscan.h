@@ -13,7 +13,7 @@
  * Caps (refused as "not handled", never as invalid, so the jansson path decides):
  * nesting deeper than JSCAN_MAX_DEPTH, more than JSCAN_MAX_KEYS keys in the open objects at
  * once, a key holding an escape, a real number with an exponent beyond +-JSCAN_MAX_EXP or that
- * may overflow a double, a string model of JSCAN_MAX_MODEL - 4 bytes or more decoded. */
+ * may overflow a double, a string model longer than JSCAN_MAX_MODEL - 1 bytes decoded. */
 #ifndef KEEPWARM_JSCAN_H
 #define KEEPWARM_JSCAN_H
 
