@@ -2,6 +2,7 @@
  * policy rewrites; pure, no allocation (a few KB of stack). */
 #include "jscan.h"
 
+#include <stddef.h>
 #include <string.h>
 
 enum top_key { TOP_OTHER = 0, TOP_MODEL, TOP_KEEP_ALIVE, TOP_OPTIONS };
@@ -369,7 +370,10 @@ static int scan(const char *body, size_t len, struct jscan *out) {
     size_t top_start = 0;
     int escaped;
 
-    memset(out, 0, sizeof(*out));
+    memset(out, 0, offsetof(struct jscan, model_name)); /* not the name buffer */
+    out->model_name[0] = '\0';
+    out->invalid = 0;
+    out->why = NULL;
     s.base = s.p = (const unsigned char *)body;
     s.end = s.base + len;
     s.depth = 0;

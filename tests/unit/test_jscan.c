@@ -173,7 +173,7 @@ static void test_model_decoding(void **state) {
 
 static void test_caps(void **state) {
     (void)state;
-    char buf[8192];
+    static char buf[32768];
     struct jscan s;
     size_t n = 0;
 
