@@ -266,3 +266,29 @@ void duration_format(int64_t ns, char *buf, size_t len) {
             snprintf(buf, len, "%s%ss", sign, num);
     }
 }
+
+size_t duration_to_json_text(int64_t ns, char *buf, size_t len) {
+    char text[48];
+    int n;
+    if (ns == DURATION_FOREVER || ns < 0) {
+        if (len < 3)
+            return 0;
+        memcpy(buf, "-1", 3);
+        return 2;
+    } else if (ns % DURATION_SECOND == 0) { /* by hand: this runs for every request */
+        char digits[24];
+        size_t d = 0;
+        for (uint64_t s = (uint64_t)(ns / DURATION_SECOND); d == 0 || s; s /= 10)
+            digits[d++] = (char)('0' + s % 10);
+        if (d >= len)
+            return 0;
+        for (n = 0; d; n++)
+            buf[n] = digits[--d];
+        buf[n] = '\0';
+    } else {
+        /* Digits, '.', and unit letters only: nothing json_dumps would escape. */
+        duration_format(ns, text, sizeof(text));
+        n = snprintf(buf, len, "\"%s\"", text);
+    }
+    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}

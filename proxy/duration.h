@@ -34,6 +34,10 @@ int duration_from_json(const json_t *v, int64_t *ns, char *err, size_t errlen);
  * (older servers truncate fractional numbers, so 0.5 would unload there). New reference. */
 json_t *duration_to_json_new(int64_t ns);
 
+/* The compact JSON text of duration_to_json_new(ns), as json_dumps(JSON_COMPACT) writes it:
+ * -1, 300 or "500ms". Returns its length, or 0 when it does not fit len (64 always does). */
+size_t duration_to_json_text(int64_t ns, char *buf, size_t len);
+
 /* Go's strconv.Quote, as Ollama's messages print names with %q: quotes, backslashes and
  * control bytes escaped. Always NUL-terminates out (at least 3 bytes). */
 void duration_quote(const char *s, char *out, size_t len);

@@ -55,6 +55,18 @@ static json_t *client_keep_alive_new(const json_t *v, char *err, size_t errlen) 
     return duration_to_json_new(ns);
 }
 
+json_t *policy_keep_alive_new(const struct config *cfg, const char *model, const json_t *client,
+                              char *err, size_t errlen) {
+    if (client && !json_is_null(client) && cfg->keep_alive_policy == KEEP_ALIVE_DEFAULT)
+        return client_keep_alive_new(client, err, errlen);
+    return duration_to_json_new(policy_keep_alive(cfg, model));
+}
+
+int policy_keeps_options(const struct config *cfg, const char *model) {
+    const struct model_conf *m = config_model(cfg, model);
+    return !m || (json_object_size(m->options) == 0 && m->num_predict_max <= 0);
+}
+
 int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errlen) {
     if (!json_is_object(body)) {
         snprintf(err, errlen, "request body must be a JSON object");
@@ -68,16 +80,10 @@ int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errle
     const char *model = jm ? json_string_value(jm) : NULL;
     const struct model_conf *m = config_model(cfg, model);
 
-    json_t *ka = json_object_get(body, "keep_alive");
-    if (ka && json_is_null(ka))
-        ka = NULL;
-    json_t *ka_new = NULL;
-    if (ka && cfg->keep_alive_policy == KEEP_ALIVE_DEFAULT) {
-        if (!(ka_new = client_keep_alive_new(ka, err, errlen)))
-            return -1;
-    } else {
-        ka_new = duration_to_json_new(policy_keep_alive(cfg, model));
-    }
+    json_t *ka_new =
+        policy_keep_alive_new(cfg, model, json_object_get(body, "keep_alive"), err, errlen);
+    if (!ka_new)
+        return -1;
     json_object_set_new(body, "keep_alive", ka_new);
 
     json_t *opts = json_object_get(body, "options");
@@ -89,7 +95,7 @@ int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errle
         snprintf(err, errlen, "invalid type for 'options': expected object");
         return -1;
     }
-    if (m && (json_object_size(m->options) > 0 || m->num_predict_max > 0)) {
+    if (!policy_keeps_options(cfg, model)) {
         if (!opts) {
             opts = json_object();
             json_object_set_new(body, "options", opts);

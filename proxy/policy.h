@@ -20,6 +20,16 @@
  * Returns 0, or -1 with a client-facing message in err (answer 400). */
 int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errlen);
 
+/* The keep_alive policy_apply puts into a body for model (may be NULL) whose own keep_alive is
+ * client (borrowed; NULL or json null when absent). New reference, or NULL with a
+ * client-facing message in err (answer 400). */
+json_t *policy_keep_alive_new(const struct config *cfg, const char *model, const json_t *client,
+                              char *err, size_t errlen);
+
+/* 1 when policy_apply leaves a body's options as the client sent them for model (no pinned
+ * options, no num_predict_max), so that only keep_alive changes; 0 otherwise. */
+int policy_keeps_options(const struct config *cfg, const char *model);
+
 /* The body of a load-only warm ping for model: {"model", "keep_alive", "options"?} with the
  * same keep_alive and pinned options policy_apply injects. New reference. */
 json_t *policy_ping_new(const struct config *cfg, const char *model);

@@ -15,11 +15,13 @@
 #include <sys/socket.h>
 
 #include "access.h"
+#include "jscan.h"
 #include "log.h"
 #include "metrics.h"
 #include "openai.h"
 #include "policy.h"
 #include "relay.h"
+#include "splice.h"
 #include "warm.h"
 
 #define MAX_HEADERS_SIZE (64 * 1024)
@@ -214,9 +216,49 @@ static void handle_openai_post(struct server *s, struct evhttp_request *req, enu
     json_decref(in);
 }
 
+/* The fast path of handle_native_inject: the body scanned (jscan) and spliced (splice) instead
+ * of parsed and re-encoded. Returns 0 when it took the request (answered or relayed), -1 when
+ * the jansson path must (it also has every error message). */
+static int native_splice(struct server *s, struct evhttp_request *req, const char *path) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in), len;
+    struct jscan scan;
+    if (n == 0)
+        return -1;
+    const char *data = (const char *)evbuffer_pullup(in, -1);
+    if (!data || jscan_body(data, n, &scan) < 0)
+        return -1;
+    char *body = splice_native_new(s->cfg, data, n, &scan, &len);
+    if (!body)
+        return -1;
+    const char *model = scan.has_model ? scan.model_name : NULL;
+    long *inflight = NULL;
+    if (admit(s, req, 0, model, &inflight) < 0) {
+        free(body);
+        return 0;
+    }
+    if (s->warm)
+        warm_note_model(s->warm, model);
+    struct relay_request rr = {
+        .kind = RELAY_RAW,
+        .method = "POST",
+        .path = path,
+        .body_owned = body, /* the relay takes it over */
+        .body_len = len,
+        .model = model,
+        .route = ROUTE_NATIVE_GEN,
+        .json_body = 1,
+        .inflight = inflight,
+    };
+    relay_start(&s->env, req, &rr);
+    return 0;
+}
+
 /* POST /api/generate, /api/chat, /api/embed, /api/embeddings: injection, then passthrough. */
 static void handle_native_inject(struct server *s, struct evhttp_request *req, const char *path) {
     char err[512];
+    if (native_splice(s, req, path) == 0)
+        return;
     json_t *in = body_json_new(req, err, sizeof(err));
     if (!in) {
         relay_reply_error(req, 0, 400, err, NULL);

@@ -1,0 +1,78 @@
+/* splice: native bodies rewritten by copying the client's bytes and splicing in keep_alive. */
+#include "splice.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "policy.h"
+
+/* The keep_alive text policy_apply would set, or 0 when the fast path does not apply. */
+static size_t keep_alive_text(const struct config *cfg, const char *model, const char *body,
+                              const struct jscan *scan, char *buf, size_t len) {
+    struct jscan_span ka = scan->keep_alive;
+    int client = ka.len && !(ka.len == 4 && memcmp(body + ka.off, "null", 4) == 0);
+    if (!client || cfg->keep_alive_policy != KEEP_ALIVE_DEFAULT)
+        return duration_to_json_text(policy_keep_alive(cfg, model), buf, len);
+
+    /* The client's value under "default": policy's own rules, on that one value. */
+    char c = body[ka.off];
+    if (c != '"' && c != '-' && (c < '0' || c > '9'))
+        return 0; /* true, [], {}: policy_apply rejects them */
+    size_t n = 0;
+    char err[256], *text = NULL;
+    json_t *in = json_loadb(body + ka.off, ka.len, JSON_DECODE_ANY, NULL);
+    json_t *v = in ? policy_keep_alive_new(cfg, model, in, err, sizeof(err)) : NULL;
+    if (v && (text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) && strlen(text) < len) {
+        n = strlen(text);
+        memcpy(buf, text, n + 1);
+    }
+    free(text);
+    json_decref(v);
+    json_decref(in);
+    return n;
+}
+
+char *splice_native_new(const struct config *cfg, const char *body, size_t len,
+                        const struct jscan *scan, size_t *outlen) {
+    static const char key[] = "\"keep_alive\":";
+    const char *model = scan->has_model ? scan->model_name : NULL;
+    char ka[SPLICE_KEEP_ALIVE_MAX];
+    size_t ka_len, cut, cut_len, n = 0;
+    char *out;
+
+    if (scan->model.len && !scan->has_model)
+        return NULL; /* not a string: policy_apply's error */
+    if (scan->options.len && body[scan->options.off] != '{')
+        return NULL; /* null is deleted, anything else is an error */
+    if (!policy_keeps_options(cfg, model))
+        return NULL;
+    if (!(ka_len = keep_alive_text(cfg, model, body, scan, ka, sizeof(ka))))
+        return NULL;
+
+    if (scan->keep_alive.len) { /* replace the client's value */
+        cut = scan->keep_alive.off;
+        cut_len = scan->keep_alive.len;
+    } else { /* add a member before the closing brace */
+        cut = scan->close;
+        cut_len = 0;
+    }
+    if (!(out = malloc(len + SPLICE_GROWTH + 1)))
+        return NULL;
+    memcpy(out, body, cut);
+    n = cut;
+    if (!scan->keep_alive.len) {
+        if (scan->members)
+            out[n++] = ',';
+        memcpy(out + n, key, sizeof(key) - 1);
+        n += sizeof(key) - 1;
+    }
+    memcpy(out + n, ka, ka_len);
+    n += ka_len;
+    memcpy(out + n, body + cut + cut_len, len - cut - cut_len);
+    n += len - cut - cut_len;
+    out[n] = '\0';
+    *outlen = n;
+    return out;
+}

@@ -1,0 +1,28 @@
+/* splice: the fast path for native request bodies. Instead of parsing a body with jansson,
+ * applying policy_apply and encoding it again, it copies the client's bytes and writes only
+ * the keep_alive policy_apply would set, in place of the client's or before the closing
+ * brace. It applies when that is the only change policy_apply makes and it makes it without
+ * an error; otherwise the caller takes the jansson path. The output parses to a value
+ * json_equal to the jansson path's (tests/unit/test_splice.c, tests/fuzz/fuzz_splice.c). */
+#ifndef KEEPWARM_SPLICE_H
+#define KEEPWARM_SPLICE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "jscan.h"
+
+#define SPLICE_KEEP_ALIVE_MAX 64 /* the injected keep_alive's JSON text */
+/* The output is at most len + SPLICE_GROWTH bytes (plus a NUL). */
+#define SPLICE_GROWTH (sizeof(",\"keep_alive\":") - 1 + SPLICE_KEEP_ALIVE_MAX)
+
+/* body[0, len), scanned by jscan_body into scan (which returned 0), rewritten as
+ * policy_apply would rewrite it. Returns a malloc'd, NUL-terminated body and its length in
+ * *outlen, or NULL when the fast path does not apply (or out of memory): the model is not a
+ * string; the model has pinned options or num_predict_max; options is present and not an
+ * object; under the "default" policy the client's keep_alive is neither absent, null, a string
+ * nor a number, or is one policy_apply rejects. */
+char *splice_native_new(const struct config *cfg, const char *body, size_t len,
+                        const struct jscan *scan, size_t *outlen);
+
+#endif

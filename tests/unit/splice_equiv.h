@@ -1,0 +1,111 @@
+/* The contract between the native fast path (jscan + splice) and the jansson path
+ * (json_loadb with JSON_REJECT_DUPLICATES, then policy_apply, as server.c does), checked on
+ * one body. Shared by tests/unit/test_splice.c and tests/fuzz/fuzz_splice.c. */
+#ifndef KEEPWARM_SPLICE_EQUIV_H
+#define KEEPWARM_SPLICE_EQUIV_H
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "jscan.h"
+#include "policy.h"
+#include "splice.h"
+
+enum splice_outcome {
+    SPLICE_MISMATCH = -1, /* the fast path broke its contract; why says how */
+    SPLICE_DECLINED = 0,  /* no fast-path body: the jansson path serves the request */
+    SPLICE_SPLICED = 1,   /* a fast-path body, json_equal to the jansson path's */
+};
+
+static inline int splice_mismatch(char *why, size_t whylen, const char *what, const char *body,
+                                  size_t len) {
+    snprintf(why, whylen, "%s; body (%zu bytes): %.300s", what, len, body);
+    return SPLICE_MISMATCH;
+}
+
+/* The top-level value at span equals want (borrowed; NULL when absent). */
+static inline int splice_span_is(const char *body, struct jscan_span span, const json_t *want) {
+    if (!span.len || !want)
+        return !span.len && !want;
+    json_t *v = json_loadb(body + span.off, span.len, JSON_DECODE_ANY, NULL);
+    int same = v && json_equal(v, (json_t *)want);
+    json_decref(v);
+    return same;
+}
+
+/* Runs body (len bytes, NUL-terminated) both ways under cfg. */
+static inline enum splice_outcome splice_compare(const struct config *cfg, const char *body,
+                                                 size_t len, char *why, size_t whylen) {
+    enum splice_outcome rc = SPLICE_DECLINED;
+    char err[512] = "";
+    struct jscan scan;
+    size_t outlen = 0;
+    char *out = NULL;
+    json_t *got = NULL;
+    json_t *slow = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    int parsed = slow && json_is_object(slow);
+    int applied = parsed && policy_apply(cfg, slow, err, sizeof(err)) == 0;
+    /* A fresh parse: policy_apply rewrote slow. */
+    json_t *orig = parsed ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+    if (jscan_body(body, len, &scan) < 0) {
+        if (!scan.why)
+            rc = splice_mismatch(why, whylen, "jscan failed without a reason", body, len);
+        else if (scan.invalid && parsed) /* jscan says invalid, jansson accepts */
+            rc = splice_mismatch(why, whylen, scan.why, body, len);
+        goto cleanup;
+    }
+    if (!parsed) {
+        rc = splice_mismatch(why, whylen, "jscan accepts, jansson rejects", body, len);
+        goto cleanup;
+    }
+    const json_t *jm = json_object_get(orig, "model");
+    if (!splice_span_is(body, scan.model, jm) ||
+        !splice_span_is(body, scan.keep_alive, json_object_get(orig, "keep_alive")) ||
+        !splice_span_is(body, scan.options, json_object_get(orig, "options")) ||
+        scan.members != json_object_size(orig) || body[scan.close] != '}') {
+        rc = splice_mismatch(why, whylen, "jscan spans differ from jansson's values", body, len);
+        goto cleanup;
+    }
+    if (scan.has_model != json_is_string(jm) ||
+        (scan.has_model && strcmp(scan.model_name, json_string_value(jm)) != 0)) {
+        rc = splice_mismatch(why, whylen, "jscan decoded the model differently", body, len);
+        goto cleanup;
+    }
+    if (!(out = splice_native_new(cfg, body, len, &scan, &outlen)))
+        goto cleanup;
+    if (!applied) {
+        rc = splice_mismatch(why, whylen, "spliced a body policy_apply rejects", body, len);
+        goto cleanup;
+    }
+    if (outlen != strlen(out) || outlen > len + SPLICE_GROWTH) {
+        rc = splice_mismatch(why, whylen, "spliced length wrong or beyond cap", body, len);
+        goto cleanup;
+    }
+    json_error_t e;
+    if (!(got = json_loadb(out, outlen, JSON_REJECT_DUPLICATES, &e))) {
+        char what[512];
+        snprintf(what, sizeof(what), "spliced body does not parse (%s): %.200s", e.text, out);
+        rc = splice_mismatch(why, whylen, what, body, len);
+        goto cleanup;
+    }
+    if (!json_equal(got, slow)) {
+        char what[768], *want = json_dumps(slow, JSON_COMPACT);
+        snprintf(what, sizeof(what), "spliced %.300s, jansson path %.300s", out, want ? want : "?");
+        free(want);
+        rc = splice_mismatch(why, whylen, what, body, len);
+        goto cleanup;
+    }
+    rc = SPLICE_SPLICED;
+cleanup:
+    json_decref(got);
+    free(out);
+    json_decref(orig);
+    json_decref(slow);
+    return rc;
+}
+
+#endif
