@@ -16,6 +16,7 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 
+#include "chunkw.h"
 #include "log.h"
 #include "ndjson.h"
 #include "openai_fast.h"
@@ -44,6 +45,7 @@ struct relay {
     struct ndjson lines;
     struct evbuffer *answer; /* MODE_BUFFER: the upstream answer, capped at max_line */
     struct evbuffer *out;    /* bytes for the client built during one upstream read */
+    struct chunkw cw;        /* writes out to the client (straight to the socket when it can) */
     struct event *waiting;   /* ": waiting for model" comments while nothing came */
     /* the upstream request, kept for a retry */
     char *up_method, *up_path, *up_body;
@@ -247,6 +249,7 @@ static void start_reply(struct relay *r, int status, const char *content_type, i
         metrics_streams_add(1);
     }
     evhttp_send_reply_start(r->req, status, NULL);
+    chunkw_start(&r->cw, r->req);
     /* evhttp keeps EV_READ on while a reply streams, so its idle read timeout would cut a long
      * healthy stream (libevent#715): only a stalled writer times out now; on_complete restores
      * the idle timeout for the next request on this connection. */
@@ -261,7 +264,7 @@ static void flush_out(struct relay *r) {
     if (!r->req || evbuffer_get_length(r->out) == 0)
         return;
     r->bytes += evbuffer_get_length(r->out);
-    evhttp_send_reply_chunk_with_cb(r->req, r->out, on_client_drained, r);
+    chunkw_send(&r->cw, r->req, r->out, on_client_drained, r);
     struct bufferevent *bev = r->evcon ? evhttp_connection_get_bufferevent(r->evcon) : NULL;
     if (r->xfer && bev && evbuffer_get_length(bufferevent_get_output(bev)) > HIGH_WATER &&
         !upstream_paused(r->xfer)) {

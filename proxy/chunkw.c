@@ -1,0 +1,125 @@
+/* chunkw: one sendmsg per streamed piece while the client keeps up; evhttp's buffered path
+ * otherwise. See chunkw.h for the contract and the ordering rule. */
+#include "chunkw.h"
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/keyvalq_struct.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#define IOV_MAX_DATA 16 /* evbuffer chains sent in one sendmsg; more goes through evhttp */
+
+static const char crlf[] = "\r\n";
+
+void chunkw_start(struct chunkw *w, struct evhttp_request *req) {
+    w->framing = CHUNKW_EVHTTP;
+    w->armed = 0;
+    if (!evhttp_request_get_connection(req))
+        return;
+    const char *te =
+        evhttp_find_header(evhttp_request_get_output_headers(req), "Transfer-Encoding");
+    int code = evhttp_request_get_response_code(req);
+    /* evhttp_response_needs_body (http.c), which is static */
+    int body = code != HTTP_NOCONTENT && code != HTTP_NOTMODIFIED && (code < 100 || code >= 200) &&
+               evhttp_request_get_command(req) != EVHTTP_REQ_HEAD;
+    if (te && strcasecmp(te, "chunked") == 0)
+        w->framing = CHUNKW_CHUNKED;
+    else if (body)
+        w->framing = CHUNKW_RAW;
+}
+
+/* "<hex size>\r\n" into buf (at least 20 bytes); returns its length. */
+static size_t size_line(char *buf, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    char tmp[16];
+    size_t k = 0;
+    do {
+        tmp[k++] = hex[n & 0xf];
+        n >>= 4;
+    } while (n);
+    for (size_t i = 0; i < k; i++)
+        buf[i] = tmp[k - 1 - i];
+    buf[k] = '\r';
+    buf[k + 1] = '\n';
+    return k + 2;
+}
+
+/* Queues what the socket did not take of [line][data][crlf]: the first `sent` bytes are gone. */
+static int queue_rest(struct bufferevent *bev, const char *line, size_t ll, struct evbuffer *data,
+                      int chunked, size_t sent) {
+    struct evbuffer *out = bufferevent_get_output(bev);
+    size_t dl = evbuffer_get_length(data);
+    int rc = 0;
+    if (sent < ll) {
+        rc |= evbuffer_add(out, line + sent, ll - sent);
+        sent = 0;
+    } else {
+        sent -= ll;
+    }
+    if (sent < dl) {
+        evbuffer_drain(data, sent);
+        rc |= evbuffer_add_buffer(out, data);
+        sent = 0;
+    } else {
+        sent -= dl;
+    }
+    evbuffer_drain(data, evbuffer_get_length(data));
+    if (chunked && sent < 2)
+        rc |= evbuffer_add(out, crlf + sent, 2 - sent);
+    /* evhttp enabled writing when the reply started and keeps it on until the reply ends; say
+     * so again in case anything turned it off, so the queued rest is sure to be sent. */
+    rc |= bufferevent_enable(bev, EV_WRITE);
+    return rc ? -1 : 0;
+}
+
+int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *data,
+                void (*cb)(struct evhttp_connection *, void *), void *arg) {
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    size_t dl = evbuffer_get_length(data);
+    struct evbuffer_iovec ev[IOV_MAX_DATA];
+    int nv = 0;
+
+    if (dl == 0)
+        return 0;
+    if (w->framing != CHUNKW_EVHTTP && w->armed && fd >= 0 &&
+        evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        nv = evbuffer_peek(data, -1, NULL, ev, IOV_MAX_DATA);
+    if (nv <= 0 || nv > IOV_MAX_DATA) {
+        /* The buffered path: evhttp frames it and stores cb for the rest of the reply. */
+        evhttp_send_reply_chunk_with_cb(req, data, cb, arg);
+        if (evcon)
+            w->armed = 1;
+        evbuffer_drain(data, evbuffer_get_length(data));
+        return 0;
+    }
+
+    int chunked = w->framing == CHUNKW_CHUNKED;
+    char line[24];
+    size_t ll = chunked ? size_line(line, dl) : 0;
+    struct iovec iov[IOV_MAX_DATA + 2];
+    int n = 0;
+    if (ll)
+        iov[n++] = (struct iovec){line, ll};
+    for (int i = 0; i < nv; i++)
+        iov[n++] = (struct iovec){ev[i].iov_base, ev[i].iov_len};
+    if (chunked)
+        iov[n++] = (struct iovec){(void *)crlf, 2};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+    size_t total = ll + dl + (chunked ? 2 : 0);
+
+    ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent == (ssize_t)total) {
+        evbuffer_drain(data, dl);
+        return 0;
+    }
+    /* Partial, would block, or an error (EPIPE, ECONNRESET, ...): libevent sends the rest, and
+     * on an error its own write fails the same way and evhttp closes the connection, which
+     * reaches the relay's close callback as any client that left. */
+    if (sent < 0)
+        sent = 0;
+    return queue_rest(bev, line, ll, data, chunked, (size_t)sent);
+}
