@@ -26,6 +26,7 @@ void http1_answer_init(struct http1_answer *a, int head_request) {
     memset(a, 0, sizeof(*a));
     a->state = A_HEAD;
     a->head_request = head_request;
+    a->content_length = -1;
 }
 
 void http1_answer_free(struct http1_answer *a) {
@@ -53,7 +54,7 @@ static int has_token(const char *v, size_t vlen, const char *tok) {
         if (before && after)
             return 1;
     }
-    return HTTP1_MORE;
+    return 0;
 }
 
 /* Parses one complete head (len bytes, ending in an empty line). Sets the body state.
@@ -141,6 +142,7 @@ static int head_parse(struct http1_answer *a, const char *p, size_t len) {
         return 1;
     a->status = status;
     a->keepalive = !close && (minor == 1 || keep);
+    a->content_length = -1;
     if (a->head_request || status == 204 || status == 304 || status == 101) {
         a->state = A_DONE;
     } else if (chunked && !other_te) {
@@ -152,9 +154,10 @@ static int head_parse(struct http1_answer *a, const char *p, size_t len) {
         a->keepalive = 0;
     } else {
         a->left = clen;
+        a->content_length = (long long)clen;
         a->state = clen ? A_BODY_LEN : A_DONE;
     }
-    return HTTP1_MORE;
+    return 0;
 }
 
 /* Finds the end of a head in p[0..len): the offset after the empty line, or 0. */
@@ -165,7 +168,7 @@ static size_t head_end(const char *p, size_t len) {
         if (q + 2 < p + len && q[1] == '\r' && q[2] == '\n')
             return (size_t)(q + 3 - p);
     }
-    return HTTP1_MORE;
+    return 0;
 }
 
 static int bad_chunk(struct http1_answer *a) {

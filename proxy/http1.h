@@ -23,13 +23,14 @@ enum http1_result {
 
 struct http1_answer {
     int state;
-    int head_request;        /* the request was HEAD: no body whatever the headers say */
-    long status;             /* 0 until the final head is parsed */
-    int keepalive;           /* the connection may carry another request after this answer */
-    char content_type[128];  /* "" if none; truncated to fit */
-    unsigned long long left; /* body or chunk bytes still to come */
-    int digits;              /* of the chunk size being read */
-    char *head;              /* a head arriving in pieces (owned, at most HTTP1_HEAD_MAX) */
+    int head_request;         /* the request was HEAD: no body whatever the headers say */
+    long status;              /* 0 until the final head is parsed */
+    int keepalive;            /* the connection may carry another request after this answer */
+    char content_type[128];   /* "" if none; truncated to fit */
+    long long content_length; /* the body's Content-Length; -1 if chunked, to EOF or none */
+    unsigned long long left;  /* body or chunk bytes still to come */
+    int digits;               /* of the chunk size being read */
+    char *head;               /* a head arriving in pieces (owned, at most HTTP1_HEAD_MAX) */
     size_t head_len;
     char error[96];
 };

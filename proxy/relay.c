@@ -24,6 +24,7 @@
 #define HIGH_WATER      (256 * 1024) /* client output queued before Ollama is paused */
 #define MAX_FWD_HEADERS 64
 #define PIPELINE_MAX    (64 * 1024) /* pipelined bytes buffered while a request is relayed */
+#define PASS_WHOLE_MAX  (64 * 1024) /* native answers of known length up to this go out whole */
 
 enum relay_mode {
     MODE_UNDECIDED = 0,
@@ -351,6 +352,12 @@ static void decide_mode(struct relay *r, struct upstream_xfer *x) {
     int sse = r->meta.stream && (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION);
     if (status >= 500 && r->retries_left > 0) {
         r->mode = MODE_BUFFER; /* maybe a crashed runner: hold it back for a retry */
+    } else if (r->kind == RELAY_RAW && upstream_content_length(x) >= 0 &&
+               upstream_content_length(x) <= PASS_WHOLE_MAX &&
+               (size_t)upstream_content_length(x) <= r->env->cfg->max_line) {
+        /* A small answer of known length (non-stream native answers): sent whole, with its
+         * Content-Length, when it is complete; a failure before then is still a clean 502. */
+        r->mode = MODE_BUFFER;
     } else if (r->kind == RELAY_RAW) {
         r->mode = MODE_PASS;
         start_reply(r, (int)status, upstream_content_type(x), 0);
@@ -744,10 +751,23 @@ static int header_dropped(const char *name) {
         "accept-encoding",
         "referer",
     };
+    size_t n = strlen(name);
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-        if (strcasecmp(name, drop[i]) == 0)
+        if (strlen(drop[i]) == n && strcasecmp(name, drop[i]) == 0)
             return 1;
     return 0;
+}
+
+/* "Name: value" in one allocation, without printf. */
+static char *header_line_new(const char *key, const char *value) {
+    size_t kl = strlen(key), vl = strlen(value);
+    char *line = malloc(kl + vl + 3);
+    if (line) {
+        memcpy(line, key, kl);
+        memcpy(line + kl, ": ", 2);
+        memcpy(line + kl + 2, value, vl + 1);
+    }
+    return line;
 }
 
 static int copy_headers(struct relay *r, struct evhttp_request *req, int json_body) {
@@ -758,15 +778,20 @@ static int copy_headers(struct relay *r, struct evhttp_request *req, int json_bo
             continue;
         if (json_body && strcasecmp(kv->key, "content-type") == 0)
             continue;
-        if (asprintf(&r->headers[nh], "%s: %s", kv->key, kv->value) < 0) {
-            r->headers[nh] = NULL;
+        if (!(r->headers[nh] = header_line_new(kv->key, kv->value)))
             return -1;
-        }
         nh++;
     }
     if (json_body && !(r->headers[nh++] = strdup("Content-Type: application/json")))
         return -1;
     return 0;
+}
+
+/* Copies src into dst[len], truncated and terminated (snprintf "%s" without printf). */
+static void copy_str(char *dst, size_t len, const char *src) {
+    size_t n = strnlen(src, len - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 void relay_start(struct relay_env *env, struct evhttp_request *req,
@@ -792,10 +817,10 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->inflight = rr->inflight;
     if (r->inflight)
         (*r->inflight)++;
-    snprintf(r->method, sizeof(r->method), "%s", rr->method);
-    snprintf(r->path, sizeof(r->path), "%s", evhttp_request_get_uri(req));
+    copy_str(r->method, sizeof(r->method), rr->method);
+    copy_str(r->path, sizeof(r->path), evhttp_request_get_uri(req));
     const char *rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
-    snprintf(r->request_id, sizeof(r->request_id), "%s", rid ? rid : "-");
+    copy_str(r->request_id, sizeof(r->request_id), rid ? rid : "-");
     r->model = rr->model ? strdup(rr->model) : NULL;
     r->answer = evbuffer_new();
     r->out = evbuffer_new();
@@ -807,8 +832,10 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     else if (rr->body && (r->up_body = malloc(rr->body_len + 1)))
         memcpy(r->up_body, rr->body, rr->body_len);
     ndjson_init(&r->lines, env->cfg->max_line);
-    gen_id(id, sizeof(id), rr->kind == RELAY_COMPLETION ? "cmpl-" : "chatcmpl-");
-    openai_stream_init(&r->stream, id, rr->meta.include_usage);
+    if (rr->kind == RELAY_CHAT || rr->kind == RELAY_COMPLETION) {
+        gen_id(id, sizeof(id), rr->kind == RELAY_COMPLETION ? "cmpl-" : "chatcmpl-");
+        openai_stream_init(&r->stream, id, rr->meta.include_usage);
+    }
     if (!r->answer || !r->out || !r->up_method || !r->up_path || (rr->body && !r->up_body) ||
         copy_headers(r, req, rr->json_body) < 0) {
         snprintf(err, sizeof(err), "out of memory");

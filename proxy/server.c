@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "access.h"
 #include "jscan.h"
@@ -57,6 +58,8 @@ struct server {
     int accepting_paused;
     struct event *accept_retry; /* after EMFILE: accepting again in 100 ms */
     int accept_backoff;
+    char date[40]; /* the Date header for replies in second date_at */
+    time_t date_at;
 };
 
 static int path_is(const char *path, const char *want) {
@@ -397,6 +400,24 @@ static void handle_options(struct evhttp_request *req, const char *origin, int o
 
 /* X-Request-Id: the client's (when it is short and printable) or a new one; echoed to the
  * client and, through the forwarded headers, passed to Ollama. */
+/* The Date header, formatted once a second (evhttp would format it for every reply). */
+static const char *http_date(struct server *s) {
+    time_t now = time(NULL);
+    if (now != s->date_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(s->date, sizeof(s->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        s->date_at = now;
+    }
+    return s->date;
+}
+
+static void hex_put(char *out, unsigned long long v, int digits) {
+    static const char hex[] = "0123456789abcdef";
+    for (int i = digits - 1; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+}
+
 static void set_request_id(struct server *s, struct evhttp_request *req) {
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     const char *rid = evhttp_find_header(in, "X-Request-Id");
@@ -405,7 +426,9 @@ static void set_request_id(struct server *s, struct evhttp_request *req) {
         ok = *p > 0x20 && *p < 0x7f;
     char gen[40];
     if (!ok) {
-        snprintf(gen, sizeof(gen), "%08lx%08llx", (unsigned long)random(), ++s->next_id);
+        hex_put(gen, (unsigned long long)random(), 8);
+        hex_put(gen + 8, ++s->next_id, 8);
+        gen[16] = '\0';
         evhttp_remove_header(in, "X-Request-Id");
         evhttp_add_header(in, "X-Request-Id", gen);
         rid = gen;
@@ -440,6 +463,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
         return;
     }
     set_request_id(s, req);
+    evhttp_add_header(out, "Date", http_date(s));
     int openai = strncmp(path, "/v1/", 4) == 0;
     switch (access_check(s->cfg, path, evhttp_find_header(in, "Authorization"),
                          evhttp_find_header(in, "X-Api-Key"))) {

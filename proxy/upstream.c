@@ -601,6 +601,13 @@ void upstream_free(struct upstream *u) {
     free(u);
 }
 
+/* Appends s at w; returns the new end. The caller sized the buffer. */
+static char *put(char *w, const char *s) {
+    size_t n = strlen(s);
+    memcpy(w, s, n);
+    return w + n;
+}
+
 static int valid_header(const char *h) {
     return strpbrk(h, "\r\n") == NULL && strchr(h, ':') != NULL;
 }
@@ -628,11 +635,19 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     if (!x)
         return set_err(err, errlen, "out of memory"), NULL;
     char *w = x->head;
-    w += sprintf(w, "%s %s%s HTTP/1.1\r\nHost: %s\r\n%s", method, u->prefix, path, u->scheme_host,
-                 clen);
-    for (size_t i = 0; headers && headers[i]; i++)
-        w += sprintf(w, "%s\r\n", headers[i]);
-    w += sprintf(w, "\r\n");
+    w = put(w, method);
+    w = put(w, " ");
+    w = put(w, u->prefix);
+    w = put(w, path);
+    w = put(w, " HTTP/1.1\r\nHost: ");
+    w = put(w, u->scheme_host);
+    w = put(w, "\r\n");
+    w = put(w, clen);
+    for (size_t i = 0; headers && headers[i]; i++) {
+        w = put(w, headers[i]);
+        w = put(w, "\r\n");
+    }
+    w = put(w, "\r\n");
     x->head_len = (size_t)(w - x->head);
     x->u = u;
     x->cbs = cbs;
@@ -695,6 +710,10 @@ long upstream_status(const struct upstream_xfer *x) {
 
 const char *upstream_content_type(const struct upstream_xfer *x) {
     return x->ans.content_type;
+}
+
+long long upstream_content_length(const struct upstream_xfer *x) {
+    return x->ans.content_length;
 }
 
 size_t upstream_active(const struct upstream *u) {

@@ -68,9 +68,11 @@ void upstream_pause(struct upstream_xfer *x);
 void upstream_resume(struct upstream_xfer *x);
 int upstream_paused(const struct upstream_xfer *x);
 
-/* The answer's HTTP status (0 before headers) and Content-Type ("" if none). */
+/* The answer's HTTP status (0 before headers), Content-Type ("" if none) and Content-Length
+ * (-1 when the body is chunked, runs to the connection's end, or is not known yet). */
 long upstream_status(const struct upstream_xfer *x);
 const char *upstream_content_type(const struct upstream_xfer *x);
+long long upstream_content_length(const struct upstream_xfer *x);
 
 /* Live transfers (for status and drain). */
 size_t upstream_active(const struct upstream *u);
