@@ -1482,12 +1482,21 @@ int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t 
 /* A JSON string at p (pointing at its opening quote) whose raw bytes can be copied into output
  * as they are: valid UTF-8, no control bytes, no \u escapes (jansson may refuse those, e.g.
  * \u0000, and the slow path must then answer). Returns the span inside the quotes, or NULL. */
+/* Bytes a JSON string may hold as they are: printable ASCII but '"' and '\\'. */
+static const unsigned char plain_byte[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1, [0x7f] = 1,
+};
+
 static const char *raw_string(const char *p, const char *end, size_t *len) {
     const char *start;
     if (p >= end || *p != '"')
         return NULL;
     start = ++p;
     while (p < end && *p != '"') {
+        while (p < end && plain_byte[(unsigned char)*p])
+            p++;
+        if (p >= end || *p == '"')
+            break;
         unsigned char c = (unsigned char)*p;
         if (c < 0x20)
             return NULL;
@@ -1578,6 +1587,40 @@ static const char *scan_object(const char *p, const char *end, const char *const
     }
 }
 
+/* A bounded writer for the fast path's frames. */
+struct frame {
+    char *p, *end;
+    int full;
+};
+
+static void frame_put(struct frame *f, const char *s, size_t n) {
+    if (f->full || (size_t)(f->end - f->p) < n) {
+        f->full = 1;
+        return;
+    }
+    memcpy(f->p, s, n);
+    f->p += n;
+}
+
+#define FRAME_LIT(f, lit) frame_put((f), (lit), sizeof(lit) - 1)
+
+/* v in decimal; returns the length (at most 20, no NUL). */
+static size_t int_text(char *out, json_int_t v) {
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
 size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t len, char *out,
                                size_t outlen) {
     static const char *const keys[] = {"model", "created_at"};
@@ -1606,19 +1649,29 @@ size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t
         s->created = t > 0 ? t : (json_int_t)time(NULL);
         s->created_set = 1;
     }
-    int n = snprintf(
-        out, outlen,
-        "data: "
-        "{\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%" JSON_INTEGER_FORMAT
-        ",\"model\":\"%s\",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"index\":0,"
-        "\"delta\":{%s\"content\":\"%.*s\"},\"finish_reason\":null}]}\n\n",
-        s->id, s->created, model, s->role_sent ? "" : "\"role\":\"assistant\",", (int)content.n,
-        content.p);
-    if (n < 0 || (size_t)n >= outlen)
+    /* The frame, as the snprintf it replaces wrote it (printf was half of a token's cost). */
+    char created[24];
+    size_t cl = int_text(created, s->created);
+    struct frame f = {out, out + outlen, 0};
+    FRAME_LIT(&f, "data: {\"id\":\"");
+    frame_put(&f, s->id, strlen(s->id));
+    FRAME_LIT(&f, "\",\"object\":\"chat.completion.chunk\",\"created\":");
+    frame_put(&f, created, cl);
+    FRAME_LIT(&f, ",\"model\":\"");
+    frame_put(&f, model, vals[0].n);
+    FRAME_LIT(&f, "\",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"index\":0,\"delta\":{");
+    if (!s->role_sent)
+        FRAME_LIT(&f, "\"role\":\"assistant\",");
+    FRAME_LIT(&f, "\"content\":\"");
+    frame_put(&f, content.p, content.n);
+    FRAME_LIT(&f, "\"},\"finish_reason\":null}]}\n\n");
+    if (f.full || f.p == f.end) /* as snprintf: the frame and its NUL must fit */
         return 0;
+    *f.p = '\0';
+    size_t n = (size_t)(f.p - out);
     utf8_copy(s->model, sizeof(s->model), model);
     s->role_sent = 1;
-    return (size_t)n;
+    return n;
 }
 
 int openai_chat_stream_eof(struct openai_stream *s, json_t *frames) {

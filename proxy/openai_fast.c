@@ -3,6 +3,7 @@
  * covered shape and records spans of the strings it needs; a second writes the answer in
  * jansson's compact dump format. Anything it does not know makes it return 0. */
 #include "openai_fast.h"
+#include "special8.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -81,17 +82,6 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
         (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return n;
-}
-
-/* Whether any of 8 bytes may need a look (control, '"', '\\', non-ASCII): the bit tricks
- * have no false negatives, and a false positive only sends those bytes to the byte loop. */
-static int special8(const char *p) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t x, q, b;
-    memcpy(&x, p, 8);
-    q = x ^ (ones * '"');
-    b = x ^ (ones * '\\');
-    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & highs ? 1 : 0;
 }
 
 /* A string token at p (its opening quote) that json_loadb accepts with flags 0: no raw control
