@@ -35,8 +35,8 @@
 #define HEAD_MAX         (32 * 1024) /* an answer's status line and headers */
 #define REQ_HEAD_MAX     (64 * 1024) /* a request's line and headers */
 #define IDLE_MAX         256         /* idle connections kept for reuse */
-#define FD_WAIT_S        30          /* how long a transfer waits for a descriptor (EMFILE) */
-#define CHUNK_DIGITS_MAX 15          /* hex digits in a chunk size: < 2^60 */
+#define FD_WAIT_MAX      4096 /* transfers waiting for a descriptor (EMFILE); more fail at once */
+#define CHUNK_DIGITS_MAX 15   /* hex digits in a chunk size: < 2^60 */
 
 struct conn {
     struct upstream *u;
@@ -93,6 +93,7 @@ struct upstream {
     struct conn *idle;
     size_t nidle;
     struct upstream_xfer *wait_head, *wait_tail;
+    size_t nwait;
     char rbuf[READ_BUF];
 };
 
@@ -134,12 +135,7 @@ static struct upstream_xfer *waiter_pop(struct upstream *u) {
     if (!u->wait_head)
         u->wait_tail = NULL;
     x->waiting = 0;
-    if (x->timer_on) {
-        event_del(&x->timer);
-        x->timer_on = 0;
-    }
-    if (u->opts.timeout_ms > 0)
-        timer_start(x, u->opts.timeout_ms);
+    u->nwait--;
     return x;
 }
 
@@ -214,6 +210,7 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
             *p = x->wnext;
         if (u->wait_tail == x)
             u->wait_tail = prev;
+        u->nwait--;
     }
     if (x->timer_on)
         event_del(&x->timer);
@@ -274,8 +271,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
     x->timer_on = 0;
     char msg[96];
     if (x->waiting) {
-        snprintf(msg, sizeof(msg), "no free file descriptor for %d s", FD_WAIT_S);
-        xfer_fail(x, UPSTREAM_REFUSED, "%s", msg);
+        snprintf(msg, sizeof(msg), "no free file descriptor within %ld ms", x->u->opts.timeout_ms);
+        xfer_fail(x, UPSTREAM_TIMEOUT, "%s", msg);
         return;
     }
     snprintf(msg, sizeof(msg), "no complete answer within %ld ms", x->u->opts.timeout_ms);
@@ -290,8 +287,12 @@ static void timer_start(struct upstream_xfer *x, long ms) {
 }
 
 /* Waits for a descriptor (EMFILE/ENFILE): FIFO, woken by the next closed connection. */
-static void wait_for_fd(struct upstream_xfer *x) {
+/* Queues x for a descriptor: no time limit of its own (request_timeout, or the client leaving,
+ * ends the wait), but at most FD_WAIT_MAX wait. Returns -1 when the queue is full. */
+static int wait_for_fd(struct upstream_xfer *x) {
     struct upstream *u = x->u;
+    if (u->nwait >= FD_WAIT_MAX)
+        return -1;
     if (!u->wait_head)
         log_warn("msg=\"out of descriptors: requests wait for a connection to Ollama to come "
                  "free\" transfers=%zu",
@@ -303,7 +304,8 @@ static void wait_for_fd(struct upstream_xfer *x) {
     else
         u->wait_head = x;
     u->wait_tail = x;
-    timer_start(x, FD_WAIT_S * 1000L);
+    u->nwait++;
+    return 0;
 }
 
 static void wake_waiter(struct upstream *u) {
@@ -331,8 +333,8 @@ static void xfer_connect(struct upstream_xfer *x) {
     }
     if (fd < 0) {
         if ((errno == EMFILE || errno == ENFILE) && u->nlive > 1) {
-            wait_for_fd(x); /* until another transfer's connection closes or comes free */
-            return;
+            if (wait_for_fd(x) == 0)
+                return; /* until another transfer's connection closes or comes free */
         }
         snprintf(err, sizeof(err), "socket: %s", strerror(errno));
         xfer_defer_fail(x, UPSTREAM_REFUSED, err);
@@ -664,10 +666,12 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     u->nlive++;
     if (u->opts.timeout_ms > 0)
         timer_start(x, u->opts.timeout_ms);
-    if (u->wait_head)
-        wait_for_fd(x); /* keep the queue's order */
-    else
+    if (!u->wait_head)
         xfer_attach(x);
+    else if (wait_for_fd(x) < 0) /* behind the others already waiting */
+        xfer_defer_fail(x, UPSTREAM_REFUSED,
+                        "out of file descriptors, and too many requests "
+                        "are waiting for one");
     return x;
 }
 

@@ -1,8 +1,9 @@
 /* upstream: HTTP/1.1 transfers to Ollama, on the same libevent loop as the server. The only
  * file that opens, reads or writes a socket to Ollama. Connections are kept alive and reused
  * across transfers; a kept-alive connection that Ollama closed is retried once on a new one.
- * When the process is out of descriptors (EMFILE), a transfer waits (up to 30 s) for another
- * transfer's connection instead of failing.
+ * When the process is out of descriptors (EMFILE), a transfer waits for another
+ * transfer's connection instead of failing (in a queue of at most 4,096; request_timeout or
+ * the client leaving ends the wait).
  *
  * Lifetime: a transfer lives from upstream_start until its on_done callback returns (then
  * upstream frees it), or until upstream_cancel (then no callback fires again). */

@@ -8,7 +8,8 @@
 #
 # Knobs (environment): BENCH_ROUNDS (ABAB rounds of the request benchmark), BENCH_SECONDS
 # (seconds per 32-connection run), BENCH_STREAMS ("1000 10000"), BENCH_TOKENS (tokens per
-# stream), BENCH_TOKEN_DELAY_MS, BENCH_STREAM_ROUNDS, BENCH_NO_STREAMS=1, BENCH_NO_REQUESTS=1,
+# stream), BENCH_STREAM_RATE (aggregate tokens/s the stand-in drips, 10000), BENCH_TOKEN_DELAY_MS
+# (a fixed delay instead), BENCH_STREAM_ROUNDS, BENCH_NO_STREAMS=1, BENCH_NO_REQUESTS=1,
 # BENCH_WAIT_QUIET (seconds to wait, before each round, for other processes to leave the CPUs).
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -uo pipefail
@@ -32,10 +33,20 @@ else
     stream_rounds=${BENCH_STREAM_ROUNDS:-2}
     tokens=${BENCH_TOKENS:-50}
 fi
-token_delay=${BENCH_TOKEN_DELAY_MS:-100}
+# The stand-in drips the same aggregate token rate whatever the number of streams (10,000
+# tokens/s: 1,000 streams a token every 100 ms, 10,000 streams one a second), so the rows differ
+# by concurrency alone and no run saturates the two CPUs with token traffic. A fixed
+# BENCH_TOKEN_DELAY_MS overrides it.
+stream_rate=${BENCH_STREAM_RATE:-10000}
 stream_ns=${BENCH_STREAMS:-1000 10000}
+delay_for() { # N -> the token delay (ms) for N streams
+    if [ -n "${BENCH_TOKEN_DELAY_MS:-}" ]; then echo "$BENCH_TOKEN_DELAY_MS"; return; fi
+    local d=$(($1 * 1000 / stream_rate))
+    [ "$d" -ge 10 ] || d=10
+    echo "$d"
+}
 # Requests are spread over 40% of a stream's length, so every stream overlaps every other.
-ramp_ms=$((tokens * token_delay * 2 / 5))
+ramp_for() { echo $((tokens * $(delay_for "$1") * 2 / 5)); }
 
 say() { printf '%s\n' "$*"; }
 die() {
@@ -360,17 +371,23 @@ if [ "${BENCH_NO_STREAMS:-0}" != 1 ]; then
     script_tokens=$(for i in $(seq "$tokens"); do printf '" tok%d",' "$i"; done)
     script="{\"content\":[${script_tokens%,}]}"
     say ""
-    say "== streams: $tokens tokens each, ${token_delay} ms apart; requests spread over ${ramp_ms} ms"
+    for n in $stream_ns; do
+        say "== streams: $n streams of $tokens tokens, $(delay_for "$n") ms apart" \
+            "($stream_rate tokens/s in all); requests spread over $(ramp_for "$n") ms"
+    done
     for n in $stream_ns; do
         need=$((2 * n + 32))
         if [ "$nofile" -lt "$need" ]; then
             say "  note: keepwarm needs about $need descriptors for $n streams; the limit here is" \
-                "$nofile (hard), so at most $(((nofile - 32) / 2)) streams can pass through it"
+                "$nofile (hard), so about $((n - (nofile - 32) / 2)) of them wait for another stream's" \
+                "descriptor before reaching Ollama (their time to first token is that wait)"
         fi
     done
     stream_once() { # ROUND N KIND(direct|keepwarm) PORT PATH MODE BODY PID
         local r=$1 n=$2 kind=$3 port=$4 path=$5 mode=$6 bodyf=$7 spid=$8
-        local c0 f0 c1 f1 out hwm
+        local c0 f0 c1 f1 out hwm token_delay ramp_ms
+        token_delay=$(delay_for "$n")
+        ramp_ms=$(ramp_for "$n")
         c0=$(cpu_ticks "$spid")
         f0=$(cpu_ticks "$fake_pid")
         run_fg timeout $((tokens * token_delay / 1000 + ramp_ms / 1000 + 120)) \
@@ -398,7 +415,7 @@ if [ "${BENCH_NO_STREAMS:-0}" != 1 ]; then
             pf=$(free_port)
             pk=$(free_port)
             start_bg "$tmp/fake.log" "$fake_bin" --listen "127.0.0.1:$pf" \
-                --token-delay "$token_delay"
+                --token-delay "$(delay_for "$n")"
             fake_pid=$last_pid
             wait_port "$pf" || die "the stand-in did not start: $(cat "$tmp/fake.log")"
             curl -sf -o /dev/null "http://127.0.0.1:$pf/_fake/script" -d "$script" ||
