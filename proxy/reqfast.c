@@ -4,6 +4,7 @@
  * and "decline". */
 #include "reqfast.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -99,13 +100,17 @@ static const char *ws(const char *p) {
     return p;
 }
 
-/* p at the opening quote; returns the byte after the closing one. */
+/* p at the opening quote; returns the byte after the closing one: the first quote not escaped,
+ * that is, not after an odd run of backslashes (the opening quote ends any run). */
 static const char *skip_string(const char *p) {
-    for (p++;; p++) {
-        if (*p == '"')
-            return p + 1;
-        if (*p == '\\')
-            p++;
+    for (p++;;) {
+        const char *q = rawmemchr(p, '"');
+        size_t bs = 0;
+        while (q[-1 - (ptrdiff_t)bs] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            return q + 1;
+        p = q + 1;
     }
 }
 
@@ -137,9 +142,9 @@ static const char *skip_value(const char *p) {
     return p;
 }
 
-/* *pp at an object's '{' or at the ',' after a member: the next member, leaving *pp at the ','
- * or '}' after it. Returns 0 at the end of the object. */
-static int next_member(const char **pp, struct member *m) {
+/* *pp at an object's '{' or at the ',' after a member: the next member's key, leaving *pp at
+ * its value. Returns 0 at the end of the object (*pp at the '}'). */
+static int next_key(const char **pp, struct span *key) {
     const char *p = *pp;
     if (*p == '}')
         return 0;
@@ -149,12 +154,19 @@ static int next_member(const char **pp, struct member *m) {
         return 0;
     }
     const char *q = skip_string(p);
-    m->key.p = p + 1;
-    m->key.n = (size_t)(q - p) - 2;
-    p = ws(ws(q) + 1); /* past ':' */
-    q = skip_value(p);
-    m->value.p = p;
-    m->value.n = (size_t)(q - p);
+    key->p = p + 1;
+    key->n = (size_t)(q - p) - 2;
+    *pp = ws(ws(q) + 1); /* past ':' */
+    return 1;
+}
+
+/* The same with the value, leaving *pp at the ',' or '}' after it. */
+static int next_member(const char **pp, struct member *m) {
+    if (!next_key(pp, &m->key))
+        return 0;
+    const char *q = skip_value(*pp);
+    m->value.p = *pp;
+    m->value.n = (size_t)(q - *pp);
     *pp = ws(q);
     return 1;
 }
@@ -259,22 +271,36 @@ struct req {
     struct span f[F_COUNT];
     struct member opts[REQFAST_MAX_OPTIONS]; /* the client's "options" */
     size_t nopts;
+    size_t nmessages;
     int include_usage;
 };
 
-/* The top-level members this api reads into r->f. */
-static void read_members(struct req *r, const char *body) {
+static const char *put_messages(struct out *o, const char *p, size_t *count);
+
+/* The top-level members this api reads into r->f. A chat's messages array is written to o as
+ * it is walked (one pass over the bulk of the body). -1 when a message is not covered. */
+static int read_members(struct req *r, const char *body, struct out *o) {
     const char *p = ws(body); /* the top-level '{' */
-    struct member m;
-    while (next_member(&p, &m)) {
+    struct span key;
+    while (next_key(&p, &key)) {
+        const char *end = NULL;
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-            if (!key_is(m.key, fields[i].name, fields[i].len))
+            if (!key_is(key, fields[i].name, fields[i].len))
                 continue;
-            if ((fields[i].api & r->api) && !text_is(m.value, "null"))
-                r->f[fields[i].field] = m.value;
+            if (!(fields[i].api & r->api))
+                break;
+            if (fields[i].field == F_MESSAGES && *p == '[' &&
+                !(end = put_messages(o, p, &r->nmessages)))
+                return -1;
+            if (!end)
+                end = skip_value(p);
+            if (!text_is((struct span){p, (size_t)(end - p)}, "null"))
+                r->f[fields[i].field] = (struct span){p, (size_t)(end - p)};
             break;
         }
+        p = ws(end ? end : skip_value(p));
     }
+    return 0;
 }
 
 /* stream_options: an object whose include_usage is a bool (other members are ignored). */
@@ -347,7 +373,7 @@ static int fields_ok(const struct req *r) {
                (!f[F_SUFFIX].n || is_string(f[F_SUFFIX])) &&
                (!lp.n || (is_integer(lp) && (lp.p[0] == '-' || text_is(lp, "0"))));
     }
-    return f[F_MESSAGES].n && f[F_MESSAGES].p[0] == '[' && !is_empty(f[F_MESSAGES]) &&
+    return f[F_MESSAGES].n && f[F_MESSAGES].p[0] == '[' && r->nmessages > 0 &&
            (!f[F_TOOLS].n || (f[F_TOOLS].p[0] == '[' && is_empty(f[F_TOOLS]))) &&
            !f[F_TOOL_CHOICE].n && !f[F_REASONING].n &&
            (!f[F_REASONING_EFFORT].n || text_is(f[F_REASONING_EFFORT], "\"\"")) &&
@@ -374,13 +400,13 @@ static int read_format(const struct req *r) {
     return text_is(type, "\"json_object\"") ? 1 : text_is(type, "\"text\"") ? 0 : -1;
 }
 
-/* One message as {"role","content"}; -1 when it is not the plain shape. */
-static int put_message(struct out *o, struct span msg) {
+/* The message at p as {"role","content"}; returns the byte after it, or NULL when it is not
+ * the plain shape. */
+static const char *put_message(struct out *o, const char *p) {
     struct span role = {0}, content = {0};
     struct member m;
-    if (msg.p[0] != '{')
-        return -1;
-    const char *p = msg.p;
+    if (*p != '{')
+        return NULL;
     while (next_member(&p, &m)) {
         if (text_is(m.value, "null"))
             continue;
@@ -390,37 +416,41 @@ static int put_message(struct out *o, struct span msg) {
             content = m.value;
         else if (KEY_IS(m.key, "name")) {
             if (!is_string(m.value))
-                return -1; /* a type error */
+                return NULL; /* a type error */
         } else if (KEY_IS(m.key, "reasoning") || KEY_IS(m.key, "tool_call_id") ||
                    KEY_IS(m.key, "tool_calls"))
-            return -1;
+            return NULL;
     }
     /* "tool" (any case) takes a tool_name; an escaped role could spell it */
     if (!is_string(role) || !is_string(content) || memchr(role.p, '\\', role.n) ||
         (role.n == 6 && strncasecmp(role.p + 1, "tool", 4) == 0))
-        return -1;
+        return NULL;
     PUT(o, "{\"role\":");
     put_span(o, role);
     PUT(o, ",\"content\":");
     put_span(o, content);
     PUT(o, "}");
-    return 0;
+    return p + 1;
 }
 
-static int put_messages(struct out *o, struct span messages) {
-    struct span item;
-    const char *p = messages.p;
-    int first = 1;
+/* The messages array at p (its '['), written as "messages":[...]; returns the byte after it
+ * and the number of messages, or NULL when a message is not covered. */
+static const char *put_messages(struct out *o, const char *p, size_t *count) {
     PUT(o, "\"messages\":[");
-    while (next_item(&p, &item)) {
-        if (!first)
+    *count = 0;
+    p = ws(p + 1);
+    while (*p != ']') {
+        if (*count)
             PUT(o, ",");
-        first = 0;
-        if (put_message(o, item) < 0)
-            return -1;
+        if (!(p = put_message(o, p)))
+            return NULL;
+        ++*count;
+        p = ws(p);
+        if (*p == ',')
+            p = ws(p + 1);
     }
     PUT(o, "]");
-    return 0;
+    return p + 1;
 }
 
 /* Whether the client's options hold key. */
@@ -523,26 +553,26 @@ static char *request_new(enum api api, const struct config *cfg, const char *bod
     memset(r->f, 0, sizeof(r->f));
     r->api = api;
     r->nopts = 0;
+    r->nmessages = 0;
     r->include_usage = 0;
-    read_members(r, body);
-    if (!fields_ok(r) || read_stream_options(r) < 0 || read_options(r) < 0 ||
-        (api == CHAT && (format = read_format(r)) < 0))
+    o.cap = len + REQFAST_GROWTH;
+    if (!(o.p = malloc(o.cap + 1)))
+        goto decline;
+    PUT(&o, "{"); /* a chat's "messages" first, written while reading the members */
+    if (read_members(r, body, &o) < 0 || !fields_ok(r) || read_stream_options(r) < 0 ||
+        read_options(r) < 0 || (api == CHAT && (format = read_format(r)) < 0))
         goto decline;
     struct span ka_in = r->f[F_KEEP_ALIVE];
     if (!(ka_len = splice_keep_alive_text(cfg, model, ka_in.p, ka_in.n, ka, sizeof(ka))))
         goto decline;
 
-    o.cap = len + REQFAST_GROWTH;
-    if (!(o.p = malloc(o.cap + 1)))
-        goto decline;
-    PUT(&o, "{\"model\":");
-    put_span(&o, r->f[F_MODEL]);
-    PUT(&o, ",");
     if (api == CHAT) {
-        if (put_messages(&o, r->f[F_MESSAGES]) < 0)
-            goto decline;
+        PUT(&o, ",\"model\":");
+        put_span(&o, r->f[F_MODEL]);
     } else {
-        PUT(&o, "\"prompt\":");
+        PUT(&o, "\"model\":");
+        put_span(&o, r->f[F_MODEL]);
+        PUT(&o, ",\"prompt\":");
         if (r->f[F_PROMPT].n)
             put_span(&o, r->f[F_PROMPT]);
         else

@@ -303,16 +303,17 @@ static void test_exact(void **state) {
                 "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"system\",\"content\":\"You "
                 "are a helpful assistant.\"},{\"role\":\"user\",\"content\":\"Why is the sky "
                 "blue?\"}],\"temperature\":0.7}",
-                "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"system\",\"content\":\"You "
-                "are a helpful assistant.\"},{\"role\":\"user\",\"content\":\"Why is the sky "
-                "blue?\"}],\"stream\":false,\"options\":{\"temperature\":0.7,\"top_p\":1.0},"
+                "{\"messages\":[{\"role\":\"system\",\"content\":\"You are a helpful "
+                "assistant.\"},{\"role\":\"user\",\"content\":\"Why is the sky blue?\"}],"
+                "\"model\":\"llama3.2:3b\",\"stream\":false,\"options\":{\"temperature\":0.7,\"top_"
+                "p\":1.0},"
                 "\"keep_alive\":600}",
                 0, 0);
     expect_fast(&c, 0,
                 "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\",\"name\":"
                 "\"n\"}],\"stream\":true,\"stream_options\":{\"include_usage\":true},\"stop\":"
                 "\"x\",\"options\":{\"top_p\":0.5,\"seed\":3},\"seed\":4,\"max_tokens\":9}",
-                "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"stream\":"
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"model\":\"m\",\"stream\":"
                 "true,\"options\":{\"top_p\":0.5,\"num_predict\":9,\"temperature\":1.0,\"seed\":4,"
                 "\"stop\":[\"x\"]},\"keep_alive\":600}",
                 1, 1);
