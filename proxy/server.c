@@ -22,6 +22,7 @@
 #include "openai.h"
 #include "policy.h"
 #include "relay.h"
+#include "reqfast.h"
 #include "splice.h"
 #include "warm.h"
 
@@ -182,6 +183,48 @@ static int admit(struct server *s, struct evhttp_request *req, int openai, const
 
 typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, struct openai_err *err);
 
+/* The fast path of handle_openai_post for chat and completions: the native body written from
+ * the client's bytes (jscan, reqfast) instead of parse, translate, policy_apply and dump.
+ * Returns 0 when it took the request (answered or relayed), -1 when the jansson path must (it
+ * also has every error message). */
+static int openai_reqfast(struct server *s, struct evhttp_request *req, enum relay_kind kind,
+                          enum metrics_route route, const char *native_path) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in), len;
+    struct openai_meta meta = {0};
+    struct jscan scan;
+    if (n == 0 || (kind != RELAY_CHAT && kind != RELAY_COMPLETION))
+        return -1;
+    const char *data = (const char *)evbuffer_pullup(in, -1);
+    if (!data || jscan_body(data, n, &scan) < 0)
+        return -1;
+    char *body = kind == RELAY_CHAT ? reqfast_chat_new(s->cfg, data, n, &scan, &meta, &len)
+                                    : reqfast_completion_new(s->cfg, data, n, &scan, &meta, &len);
+    if (!body)
+        return -1;
+    long *inflight = NULL;
+    if (admit(s, req, 1, scan.model_name, &inflight) < 0) {
+        free(body);
+        return 0;
+    }
+    if (s->warm)
+        warm_note_model(s->warm, scan.model_name);
+    struct relay_request rr = {
+        .kind = kind,
+        .method = "POST",
+        .path = native_path,
+        .body_owned = body, /* the relay takes it over */
+        .body_len = len,
+        .model = scan.model_name,
+        .route = route,
+        .json_body = 1,
+        .inflight = inflight,
+        .meta = meta,
+    };
+    relay_start(&s->env, req, &rr);
+    return 0;
+}
+
 /* POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
 static void handle_openai_post(struct server *s, struct evhttp_request *req, enum relay_kind kind,
                                enum metrics_route route, translate_fn translate,
@@ -189,6 +232,8 @@ static void handle_openai_post(struct server *s, struct evhttp_request *req, enu
     char err[512];
     struct openai_meta meta = {0};
     struct openai_err oerr = {0};
+    if (openai_reqfast(s, req, kind, route, native_path) == 0)
+        return;
     json_t *in = body_json_new(req, err, sizeof(err));
     if (!in) {
         relay_reply_error(req, 1, 400, err, NULL);

@@ -8,21 +8,19 @@
 #include "duration.h"
 #include "policy.h"
 
-/* The keep_alive text policy_apply would set, or 0 when the fast path does not apply. */
-static size_t keep_alive_text(const struct config *cfg, const char *model, const char *body,
-                              const struct jscan *scan, char *buf, size_t len) {
-    struct jscan_span ka = scan->keep_alive;
-    int client = ka.len && !(ka.len == 4 && memcmp(body + ka.off, "null", 4) == 0);
+size_t splice_keep_alive_text(const struct config *cfg, const char *model, const char *value,
+                              size_t vlen, char *buf, size_t len) {
+    int client = vlen && !(vlen == 4 && memcmp(value, "null", 4) == 0);
     if (!client || cfg->keep_alive_policy != KEEP_ALIVE_DEFAULT)
         return duration_to_json_text(policy_keep_alive(cfg, model), buf, len);
 
     /* The client's value under "default": policy's own rules, on that one value. */
-    char c = body[ka.off];
+    char c = value[0];
     if (c != '"' && c != '-' && (c < '0' || c > '9'))
         return 0; /* true, [], {}: policy_apply rejects them */
     size_t n = 0;
     char err[256], *text = NULL;
-    json_t *in = json_loadb(body + ka.off, ka.len, JSON_DECODE_ANY, NULL);
+    json_t *in = json_loadb(value, vlen, JSON_DECODE_ANY, NULL);
     json_t *v = in ? policy_keep_alive_new(cfg, model, in, err, sizeof(err)) : NULL;
     if (v && (text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) && strlen(text) < len) {
         n = strlen(text);
@@ -48,7 +46,8 @@ char *splice_native_new(const struct config *cfg, const char *body, size_t len,
         return NULL; /* null is deleted, anything else is an error */
     if (!policy_keeps_options(cfg, model))
         return NULL;
-    if (!(ka_len = keep_alive_text(cfg, model, body, scan, ka, sizeof(ka))))
+    if (!(ka_len = splice_keep_alive_text(cfg, model, body + scan->keep_alive.off,
+                                          scan->keep_alive.len, ka, sizeof(ka))))
         return NULL;
 
     if (scan->keep_alive.len) { /* replace the client's value */

@@ -16,6 +16,13 @@
 /* The output is at most len + SPLICE_GROWTH bytes (plus a NUL). */
 #define SPLICE_GROWTH (sizeof(",\"keep_alive\":") - 1 + SPLICE_KEEP_ALIVE_MAX)
 
+/* The keep_alive text (JSON, NUL-terminated in buf) policy_apply would set for model (may be
+ * NULL) in a body whose own keep_alive is the JSON text value[0, vlen) (vlen 0: absent; the
+ * text must be one jscan_body accepted). Returns its length, or 0 when policy_apply would
+ * refuse the client's value or buf (len bytes) is too small. */
+size_t splice_keep_alive_text(const struct config *cfg, const char *model, const char *value,
+                              size_t vlen, char *buf, size_t len);
+
 /* body[0, len), scanned by jscan_body into scan (which returned 0), rewritten as
  * policy_apply would rewrite it. Returns a malloc'd, NUL-terminated body and its length in
  * *outlen, or NULL when the fast path does not apply (or out of memory): the model is not a
