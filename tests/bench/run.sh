@@ -3,8 +3,8 @@
 # through keepwarm against the stand-in Ollama. Everything runs on 127.0.0.1 on free ports;
 # every process started here is stopped on exit. Method: tests/bench/README.md.
 #
-#   sh tests/bench/run.sh [BUILD_DIR]        full run, about 6 minutes
-#   BENCH_QUICK=1 sh tests/bench/run.sh      short run, under 2 minutes
+#   sh tests/bench/run.sh [BUILD_DIR]        full run, about 10 minutes
+#   BENCH_QUICK=1 sh tests/bench/run.sh      short run, about 3 minutes
 #
 # Knobs (environment): BENCH_ROUNDS (ABAB rounds of the request benchmark), BENCH_SECONDS
 # (seconds per 32-connection run), BENCH_STREAMS ("1000 10000"), BENCH_TOKENS (tokens per
