@@ -203,3 +203,32 @@ test('out of descriptors: streams wait for a free connection instead of failing,
   assert.match(kw.output, /out of descriptors/); // the waiting really happened
   assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
 });
+
+test('native answers of known length: whole with Content-Length up to 64 KiB, streamed beyond', async () => {
+  const small = JSON.stringify({ x: 'y'.repeat(100) });
+  const big = JSON.stringify({ x: 'z'.repeat(70000) });
+  const srv = await rawServer((req, sock) => {
+    const body = req.line.startsWith('GET /api/big ') ? big : small;
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  });
+  const kw = await kwFor(srv);
+  const a = await fetch(`${kw.url}/api/small`);
+  assert.equal(a.headers.get('content-length'), String(small.length));
+  assert.equal(a.headers.get('transfer-encoding'), null);
+  assert.equal(await a.text(), small);
+  const b = await fetch(`${kw.url}/api/big`);
+  assert.equal(b.headers.get('content-length'), null);
+  assert.equal(b.headers.get('transfer-encoding'), 'chunked');
+  assert.equal(await b.text(), big);
+});
+
+test('a small answer of known length that breaks off is a clean 502, not a short 200', async () => {
+  const srv = await rawServer((req, sock) => {
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"partial":');
+    setTimeout(() => sock.destroy(), 30);
+  });
+  const kw = await kwFor(srv);
+  const r = await fetch(`${kw.url}/api/show`, { method: 'POST', body: '{"model":"m"}' });
+  assert.equal(r.status, 502);
+  assert.match((await r.json()).error, /closed the connection mid-answer/);
+});
