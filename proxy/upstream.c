@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http1.h"
@@ -35,6 +36,8 @@
 #define HEAD_MAX         (32 * 1024) /* an answer's status line and headers */
 #define REQ_HEAD_MAX     (64 * 1024) /* a request's line and headers */
 #define IDLE_MAX         256         /* idle connections kept for reuse */
+#define MAX_ADDRS        8           /* addresses of Ollama's host name kept */
+#define RESOLVE_AGAIN_S  10          /* a failing name is resolved again at most this often */
 #define FD_WAIT_MAX      4096 /* transfers waiting for a descriptor (EMFILE); more fail at once */
 #define CHUNK_DIGITS_MAX 15   /* hex digits in a chunk size: < 2^60 */
 
@@ -47,6 +50,7 @@ struct conn {
     unsigned gen;            /* upstream's base generation when opened */
     int connecting;
     int reused;        /* served an earlier transfer */
+    int addr_idx;      /* which of upstream's addresses */
     struct conn *next; /* idle stack */
 };
 
@@ -61,6 +65,7 @@ struct upstream_xfer {
     size_t head_len;
     size_t sent; /* of head_len + body_len */
     int retried; /* once, on a reused connection that died before any answer byte */
+    int tries;   /* addresses that failed for this connection attempt */
     /* the answer */
     struct http1_answer ans;
     int got_bytes;
@@ -84,8 +89,15 @@ struct upstream {
     char host[256];
     char port[8];
     char prefix[512]; /* path prefix from the base URL, "" usually */
-    struct sockaddr_storage addr;
-    socklen_t addrlen; /* 0: resolve before the next connect */
+    /* Ollama's addresses, tried in turn (localhost is often ::1 first, and Ollama listens
+     * on 127.0.0.1); the one that last worked first. Resolved at the first connect, and again
+     * (at most every RESOLVE_AGAIN_S) after every address failed. */
+    struct sockaddr_storage addrs[MAX_ADDRS];
+    socklen_t addrlens[MAX_ADDRS];
+    int naddr;
+    int pref;
+    int stale;
+    time_t resolved_at;
     unsigned gen;
     struct upstream_opts opts;
     struct upstream_xfer *live;
@@ -178,14 +190,27 @@ static void close_idle(struct upstream *u) {
 static int resolve(struct upstream *u, char *err, size_t errlen) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
+    u->resolved_at = time(NULL);
     int rc = getaddrinfo(u->host, u->port, &hints, &res);
     if (rc != 0 || !res) {
         snprintf(err, errlen, "cannot resolve %.100s: %s", u->host, gai_strerror(rc));
         return -1;
     }
-    memcpy(&u->addr, res->ai_addr, res->ai_addrlen);
-    u->addrlen = res->ai_addrlen;
+    int n = 0;
+    for (struct addrinfo *ai = res; ai && n < MAX_ADDRS; ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof(u->addrs[0]))
+            continue;
+        memcpy(&u->addrs[n], ai->ai_addr, ai->ai_addrlen);
+        u->addrlens[n++] = ai->ai_addrlen;
+    }
     freeaddrinfo(res);
+    if (!n) {
+        snprintf(err, errlen, "cannot resolve %.100s: no usable address", u->host);
+        return -1;
+    }
+    u->naddr = n;
+    u->pref = 0;
+    u->stale = 0;
     return 0;
 }
 
@@ -314,22 +339,49 @@ static void wake_waiter(struct upstream *u) {
         xfer_connect(x);
 }
 
+static void addr_worked(struct conn *c) {
+    c->u->pref = c->addr_idx;
+    c->u->stale = 0;
+    c->x->tries = 0;
+}
+
+/* x's connection to one address failed: the next address, or the failure (deferred) once all
+ * were tried; then the name is resolved again (a container may have moved). */
+static void addr_failed(struct upstream_xfer *x, enum upstream_result r, const char *msg) {
+    struct upstream *u = x->u;
+    if (x->c) {
+        struct conn *c = x->c;
+        x->c = NULL;
+        c->x = NULL;
+        conn_close(c);
+    }
+    if (++x->tries < u->naddr) {
+        xfer_connect(x);
+        return;
+    }
+    x->tries = 0;
+    u->stale = 1;
+    xfer_defer_fail(x, r, msg);
+}
+
 /* A new connection for x (or a queued wait for a descriptor). Failures are deferred. */
 static void xfer_connect(struct upstream_xfer *x) {
     struct upstream *u = x->u;
     char err[256];
-    if (!u->addrlen && resolve(u, err, sizeof(err)) < 0) {
+    if ((!u->naddr || (u->stale && time(NULL) - u->resolved_at >= RESOLVE_AGAIN_S)) &&
+        resolve(u, err, sizeof(err)) < 0 && !u->naddr) {
         xfer_defer_fail(x, UPSTREAM_REFUSED, err);
         return;
     }
-    evutil_socket_t fd =
-        socket(u->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    int idx = (u->pref + x->tries) % u->naddr;
+    int family = u->addrs[idx].ss_family;
+    evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE) && u->idle) {
         struct conn *idle = u->idle; /* an idle connection's descriptor is better used here */
         u->idle = idle->next;
         u->nidle--;
         conn_free(idle);
-        fd = socket(u->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+        fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     }
     if (fd < 0) {
         if ((errno == EMFILE || errno == ENFILE) && u->nlive > 1) {
@@ -350,20 +402,21 @@ static void xfer_connect(struct upstream_xfer *x) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->u = u;
     c->fd = fd;
+    c->addr_idx = idx;
     c->gen = u->gen;
     c->x = x;
     x->c = c;
     event_assign(&c->rev, u->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
     event_assign(&c->wev, u->base, fd, EV_WRITE, conn_on_write, c);
-    if (connect(fd, (struct sockaddr *)&u->addr, u->addrlen) == 0) {
+    if (connect(fd, (struct sockaddr *)&u->addrs[idx], u->addrlens[idx]) == 0) {
+        addr_worked(c);
         event_add(&c->rev, NULL);
         xfer_send(x);
         return;
     }
     if (errno != EINPROGRESS) {
         snprintf(err, sizeof(err), "connect to %.100s: %s", u->scheme_host, strerror(errno));
-        u->addrlen = 0; /* resolve again next time (a container may have moved) */
-        xfer_defer_fail(x, UPSTREAM_REFUSED, err);
+        addr_failed(x, UPSTREAM_REFUSED, err);
         return;
     }
     c->connecting = 1;
@@ -446,8 +499,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
             char msg[128];
             snprintf(msg, sizeof(msg), "connecting to %.60s timed out after %ld ms", u->scheme_host,
                      u->opts.connect_timeout_ms);
-            u->addrlen = 0;
-            xfer_fail(x, UPSTREAM_TIMEOUT, "%s", msg);
+            addr_failed(x, UPSTREAM_TIMEOUT, msg);
             return;
         }
         int soerr = 0;
@@ -457,10 +509,10 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
         if (soerr) {
             char msg[160];
             snprintf(msg, sizeof(msg), "connect to %.100s: %s", u->scheme_host, strerror(soerr));
-            u->addrlen = 0;
-            xfer_fail(x, UPSTREAM_REFUSED, "%s", msg);
+            addr_failed(x, UPSTREAM_REFUSED, msg);
             return;
         }
+        addr_worked(c);
         event_add(&c->rev, NULL);
     }
     xfer_send(x);
@@ -586,7 +638,7 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
     u->host[h] = '\0';
     snprintf(u->port, sizeof(u->port), "%s", colon + 1);
     snprintf(u->prefix, sizeof(u->prefix), "%s", path);
-    u->addrlen = 0; /* resolved at the next connect */
+    u->naddr = 0; /* resolved at the next connect */
     u->opts = *opts;
     u->gen++;
     close_idle(u);

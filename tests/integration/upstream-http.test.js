@@ -232,3 +232,11 @@ test('a small answer of known length that breaks off is a clean 502, not a short
   assert.equal(r.status, 502);
   assert.match((await r.json()).error, /closed the connection mid-answer/);
 });
+
+test('a host name is resolved (localhost), and the address that answered is kept for the next', async () => {
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const kw = await startKeepwarm(srv.url.replace('127.0.0.1', 'localhost'));
+  procs.push(kw);
+  for (let i = 0; i < 3; i++) assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  assert.match(kw.output + (await (await fetch(`${kw.url}/status`)).text()), /localhost/);
+});
