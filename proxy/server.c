@@ -584,8 +584,15 @@ static void listener_pause(struct server *s, int pause) {
 
 /* Out of descriptors (EMFILE/ENFILE) or memory: the listener would be readable and failing in
  * a loop, so it rests for 100 ms; pending clients wait in the kernel's backlog meanwhile. */
+/* The listener's error callback gets the listener's user data, which is evhttp's: the server
+ * it belongs to is found here (one listening server per process). */
+static struct server *accepting_server;
+
 static void on_accept_error(struct evconnlistener *l, void *arg) {
-    struct server *s = arg;
+    struct server *s = accepting_server;
+    (void)arg;
+    if (!s)
+        return;
     int e = EVUTIL_SOCKET_ERROR();
     if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
         log_warn("msg=\"accept failed\" error=\"%s\"", strerror(e));
@@ -702,6 +709,7 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    accepting_server = s;
     evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(s->sock), on_accept_error);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
@@ -726,6 +734,8 @@ void server_free(struct server *s) {
         event_free(s->sweep);
     if (s->accept_retry)
         event_free(s->accept_retry);
+    if (accepting_server == s)
+        accepting_server = NULL;
     for (size_t i = 0; i < s->nconns; i++)
         bufferevent_decref(s->conns[i]);
     free(s->conns);

@@ -76,8 +76,8 @@ struct upstream_xfer {
     struct event defer; /* reports a failure found inside an API call */
     enum upstream_result result;
     char error[256];
-    struct upstream_xfer *prev, *next; /* live list */
-    struct upstream_xfer *wnext;       /* waiting for a descriptor */
+    struct upstream_xfer *prev, *next;   /* live list */
+    struct upstream_xfer *wprev, *wnext; /* waiting for a descriptor */
     int waiting;
     char head[]; /* the request head, head_len bytes */
 };
@@ -144,7 +144,9 @@ static struct upstream_xfer *waiter_pop(struct upstream *u) {
     if (!x)
         return NULL;
     u->wait_head = x->wnext;
-    if (!u->wait_head)
+    if (u->wait_head)
+        u->wait_head->wprev = NULL;
+    else
         u->wait_tail = NULL;
     x->waiting = 0;
     u->nwait--;
@@ -226,15 +228,14 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
         x->next->prev = x->prev;
     u->nlive--;
     if (x->waiting) {
-        struct upstream_xfer **p = &u->wait_head, *prev = NULL;
-        while (*p && *p != x) {
-            prev = *p;
-            p = &(*p)->wnext;
-        }
-        if (*p)
-            *p = x->wnext;
-        if (u->wait_tail == x)
-            u->wait_tail = prev;
+        if (x->wprev)
+            x->wprev->wnext = x->wnext;
+        else
+            u->wait_head = x->wnext;
+        if (x->wnext)
+            x->wnext->wprev = x->wprev;
+        else
+            u->wait_tail = x->wprev;
         u->nwait--;
     }
     if (x->timer_on)
@@ -324,6 +325,7 @@ static int wait_for_fd(struct upstream_xfer *x) {
                  u->nlive);
     x->waiting = 1;
     x->wnext = NULL;
+    x->wprev = u->wait_tail;
     if (u->wait_tail)
         u->wait_tail->wnext = x;
     else

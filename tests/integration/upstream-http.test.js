@@ -240,3 +240,29 @@ test('a host name is resolved (localhost), and the address that answered is kept
   for (let i = 0; i < 3; i++) assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
   assert.match(kw.output + (await (await fetch(`${kw.url}/status`)).text()), /localhost/);
 });
+
+test('out of descriptors: clients that leave while waiting are dropped from the queue; the rest finish', async () => {
+  const fake = await startFake(['--token-delay', '15']);
+  procs.push(fake);
+  const kw = await startKeepwarm(fake.url, [], {}, { prefix: ['prlimit', '--nofile=40:40'] });
+  procs.push(kw);
+  const body = JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }], stream: true });
+  const runs = await Promise.all(Array.from({ length: 24 }, async (_, i) => {
+    const ac = new AbortController();
+    if (i % 2) setTimeout(() => ac.abort(), 30); // half leave early, most of them while queued
+    try {
+      const r = await fetch(`${kw.url}/api/chat`, { method: 'POST', body, signal: ac.signal });
+      const text = await r.text();
+      return { i, status: r.status, done: text.trim().split('\n').map((l) => JSON.parse(l)).at(-1).done };
+    } catch (e) {
+      return { i, aborted: e.name === 'AbortError', error: String(e.cause || e) };
+    }
+  }));
+  assert.deepEqual(runs.filter((r) => r.i % 2 === 0 && (r.status !== 200 || !r.done)), []);
+  assert.ok(runs.filter((r) => r.aborted).length > 0, 'some clients left');
+  assert.match(kw.output, /out of descriptors/);
+  // the queue is empty again: a new stream goes straight through
+  const r = await fetch(`${kw.url}/api/chat`, { method: 'POST', body });
+  assert.equal(r.status, 200);
+  assert.match(await r.text(), /"done":true/);
+});
