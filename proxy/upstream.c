@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "http1.h"
+#include "lookup.h"
 #include "log.h"
 
 #define READ_BUF         (64 * 1024) /* one recv; shared by every connection (one thread) */
@@ -78,6 +79,8 @@ struct upstream_xfer {
     char error[256];
     struct upstream_xfer *prev, *next;   /* live list */
     struct upstream_xfer *wprev, *wnext; /* waiting for a descriptor */
+    struct upstream_xfer *rprev, *rnext; /* waiting for the host name's addresses */
+    int rwaiting;
     int waiting;
     char head[]; /* the request head, head_len bytes */
 };
@@ -97,7 +100,11 @@ struct upstream {
     int naddr;
     int pref;
     int stale;
+    int numeric; /* the host is an address literal: never looked up */
     time_t resolved_at;
+    struct lookup *lookup;                   /* in flight */
+    struct upstream_xfer *rwait_head, *rwait_tail; /* waiting for it (no address yet) */
+    size_t nrwait;
     unsigned gen;
     struct upstream_opts opts;
     struct upstream_xfer *live;
@@ -114,6 +121,8 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void xfer_connect(struct upstream_xfer *x);
 static void xfer_send(struct upstream_xfer *x);
 static void timer_start(struct upstream_xfer *x, long ms);
+static void lookup_begin(struct upstream *u);
+static void lookup_wait(struct upstream_xfer *x);
 
 static int set_err(char *err, size_t errlen, const char *msg) {
     if (err && errlen)
@@ -189,31 +198,34 @@ static void close_idle(struct upstream *u) {
     }
 }
 
-static int resolve(struct upstream *u, char *err, size_t errlen) {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res = NULL;
-    u->resolved_at = time(NULL);
-    int rc = getaddrinfo(u->host, u->port, &hints, &res);
-    if (rc != 0 || !res) {
-        snprintf(err, errlen, "cannot resolve %.100s: %s", u->host, gai_strerror(rc));
-        return -1;
-    }
+/* Keeps up to MAX_ADDRS of res as Ollama's addresses. Returns how many. */
+static int addrs_store(struct upstream *u, const struct addrinfo *res) {
     int n = 0;
-    for (struct addrinfo *ai = res; ai && n < MAX_ADDRS; ai = ai->ai_next) {
+    for (const struct addrinfo *ai = res; ai && n < MAX_ADDRS; ai = ai->ai_next) {
         if (ai->ai_addrlen > sizeof(u->addrs[0]))
             continue;
         memcpy(&u->addrs[n], ai->ai_addr, ai->ai_addrlen);
         u->addrlens[n++] = ai->ai_addrlen;
     }
-    freeaddrinfo(res);
-    if (!n) {
-        snprintf(err, errlen, "cannot resolve %.100s: no usable address", u->host);
-        return -1;
+    if (n) {
+        u->naddr = n;
+        u->pref = 0;
+        u->stale = 0;
     }
-    u->naddr = n;
-    u->pref = 0;
-    u->stale = 0;
-    return 0;
+    return n;
+}
+
+/* An address literal ("127.0.0.1", "::1") needs no lookup: resolved here, once. */
+static int resolve_numeric(struct upstream *u) {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(u->host, u->port, &hints, &res) != 0)
+        return -1;
+    int n = addrs_store(u, res);
+    freeaddrinfo(res);
+    return n ? 0 : -1;
 }
 
 /* ---- transfers ---- */
@@ -237,6 +249,17 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
         else
             u->wait_tail = x->wprev;
         u->nwait--;
+    }
+    if (x->rwaiting) {
+        if (x->rprev)
+            x->rprev->rnext = x->rnext;
+        else
+            u->rwait_head = x->rnext;
+        if (x->rnext)
+            x->rnext->rprev = x->rprev;
+        else
+            u->rwait_tail = x->rprev;
+        u->nrwait--;
     }
     if (x->timer_on)
         event_del(&x->timer);
@@ -362,19 +385,84 @@ static void addr_failed(struct upstream_xfer *x, enum upstream_result r, const c
         return;
     }
     x->tries = 0;
-    u->stale = 1;
+    u->stale = !u->numeric;
     xfer_defer_fail(x, r, msg);
+}
+
+/* The lookup's answer: new addresses, and the transfers that waited for them go on (or fail,
+ * when the name has no address at all). */
+static void on_resolved(void *arg, const struct addrinfo *res, int rc) {
+    struct upstream *u = arg;
+    char msg[200];
+    u->lookup = NULL;
+    if (!res || !addrs_store(u, res)) {
+        snprintf(msg, sizeof(msg), "cannot resolve %.100s: %s", u->host,
+                 rc ? gai_strerror(rc) : "no usable address");
+        if (u->naddr)
+            log_warn("msg=\"%s; keeping the addresses it had\"", msg);
+    }
+    /* Those waiting now; one that a callback below starts waits for a lookup of its own. */
+    for (size_t n = u->nrwait; n && u->rwait_head; n--) {
+        struct upstream_xfer *x = u->rwait_head;
+        u->rwait_head = x->rnext;
+        if (u->rwait_head)
+            u->rwait_head->rprev = NULL;
+        else
+            u->rwait_tail = NULL;
+        u->nrwait--;
+        x->rwaiting = 0;
+        if (u->naddr)
+            xfer_connect(x);
+        else
+            xfer_fail(x, UPSTREAM_REFUSED, "%s", msg);
+    }
+}
+
+/* Starts looking Ollama's host name up (at most one lookup at a time). */
+static void lookup_begin(struct upstream *u) {
+    int rc = 0;
+    u->resolved_at = time(NULL);
+    u->lookup = lookup_start(u->base, u->host, u->port, on_resolved, u, &rc);
+    if (u->lookup)
+        return;
+    char msg[200];
+    snprintf(msg, sizeof(msg), "cannot resolve %.100s: %s", u->host, gai_strerror(rc));
+    while (u->rwait_head) { /* deferred: this may run inside an upstream_* call */
+        struct upstream_xfer *x = u->rwait_head;
+        u->rwait_head = x->rnext;
+        u->nrwait--;
+        x->rwaiting = 0;
+        xfer_defer_fail(x, UPSTREAM_REFUSED, msg);
+    }
+    u->rwait_tail = NULL;
+}
+
+/* x needs an address and there is none yet: it waits for the lookup. */
+static void lookup_wait(struct upstream_xfer *x) {
+    struct upstream *u = x->u;
+    x->rwaiting = 1;
+    x->rnext = NULL;
+    x->rprev = u->rwait_tail;
+    if (u->rwait_tail)
+        u->rwait_tail->rnext = x;
+    else
+        u->rwait_head = x;
+    u->rwait_tail = x;
+    u->nrwait++;
+    if (!u->lookup)
+        lookup_begin(u);
 }
 
 /* A new connection for x (or a queued wait for a descriptor). Failures are deferred. */
 static void xfer_connect(struct upstream_xfer *x) {
     struct upstream *u = x->u;
     char err[256];
-    if ((!u->naddr || (u->stale && time(NULL) - u->resolved_at >= RESOLVE_AGAIN_S)) &&
-        resolve(u, err, sizeof(err)) < 0 && !u->naddr) {
-        xfer_defer_fail(x, UPSTREAM_REFUSED, err);
+    if (!u->naddr) {
+        lookup_wait(x);
         return;
     }
+    if (u->stale && !u->numeric && !u->lookup && time(NULL) - u->resolved_at >= RESOLVE_AGAIN_S)
+        lookup_begin(u); /* in the background: this connection tries the addresses we have */
     int idx = (u->pref + x->tries) % u->naddr;
     int family = u->addrs[idx].ss_family;
     evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
@@ -640,10 +728,29 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
     u->host[h] = '\0';
     snprintf(u->port, sizeof(u->port), "%s", colon + 1);
     snprintf(u->prefix, sizeof(u->prefix), "%s", path);
-    u->naddr = 0; /* resolved at the next connect */
     u->opts = *opts;
     u->gen++;
     close_idle(u);
+    if (u->lookup) { /* for the old name */
+        lookup_cancel(u->lookup);
+        u->lookup = NULL;
+    }
+    u->naddr = 0;
+    u->numeric = resolve_numeric(u) == 0; /* else looked up at the next connect */
+    if (u->rwait_head) {
+        if (u->numeric) {
+            while (u->rwait_head) {
+                struct upstream_xfer *x = u->rwait_head;
+                u->rwait_head = x->rnext;
+                u->nrwait--;
+                x->rwaiting = 0;
+                xfer_connect(x);
+            }
+            u->rwait_tail = NULL;
+        } else {
+            lookup_begin(u);
+        }
+    }
     return 0;
 }
 
@@ -653,6 +760,8 @@ void upstream_free(struct upstream *u) {
     while (u->live)
         upstream_cancel(u->live);
     close_idle(u);
+    lookup_cancel(u->lookup);
+    lookup_shutdown();
     free(u->base_url);
     free(u);
 }

@@ -266,3 +266,14 @@ test('out of descriptors: clients that leave while waiting are dropped from the 
   assert.equal(r.status, 200);
   assert.match(await r.text(), /"done":true/);
 });
+
+test('a name that does not resolve: 502 saying so, looked up off the event loop, keepwarm serves on', async () => {
+  const kw = await startKeepwarm('http://no-such-host.invalid:11434');
+  procs.push(kw);
+  const r = await fetch(`${kw.url}/api/tags`);
+  assert.equal(r.status, 502);
+  assert.match((await r.json()).error, /cannot resolve no-such-host\.invalid/);
+  assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
+  const ready = await fetch(`${kw.url}/readyz`);
+  assert.equal(ready.status, 503);
+});
