@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "http1.h"
-#include "lookup.h"
 #include "log.h"
+#include "lookup.h"
 
 #define READ_BUF         (64 * 1024) /* one recv; shared by every connection (one thread) */
 #define HEAD_MAX         (32 * 1024) /* an answer's status line and headers */
@@ -102,7 +102,7 @@ struct upstream {
     int stale;
     int numeric; /* the host is an address literal: never looked up */
     time_t resolved_at;
-    struct lookup *lookup;                   /* in flight */
+    struct lookup *lookup;                         /* in flight */
     struct upstream_xfer *rwait_head, *rwait_tail; /* waiting for it (no address yet) */
     size_t nrwait;
     unsigned gen;
