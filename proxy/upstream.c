@@ -55,6 +55,13 @@ struct conn {
     struct conn *next; /* idle stack */
 };
 
+/* Transfers waiting for something before they can connect, first come first served. A
+ * transfer waits in at most one queue at a time (for an address, then for a descriptor). */
+struct xqueue {
+    struct upstream_xfer *head, *tail;
+    size_t n;
+};
+
 struct upstream_xfer {
     struct upstream *u;
     struct conn *c; /* NULL until a connection is assigned, and after */
@@ -77,11 +84,9 @@ struct upstream_xfer {
     struct event defer; /* reports a failure found inside an API call */
     enum upstream_result result;
     char error[256];
-    struct upstream_xfer *prev, *next;   /* live list */
-    struct upstream_xfer *wprev, *wnext; /* waiting for a descriptor */
-    struct upstream_xfer *rprev, *rnext; /* waiting for the host name's addresses */
-    int rwaiting;
-    int waiting;
+    struct upstream_xfer *prev, *next; /* live list */
+    struct xqueue *queue; /* the queue it waits in (a descriptor, an address), or NULL */
+    struct upstream_xfer *qprev, *qnext;
     char head[]; /* the request head, head_len bytes */
 };
 
@@ -102,17 +107,15 @@ struct upstream {
     int stale;
     int numeric; /* the host is an address literal: never looked up */
     time_t resolved_at;
-    struct lookup *lookup;                         /* in flight */
-    struct upstream_xfer *rwait_head, *rwait_tail; /* waiting for it (no address yet) */
-    size_t nrwait;
+    struct lookup *lookup;   /* in flight */
+    struct xqueue addr_wait; /* transfers waiting for it (no address yet) */
     unsigned gen;
     struct upstream_opts opts;
     struct upstream_xfer *live;
     size_t nlive;
     struct conn *idle;
     size_t nidle;
-    struct upstream_xfer *wait_head, *wait_tail;
-    size_t nwait;
+    struct xqueue fd_wait; /* transfers waiting for a descriptor */
     char rbuf[READ_BUF];
 };
 
@@ -148,17 +151,36 @@ static void conn_close(struct conn *c) {
     wake_waiter(u);
 }
 
-static struct upstream_xfer *waiter_pop(struct upstream *u) {
-    struct upstream_xfer *x = u->wait_head;
-    if (!x)
-        return NULL;
-    u->wait_head = x->wnext;
-    if (u->wait_head)
-        u->wait_head->wprev = NULL;
+static void queue_push(struct xqueue *q, struct upstream_xfer *x) {
+    x->queue = q;
+    x->qnext = NULL;
+    x->qprev = q->tail;
+    if (q->tail)
+        q->tail->qnext = x;
     else
-        u->wait_tail = NULL;
-    x->waiting = 0;
-    u->nwait--;
+        q->head = x;
+    q->tail = x;
+    q->n++;
+}
+
+static void queue_remove(struct upstream_xfer *x) {
+    struct xqueue *q = x->queue;
+    if (x->qprev)
+        x->qprev->qnext = x->qnext;
+    else
+        q->head = x->qnext;
+    if (x->qnext)
+        x->qnext->qprev = x->qprev;
+    else
+        q->tail = x->qprev;
+    q->n--;
+    x->queue = NULL;
+}
+
+static struct upstream_xfer *queue_pop(struct xqueue *q) {
+    struct upstream_xfer *x = q->head;
+    if (x)
+        queue_remove(x);
     return x;
 }
 
@@ -177,7 +199,7 @@ static void conn_release(struct conn *c) {
         return;
     }
     c->reused = 1;
-    struct upstream_xfer *w = waiter_pop(u);
+    struct upstream_xfer *w = queue_pop(&u->fd_wait);
     if (w) {
         c->x = w;
         w->c = c;
@@ -239,28 +261,8 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
     if (x->next)
         x->next->prev = x->prev;
     u->nlive--;
-    if (x->waiting) {
-        if (x->wprev)
-            x->wprev->wnext = x->wnext;
-        else
-            u->wait_head = x->wnext;
-        if (x->wnext)
-            x->wnext->wprev = x->wprev;
-        else
-            u->wait_tail = x->wprev;
-        u->nwait--;
-    }
-    if (x->rwaiting) {
-        if (x->rprev)
-            x->rprev->rnext = x->rnext;
-        else
-            u->rwait_head = x->rnext;
-        if (x->rnext)
-            x->rnext->rprev = x->rprev;
-        else
-            u->rwait_tail = x->rprev;
-        u->nrwait--;
-    }
+    if (x->queue)
+        queue_remove(x);
     if (x->timer_on)
         event_del(&x->timer);
     event_del(&x->defer);
@@ -319,7 +321,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     x->timer_on = 0;
     char msg[96];
-    if (x->waiting) {
+    if (x->queue == &x->u->fd_wait) {
         snprintf(msg, sizeof(msg), "no free file descriptor within %ld ms", x->u->opts.timeout_ms);
         xfer_fail(x, UPSTREAM_TIMEOUT, "%s", msg);
         return;
@@ -340,26 +342,18 @@ static void timer_start(struct upstream_xfer *x, long ms) {
  * ends the wait), but at most FD_WAIT_MAX wait. Returns -1 when the queue is full. */
 static int wait_for_fd(struct upstream_xfer *x) {
     struct upstream *u = x->u;
-    if (u->nwait >= FD_WAIT_MAX)
+    if (u->fd_wait.n >= FD_WAIT_MAX)
         return -1;
-    if (!u->wait_head)
+    if (!u->fd_wait.n)
         log_warn("msg=\"out of descriptors: requests wait for a connection to Ollama to come "
                  "free\" transfers=%zu",
                  u->nlive);
-    x->waiting = 1;
-    x->wnext = NULL;
-    x->wprev = u->wait_tail;
-    if (u->wait_tail)
-        u->wait_tail->wnext = x;
-    else
-        u->wait_head = x;
-    u->wait_tail = x;
-    u->nwait++;
+    queue_push(&u->fd_wait, x);
     return 0;
 }
 
 static void wake_waiter(struct upstream *u) {
-    struct upstream_xfer *x = waiter_pop(u);
+    struct upstream_xfer *x = queue_pop(&u->fd_wait);
     if (x)
         xfer_connect(x);
 }
@@ -402,15 +396,8 @@ static void on_resolved(void *arg, const struct addrinfo *res, int rc) {
             log_warn("msg=\"%s; keeping the addresses it had\"", msg);
     }
     /* Those waiting now; one that a callback below starts waits for a lookup of its own. */
-    for (size_t n = u->nrwait; n && u->rwait_head; n--) {
-        struct upstream_xfer *x = u->rwait_head;
-        u->rwait_head = x->rnext;
-        if (u->rwait_head)
-            u->rwait_head->rprev = NULL;
-        else
-            u->rwait_tail = NULL;
-        u->nrwait--;
-        x->rwaiting = 0;
+    struct upstream_xfer *x;
+    for (size_t n = u->addr_wait.n; n && (x = queue_pop(&u->addr_wait)); n--) {
         if (u->naddr)
             xfer_connect(x);
         else
@@ -427,28 +414,15 @@ static void lookup_begin(struct upstream *u) {
         return;
     char msg[200];
     snprintf(msg, sizeof(msg), "cannot resolve %.100s: %s", u->host, gai_strerror(rc));
-    while (u->rwait_head) { /* deferred: this may run inside an upstream_* call */
-        struct upstream_xfer *x = u->rwait_head;
-        u->rwait_head = x->rnext;
-        u->nrwait--;
-        x->rwaiting = 0;
+    struct upstream_xfer *x;
+    while ((x = queue_pop(&u->addr_wait))) /* deferred: this may run inside an upstream_* call */
         xfer_defer_fail(x, UPSTREAM_REFUSED, msg);
-    }
-    u->rwait_tail = NULL;
 }
 
 /* x needs an address and there is none yet: it waits for the lookup. */
 static void lookup_wait(struct upstream_xfer *x) {
     struct upstream *u = x->u;
-    x->rwaiting = 1;
-    x->rnext = NULL;
-    x->rprev = u->rwait_tail;
-    if (u->rwait_tail)
-        u->rwait_tail->rnext = x;
-    else
-        u->rwait_head = x;
-    u->rwait_tail = x;
-    u->nrwait++;
+    queue_push(&u->addr_wait, x);
     if (!u->lookup)
         lookup_begin(u);
 }
@@ -737,16 +711,11 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
     }
     u->naddr = 0;
     u->numeric = resolve_numeric(u) == 0; /* else looked up at the next connect */
-    if (u->rwait_head) {
+    if (u->addr_wait.n) {
         if (u->numeric) {
-            while (u->rwait_head) {
-                struct upstream_xfer *x = u->rwait_head;
-                u->rwait_head = x->rnext;
-                u->nrwait--;
-                x->rwaiting = 0;
+            struct upstream_xfer *x;
+            while ((x = queue_pop(&u->addr_wait)))
                 xfer_connect(x);
-            }
-            u->rwait_tail = NULL;
         } else {
             lookup_begin(u);
         }
@@ -829,7 +798,7 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     u->nlive++;
     if (u->opts.timeout_ms > 0)
         timer_start(x, u->opts.timeout_ms);
-    if (!u->wait_head)
+    if (!u->fd_wait.n)
         xfer_attach(x);
     else if (wait_for_fd(x) < 0) /* behind the others already waiting */
         xfer_defer_fail(x, UPSTREAM_REFUSED,
