@@ -228,7 +228,9 @@ enum http1_result http1_answer_feed(struct http1_answer *a, const char *p, size_
                 p += took;
                 break; /* rc == 1: an interim head; parse the next one */
             }
-            case A_BODY_LEN: {
+            case A_BODY_LEN:
+            case A_CHUNK_DATA: {
+                /* up to `left` bytes of a Content-Length body or of a chunk */
                 size_t take = (size_t)(end - p);
                 if (take > a->left)
                     take = (size_t)a->left;
@@ -237,7 +239,7 @@ enum http1_result http1_answer_feed(struct http1_answer *a, const char *p, size_
                 p += take;
                 a->left -= take;
                 if (!a->left)
-                    a->state = A_DONE;
+                    a->state = a->state == A_BODY_LEN ? A_DONE : A_CHUNK_CR;
                 break;
             }
             case A_BODY_EOF:
@@ -269,18 +271,6 @@ enum http1_result http1_answer_feed(struct http1_answer *a, const char *p, size_
                 p = nl + 1;
                 a->digits = 0;
                 a->state = a->left ? A_CHUNK_DATA : A_TRAILER_BOL;
-                break;
-            }
-            case A_CHUNK_DATA: {
-                size_t take = (size_t)(end - p);
-                if (take > a->left)
-                    take = (size_t)a->left;
-                if (take && on_body(ctx, p, take) < 0)
-                    return HTTP1_STOPPED;
-                p += take;
-                a->left -= take;
-                if (!a->left)
-                    a->state = A_CHUNK_CR;
                 break;
             }
             case A_CHUNK_CR:
