@@ -1,6 +1,7 @@
 /* jscan: validating single-pass JSON scan of a request body, spans of the top-level values
  * policy rewrites; pure, no allocation (a few KB of stack). */
 #include "jscan.h"
+#include "jsonstr.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -19,20 +20,6 @@ struct scanner {
     struct jscan *out;
 };
 
-/* Bytes a string may hold without a second look: printable ASCII but '"' and '\\'. */
-static const unsigned char plain[256] = {
-#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
-    R16(0), R16(0), /* 0x00-0x1f: control bytes */
-    1,      1,      0,      1,      1,      1,      1,      1,
-    1,      1,      1,      1,      1,      1,      1,      1, /* 0x20-0x2f: '"' */
-    R16(1), R16(1),                                            /* 0x30-0x4f */
-    1,      1,      1,      1,      1,      1,      1,      1,
-    1,      1,      1,      1,      0,      1,      1,      1,      /* 0x50-0x5f: '\\' */
-    R16(1), R16(1),                                                 /* 0x60-0x7f */
-    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), /* 0x80-0xff: UTF-8 */
-#undef R16
-};
-
 static int fail(struct scanner *s, int invalid, const char *why) {
     s->out->invalid = invalid;
     s->out->why = why;
@@ -44,116 +31,15 @@ static void skip_ws(struct scanner *s) {
         s->p++;
 }
 
-static int hex4(const unsigned char *p, const unsigned char *end, unsigned *out) {
-    unsigned v = 0;
-    if (end - p < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        unsigned char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* One UTF-8 sequence at p (first byte >= 0x80), as jansson's utf8_check_full: its length,
- * or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
-    unsigned char c = *p;
-    size_t n;
-    unsigned v;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        v = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        v = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) ||
-        (n == 4 && v < 0x10000))
-        return 0;
-    return n;
-}
-
 /* The string whose opening quote is at s->p; leaves s->p after the closing quote. *escaped
  * says whether it held a backslash. */
 static int scan_string(struct scanner *s, int *escaped) {
-    const unsigned char *p = s->p + 1, *end = s->end;
-    *escaped = 0;
-    for (;;) {
-        while (p < end && plain[*p])
-            p++;
-        if (p >= end)
-            return fail(s, 1, "unterminated string");
-        unsigned char c = *p;
-        if (c == '"') {
-            s->p = p + 1;
-            return 0;
-        }
-        if (c == '\\') {
-            *escaped = 1;
-            if (++p >= end)
-                return fail(s, 1, "unterminated string");
-            switch (*p) {
-                case '"':
-                case '\\':
-                case '/':
-                case 'b':
-                case 'f':
-                case 'n':
-                case 'r':
-                case 't':
-                    p++;
-                    break;
-                case 'u': {
-                    unsigned v, lo;
-                    if (hex4(p + 1, end, &v) < 0)
-                        return fail(s, 1, "invalid \\u escape");
-                    p += 5;
-                    if (v == 0)
-                        return fail(s, 1, "\\u0000");
-                    if (v >= 0xDC00 && v <= 0xDFFF)
-                        return fail(s, 1, "lone low surrogate");
-                    if (v >= 0xD800 && v <= 0xDBFF) {
-                        if (end - p < 2 || p[0] != '\\' || p[1] != 'u' ||
-                            hex4(p + 2, end, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
-                            return fail(s, 1, "unpaired high surrogate");
-                        p += 6;
-                    }
-                    break;
-                }
-                default:
-                    return fail(s, 1, "invalid escape");
-            }
-            continue;
-        }
-        if (c < 0x20)
-            return fail(s, 1, "control byte in string");
-        size_t n = utf8_seq(p, end);
-        if (!n)
-            return fail(s, 1, "invalid UTF-8");
-        p += n;
-    }
+    const char *why = NULL;
+    const char *q = jsonstr_scan((const char *)s->p + 1, (const char *)s->end, escaped, &why);
+    if (!q)
+        return fail(s, 1, why);
+    s->p = (const unsigned char *)q + 1;
+    return 0;
 }
 
 static int is_digit(const unsigned char *p, const unsigned char *end) {
@@ -322,9 +208,9 @@ static int decode_model(struct scanner *s, struct jscan_span span) {
                 v = '\t';
                 break;
             case 'u':
-                hex4(p + 2, end, &v);
+                jsonstr_hex4((const char *)p + 2, (const char *)end, &v);
                 if (v >= 0xD800 && v <= 0xDBFF) {
-                    hex4(p + 8, end, &lo);
+                    jsonstr_hex4((const char *)p + 8, (const char *)end, &lo);
                     v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
                     p += 6;
                 }

@@ -4,6 +4,7 @@
  * share (incref'd) subtrees with the borrowed inputs, so callers must not modify nested values
  * of a result in place. */
 #include "openai.h"
+#include "jsonstr.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1507,7 +1508,7 @@ static const char *raw_string(const char *p, const char *end, size_t *len) {
         } else if (c < 0x80) {
             p++;
         } else {
-            size_t n = (size_t)(end - p) >= 4 ? utf8_seq((const unsigned char *)p) : 0;
+            size_t n = jsonstr_utf8_len((const unsigned char *)p, (const unsigned char *)end);
             if (!n)
                 return NULL;
             p += n;
@@ -1725,31 +1726,11 @@ int openai_completion_stream_eof(struct openai_stream *s, json_t *frames) {
 
 /* ---- errors ------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (jansson's rules: no overlongs, no surrogates,
- * nothing past U+10FFFF), or 0 if the bytes there are not one. */
+/* Length of the valid UTF-8 sequence at p in a NUL-terminated string (jansson's rules), or 0;
+ * jsonstr_utf8_len stops at the first byte that is not a continuation, so never reads past
+ * the NUL. */
 static size_t utf8_seq(const unsigned char *p) {
-    unsigned c = p[0];
-    size_t n;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
+    return p[0] < 0x80 ? 1 : jsonstr_utf8_len(p, p + 4);
 }
 
 json_t *openai_text_new(const char *text) {

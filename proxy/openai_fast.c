@@ -3,11 +3,11 @@
  * covered shape and records spans of the strings it needs; a second writes the answer in
  * jansson's compact dump format. Anything it does not know makes it return 0. */
 #include "openai_fast.h"
-#include "special8.h"
 
 #include <stdint.h>
 #include <string.h>
 
+#include "jsonstr.h"
 #include "openai.h"
 
 #define COUNT_MAX      1000000000000000LL /* as openai.c: token counts beyond this are not counts */
@@ -35,120 +35,19 @@ static const char *skip_ws(const char *p, const char *end) {
     return p;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Four hex digits at p (p + 4 <= end is the caller's) -> *cp; -1 if they are not. */
-static int hex4(const char *p, unsigned *cp) {
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hex_value(p[i]);
-        if (h < 0)
-            return -1;
-        v = v << 4 | (unsigned)h;
-    }
-    *cp = v;
-    return 0;
-}
-
-/* Length of the UTF-8 sequence at p if jansson accepts it (no overlong forms, surrogates or
- * code points past U+10FFFF), else 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
-    unsigned c = p[0], cp;
-    size_t n;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* A string token at p (its opening quote) that json_loadb accepts with flags 0: no raw control
  * bytes, valid UTF-8, known escapes, no \u0000 and no lone surrogate. Returns the byte after the
  * closing quote, or NULL. */
 static const char *scan_string(const char *p, const char *end, struct tok *t) {
-    const char *start;
-    int esc = 0;
+    const char *why, *q;
     if (p >= end || *p != '"')
         return NULL;
-    start = ++p;
-    for (;;) {
-        while (end - p >= 8 && !special8(p))
-            p += 8;
-        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' &&
-               *p != '\\')
-            p++;
-        if (p >= end)
-            return NULL;
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return NULL;
-        if (c >= 0x80) {
-            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)end);
-            if (!n)
-                return NULL;
-            p += n;
-            continue;
-        }
-        /* a backslash */
-        esc = 1;
-        if (end - p < 2)
-            return NULL;
-        switch (p[1]) {
-            case '"':
-            case '\\':
-            case '/':
-            case 'b':
-            case 'f':
-            case 'n':
-            case 'r':
-            case 't':
-                p += 2;
-                continue;
-            case 'u':
-                break;
-            default:
-                return NULL;
-        }
-        unsigned cp, lo;
-        if (end - p < 6 || hex4(p + 2, &cp) < 0 || cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
-            return NULL;
-        p += 6;
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-            if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) < 0 || lo < 0xdc00 ||
-                lo > 0xdfff)
-                return NULL;
-            p += 6;
-        }
-    }
-    t->p = start;
-    t->n = (size_t)(p - start);
-    t->esc = esc;
+    if (!(q = jsonstr_scan(p + 1, end, &t->esc, &why)))
+        return NULL;
+    t->p = p + 1;
+    t->n = (size_t)(q - t->p);
     t->set = 1;
-    return p + 1;
+    return q + 1;
 }
 
 /* An integer token: -?(0|[1-9][0-9]*), at most INT_DIGITS_MAX digits, not followed by a
@@ -502,10 +401,10 @@ static void put_string(struct out *o, const struct tok *t) {
                     cp = '\t';
                     break;
                 case 'u':
-                    hex4(q + 2, &cp);
+                    jsonstr_hex4(q + 2, end, &cp);
                     p = q + 6;
                     if (cp >= 0xd800 && cp <= 0xdbff) {
-                        hex4(p + 2, &lo);
+                        jsonstr_hex4(p + 2, end, &lo);
                         cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                         p += 6;
                     }
