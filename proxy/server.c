@@ -118,33 +118,6 @@ static const char *model_of(const json_t *body) {
     return json_is_string(m) ? json_string_value(m) : NULL;
 }
 
-/* Encodes native and relays it; takes native's reference. */
-static void relay_json(struct server *s, struct evhttp_request *req, enum relay_kind kind,
-                       enum metrics_route route, const char *path, json_t *native,
-                       const struct openai_meta *meta, const char *model, long *inflight) {
-    char *body = json_dumps(native, JSON_COMPACT);
-    if (!body) {
-        relay_reply_error(req, kind != RELAY_RAW, 500, "out of memory", NULL);
-        json_decref(native);
-        return;
-    }
-    struct relay_request rr = {
-        .kind = kind,
-        .method = "POST",
-        .path = path,
-        .body_owned = body, /* the relay takes it over */
-        .body_len = strlen(body),
-        .model = model,
-        .route = route,
-        .json_body = 1,
-        .inflight = inflight,
-    };
-    if (meta)
-        rr.meta = *meta;
-    relay_start(&s->env, req, &rr);
-    json_decref(native);
-}
-
 /* The in-flight counter for model (NULL when the table is full: not limited then). */
 static long *inflight_slot(struct server *s, const char *model) {
     for (size_t i = 0; i < s->ninflight; i++)
@@ -181,6 +154,46 @@ static int admit(struct server *s, struct evhttp_request *req, int openai, const
     return 0;
 }
 
+/* Relays a native body to Ollama (POST rr.path): admission against max_concurrent when limit is
+ * set (429 otherwise), the model told to the warm loop when note is set, then the relay, which
+ * takes rr.body_owned over (freed here when the request is turned away). */
+static void relay_native(struct server *s, struct evhttp_request *req, struct relay_request rr,
+                         int limit, int note) {
+    long *inflight = NULL;
+    if (limit && admit(s, req, rr.kind != RELAY_RAW, rr.model, &inflight) < 0) {
+        free(rr.body_owned);
+        return;
+    }
+    if (note && s->warm)
+        warm_note_model(s->warm, rr.model);
+    rr.method = "POST";
+    rr.json_body = 1;
+    rr.inflight = inflight;
+    relay_start(&s->env, req, &rr);
+}
+
+/* relay_native for a body still to be encoded; native stays the caller's. */
+static void relay_json(struct server *s, struct evhttp_request *req, struct relay_request rr,
+                       const json_t *native, int limit, int note) {
+    char *body = json_dumps(native, JSON_COMPACT);
+    if (!body) {
+        relay_reply_error(req, rr.kind != RELAY_RAW, 500, "out of memory", NULL);
+        return;
+    }
+    rr.body_owned = body;
+    rr.body_len = strlen(body);
+    relay_native(s, req, rr, limit, note);
+}
+
+/* The request body, contiguous, scanned by jscan for a fast path: -1 when empty or declined. */
+static int scan_body(struct evhttp_request *req, const char **data, size_t *n, struct jscan *scan) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    *n = evbuffer_get_length(in);
+    if (*n == 0 || !(*data = (const char *)evbuffer_pullup(in, -1)))
+        return -1;
+    return jscan_body(*data, *n, scan);
+}
+
 typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, struct openai_err *err);
 
 /* The fast path of handle_openai_post for chat and completions: the native body written from
@@ -189,39 +202,24 @@ typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, stru
  * also has every error message). */
 static int openai_reqfast(struct server *s, struct evhttp_request *req, enum relay_kind kind,
                           enum metrics_route route, const char *native_path) {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in), len;
+    size_t n, len;
+    const char *data;
     struct openai_meta meta = {0};
     struct jscan scan;
-    if (n == 0 || (kind != RELAY_CHAT && kind != RELAY_COMPLETION))
-        return -1;
-    const char *data = (const char *)evbuffer_pullup(in, -1);
-    if (!data || jscan_body(data, n, &scan) < 0)
+    if ((kind != RELAY_CHAT && kind != RELAY_COMPLETION) || scan_body(req, &data, &n, &scan) < 0)
         return -1;
     char *body = kind == RELAY_CHAT ? reqfast_chat_new(s->cfg, data, n, &scan, &meta, &len)
                                     : reqfast_completion_new(s->cfg, data, n, &scan, &meta, &len);
     if (!body)
         return -1;
-    long *inflight = NULL;
-    if (admit(s, req, 1, scan.model_name, &inflight) < 0) {
-        free(body);
-        return 0;
-    }
-    if (s->warm)
-        warm_note_model(s->warm, scan.model_name);
-    struct relay_request rr = {
-        .kind = kind,
-        .method = "POST",
-        .path = native_path,
-        .body_owned = body, /* the relay takes it over */
-        .body_len = len,
-        .model = scan.model_name,
-        .route = route,
-        .json_body = 1,
-        .inflight = inflight,
-        .meta = meta,
-    };
-    relay_start(&s->env, req, &rr);
+    struct relay_request rr = {.kind = kind,
+                               .path = native_path,
+                               .body_owned = body,
+                               .body_len = len,
+                               .model = scan.model_name,
+                               .route = route,
+                               .meta = meta};
+    relay_native(s, req, rr, 1, 1);
     return 0;
 }
 
@@ -252,15 +250,10 @@ static void handle_openai_post(struct server *s, struct evhttp_request *req, enu
         return;
     }
     /* model borrowed from `in`, alive until relay_json returns (relay copies it). */
-    long *inflight = NULL;
-    if (admit(s, req, 1, model_of(in), &inflight) < 0) {
-        json_decref(native);
-        json_decref(in);
-        return;
-    }
-    if (s->warm && kind != RELAY_EMBED)
-        warm_note_model(s->warm, model_of(in));
-    relay_json(s, req, kind, route, native_path, native, &meta, model_of(in), inflight);
+    struct relay_request rr = {
+        .kind = kind, .path = native_path, .model = model_of(in), .route = route, .meta = meta};
+    relay_json(s, req, rr, native, 1, kind != RELAY_EMBED);
+    json_decref(native);
     json_decref(in);
 }
 
@@ -268,37 +261,21 @@ static void handle_openai_post(struct server *s, struct evhttp_request *req, enu
  * of parsed and re-encoded. Returns 0 when it took the request (answered or relayed), -1 when
  * the jansson path must (it also has every error message). */
 static int native_splice(struct server *s, struct evhttp_request *req, const char *path) {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in), len;
+    size_t n, len;
+    const char *data;
     struct jscan scan;
-    if (n == 0)
-        return -1;
-    const char *data = (const char *)evbuffer_pullup(in, -1);
-    if (!data || jscan_body(data, n, &scan) < 0)
+    if (scan_body(req, &data, &n, &scan) < 0)
         return -1;
     char *body = splice_native_new(s->cfg, data, n, &scan, &len);
     if (!body)
         return -1;
-    const char *model = scan.has_model ? scan.model_name : NULL;
-    long *inflight = NULL;
-    if (admit(s, req, 0, model, &inflight) < 0) {
-        free(body);
-        return 0;
-    }
-    if (s->warm)
-        warm_note_model(s->warm, model);
-    struct relay_request rr = {
-        .kind = RELAY_RAW,
-        .method = "POST",
-        .path = path,
-        .body_owned = body, /* the relay takes it over */
-        .body_len = len,
-        .model = model,
-        .route = ROUTE_NATIVE_GEN,
-        .json_body = 1,
-        .inflight = inflight,
-    };
-    relay_start(&s->env, req, &rr);
+    struct relay_request rr = {.kind = RELAY_RAW,
+                               .path = path,
+                               .body_owned = body,
+                               .body_len = len,
+                               .model = scan.has_model ? scan.model_name : NULL,
+                               .route = ROUTE_NATIVE_GEN};
+    relay_native(s, req, rr, 1, 1);
     return 0;
 }
 
@@ -317,16 +294,10 @@ static void handle_native_inject(struct server *s, struct evhttp_request *req, c
         json_decref(in);
         return;
     }
-    long *inflight = NULL;
-    if (admit(s, req, 0, model_of(in), &inflight) < 0) {
-        json_decref(in);
-        return;
-    }
-    char *model = model_of(in) ? strdup(model_of(in)) : NULL;
-    if (s->warm)
-        warm_note_model(s->warm, model);
-    relay_json(s, req, RELAY_RAW, ROUTE_NATIVE_GEN, path, in, NULL, model, inflight);
-    free(model);
+    struct relay_request rr = {
+        .kind = RELAY_RAW, .path = path, .model = model_of(in), .route = ROUTE_NATIVE_GEN};
+    relay_json(s, req, rr, in, 1, 1);
+    json_decref(in);
 }
 
 /* Everything else under /api/ and GET/HEAD /: relayed untouched. */
@@ -362,7 +333,10 @@ static void handle_models(struct server *s, struct evhttp_request *req, const ch
         return;
     }
     json_t *show = json_pack("{s:s}", "model", id);
-    relay_json(s, req, RELAY_MODEL, ROUTE_MODELS, "/api/show", show, NULL, id, NULL);
+    struct relay_request rr = {
+        .kind = RELAY_MODEL, .path = "/api/show", .model = id, .route = ROUTE_MODELS};
+    relay_json(s, req, rr, show, 0, 0);
+    json_decref(show);
     free(id);
 }
 
