@@ -5,6 +5,7 @@
  * of a result in place. */
 #include "openai.h"
 #include "jsonstr.h"
+#include "outbuf.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1588,40 +1589,6 @@ static const char *scan_object(const char *p, const char *end, const char *const
     }
 }
 
-/* A bounded writer for the fast path's frames. */
-struct frame {
-    char *p, *end;
-    int full;
-};
-
-static void frame_put(struct frame *f, const char *s, size_t n) {
-    if (f->full || (size_t)(f->end - f->p) < n) {
-        f->full = 1;
-        return;
-    }
-    memcpy(f->p, s, n);
-    f->p += n;
-}
-
-#define FRAME_LIT(f, lit) frame_put((f), (lit), sizeof(lit) - 1)
-
-/* v in decimal; returns the length (at most 20, no NUL). */
-static size_t int_text(char *out, json_int_t v) {
-    char tmp[24];
-    size_t n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    size_t len = 0;
-    if (v < 0)
-        out[len++] = '-';
-    while (n)
-        out[len++] = tmp[--n];
-    return len;
-}
-
 size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t len, char *out,
                                size_t outlen) {
     static const char *const keys[] = {"model", "created_at"};
@@ -1651,25 +1618,23 @@ size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t
         s->created_set = 1;
     }
     /* The frame, as the snprintf it replaces wrote it (printf was half of a token's cost). */
-    char created[24];
-    size_t cl = int_text(created, s->created);
-    struct frame f = {out, out + outlen, 0};
-    FRAME_LIT(&f, "data: {\"id\":\"");
-    frame_put(&f, s->id, strlen(s->id));
-    FRAME_LIT(&f, "\",\"object\":\"chat.completion.chunk\",\"created\":");
-    frame_put(&f, created, cl);
-    FRAME_LIT(&f, ",\"model\":\"");
-    frame_put(&f, model, vals[0].n);
-    FRAME_LIT(&f, "\",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"index\":0,\"delta\":{");
+    struct outbuf f = {out, 0, outlen, 0};
+    OUTBUF_LIT(&f, "data: {\"id\":\"");
+    outbuf_put(&f, s->id, strlen(s->id));
+    OUTBUF_LIT(&f, "\",\"object\":\"chat.completion.chunk\",\"created\":");
+    outbuf_int(&f, s->created);
+    OUTBUF_LIT(&f, ",\"model\":\"");
+    outbuf_put(&f, model, vals[0].n);
+    OUTBUF_LIT(&f, "\",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"index\":0,\"delta\":{");
     if (!s->role_sent)
-        FRAME_LIT(&f, "\"role\":\"assistant\",");
-    FRAME_LIT(&f, "\"content\":\"");
-    frame_put(&f, content.p, content.n);
-    FRAME_LIT(&f, "\"},\"finish_reason\":null}]}\n\n");
-    if (f.full || f.p == f.end) /* as snprintf: the frame and its NUL must fit */
+        OUTBUF_LIT(&f, "\"role\":\"assistant\",");
+    OUTBUF_LIT(&f, "\"content\":\"");
+    outbuf_put(&f, content.p, content.n);
+    OUTBUF_LIT(&f, "\"},\"finish_reason\":null}]}\n\n");
+    if (f.full || f.len == f.cap) /* as snprintf: the frame and its NUL must fit */
         return 0;
-    *f.p = '\0';
-    size_t n = (size_t)(f.p - out);
+    out[f.len] = '\0';
+    size_t n = f.len;
     utf8_copy(s->model, sizeof(s->model), model);
     s->role_sent = 1;
     return n;

@@ -9,6 +9,7 @@
 
 #include "jsonstr.h"
 #include "openai.h"
+#include "outbuf.h"
 
 #define COUNT_MAX      1000000000000000LL /* as openai.c: token counts beyond this are not counts */
 #define INT_DIGITS_MAX 18                 /* integers we skip: always within json_int_t */
@@ -285,94 +286,65 @@ static int id_ok(const char *id) {
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
-struct out {
-    char *p;
-    size_t len, cap;
-    int full;
-};
-
-static void put(struct out *o, const char *s, size_t n) {
-    if (o->full || n > o->cap - o->len) {
-        o->full = 1;
-        return;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-}
-
-#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
-
-static void put_int(struct out *o, json_int_t v) {
-    char buf[24], *q = buf + sizeof(buf);
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--q = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--q = '-';
-    put(o, q, (size_t)(buf + sizeof(buf) - q));
-}
-
 /* One decoded code point as jansson's dump writes it. */
-static void put_codepoint(struct out *o, unsigned cp) {
+static void put_codepoint(struct outbuf *o, unsigned cp) {
     static const char hex[] = "0123456789ABCDEF";
     char b[6];
     switch (cp) {
         case '"':
-            PUT_LIT(o, "\\\"");
+            OUTBUF_LIT(o, "\\\"");
             return;
         case '\\':
-            PUT_LIT(o, "\\\\");
+            OUTBUF_LIT(o, "\\\\");
             return;
         case '\b':
-            PUT_LIT(o, "\\b");
+            OUTBUF_LIT(o, "\\b");
             return;
         case '\f':
-            PUT_LIT(o, "\\f");
+            OUTBUF_LIT(o, "\\f");
             return;
         case '\n':
-            PUT_LIT(o, "\\n");
+            OUTBUF_LIT(o, "\\n");
             return;
         case '\r':
-            PUT_LIT(o, "\\r");
+            OUTBUF_LIT(o, "\\r");
             return;
         case '\t':
-            PUT_LIT(o, "\\t");
+            OUTBUF_LIT(o, "\\t");
             return;
         default:
             break;
     }
     if (cp < 0x20) {
         char u[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
-        put(o, u, 6);
+        outbuf_put(o, u, 6);
     } else if (cp < 0x80) {
         b[0] = (char)cp;
-        put(o, b, 1);
+        outbuf_put(o, b, 1);
     } else if (cp < 0x800) {
         b[0] = (char)(0xc0 | cp >> 6);
         b[1] = (char)(0x80 | (cp & 0x3f));
-        put(o, b, 2);
+        outbuf_put(o, b, 2);
     } else if (cp < 0x10000) {
         b[0] = (char)(0xe0 | cp >> 12);
         b[1] = (char)(0x80 | (cp >> 6 & 0x3f));
         b[2] = (char)(0x80 | (cp & 0x3f));
-        put(o, b, 3);
+        outbuf_put(o, b, 3);
     } else {
         b[0] = (char)(0xf0 | cp >> 18);
         b[1] = (char)(0x80 | (cp >> 12 & 0x3f));
         b[2] = (char)(0x80 | (cp >> 6 & 0x3f));
         b[3] = (char)(0x80 | (cp & 0x3f));
-        put(o, b, 4);
+        outbuf_put(o, b, 4);
     }
 }
 
 /* A scanned string token (already validated), re-escaped as jansson dumps it: raw runs are
  * copied, escapes decoded and written again. Never longer than the token. */
-static void put_string(struct out *o, const struct tok *t) {
-    PUT_LIT(o, "\"");
+static void put_string(struct outbuf *o, const struct tok *t) {
+    OUTBUF_LIT(o, "\"");
     if (!t->esc) {
-        put(o, t->p, t->n);
+        outbuf_put(o, t->p, t->n);
     } else {
         const char *p = t->p, *end = t->p + t->n;
         while (p < end) {
@@ -380,7 +352,7 @@ static void put_string(struct out *o, const struct tok *t) {
             unsigned cp, lo;
             if (!q)
                 q = end;
-            put(o, p, (size_t)(q - p));
+            outbuf_put(o, p, (size_t)(q - p));
             if (q == end)
                 break;
             p = q + 2;
@@ -415,48 +387,49 @@ static void put_string(struct out *o, const struct tok *t) {
             put_codepoint(o, cp);
         }
     }
-    PUT_LIT(o, "\"");
+    OUTBUF_LIT(o, "\"");
 }
 
-static void put_head(struct out *o, const char *id, const char *object, json_int_t created,
+static void put_head(struct outbuf *o, const char *id, const char *object, json_int_t created,
                      const struct answer *a) {
-    PUT_LIT(o, "{\"id\":\"");
-    put(o, id, strlen(id));
-    PUT_LIT(o, "\",\"object\":\"");
-    put(o, object, strlen(object));
-    PUT_LIT(o, "\",\"created\":");
-    put_int(o, created);
-    PUT_LIT(o, ",\"model\":");
+    OUTBUF_LIT(o, "{\"id\":\"");
+    outbuf_put(o, id, strlen(id));
+    OUTBUF_LIT(o, "\",\"object\":\"");
+    outbuf_put(o, object, strlen(object));
+    OUTBUF_LIT(o, "\",\"created\":");
+    outbuf_int(o, created);
+    OUTBUF_LIT(o, ",\"model\":");
     if (a->model.set)
         put_string(o, &a->model);
     else
-        PUT_LIT(o, "\"\"");
-    PUT_LIT(o, ",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{");
+        OUTBUF_LIT(o, "\"\"");
+    OUTBUF_LIT(o, ",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{");
 }
 
-static void put_tail(struct out *o, const struct answer *a) {
-    PUT_LIT(o, ",\"finish_reason\":");
+static void put_tail(struct outbuf *o, const struct answer *a) {
+    OUTBUF_LIT(o, ",\"finish_reason\":");
     if (a->reason.set && a->reason.n)
         put_string(o, &a->reason);
     else
-        PUT_LIT(o, "null");
-    PUT_LIT(o, "}],\"usage\":{\"prompt_tokens\":");
-    put_int(o, a->prompt);
-    PUT_LIT(o, ",\"completion_tokens\":");
-    put_int(o, a->completion);
-    PUT_LIT(o, ",\"total_tokens\":");
-    put_int(o, a->prompt + a->completion);
-    PUT_LIT(o, "}}");
+        OUTBUF_LIT(o, "null");
+    OUTBUF_LIT(o, "}],\"usage\":{\"prompt_tokens\":");
+    outbuf_int(o, a->prompt);
+    OUTBUF_LIT(o, ",\"completion_tokens\":");
+    outbuf_int(o, a->completion);
+    OUTBUF_LIT(o, ",\"total_tokens\":");
+    outbuf_int(o, a->prompt + a->completion);
+    OUTBUF_LIT(o, "}}");
 }
 
-static void put_content(struct out *o, const struct tok *t) {
+static void put_content(struct outbuf *o, const struct tok *t) {
     if (t->set)
         put_string(o, t);
     else
-        PUT_LIT(o, "\"\"");
+        OUTBUF_LIT(o, "\"\"");
 }
 
-static size_t finish(const struct out *o, const struct answer *a, struct openai_fast_usage *usage) {
+static size_t finish(const struct outbuf *o, const struct answer *a,
+                     struct openai_fast_usage *usage) {
     if (o->full)
         return 0;
     usage->prompt_tokens = a->prompt;
@@ -467,20 +440,20 @@ static size_t finish(const struct out *o, const struct answer *a, struct openai_
 size_t openai_chat_response_fast(const char *body, size_t len, const char *id, char *out,
                                  size_t outlen, struct openai_fast_usage *usage) {
     struct answer a;
-    struct out o = {out, 0, outlen, 0};
+    struct outbuf o = {out, 0, outlen, 0};
     json_int_t created;
     if (!body || !id || !id_ok(id) || scan_answer(body, body + len, CHAT_MEMBERS, &a) < 0 ||
         !(created = created_of(&a.created_at)))
         return 0;
     put_head(&o, id, "chat.completion", created, &a);
-    PUT_LIT(&o, "\"index\":0,\"message\":{\"role\":");
+    OUTBUF_LIT(&o, "\"index\":0,\"message\":{\"role\":");
     if (a.role.set && a.role.n)
         put_string(&o, &a.role);
     else
-        PUT_LIT(&o, "\"assistant\"");
-    PUT_LIT(&o, ",\"content\":");
+        OUTBUF_LIT(&o, "\"assistant\"");
+    OUTBUF_LIT(&o, ",\"content\":");
     put_content(&o, &a.content);
-    PUT_LIT(&o, "}");
+    OUTBUF_LIT(&o, "}");
     put_tail(&o, &a);
     return finish(&o, &a, usage);
 }
@@ -488,15 +461,15 @@ size_t openai_chat_response_fast(const char *body, size_t len, const char *id, c
 size_t openai_completion_response_fast(const char *body, size_t len, const char *id, char *out,
                                        size_t outlen, struct openai_fast_usage *usage) {
     struct answer a;
-    struct out o = {out, 0, outlen, 0};
+    struct outbuf o = {out, 0, outlen, 0};
     json_int_t created;
     if (!body || !id || !id_ok(id) || scan_answer(body, body + len, COMPLETION_MEMBERS, &a) < 0 ||
         !(created = created_of(&a.created_at)))
         return 0;
     put_head(&o, id, "text_completion", created, &a);
-    PUT_LIT(&o, "\"text\":");
+    OUTBUF_LIT(&o, "\"text\":");
     put_content(&o, &a.content);
-    PUT_LIT(&o, ",\"index\":0");
+    OUTBUF_LIT(&o, ",\"index\":0");
     put_tail(&o, &a);
     return finish(&o, &a, usage);
 }

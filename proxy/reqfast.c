@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "outbuf.h"
 #include "policy.h"
 #include "splice.h"
 
@@ -233,35 +234,19 @@ static int is_zero(struct span v) {
 
 /* ---- the checked output buffer ------------------------------------------------------- */
 
-struct out {
-    char *p;
-    size_t n, cap;
-    int full;
-};
-
-static void put(struct out *o, const char *s, size_t n) {
-    if (o->full || o->cap - o->n < n) {
-        o->full = 1;
-        return;
-    }
-    memcpy(o->p + o->n, s, n);
-    o->n += n;
-}
-#define PUT(o, lit) put(o, lit, sizeof(lit) - 1)
-
-static void put_span(struct out *o, struct span v) {
-    put(o, v.p, v.n);
+static void put_span(struct outbuf *o, struct span v) {
+    outbuf_put(o, v.p, v.n);
 }
 
 /* ,"key":value inside an object (no comma before the first member). */
-static void put_member(struct out *o, int *first, struct span key, const char *value, size_t n) {
+static void put_member(struct outbuf *o, int *first, struct span key, const char *value, size_t n) {
     if (!*first)
-        PUT(o, ",");
+        OUTBUF_LIT(o, ",");
     *first = 0;
-    PUT(o, "\"");
+    OUTBUF_LIT(o, "\"");
     put_span(o, key);
-    PUT(o, "\":");
-    put(o, value, n);
+    OUTBUF_LIT(o, "\":");
+    outbuf_put(o, value, n);
 }
 
 /* ---- the request ---------------------------------------------------------------------- */
@@ -275,11 +260,11 @@ struct req {
     int include_usage;
 };
 
-static const char *put_messages(struct out *o, const char *p, size_t *count);
+static const char *put_messages(struct outbuf *o, const char *p, size_t *count);
 
 /* The top-level members this api reads into r->f. A chat's messages array is written to o as
  * it is walked (one pass over the bulk of the body). -1 when a message is not covered. */
-static int read_members(struct req *r, const char *body, struct out *o) {
+static int read_members(struct req *r, const char *body, struct outbuf *o) {
     const char *p = ws(body); /* the top-level '{' */
     struct span key;
     while (next_key(&p, &key)) {
@@ -402,7 +387,7 @@ static int read_format(const struct req *r) {
 
 /* The message at p as {"role","content"}; returns the byte after it, or NULL when it is not
  * the plain shape. */
-static const char *put_message(struct out *o, const char *p) {
+static const char *put_message(struct outbuf *o, const char *p) {
     struct span role = {0}, content = {0};
     struct member m;
     if (*p != '{')
@@ -425,23 +410,23 @@ static const char *put_message(struct out *o, const char *p) {
     if (!is_string(role) || !is_string(content) || memchr(role.p, '\\', role.n) ||
         (role.n == 6 && strncasecmp(role.p + 1, "tool", 4) == 0))
         return NULL;
-    PUT(o, "{\"role\":");
+    OUTBUF_LIT(o, "{\"role\":");
     put_span(o, role);
-    PUT(o, ",\"content\":");
+    OUTBUF_LIT(o, ",\"content\":");
     put_span(o, content);
-    PUT(o, "}");
+    OUTBUF_LIT(o, "}");
     return p + 1;
 }
 
 /* The messages array at p (its '['), written as "messages":[...]; returns the byte after it
  * and the number of messages, or NULL when a message is not covered. */
-static const char *put_messages(struct out *o, const char *p, size_t *count) {
-    PUT(o, "\"messages\":[");
+static const char *put_messages(struct outbuf *o, const char *p, size_t *count) {
+    OUTBUF_LIT(o, "\"messages\":[");
     *count = 0;
     p = ws(p + 1);
     while (*p != ']') {
         if (*count)
-            PUT(o, ",");
+            OUTBUF_LIT(o, ",");
         if (!(p = put_message(o, p)))
             return NULL;
         ++*count;
@@ -449,7 +434,7 @@ static const char *put_messages(struct out *o, const char *p, size_t *count) {
         if (*p == ',')
             p = ws(p + 1);
     }
-    PUT(o, "]");
+    OUTBUF_LIT(o, "]");
     return p + 1;
 }
 
@@ -463,7 +448,7 @@ static int opts_have(const struct req *r, const char *key) {
 
 /* The native options: the client's, under the mapped fields, with Ollama's /v1 defaults
  * (openai.c options_new). -1 when a value is not covered. */
-static int put_options(struct out *o, const struct req *r) {
+static int put_options(struct outbuf *o, const struct req *r) {
     static const struct {
         const char *key;
         enum field field; /* the client's options[key] gives way when this is given */
@@ -480,7 +465,7 @@ static int put_options(struct out *o, const struct req *r) {
     };
     const struct span *f = r->f;
     int first = 1, completion = r->api == COMPLETION;
-    PUT(o, "\"options\":{");
+    OUTBUF_LIT(o, "\"options\":{");
     for (size_t i = 0; i < r->nopts; i++) {
         int replaced = 0;
         for (size_t j = 0; j < sizeof(mapped) / sizeof(mapped[0]) && !replaced; j++)
@@ -522,11 +507,11 @@ static int put_options(struct out *o, const struct req *r) {
         MEMBER_LIT("presence_penalty", "0.0");
     if (is_string(f[F_STOP])) {
         if (!first)
-            PUT(o, ",");
+            OUTBUF_LIT(o, ",");
         first = 0;
-        PUT(o, "\"stop\":[");
+        OUTBUF_LIT(o, "\"stop\":[");
         put_span(o, f[F_STOP]);
-        PUT(o, "]");
+        OUTBUF_LIT(o, "]");
     } else if (f[F_STOP].n) {
         MEMBER_SPAN("stop", f[F_STOP]);
     }
@@ -535,14 +520,14 @@ static int put_options(struct out *o, const struct req *r) {
 #undef MEMBER_LIT
 #undef MEMBER_SPAN
 #undef MEMBER
-    PUT(o, "}");
+    OUTBUF_LIT(o, "}");
     return 0;
 }
 
 static char *request_new(enum api api, const struct config *cfg, const char *body, size_t len,
                          const struct jscan *scan, struct openai_meta *meta, size_t *outlen) {
     struct req req, *r = &req;
-    struct out o = {0};
+    struct outbuf o = {0};
     char ka[SPLICE_KEEP_ALIVE_MAX];
     size_t ka_len;
     int format = 0;
@@ -558,7 +543,7 @@ static char *request_new(enum api api, const struct config *cfg, const char *bod
     o.cap = len + REQFAST_GROWTH;
     if (!(o.p = malloc(o.cap + 1)))
         goto decline;
-    PUT(&o, "{"); /* a chat's "messages" first, written while reading the members */
+    OUTBUF_LIT(&o, "{"); /* a chat's "messages" first, written while reading the members */
     if (read_members(r, body, &o) < 0 || !fields_ok(r) || read_stream_options(r) < 0 ||
         read_options(r) < 0 || (api == CHAT && (format = read_format(r)) < 0))
         goto decline;
@@ -567,39 +552,39 @@ static char *request_new(enum api api, const struct config *cfg, const char *bod
         goto decline;
 
     if (api == CHAT) {
-        PUT(&o, ",\"model\":");
+        OUTBUF_LIT(&o, ",\"model\":");
         put_span(&o, r->f[F_MODEL]);
     } else {
-        PUT(&o, "\"model\":");
+        OUTBUF_LIT(&o, "\"model\":");
         put_span(&o, r->f[F_MODEL]);
-        PUT(&o, ",\"prompt\":");
+        OUTBUF_LIT(&o, ",\"prompt\":");
         if (r->f[F_PROMPT].n)
             put_span(&o, r->f[F_PROMPT]);
         else
-            PUT(&o, "\"\"");
+            OUTBUF_LIT(&o, "\"\"");
         if (r->f[F_SUFFIX].n > 2) { /* not "" */
-            PUT(&o, ",\"suffix\":");
+            OUTBUF_LIT(&o, ",\"suffix\":");
             put_span(&o, r->f[F_SUFFIX]);
         }
     }
     int stream = text_is(r->f[F_STREAM], "true");
     if (stream)
-        PUT(&o, ",\"stream\":true,");
+        OUTBUF_LIT(&o, ",\"stream\":true,");
     else
-        PUT(&o, ",\"stream\":false,");
+        OUTBUF_LIT(&o, ",\"stream\":false,");
     if (format)
-        PUT(&o, "\"format\":\"json\",");
+        OUTBUF_LIT(&o, "\"format\":\"json\",");
     if (put_options(&o, r) < 0)
         goto decline;
     if (text_is(r->f[F_DEBUG], "true"))
-        PUT(&o, ",\"_debug_render_only\":true");
-    PUT(&o, ",\"keep_alive\":");
-    put(&o, ka, ka_len);
-    PUT(&o, "}");
+        OUTBUF_LIT(&o, ",\"_debug_render_only\":true");
+    OUTBUF_LIT(&o, ",\"keep_alive\":");
+    outbuf_put(&o, ka, ka_len);
+    OUTBUF_LIT(&o, "}");
     if (o.full)
         goto decline;
-    o.p[o.n] = '\0';
-    *outlen = o.n;
+    o.p[o.len] = '\0';
+    *outlen = o.len;
     meta->stream = stream;
     meta->include_usage = r->include_usage;
     meta->encoding_b64 = 0;
