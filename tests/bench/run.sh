@@ -79,6 +79,10 @@ streamload=$build/bench/streamload
 if [ ! -x "$streamload" ] || [ "$here/streamload.c" -nt "$streamload" ]; then
     cc -O2 -g -Wall -Wextra -o "$streamload" "$here/streamload.c" || die "cannot build streamload"
 fi
+barerelay=$build/bench/barerelay
+if [ ! -x "$barerelay" ] || [ "$here/barerelay.c" -nt "$barerelay" ]; then
+    cc -O2 -g -Wall -Wextra -o "$barerelay" "$here/barerelay.c" || die "cannot build barerelay"
+fi
 
 # ---- processes: every one started here is recorded and stopped on exit ----
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/keepwarm-bench.XXXXXX")
@@ -427,14 +431,43 @@ if [ "${BENCH_NO_STREAMS:-0}" != 1 ]; then
             sleep 1 # idle: after start and the warm loop's first round
             idle_kb=$(status_kb "$kws_pid" VmRSS)
             idle_anon_kb=$(status_kb "$kws_pid" RssAnon)
-            if [ $((r % 2)) = 1 ]; then kinds="direct keepwarm"; else kinds="keepwarm direct"; fi
+            # The relays for comparison (keepwarm's own /api/chat, nginx, the bare relay) need two
+            # descriptors a stream and do not wait for one as keepwarm does: only where they fit.
+            kinds="direct keepwarm"
+            [ "$nofile" -ge $((2 * n + 64)) ] && kinds="$kinds native nginx bare"
+            [ $((r % 2)) = 1 ] || kinds=$(echo "$kinds" | tr ' ' '\n' | tac | tr '\n' ' ')
             for k in $kinds; do
-                if [ "$k" = direct ]; then
+                case $k in
+                direct)
                     stream_once "$r" "$n" direct "$pf" /api/chat ndjson "$here/stream-chat.json" "$fake_pid"
-                else
+                    ;;
+                keepwarm)
                     stream_once "$r" "$n" keepwarm "$pk" /v1/chat/completions sse \
                         "$here/stream-chat.json" "$kws_pid"
-                fi
+                    ;;
+                native)
+                    stream_once "$r" "$n" native "$pk" /api/chat ndjson "$here/stream-chat.json" "$kws_pid"
+                    ;;
+                nginx)
+                    pr=$(free_port)
+                    nginx_start "$tmp/nginx-s" "$pr" "location / { proxy_pass http://ollama;
+                        proxy_http_version 1.1; proxy_set_header Connection \"\";
+                        proxy_set_header Host 127.0.0.1:$pf; proxy_buffering off; }" \
+                        "upstream ollama { server 127.0.0.1:$pf; keepalive 256; }"
+                    nginx_s_master=$last_pid
+                    stream_once "$r" "$n" nginx "$pr" /api/chat ndjson "$here/stream-chat.json" \
+                        "$(child_of "$nginx_s_master")"
+                    stop_bg "$nginx_s_master"
+                    ;;
+                bare)
+                    pr=$(free_port)
+                    start_bg "$tmp/bare.log" "$barerelay" "$pr" "$pf"
+                    bare_pid=$last_pid
+                    wait_port "$pr" || die "barerelay did not start: $(cat "$tmp/bare.log")"
+                    stream_once "$r" "$n" bare "$pr" /api/chat ndjson "$here/stream-chat.json" "$bare_pid"
+                    stop_bg "$bare_pid"
+                    ;;
+                esac
             done
             stop_bg "$kws_pid"
             stop_bg "$fake_pid"
@@ -481,12 +514,15 @@ $1 == "stream" {
     add(n SUBSEP k SUBSEP "p50", $8); add(n SUBSEP k SUBSEP "p99", $9)
     add(n SUBSEP k SUBSEP "peak", $10)
     sp50[r, n, k] = $8; sp99[r, n, k] = $9
+    scpu[r, n, k] = $11 / ($7 > 0 ? $7 : 1) * 1e6
     if (k == "keepwarm") {
         add(n SUBSEP "cpuM", $11 / ($7 > 0 ? $7 : 1) * 1e6); add(n SUBSEP "hwm", $13)
         add(n SUBSEP "perstream", ($13 - $14) / n); add("idle", $14); add("idle_anon", $15)
         add(n SUBSEP "fakecpuM", $12 / ($7 > 0 ? $7 : 1) * 1e6)
-    } else {
+    } else if (k == "direct") {
         add(n SUBSEP "directfakecpuM", $11 / ($7 > 0 ? $7 : 1) * 1e6)
+    } else {
+        add(n SUBSEP k SUBSEP "cpuM", $11 / ($7 > 0 ? $7 : 1) * 1e6); relays[n, k] = 1
     }
     add(n SUBSEP k SUBSEP "run", $16)
     srounds[r] = 1; ns[n] = 1; seen_stream = 1
@@ -538,10 +574,23 @@ END {
                 add(n SUBSEP "add50", sp50[r, n, "keepwarm"] - sp50[r, n, "direct"])
                 add(n SUBSEP "add99", sp99[r, n, "keepwarm"] - sp99[r, n, "direct"])
             }
+            for (r in srounds) if ((r, n, "bare") in scpu && scpu[r, n, "bare"] > 0) {
+                add(n SUBSEP "xbare", scpu[r, n, "keepwarm"] / scpu[r, n, "bare"])
+                if ((r, n, "nginx") in scpu) add(n SUBSEP "nginx_xbare", scpu[r, n, "nginx"] / scpu[r, n, "bare"])
+                if ((r, n, "native") in scpu) add(n SUBSEP "native_xbare", scpu[r, n, "native"] / scpu[r, n, "bare"])
+            }
             printf "%-7d %-9s %7d %6d %9d %8.1f %8.1f %8s %8s %8s %9s %10.2f %7.1f\n", n, "direct",
                 sok[n, "direct"], serr[n, "direct"], stok[n, "direct"],
                 median(n SUBSEP "direct" SUBSEP "p50") / 1000, median(n SUBSEP "direct" SUBSEP "p99") / 1000,
                 "-", "-", "-", "-", median(n SUBSEP "directfakecpuM"), median(n SUBSEP "direct" SUBSEP "run")
+            split("bare nginx native", R, " ")
+            for (j = 1; j <= 3; j++) if ((n, R[j]) in relays) {
+                k = R[j]
+                printf "%-7d %-9s %7d %6d %9d %8.1f %8.1f %8s %8s %8s %9s %10.2f %7.1f\n", n, k,
+                    sok[n, k], serr[n, k], stok[n, k],
+                    median(n SUBSEP k SUBSEP "p50") / 1000, median(n SUBSEP k SUBSEP "p99") / 1000,
+                    "-", "-", "-", "-", median(n SUBSEP k SUBSEP "cpuM"), median(n SUBSEP k SUBSEP "run")
+            }
             printf "%-7d %-9s %7d %6d %9d %8.1f %8.1f %8.2f %8.2f %6.1fMB %7.1fKB %10.2f %7.1f\n", n, "keepwarm",
                 sok[n, "keepwarm"], serr[n, "keepwarm"], stok[n, "keepwarm"],
                 median(n SUBSEP "keepwarm" SUBSEP "p50") / 1000, median(n SUBSEP "keepwarm" SUBSEP "p99") / 1000,
@@ -553,7 +602,15 @@ END {
         print "direct: the same streams straight to the stand-in (native /api/chat, NDJSON); its"
         print "CPU s/Mtok is the stand-in CPU. keepwarm: /v1/chat/completions (SSE); CPU s/Mtok is"
         print "keepwarm CPU seconds per million relayed tokens; peak RSS is VmHWM of a fresh keepwarm;"
-        print "RSS/strm = (peak - idle) / streams."
+        print "RSS/strm = (peak - idle) / streams. Relays for comparison, native /api/chat NDJSON"
+        print "through each (CPU s/Mtok of the relay): bare = tests/bench/barerelay.c, one recv and one"
+        print "send per token and nothing else (the floor any relay pays on this machine); nginx ="
+        print "proxy_pass with proxy_buffering off, 1 worker; native = keepwarm /api/chat."
+        for (i = 1; i <= nn; i++) if (cnt[nlist[i] SUBSEP "xbare"]) {
+            n = nlist[i]
+            printf "CPU per token against the bare relay, %d streams: keepwarm (SSE) %.2fx, keepwarm native %.2fx, nginx %.2fx\n",
+                n, median(n SUBSEP "xbare"), median(n SUBSEP "native_xbare"), median(n SUBSEP "nginx_xbare")
+        }
         printf "keepwarm idle RSS after start: %.1f MB (anonymous %.1f MB)\n", median("idle") / 1024,
             median("idle_anon") / 1024
     }
@@ -582,6 +639,9 @@ END {
         cpum = 0
         for (i = 1; i <= nn; i++) { v = median(nlist[i] SUBSEP "cpuM"); if (v > cpum) cpum = v }
         printf "  %-4s CPU per million relayed tokens <= 15 s: %.2f s (worst N)\n", (cpum <= 15 ? "ok" : "FAIL"), cpum
+        for (i = 1; i <= nn; i++) if (cnt[nlist[i] SUBSEP "bare" SUBSEP "cpuM"])
+            printf "       (%d streams: the bare relay pays %.2f s, nginx %.2f s on this machine)\n", nlist[i],
+                median(nlist[i] SUBSEP "bare" SUBSEP "cpuM"), median(nlist[i] SUBSEP "nginx" SUBSEP "cpuM")
         big = nlist[nn]
         e = serr[big, "keepwarm"]; h = median(big SUBSEP "hwm") / 1024; a = median(big SUBSEP "add50") / 1000
         printf "  %-4s %d streams, zero errors: %d errors\n", (e == 0 ? "ok" : "FAIL"), big, e
