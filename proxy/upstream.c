@@ -122,6 +122,7 @@ struct upstream {
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
 static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void xfer_connect(struct upstream_xfer *x);
+static ssize_t send_some(struct upstream_xfer *x);
 static void xfer_send(struct upstream_xfer *x);
 static void timer_start(struct upstream_xfer *x, long ms);
 static void lookup_begin(struct upstream *u);
@@ -478,7 +479,18 @@ static void xfer_connect(struct upstream_xfer *x) {
         xfer_send(x);
         return;
     }
-    if (errno != EINPROGRESS) {
+    /* On loopback the handshake is over before connect returns: send the request at once
+     * instead of waiting a loop turn for writability. A socket still connecting says EAGAIN
+     * (then we wait, under the connect timeout); a refused one gives connect's error. */
+    ssize_t w = errno == EINPROGRESS ? send_some(x) : -1;
+    if (w >= 0) {
+        x->sent += (size_t)w;
+        addr_worked(c);
+        event_add(&c->rev, NULL);
+        xfer_send(x);
+        return;
+    }
+    if (errno != EINPROGRESS && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         snprintf(err, sizeof(err), "connect to %.100s: %s", u->scheme_host, strerror(errno));
         addr_failed(x, UPSTREAM_REFUSED, err);
         return;
@@ -505,24 +517,29 @@ static void xfer_attach(struct upstream_xfer *x) {
     xfer_send(x);
 }
 
+/* One sendmsg of what is left of head + body (at least one byte is left): sendmsg's result. */
+static ssize_t send_some(struct upstream_xfer *x) {
+    struct iovec iov[2];
+    int n = 0;
+    if (x->sent < x->head_len) {
+        iov[n].iov_base = x->head + x->sent;
+        iov[n++].iov_len = x->head_len - x->sent;
+    }
+    if (x->body_len) {
+        size_t off = x->sent > x->head_len ? x->sent - x->head_len : 0;
+        iov[n].iov_base = (char *)x->body + off;
+        iov[n++].iov_len = x->body_len - off;
+    }
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+    return sendmsg(x->c->fd, &m, MSG_NOSIGNAL);
+}
+
 /* Sends what is left of head + body; waits for writability when the socket is full. */
 static void xfer_send(struct upstream_xfer *x) {
     struct conn *c = x->c;
     size_t total = x->head_len + x->body_len;
     while (x->sent < total) {
-        struct iovec iov[2];
-        int n = 0;
-        if (x->sent < x->head_len) {
-            iov[n].iov_base = x->head + x->sent;
-            iov[n++].iov_len = x->head_len - x->sent;
-        }
-        if (x->body_len) {
-            size_t off = x->sent > x->head_len ? x->sent - x->head_len : 0;
-            iov[n].iov_base = (char *)x->body + off;
-            iov[n++].iov_len = x->body_len - off;
-        }
-        struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+        ssize_t w = send_some(x);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
