@@ -1,5 +1,6 @@
 /* chunkw: one sendmsg per streamed piece while the client keeps up; evhttp's buffered path
- * otherwise. See chunkw.h for the contract and the ordering rule. */
+ * otherwise; whole replies and reply ends written in the loop turn that made them. See chunkw.h
+ * for the contract and the ordering rule. */
 #include "chunkw.h"
 
 #include <event2/bufferevent.h>
@@ -74,6 +75,42 @@ static int queue_rest(struct bufferevent *bev, const char *line, size_t ll, stru
     return rc ? -1 : 0;
 }
 
+/* evhttp has just queued a write on evcon (alive) and switched EV_WRITE on. Writes it now; when
+ * the socket took it all, EV_WRITE goes off again and the write callback evhttp set runs
+ * deferred (in this loop turn), as libevent would have run it after the write. Otherwise
+ * libevent goes on with the rest, or meets the error, as it would have. */
+static void flush_queued(struct evhttp_connection *evcon) {
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0)
+        return;
+    struct evbuffer *out = bufferevent_get_output(bev);
+    while (evbuffer_get_length(out) > 0)
+        if (evbuffer_write(out, fd) <= 0)
+            return;
+    bufferevent_disable(bev, EV_WRITE);
+    bufferevent_trigger(bev, EV_WRITE, BEV_OPT_DEFER_CALLBACKS);
+}
+
+void chunkw_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body) {
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    evhttp_send_reply(req, code, reason, body);
+    if (evcon) /* evhttp_send only queues: evcon lives until the write callback */
+        flush_queued(evcon);
+}
+
+void chunkw_end(struct chunkw *w, struct evhttp_request *req) {
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    /* evhttp_send_reply_end completes at once (and may free evcon) for a reply without chunks
+     * and with nothing queued; every other end only queues. */
+    int queues = bev && (w->framing == CHUNKW_CHUNKED ||
+                         evbuffer_get_length(bufferevent_get_output(bev)) > 0);
+    evhttp_send_reply_end(req);
+    if (queues)
+        flush_queued(evcon);
+}
+
 int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *data,
                 void (*cb)(struct evhttp_connection *, void *), void *arg) {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
@@ -89,11 +126,16 @@ int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
         evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         nv = evbuffer_peek(data, -1, NULL, ev, IOV_MAX_DATA);
     if (nv <= 0 || nv > IOV_MAX_DATA) {
-        /* The buffered path: evhttp frames it and stores cb for the rest of the reply. */
+        /* The buffered path: evhttp frames it and stores cb for the rest of the reply. The
+         * first piece goes out with the reply's head at once. */
+        int first = !w->armed;
         evhttp_send_reply_chunk_with_cb(req, data, cb, arg);
-        if (evcon)
-            w->armed = 1;
         evbuffer_drain(data, evbuffer_get_length(data));
+        if (evcon) {
+            w->armed = 1;
+            if (first)
+                flush_queued(evcon);
+        }
         return 0;
     }
 

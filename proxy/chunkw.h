@@ -41,4 +41,15 @@ void chunkw_start(struct chunkw *w, struct evhttp_request *req);
 int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *data,
                 void (*cb)(struct evhttp_connection *, void *), void *arg);
 
+/* evhttp_send_reply, then the reply written to the socket at once rather than a loop turn later
+ * (evhttp would switch EV_WRITE on, wait for epoll to say writable, write, switch it off). When
+ * the socket takes it all, the write callback evhttp set (which finishes the request) runs
+ * deferred, as libevent would have run it; what the socket does not take, libevent sends.
+ * The first piece of a streamed reply (chunkw_send) goes out with its head the same way. */
+void chunkw_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body);
+
+/* evhttp_send_reply_end for a reply started with chunkw_start, then written at once as above.
+ * As with evhttp_send_reply_end, req (and whatever it completes) may be gone on return. */
+void chunkw_end(struct chunkw *w, struct evhttp_request *req);
+
 #endif

@@ -110,7 +110,7 @@ static void send_json(struct evhttp_request *req, int status, const json_t *valu
     if (bytes)
         *bytes += evbuffer_get_length(b);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    evhttp_send_reply(req, status, NULL, b);
+    chunkw_reply(req, status, NULL, b);
     evbuffer_free(b);
 }
 
@@ -436,7 +436,7 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     if (r->reply_started) {
         add_error_event(r, envelope);
         flush_out(r);
-        evhttp_send_reply_end(r->req);
+        chunkw_end(&r->cw, r->req);
         return;
     }
     r->status = status;
@@ -469,7 +469,7 @@ static int reply_fast(struct relay *r, const char *body, size_t n, const char *i
     r->bytes += m;
     evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",
                       "application/json");
-    evhttp_send_reply(r->req, 200, NULL, b);
+    chunkw_reply(r->req, 200, NULL, b);
     evbuffer_free(b);
     return 0;
 }
@@ -508,7 +508,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         const char *ct = upstream_content_type(x);
         evhttp_add_header(h, "Content-Type", *ct ? ct : "application/json");
         r->bytes += evbuffer_get_length(r->answer);
-        evhttp_send_reply(r->req, (int)status, NULL, r->answer); /* last use of r */
+        chunkw_reply(r->req, (int)status, NULL, r->answer); /* last use of r */
         return;
     }
     if (status >= 400 || status < 200) {
@@ -568,7 +568,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         flush_out(r);
         r->reply_ended = 1;
         json_decref(out);
-        evhttp_send_reply_end(r->req);
+        chunkw_end(&r->cw, r->req);
         return;
     }
     r->status = 200;
@@ -616,7 +616,7 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
         json_decref(e);
     }
     flush_out(r);
-    evhttp_send_reply_end(r->req);
+    chunkw_end(&r->cw, r->req);
 }
 
 static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result result,
@@ -659,7 +659,7 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
         flush_out(r);
     }
     r->reply_ended = 1;
-    evhttp_send_reply_end(r->req); /* last use of r */
+    chunkw_end(&r->cw, r->req); /* last use of r */
 }
 
 static const struct upstream_cbs relay_cbs = {on_data, on_done};
