@@ -168,7 +168,17 @@ int main(int argc, char **argv) {
     }
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
-    if (!(a.base = event_base_new())) {
+    /* The epoll changelist folds the switches made in one loop turn into one epoll_ctl or none:
+     * evhttp turns a client's reading off and the relay on again, chunkw writes a reply in the
+     * turn that made it and turns writing off again. keepwarm never dup()s a descriptor, the
+     * one case the changelist gets wrong (event.h). */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg)
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    a.base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+    if (ecfg)
+        event_config_free(ecfg);
+    if (!a.base) {
         log_error("msg=\"cannot create event base\"");
         goto out;
     }
