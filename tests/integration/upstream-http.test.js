@@ -373,6 +373,41 @@ test('out of descriptors: 4,096 requests wait, more get a 502 at once; the waiti
   assert.match(metrics.body, new RegExp(`\nkeepwarm_upstream_errors_total\\{kind="refused"\\} ${refused.length}\n`));
 });
 
+// REQ_HEAD_MAX in proxy/upstream.c (64 KiB, the head keepwarm sends Ollama) is reachable from
+// a client: evhttp's own cap (64 KiB, server.c) counts the request line and header lines
+// without their CRLFs, while the forwarded head adds them back, a space after each colon, the
+// Host line and " HTTP/1.1\r\n": with 64 forwarded headers (relay.c forwards at most 64) sent
+// as "Name:value", that is 219 bytes more than evhttp counted.
+test('a forwarded request head over 64 KiB: a clear error (exactly 64 KiB goes through), keepwarm serves on', async () => {
+  const REQ_HEAD_MAX = 64 * 1024;
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const kw = await kwFor(srv);
+  const headers = [['X-Request-Id', 'head-cap'], ...Array.from({ length: 63 }, (_, i) => [`X-Fill-${i}`, 'v'])];
+  // The client's request for a forwarded head of exactly `size` bytes, and evhttp's count of it.
+  const request = (size) => {
+    const fixed = `GET /api/tags?q= HTTP/1.1\r\nHost: ${srv.url.slice(7)}\r\n`.length +
+      headers.reduce((n, [k, v]) => n + `${k}: ${v}\r\n`.length, 0) + 2;
+    const line = `GET /api/tags?q=${'x'.repeat(size - fixed)} HTTP/1.1`;
+    const lines = headers.map(([k, v]) => `${k}:${v}`);
+    return { bytes: `${line}\r\n${lines.join('\r\n')}\r\n\r\n`, counted: [line, ...lines].join('').length };
+  };
+  const c = await rawClient(kw.port);
+
+  const fits = request(REQ_HEAD_MAX);
+  assert.deepEqual(await c.send(fits.bytes), { status: 200, body: 'ok' });
+  assert.equal(srv.requests.at(-1).head.length + 4, REQ_HEAD_MAX, 'Ollama got a head of exactly 64 KiB');
+
+  const over = request(REQ_HEAD_MAX + 1);
+  assert.ok(over.counted <= 64 * 1024, `within evhttp's cap (${over.counted} bytes)`);
+  const n = srv.requests.length;
+  assert.deepEqual(await c.send(over.bytes), { status: 502, body: '{"error":"request headers too large"}' });
+  assert.equal(srv.requests.length, n, 'nothing was sent to Ollama');
+
+  // the same connection, and a new one, are served on
+  assert.deepEqual(await c.get('/api/version'), { status: 200, body: 'ok' });
+  assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
+});
+
 test('a name that does not resolve: 502 saying so, looked up off the event loop, keepwarm serves on', async () => {
   const kw = await startKeepwarm('http://no-such-host.invalid:11434');
   procs.push(kw);
