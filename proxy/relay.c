@@ -4,6 +4,7 @@
  * and client side must both be finished). See docs/architecture.md for the lifecycle. */
 #include "relay.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -799,6 +800,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     struct relay *r = calloc(1, sizeof(*r));
     char err[256];
     char id[48];
+    int status = 502;
 
     if (!r) {
         free(rr->body_owned);
@@ -841,8 +843,11 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
     }
-    if (start_upstream(r, err, sizeof(err)) < 0)
+    if (start_upstream(r, err, sizeof(err)) < 0) {
+        /* the client's own bytes cannot be sent on: its fault, not Ollama's */
+        status = errno == EMSGSIZE ? 431 : errno == EINVAL ? 400 : 502;
         goto fail;
+    }
     if (r->meta.stream && env->cfg->wait_comment_interval > 0 && r->evcon &&
         (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION)) {
         r->waiting = evtimer_new(evhttp_connection_get_base(r->evcon), on_waiting, r);
@@ -859,8 +864,8 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     return;
 
 fail:
-    r->status = 502;
-    relay_reply_error(req, rr->kind != RELAY_RAW, 502, err, NULL);
+    r->status = status;
+    relay_reply_error(req, rr->kind != RELAY_RAW, status, err, NULL);
     r->upstream_done = r->client_done = 1;
     relay_free(r);
 }
