@@ -751,6 +751,7 @@ static int header_dropped(const char *name) {
         "cookie",
         "accept-encoding",
         "referer",
+        "x-request-id", /* goes first, once: copy_headers */
     };
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
@@ -771,9 +772,14 @@ static char *header_line_new(const char *key, const char *value) {
     return line;
 }
 
-static int copy_headers(struct relay *r, struct evhttp_request *req, int json_body) {
+/* The headers Ollama gets: the request id first (the one the client was answered with; first,
+ * so that the cap never drops it), then the client's others up to MAX_FWD_HEADERS in all. */
+static int copy_headers(struct relay *r, struct evhttp_request *req, int json_body,
+                        const char *rid) {
     size_t nh = 0;
     struct evkeyval *kv;
+    if (rid && !(r->headers[nh++] = header_line_new("X-Request-Id", rid)))
+        return -1;
     TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
         if (header_dropped(kv->key) || nh >= MAX_FWD_HEADERS)
             continue;
@@ -839,7 +845,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
         openai_stream_init(&r->stream, id, rr->meta.include_usage);
     }
     if (!r->answer || !r->out || !r->up_method || !r->up_path || (rr->body && !r->up_body) ||
-        copy_headers(r, req, rr->json_body) < 0) {
+        copy_headers(r, req, rr->json_body, rid) < 0) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
     }

@@ -270,12 +270,13 @@ test('out of descriptors: clients that leave while waiting are dropped from the 
 });
 
 // A keep-alive client connection to keepwarm sending raw requests; send(bytes) and get(path)
-// resolve with the answer's status and body (keepwarm's answers here all carry Content-Length).
+// resolve with the answer's status and body (lastHead() is its head) (keepwarm's answers here all carry Content-Length).
 function rawClient(port) {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     const waiting = [];
     let buf = Buffer.alloc(0);
+    let lastHead = '';
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       for (;;) {
@@ -287,6 +288,7 @@ function rawClient(port) {
         if (buf.length < end + 4 + len) return;
         const body = buf.subarray(end + 4, end + 4 + len).toString();
         buf = buf.subarray(end + 4 + len);
+        lastHead = head;
         waiting.shift()?.resolve({ status: Number(head.split(' ')[1]), body });
       }
     });
@@ -296,7 +298,8 @@ function rawClient(port) {
       waiting.push({ resolve: res, reject: rej });
       sock.write(bytes);
     });
-    sock.on('connect', () => resolve({ sock, send, get: (p) => send(`GET ${p} HTTP/1.1\r\nHost: kw\r\n\r\n`) }));
+    const get = (p) => send(`GET ${p} HTTP/1.1\r\nHost: kw\r\n\r\n`);
+    sock.on('connect', () => resolve({ sock, send, get, lastHead: () => lastHead }));
   });
 }
 
@@ -410,6 +413,25 @@ test('a forwarded request head over 64 KiB: a clear error (exactly 64 KiB goes t
   // the same connection, and a new one, are served on
   assert.deepEqual(await c.get('/api/version'), { status: 200, body: 'ok' });
   assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
+});
+
+// MAX_FWD_HEADERS in proxy/relay.c: at most 64 of the client's headers go to Ollama, and the
+// request id (the client's or keepwarm's) is always one of them.
+test('a client with more than 64 headers: the first 64 go to Ollama, the request id always among them', async () => {
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const kw = await kwFor(srv);
+  const names = Array.from({ length: 70 }, (_, i) => `X-H-${i}`);
+  const sent = (rid) => `GET /api/version HTTP/1.1\r\n${names.map((k) => `${k}:v\r\n`).join('')}${rid ? `X-Request-Id:${rid}\r\n` : ''}\r\n`;
+  const forwarded = () => srv.requests.at(-1).head.split('\r\n').slice(1).map((l) => l.slice(0, l.indexOf(':')));
+  const c = await rawClient(kw.port);
+  for (const rid of [undefined, 'last-of-71']) { // keepwarm's own id, then the client's, sent last
+    const r = await c.send(sent(rid));
+    assert.deepEqual(r, { status: 200, body: 'ok' });
+    assert.deepEqual(forwarded(), ['Host', 'X-Request-Id', ...names.slice(0, 63)]);
+    const echoed = /\r\nX-Request-Id: ([^\r]+)/i.exec(c.lastHead())[1];
+    assert.equal(echoed, rid ?? echoed);
+    assert.match(srv.requests.at(-1).head, new RegExp(`\r\nX-Request-Id: ${echoed}\r\n`), 'Ollama got the id the client got');
+  }
 });
 
 test('a name that does not resolve: 502 saying so, looked up off the event loop, keepwarm serves on', async () => {
