@@ -4,6 +4,7 @@
  * and client side must both be finished). See docs/architecture.md for the lifecycle. */
 #include "relay.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -750,6 +751,7 @@ static int header_dropped(const char *name) {
         "cookie",
         "accept-encoding",
         "referer",
+        "x-request-id", /* goes first, once: copy_headers */
     };
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
@@ -770,9 +772,14 @@ static char *header_line_new(const char *key, const char *value) {
     return line;
 }
 
-static int copy_headers(struct relay *r, struct evhttp_request *req, int json_body) {
+/* The headers Ollama gets: the request id first (the one the client was answered with; first,
+ * so that the cap never drops it), then the client's others up to MAX_FWD_HEADERS in all. */
+static int copy_headers(struct relay *r, struct evhttp_request *req, int json_body,
+                        const char *rid) {
     size_t nh = 0;
     struct evkeyval *kv;
+    if (rid && !(r->headers[nh++] = header_line_new("X-Request-Id", rid)))
+        return -1;
     TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
         if (header_dropped(kv->key) || nh >= MAX_FWD_HEADERS)
             continue;
@@ -799,6 +806,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     struct relay *r = calloc(1, sizeof(*r));
     char err[256];
     char id[48];
+    int status = 502;
 
     if (!r) {
         free(rr->body_owned);
@@ -837,12 +845,15 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
         openai_stream_init(&r->stream, id, rr->meta.include_usage);
     }
     if (!r->answer || !r->out || !r->up_method || !r->up_path || (rr->body && !r->up_body) ||
-        copy_headers(r, req, rr->json_body) < 0) {
+        copy_headers(r, req, rr->json_body, rid) < 0) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
     }
-    if (start_upstream(r, err, sizeof(err)) < 0)
+    if (start_upstream(r, err, sizeof(err)) < 0) {
+        /* the client's own bytes cannot be sent on: its fault, not Ollama's */
+        status = errno == EMSGSIZE ? 431 : errno == EINVAL ? 400 : 502;
         goto fail;
+    }
     if (r->meta.stream && env->cfg->wait_comment_interval > 0 && r->evcon &&
         (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION)) {
         r->waiting = evtimer_new(evhttp_connection_get_base(r->evcon), on_waiting, r);
@@ -859,8 +870,8 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     return;
 
 fail:
-    r->status = 502;
-    relay_reply_error(req, rr->kind != RELAY_RAW, 502, err, NULL);
+    r->status = status;
+    relay_reply_error(req, rr->kind != RELAY_RAW, status, err, NULL);
     r->upstream_done = r->client_done = 1;
     relay_free(r);
 }

@@ -763,6 +763,13 @@ static int valid_header(const char *h) {
     return strpbrk(h, "\r\n") == NULL && strchr(h, ':') != NULL;
 }
 
+/* upstream_start's failure: err, and errno for the caller to tell the client's fault. */
+static struct upstream_xfer *start_failed(char *err, size_t errlen, int e, const char *msg) {
+    set_err(err, errlen, msg);
+    errno = e;
+    return NULL;
+}
+
 struct upstream_xfer *upstream_start(struct upstream *u, const char *method, const char *path,
                                      const char *const *headers, const char *body, size_t len,
                                      const struct upstream_cbs *cbs, void *ctx, char *err,
@@ -772,19 +779,19 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     if (send_len)
         snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", body ? len : 0);
     if (strpbrk(method, " \r\n") || strpbrk(path, " \r\n"))
-        return set_err(err, errlen, "invalid request line"), NULL;
+        return start_failed(err, errlen, EINVAL, "invalid request line");
     size_t need = strlen(method) + 1 + strlen(u->prefix) + strlen(path) + 11 + 6 +
                   strlen(u->scheme_host) + 2 + strlen(clen) + 2;
     for (size_t i = 0; headers && headers[i]; i++) {
         if (!valid_header(headers[i]))
-            return set_err(err, errlen, "invalid request header"), NULL;
+            return start_failed(err, errlen, EINVAL, "invalid request header");
         need += strlen(headers[i]) + 2;
     }
     if (need > REQ_HEAD_MAX)
-        return set_err(err, errlen, "request headers too large"), NULL;
+        return start_failed(err, errlen, EMSGSIZE, "request headers too large");
     struct upstream_xfer *x = calloc(1, sizeof(*x) + need + 1);
     if (!x)
-        return set_err(err, errlen, "out of memory"), NULL;
+        return start_failed(err, errlen, ENOMEM, "out of memory");
     char *w = x->head;
     w = put(w, method);
     w = put(w, " ");

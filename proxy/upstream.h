@@ -52,7 +52,8 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
 /* Starts METHOD base_url+path. headers: NULL-terminated "Name: value" strings (copied).
  * body/len: borrowed, NULL for none; it must stay valid until on_done has returned or the
  * transfer is cancelled (upstream sends it from there). Returns NULL with err on failure
- * (nothing is called). */
+ * (nothing is called), and errno: EINVAL for a CR or LF (or a space in the method or path)
+ * that cannot be sent, EMSGSIZE for a request head (line and headers) over 64 KiB, ENOMEM. */
 struct upstream_xfer *upstream_start(struct upstream *u, const char *method, const char *path,
                                      const char *const *headers, const char *body, size_t len,
                                      const struct upstream_cbs *cbs, void *ctx, char *err,

@@ -4,8 +4,9 @@
 // heads), kept-alive connections that die, and answers that break the caps.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
-import { startKeepwarm, startFake, sleep } from './harness.js';
+import { startKeepwarm, startFake, sleep, until } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
@@ -266,6 +267,171 @@ test('out of descriptors: clients that leave while waiting are dropped from the 
   const r = await fetch(`${kw.url}/api/chat`, { method: 'POST', body });
   assert.equal(r.status, 200);
   assert.match(await r.text(), /"done":true/);
+});
+
+// A keep-alive client connection to keepwarm sending raw requests; send(bytes) and get(path)
+// resolve with the answer's status and body (lastHead() is its head) (keepwarm's answers here all carry Content-Length).
+function rawClient(port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const waiting = [];
+    let buf = Buffer.alloc(0);
+    let lastHead = '';
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString();
+        const len = Number((/\r\ncontent-length: *(\d+)/i.exec(head) || [0, -1])[1]);
+        if (len < 0) { sock.destroy(new Error(`an answer without Content-Length: ${head}`)); return; }
+        if (buf.length < end + 4 + len) return;
+        const body = buf.subarray(end + 4, end + 4 + len).toString();
+        buf = buf.subarray(end + 4 + len);
+        lastHead = head;
+        waiting.shift()?.resolve({ status: Number(head.split(' ')[1]), body });
+      }
+    });
+    sock.on('error', (e) => { for (const w of waiting.splice(0)) w.reject(e); reject(e); });
+    sock.on('close', () => { for (const w of waiting.splice(0)) w.reject(new Error('closed')); });
+    const send = (bytes) => new Promise((res, rej) => {
+      waiting.push({ resolve: res, reject: rej });
+      sock.write(bytes);
+    });
+    const get = (p) => send(`GET ${p} HTTP/1.1\r\nHost: kw\r\n\r\n`);
+    sock.on('connect', () => resolve({ sock, send, get, lastHead: () => lastHead }));
+  });
+}
+
+// This process's own open-file limit (node raises its soft limit to the hard one).
+function ownNofile() {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+  return m && m[1] !== 'unlimited' ? Number(m[1]) : Infinity;
+}
+
+// FD_WAIT_MAX in proxy/upstream.c, reached for real: keepwarm gets 4,200 descriptors and first
+// accepts 4,160 client connections (each proves it was accepted with a /healthz answer), so
+// only a few dozen descriptors are left for connections to Ollama, which holds every request.
+// Then every client sends a request: the first few get a connection, 4,096 wait for one, and
+// the rest must fail at once, while nothing has come free yet.
+const FD_WAIT_MAX = 4096;
+const FD_CLIENTS = 4160;
+test('out of descriptors: 4,096 requests wait, more get a 502 at once; the waiting are served as connections come free', {
+  skip: ownNofile() < FD_CLIENTS + 500 ? `this process may open only ${ownNofile()} files` : false,
+  timeout: 60000,
+}, async () => {
+  const held = [];
+  let release = false;
+  const answer = (sock, close) => {
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${close ? 'Connection: close\r\n' : ''}\r\nok`);
+    if (close) sock.end();
+  };
+  const srv = await rawServer((req, sock) => {
+    if (release) answer(sock, false);
+    else held.push(sock);
+  });
+  const kw = await startKeepwarm(srv.url, ['--ping-interval', '1h'], {}, { prefix: ['prlimit', `--nofile=${FD_CLIENTS + 40}:${FD_CLIENTS + 40}`] });
+  procs.push(kw);
+  const clients = [];
+  procs.push({ stop: async () => { for (const c of clients) c.sock.destroy(); } });
+  for (let i = 0; i < FD_CLIENTS; i += 520) { // in batches, well within the listen backlog
+    const batch = await Promise.all(Array.from({ length: Math.min(520, FD_CLIENTS - i) }, () => rawClient(kw.port)));
+    for (const r of await Promise.all(batch.map((c) => c.get('/healthz')))) assert.equal(r.status, 200);
+    clients.push(...batch);
+  }
+
+  const refused = [];
+  const outcomes = clients.map((c) => c.get('/api/version').then((r) => {
+    if (r.status === 502) refused.push(r);
+    return r;
+  }));
+  // Every request either holds one of the few connections, waits, or was refused.
+  await until(() => held.length + refused.length >= FD_CLIENTS - FD_WAIT_MAX, 'the refusals', 30000);
+  const connected = held.length;
+  assert.ok(connected > 1 && connected < 40, `requests that got a connection: ${connected}`);
+  assert.equal(refused.length, FD_CLIENTS - FD_WAIT_MAX - connected, 'exactly the requests beyond the queue were refused');
+  for (const r of refused) {
+    assert.deepEqual(JSON.parse(r.body), {
+      error: `cannot reach Ollama at ${srv.url}: out of file descriptors, and too many requests are waiting for one`,
+    });
+  }
+  assert.match(kw.output, /out of descriptors: requests wait/);
+
+  // Ollama answers: half the connections close (a waiting request gets the descriptor), half
+  // are kept alive (a waiting request gets the connection itself).
+  release = true;
+  held.forEach((sock, i) => answer(sock, i % 2 === 1));
+  const all = await Promise.all(outcomes);
+  const ok = all.filter((r) => r.status === 200 && r.body === 'ok').length;
+  assert.equal(ok, connected + FD_WAIT_MAX, 'every waiting request was served');
+  assert.equal(all.length - ok, refused.length);
+  assert.equal(srv.requests.length, connected + FD_WAIT_MAX);
+
+  // The queue is empty again: a new request goes straight through.
+  const after = await clients[0].get('/api/version');
+  assert.deepEqual(after, { status: 200, body: 'ok' });
+  assert.equal((await clients[1].get('/healthz')).status, 200);
+  // (on a client's connection: keepwarm's descriptors are all still in use, so it cannot accept)
+  const metrics = await clients[2].get('/metrics');
+  assert.match(metrics.body, new RegExp(`\nkeepwarm_upstream_errors_total\\{kind="refused"\\} ${refused.length}\n`));
+});
+
+// REQ_HEAD_MAX in proxy/upstream.c (64 KiB, the head keepwarm sends Ollama) is reachable from
+// a client: evhttp's own cap (64 KiB, server.c) counts the request line and header lines
+// without their CRLFs, while the forwarded head adds them back, a space after each colon, the
+// Host line and " HTTP/1.1\r\n": with 64 forwarded headers (relay.c forwards at most 64) sent
+// as "Name:value", that is 219 bytes more than evhttp counted.
+test('a forwarded request head over 64 KiB: a clear error (exactly 64 KiB goes through), keepwarm serves on', async () => {
+  const REQ_HEAD_MAX = 64 * 1024;
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const kw = await kwFor(srv);
+  const headers = [['X-Request-Id', 'head-cap'], ...Array.from({ length: 63 }, (_, i) => [`X-Fill-${i}`, 'v'])];
+  // The client's request for a forwarded head of exactly `size` bytes, and evhttp's count of it.
+  const request = (size) => {
+    const fixed = `GET /api/tags?q= HTTP/1.1\r\nHost: ${srv.url.slice(7)}\r\n`.length +
+      headers.reduce((n, [k, v]) => n + `${k}: ${v}\r\n`.length, 0) + 2;
+    const line = `GET /api/tags?q=${'x'.repeat(size - fixed)} HTTP/1.1`;
+    const lines = headers.map(([k, v]) => `${k}:${v}`);
+    return { bytes: `${line}\r\n${lines.join('\r\n')}\r\n\r\n`, counted: [line, ...lines].join('').length };
+  };
+  const c = await rawClient(kw.port);
+
+  const fits = request(REQ_HEAD_MAX);
+  assert.deepEqual(await c.send(fits.bytes), { status: 200, body: 'ok' });
+  assert.equal(srv.requests.at(-1).head.length + 4, REQ_HEAD_MAX, 'Ollama got a head of exactly 64 KiB');
+
+  const over = request(REQ_HEAD_MAX + 1);
+  assert.ok(over.counted <= 64 * 1024, `within evhttp's cap (${over.counted} bytes)`);
+  const n = srv.requests.length;
+  // the client's fault, not Ollama's (a 502 would also send nginx on to the next keepwarm)
+  assert.deepEqual(await c.send(over.bytes), { status: 431, body: '{"error":"request headers too large"}' });
+  assert.equal(srv.requests.length, n, 'nothing was sent to Ollama');
+  // a bare CR in the URI, which evhttp lets through and Ollama must not get, is the client's fault too
+  assert.deepEqual(await c.send('GET /api/tags?a\rb HTTP/1.1\r\n\r\n'), { status: 400, body: '{"error":"invalid request line"}' });
+  assert.equal(srv.requests.length, n, 'nothing was sent to Ollama');
+
+  // the same connection, and a new one, are served on
+  assert.deepEqual(await c.get('/api/version'), { status: 200, body: 'ok' });
+  assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
+});
+
+// MAX_FWD_HEADERS in proxy/relay.c: at most 64 of the client's headers go to Ollama, and the
+// request id (the client's or keepwarm's) is always one of them.
+test('a client with more than 64 headers: the first 64 go to Ollama, the request id always among them', async () => {
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const kw = await kwFor(srv);
+  const names = Array.from({ length: 70 }, (_, i) => `X-H-${i}`);
+  const sent = (rid) => `GET /api/version HTTP/1.1\r\n${names.map((k) => `${k}:v\r\n`).join('')}${rid ? `X-Request-Id:${rid}\r\n` : ''}\r\n`;
+  const forwarded = () => srv.requests.at(-1).head.split('\r\n').slice(1).map((l) => l.slice(0, l.indexOf(':')));
+  const c = await rawClient(kw.port);
+  for (const rid of [undefined, 'last-of-71']) { // keepwarm's own id, then the client's, sent last
+    const r = await c.send(sent(rid));
+    assert.deepEqual(r, { status: 200, body: 'ok' });
+    assert.deepEqual(forwarded(), ['Host', 'X-Request-Id', ...names.slice(0, 63)]);
+    const echoed = /\r\nX-Request-Id: ([^\r]+)/i.exec(c.lastHead())[1];
+    assert.equal(echoed, rid ?? echoed);
+    assert.match(srv.requests.at(-1).head, new RegExp(`\r\nX-Request-Id: ${echoed}\r\n`), 'Ollama got the id the client got');
+  }
 });
 
 test('a name that does not resolve: 502 saying so, looked up off the event loop, keepwarm serves on', async () => {
