@@ -15,9 +15,13 @@
 static const char crlf[] = "\r\n";
 
 void chunkw_start(struct chunkw *w, struct evhttp_request *req) {
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     w->framing = CHUNKW_EVHTTP;
     w->armed = 0;
-    if (!evhttp_request_get_connection(req))
+    w->bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    w->out = w->bev ? bufferevent_get_output(w->bev) : NULL;
+    w->fd = w->bev ? bufferevent_getfd(w->bev) : -1;
+    if (!w->bev)
         return;
     const char *te =
         evhttp_find_header(evhttp_request_get_output_headers(req), "Transfer-Encoding");
@@ -111,19 +115,19 @@ void chunkw_end(struct chunkw *w, struct evhttp_request *req) {
         flush_queued(evcon);
 }
 
+size_t chunkw_queued(const struct chunkw *w) {
+    return w->out ? evbuffer_get_length(w->out) : 0;
+}
+
 int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *data,
                 void (*cb)(struct evhttp_connection *, void *), void *arg) {
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
     size_t dl = evbuffer_get_length(data);
     struct evbuffer_iovec ev[IOV_MAX_DATA];
     int nv = 0;
 
     if (dl == 0)
         return 0;
-    if (w->framing != CHUNKW_EVHTTP && w->armed && fd >= 0 &&
-        evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+    if (w->framing != CHUNKW_EVHTTP && w->armed && w->fd >= 0 && evbuffer_get_length(w->out) == 0)
         nv = evbuffer_peek(data, -1, NULL, ev, IOV_MAX_DATA);
     if (nv <= 0 || nv > IOV_MAX_DATA) {
         /* The buffered path: evhttp frames it and stores cb for the rest of the reply. The
@@ -131,10 +135,10 @@ int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
         int first = !w->armed;
         evhttp_send_reply_chunk_with_cb(req, data, cb, arg);
         evbuffer_drain(data, evbuffer_get_length(data));
-        if (evcon) {
+        if (w->bev) {
             w->armed = 1;
             if (first)
-                flush_queued(evcon);
+                flush_queued(evhttp_request_get_connection(req));
         }
         return 0;
     }
@@ -153,7 +157,7 @@ int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
     size_t total = ll + dl + (chunked ? 2 : 0);
 
-    ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t sent = sendmsg(w->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent == (ssize_t)total) {
         evbuffer_drain(data, dl);
         return 0;
@@ -163,5 +167,5 @@ int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
      * reaches the relay's close callback as any client that left. */
     if (sent < 0)
         sent = 0;
-    return queue_rest(bev, line, ll, data, chunked, (size_t)sent);
+    return queue_rest(w->bev, line, ll, data, chunked, (size_t)sent);
 }

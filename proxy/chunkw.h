@@ -17,6 +17,7 @@
 #define KEEPWARM_CHUNKW_H
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 
 enum chunkw_framing {
@@ -28,12 +29,21 @@ enum chunkw_framing {
 /* One reply's writer; zeroed (or chunkw_start) before the reply's first piece. */
 struct chunkw {
     enum chunkw_framing framing;
-    int armed; /* evhttp holds our drained callback for this reply */
+    int armed;               /* evhttp holds our drained callback for this reply */
+    struct bufferevent *bev; /* the client connection's, borrowed from evhttp at chunkw_start */
+    struct evbuffer *out;    /* bev's output buffer */
+    evutil_socket_t fd;      /* bev's socket */
 };
 
 /* Call right after evhttp_send_reply_start(req, ...): learns the framing evhttp chose (HEAD,
- * 1xx, 204 and 304 answers have no body and stay with evhttp, which drops it). */
+ * 1xx, 204 and 304 answers have no body and stay with evhttp, which drops it), and keeps the
+ * connection's bufferevent, which the hot path then reaches without evhttp's getters. The
+ * caller stops calling chunkw_send and chunkw_queued once evhttp reports the connection
+ * closed (its close callback): from then on they would use a freed bufferevent. */
 void chunkw_start(struct chunkw *w, struct evhttp_request *req);
+
+/* Bytes waiting in the client connection's output buffer (0 before chunkw_start). */
+size_t chunkw_queued(const struct chunkw *w);
 
 /* Sends data (non-empty) as the next piece of req's body and leaves data empty. cb(evcon, arg)
  * is called, as by evhttp_send_reply_chunk_with_cb, whenever the output buffer has drained.

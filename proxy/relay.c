@@ -267,9 +267,7 @@ static void flush_out(struct relay *r) {
         return;
     r->bytes += evbuffer_get_length(r->out);
     chunkw_send(&r->cw, r->req, r->out, on_client_drained, r);
-    struct bufferevent *bev = r->evcon ? evhttp_connection_get_bufferevent(r->evcon) : NULL;
-    if (r->xfer && bev && evbuffer_get_length(bufferevent_get_output(bev)) > HIGH_WATER &&
-        !upstream_paused(r->xfer)) {
+    if (r->xfer && chunkw_queued(&r->cw) > HIGH_WATER && !upstream_paused(r->xfer)) {
         upstream_pause(r->xfer);
         metrics_pause();
     }
