@@ -417,8 +417,6 @@ static void handle_options(struct evhttp_request *req, const char *origin, int o
     metrics_request_done(ROUTE_OWN, 204, 0);
 }
 
-/* X-Request-Id: the client's (when it is short and printable) or a new one; echoed to the
- * client and, through the forwarded headers, passed to Ollama. */
 /* The Date header, formatted once a second (evhttp would format it for every reply). */
 static const char *http_date(struct server *s) {
     time_t now = time(NULL);
@@ -437,6 +435,8 @@ static void hex_put(char *out, unsigned long long v, int digits) {
         out[i] = hex[v & 15];
 }
 
+/* X-Request-Id: the client's (when it is short and printable) or a new one; echoed to the
+ * client and, through the forwarded headers, passed to Ollama. */
 static void set_request_id(struct server *s, struct evhttp_request *req) {
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     const char *rid = evhttp_find_header(in, "X-Request-Id");
