@@ -1483,7 +1483,8 @@ int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t 
 
 /* A JSON string at p (pointing at its opening quote) whose raw bytes can be copied into output
  * as they are: valid UTF-8, no control bytes, no \u escapes (jansson may refuse those, e.g.
- * \u0000, and the slow path must then answer). Returns the span inside the quotes, or NULL. */
+ * \u0000, and the slow path must then answer) and no \/ (jansson writes that '/' bare).
+ * Returns the span inside the quotes, or NULL. */
 /* Bytes a JSON string may hold as they are: printable ASCII but '"' and '\\'. */
 static const unsigned char plain_byte[256] = {
     [0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1, [0x7f] = 1,
@@ -1503,7 +1504,7 @@ static const char *raw_string(const char *p, const char *end, size_t *len) {
         if (c < 0x20)
             return NULL;
         if (c == '\\') {
-            if (p + 1 >= end || p[1] == 'u' || !strchr("\"\\/bfnrt", p[1]))
+            if (p + 1 >= end || !p[1] || !strchr("\"\\bfnrt", p[1]))
                 return NULL;
             p += 2;
         } else if (c < 0x80) {

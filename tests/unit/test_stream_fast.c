@@ -86,10 +86,13 @@ static void test_awkward_lines(void **state) {
         "{\"model\":\"m\",\"created_at\":\"2009-02-13T23:31:30Z\",\"message\":{\"role\":"
         "\"assistant\",\"content\":\"Hello\"},\"done\":false}",
         "{\"model\":\"m\",\"created_at\":\"2009-02-13T23:31:31Z\",\"message\":{\"role\":"
-        "\"assistant\",\"content\":\"a \\\"quoted\\\"\\n\\ttab \\\\ slash\\/ caf\xc3\xa9 "
+        "\"assistant\",\"content\":\"a \\\"quoted\\\"\\n\\ttab \\\\ back\\b\\f\\r caf\xc3\xa9 "
         "\xf0\x9f\x99\x82\"},"
         "\"done\":false}",
         "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\\u00e9 escaped\"},"
+        "\"done\":false}",
+        /* jansson writes a '/' bare: \/ cannot be copied as it is */
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"a\\/b\"},"
         "\"done\":false}",
         "{\"done\":false,\"message\":{\"content\":\"\",\"role\":\"assistant\"},\"model\":\"m\"}",
         " { \"model\" : \"m\" , \"message\" : { \"content\" : \"spaced\" } , \"done\" : false } ",
@@ -116,17 +119,25 @@ static void test_awkward_lines(void **state) {
         "\"done\":false}",
     };
     same_both_ways(first_is_slow, 2, 0, "role sent by the slow path first");
-    static const char *const bad[] = {
-        "{\"model\":\"m\",\"message\":{\"content\":\"cut",
-        "{\"model\":\"m\",\"message\":{\"content\":\"\xff\"},\"done\":false}",
-        "{\"model\":\"m\",\"message\":{\"content\":\"x\"},\"done\":false}}",
-        "{\"model\":\"m\",\"model\":\"n\",\"message\":{\"content\":\"x\"},\"done\":false}",
+    /* sizeof - 1, not strlen: the last one holds a backslash and a NUL byte */
+#define BAD(text)                                                                                  \
+    { text, sizeof(text) - 1 }
+    static const struct {
+        const char *text;
+        size_t len;
+    } bad[] = {
+        BAD("{\"model\":\"m\",\"message\":{\"content\":\"cut"),
+        BAD("{\"model\":\"m\",\"message\":{\"content\":\"\xff\"},\"done\":false}"),
+        BAD("{\"model\":\"m\",\"message\":{\"content\":\"x\"},\"done\":false}}"),
+        BAD("{\"model\":\"m\",\"model\":\"n\",\"message\":{\"content\":\"x\"},\"done\":false}"),
+        BAD("{\"model\":\"m\",\"message\":{\"content\":\"a\\\0b\"},\"done\":false}"),
     };
+#undef BAD
     struct openai_stream s;
     openai_stream_init(&s, "id", 0);
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char out[256];
-        assert_int_equal(openai_chat_stream_fast(&s, bad[i], strlen(bad[i]), out, sizeof(out)), 0);
+        assert_int_equal(openai_chat_stream_fast(&s, bad[i].text, bad[i].len, out, sizeof(out)), 0);
     }
     assert_false(s.role_sent);
     char tiny[16];
