@@ -305,7 +305,7 @@ static void test_done_after_slow_lines(void **state) {
     };
     struct hits h = run_all_ways("tool call, then stop", tool, 2, 1);
     assert_int_equal(h.dones, 1);
-    static const char *const tool_length[] = {tool[0], DONE_WITH("\"length\"", "")};
+    const char *const tool_length[] = {tool[0], DONE_WITH("\"length\"", "")};
     h = run_all_ways("tool call, then length", tool_length, 2, 1);
     assert_int_equal(h.dones, 1);
     static const char *const thinking[] = {
