@@ -1605,8 +1605,9 @@ size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t
     memcpy(model, vals[0].p, vals[0].n);
     model[vals[0].n] = '\0';
     if (memchr(model, '\\', vals[0].n))
-        return 0;                    /* an escaped model name: leave it to jansson */
-    json_int_t created = s->created; /* committed with the rest, once the frame fitted */
+        return 0; /* an escaped model name: leave it to jansson */
+    /* created is committed with the rest of the state, once the frame fitted */
+    json_int_t created = s->created;
     if (!s->created_set) {
         char ts[64] = "";
         if (vals[1].set && vals[1].n < sizeof(ts)) {

@@ -52,10 +52,10 @@ size_t openai_chat_response_fast(const char *body, size_t len, const char *id, c
 size_t openai_completion_response_fast(const char *body, size_t len, const char *id, char *out,
                                        size_t outlen, struct openai_fast_usage *usage);
 
-/* The stream's done line: a native /api/chat NDJSON line of the chat shape above (any member
- * but "done" may be missing) written as every SSE event openai_chat_stream_feed gives for it,
- * each "data: {chunk}\n\n" as relay.c writes a frame: a content chunk (when the line has
- * content or no chunk carried the role yet), the finish chunk and, with include_usage, the
+/* The stream's done line: a native /api/chat NDJSON line of the chat shape above (members but
+ * "model" and "done" may be missing) written as every SSE event openai_chat_stream_feed gives
+ * for it, each "data: {chunk}\n\n" as relay.c writes a frame: a content chunk (when the line
+ * has content or no chunk carried the role yet), the finish chunk and, with include_usage, the
  * usage chunk. Not "data: [DONE]": the stream is then finished and, as for OPENAI_STREAM_DONE,
  * the caller ends it. Updates s as the feed would and fills usage as for the answer.
  *
