@@ -1332,8 +1332,6 @@ json_t *openai_model_new(const char *id, const json_t *show) {
 
 /* ---- streaming ------------------------------------------------------------------------------ */
 
-enum { FINISHED_DONE = 1, FINISHED_ERROR = 2 };
-
 void openai_stream_init(struct openai_stream *s, const char *id, int include_usage) {
     memset(s, 0, sizeof(*s));
     utf8_copy(s->id, sizeof(s->id), id ? id : "");
@@ -1375,7 +1373,7 @@ static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *
     json_t *dumped = NULL;
 
     if (s->finished)
-        return s->finished == FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;
+        return s->finished == OPENAI_FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;
     if (json_is_object(line)) {
         e = json_object_get(line, "error");
         if (!e || json_is_null(e))
@@ -1394,7 +1392,7 @@ static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *
         frames, openai_error_new(500, text,
                                  is_context_length_error(text) ? "context_length_exceeded" : NULL));
     json_decref(dumped);
-    s->finished = FINISHED_ERROR;
+    s->finished = OPENAI_FINISHED_ERROR;
     return OPENAI_STREAM_ERROR;
 }
 
@@ -1448,7 +1446,7 @@ static int chat_stream_finish(struct openai_stream *s, const json_t *line, json_
         json_object_set_new(chunk, "usage", usage_new(line));
         json_array_append_new(frames, chunk);
     }
-    s->finished = FINISHED_DONE;
+    s->finished = OPENAI_FINISHED_DONE;
     return OPENAI_STREAM_DONE;
 }
 
@@ -1483,7 +1481,8 @@ int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t 
 
 /* A JSON string at p (pointing at its opening quote) whose raw bytes can be copied into output
  * as they are: valid UTF-8, no control bytes, no \u escapes (jansson may refuse those, e.g.
- * \u0000, and the slow path must then answer). Returns the span inside the quotes, or NULL. */
+ * \u0000, and the slow path must then answer) and no \/ (jansson writes that '/' bare).
+ * Returns the span inside the quotes, or NULL. */
 /* Bytes a JSON string may hold as they are: printable ASCII but '"' and '\\'. */
 static const unsigned char plain_byte[256] = {
     [0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1, [0x7f] = 1,
@@ -1503,7 +1502,7 @@ static const char *raw_string(const char *p, const char *end, size_t *len) {
         if (c < 0x20)
             return NULL;
         if (c == '\\') {
-            if (p + 1 >= end || p[1] == 'u' || !strchr("\"\\/bfnrt", p[1]))
+            if (p + 1 >= end || !p[1] || !strchr("\"\\bfnrt", p[1]))
                 return NULL;
             p += 2;
         } else if (c < 0x80) {
@@ -1607,6 +1606,8 @@ size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t
     model[vals[0].n] = '\0';
     if (memchr(model, '\\', vals[0].n))
         return 0; /* an escaped model name: leave it to jansson */
+    /* created is committed with the rest of the state, once the frame fitted */
+    json_int_t created = s->created;
     if (!s->created_set) {
         char ts[64] = "";
         if (vals[1].set && vals[1].n < sizeof(ts)) {
@@ -1614,15 +1615,14 @@ size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t
             ts[vals[1].n] = '\0';
         }
         json_int_t t = openai_parse_time(ts);
-        s->created = t > 0 ? t : (json_int_t)time(NULL);
-        s->created_set = 1;
+        created = t > 0 ? t : (json_int_t)time(NULL);
     }
     /* The frame, as the snprintf it replaces wrote it (printf was half of a token's cost). */
     struct outbuf f = {out, 0, outlen, 0};
     OUTBUF_LIT(&f, "data: {\"id\":\"");
     outbuf_put(&f, s->id, strlen(s->id));
     OUTBUF_LIT(&f, "\",\"object\":\"chat.completion.chunk\",\"created\":");
-    outbuf_int(&f, s->created);
+    outbuf_int(&f, created);
     OUTBUF_LIT(&f, ",\"model\":\"");
     outbuf_put(&f, model, vals[0].n);
     OUTBUF_LIT(&f, "\",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"index\":0,\"delta\":{");
@@ -1635,6 +1635,8 @@ size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t
         return 0;
     out[f.len] = '\0';
     size_t n = f.len;
+    s->created = created;
+    s->created_set = 1;
     utf8_copy(s->model, sizeof(s->model), model);
     s->role_sent = 1;
     return n;
@@ -1642,7 +1644,7 @@ size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t
 
 int openai_chat_stream_eof(struct openai_stream *s, json_t *frames) {
     if (s->finished)
-        return s->finished == FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;
+        return s->finished == OPENAI_FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;
     if (!s->role_sent)
         append_chat_chunk(s, NULL, frames, delta_new(s, "", NULL, NULL), NULL, NULL);
     return chat_stream_finish(s, NULL, frames);
@@ -1669,7 +1671,7 @@ static int completion_stream_finish(struct openai_stream *s, const json_t *line,
         json_object_set_new(chunk, "usage", usage_new(line));
         json_array_append_new(frames, chunk);
     }
-    s->finished = FINISHED_DONE;
+    s->finished = OPENAI_FINISHED_DONE;
     return OPENAI_STREAM_DONE;
 }
 
@@ -1685,7 +1687,7 @@ int openai_completion_stream_feed(struct openai_stream *s, const json_t *line, j
 
 int openai_completion_stream_eof(struct openai_stream *s, json_t *frames) {
     if (s->finished)
-        return s->finished == FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;
+        return s->finished == OPENAI_FINISHED_ERROR ? OPENAI_STREAM_ERROR : OPENAI_STREAM_DONE;
     return completion_stream_finish(s, NULL, frames);
 }
 

@@ -45,6 +45,9 @@ enum openai_stream_result {
     OPENAI_STREAM_ERROR = 2, /* frames got one {"error":{...}} payload; end without [DONE] */
 };
 
+/* struct openai_stream.finished: the stream ended with a done line (or EOF), or an error. */
+enum { OPENAI_FINISHED_DONE = 1, OPENAI_FINISHED_ERROR = 2 };
+
 struct openai_stream {
     char id[48];        /* fixed for the whole stream */
     json_int_t created; /* unix(created_at of the first line), reused for every chunk */
@@ -52,7 +55,7 @@ struct openai_stream {
     int role_sent; /* role only on the first chunk */
     int tool_sent; /* any chunk carried tool_calls: "stop" becomes "tool_calls" */
     int include_usage;
-    int finished;    /* a done line (1) or an error (2) was seen */
+    int finished;    /* 0, OPENAI_FINISHED_DONE or OPENAI_FINISHED_ERROR */
     char model[256]; /* last native "model", for chunks whose line lacks one */
 };
 

@@ -473,3 +473,132 @@ size_t openai_completion_response_fast(const char *body, size_t len, const char 
     put_tail(&o, &a);
     return finish(&o, &a, usage);
 }
+
+/* ---- the stream's done line ------------------------------------------------------------------ */
+
+/* "data: " and a stream chunk's head up to "choices": (head_new's keys, in its order). */
+static void put_chunk_head(struct outbuf *o, const struct openai_stream *s, const char *object,
+                           json_int_t created, const struct tok *model) {
+    OUTBUF_LIT(o, "data: {\"id\":\"");
+    outbuf_put(o, s->id, strlen(s->id));
+    OUTBUF_LIT(o, "\",\"object\":\"");
+    outbuf_put(o, object, strlen(object));
+    OUTBUF_LIT(o, "\",\"created\":");
+    outbuf_int(o, created);
+    OUTBUF_LIT(o, ",\"model\":\"");
+    outbuf_put(o, model->p, model->n); /* unescaped, so already as jansson writes it */
+    OUTBUF_LIT(o, "\",\"system_fingerprint\":\"fp_ollama\",\"choices\":");
+}
+
+/* The finish_reason of the stream's end as openai.c's stream_finish_reason gives it, for the
+ * reasons covered here (none or "" or "stop", "length"); NULL for any other. */
+static const char *stream_reason(const struct tok *reason, int tool_sent) {
+    if (reason->set && reason->n == 6 && !memcmp(reason->p, "length", 6))
+        return "length";
+    if (reason->set && reason->n && (reason->esc || reason->n != 4 || memcmp(reason->p, "stop", 4)))
+        return NULL;
+    return tool_sent ? "tool_calls" : "stop";
+}
+
+/* Scans a done line for a stream that can take it; fills a, *created and *reason (tool_sent:
+ * "stop" becomes "tool_calls"). -1: the jansson path's line. */
+static int scan_done_line(const struct openai_stream *s, const char *line, size_t len,
+                          unsigned allowed, int tool_sent, struct answer *a, json_int_t *created,
+                          const char **reason) {
+    if (!s || !line || s->finished || !id_ok(s->id) ||
+        scan_answer(line, line + len, allowed, a) < 0)
+        return -1;
+    /* The line's model names every chunk and becomes the stream's: plain, and short enough to
+     * be remembered whole. (Without one, the slow path would write the remembered name.) */
+    if (!a->model.set || !a->model.n || a->model.esc || a->model.n >= sizeof(s->model))
+        return -1;
+    *created = s->created;
+    if (!s->created_set && !(*created = created_of(&a->created_at)))
+        return -1; /* the slow path would take the clock */
+    if (!(*reason = stream_reason(&a->reason, tool_sent)))
+        return -1;
+    return 0;
+}
+
+/* The usage chunk of a stream that asked for it. */
+static void put_usage_chunk(struct outbuf *o, const struct openai_stream *s, const char *object,
+                            json_int_t created, const struct answer *a) {
+    put_chunk_head(o, s, object, created, &a->model);
+    OUTBUF_LIT(o, "[],\"usage\":{\"prompt_tokens\":");
+    outbuf_int(o, a->prompt);
+    OUTBUF_LIT(o, ",\"completion_tokens\":");
+    outbuf_int(o, a->completion);
+    OUTBUF_LIT(o, ",\"total_tokens\":");
+    outbuf_int(o, a->prompt + a->completion);
+    OUTBUF_LIT(o, "}}\n\n");
+}
+
+/* The state the jansson path leaves after a done line, once everything fitted. */
+static size_t stream_done(struct openai_stream *s, json_int_t created, const struct outbuf *o,
+                          const struct answer *a, struct openai_fast_usage *usage) {
+    if (o->full)
+        return 0;
+    s->created = created;
+    s->created_set = 1;
+    memcpy(s->model, a->model.p, a->model.n);
+    s->model[a->model.n] = '\0';
+    s->role_sent = 1;
+    s->finished = OPENAI_FINISHED_DONE;
+    return finish(o, a, usage);
+}
+
+size_t openai_chat_stream_done_fast(struct openai_stream *s, const char *line, size_t len,
+                                    char *out, size_t outlen, struct openai_fast_usage *usage) {
+    static const char object[] = "chat.completion.chunk";
+    struct answer a;
+    struct outbuf o = {out, 0, outlen, 0};
+    json_int_t created;
+    const char *reason;
+
+    if (scan_done_line(s, line, len, CHAT_MEMBERS, s && s->tool_sent, &a, &created, &reason) < 0)
+        return 0;
+    /* Content, or the role not sent yet: a content chunk first (delta_new's keys). */
+    if (a.content.n || !s->role_sent) {
+        put_chunk_head(&o, s, object, created, &a.model);
+        OUTBUF_LIT(&o, "[{\"index\":0,\"delta\":{");
+        if (!s->role_sent)
+            OUTBUF_LIT(&o, "\"role\":\"assistant\",");
+        OUTBUF_LIT(&o, "\"content\":");
+        put_content(&o, &a.content);
+        OUTBUF_LIT(&o, "},\"finish_reason\":null}]}\n\n");
+    }
+    put_chunk_head(&o, s, object, created, &a.model);
+    OUTBUF_LIT(&o, "[{\"index\":0,\"delta\":{},\"finish_reason\":\"");
+    outbuf_put(&o, reason, strlen(reason));
+    OUTBUF_LIT(&o, "\"}]}\n\n");
+    if (s->include_usage)
+        put_usage_chunk(&o, s, object, created, &a);
+    return stream_done(s, created, &o, &a, usage);
+}
+
+size_t openai_completion_stream_done_fast(struct openai_stream *s, const char *line, size_t len,
+                                          char *out, size_t outlen,
+                                          struct openai_fast_usage *usage) {
+    static const char object[] = "text_completion";
+    struct answer a;
+    struct outbuf o = {out, 0, outlen, 0};
+    json_int_t created;
+    const char *reason;
+
+    if (scan_done_line(s, line, len, COMPLETION_MEMBERS, 0, &a, &created, &reason) < 0)
+        return 0;
+    /* One chunk with the line's text and the finish_reason (zero usage when asked). */
+    put_chunk_head(&o, s, object, created, &a.model);
+    OUTBUF_LIT(&o, "[{\"text\":");
+    put_content(&o, &a.content);
+    OUTBUF_LIT(&o, ",\"index\":0,\"finish_reason\":\"");
+    outbuf_put(&o, reason, strlen(reason));
+    OUTBUF_LIT(&o, "\"}]");
+    if (s->include_usage)
+        OUTBUF_LIT(&o,
+                   ",\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0}");
+    OUTBUF_LIT(&o, "}\n\n");
+    if (s->include_usage)
+        put_usage_chunk(&o, s, object, created, &a);
+    return stream_done(s, created, &o, &a, usage);
+}

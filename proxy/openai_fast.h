@@ -1,6 +1,8 @@
 /* openai_fast: the non-stream fast path. Ollama's common final answer, written as the OpenAI
  * object straight from its bytes, without a JSON tree: a few thousand instructions instead of
- * jansson's parse, openai_*_response_new and the dump. Pure: no I/O, no allocation.
+ * jansson's parse, openai_*_response_new and the dump. The same final line ends a stream, so
+ * the stream's done line (its last SSE events) is written here too. Pure: no I/O, no
+ * allocation.
  *
  * Covered (anything else returns 0 and the caller takes the jansson path):
  *   chat:        {"model","created_at","message":{"role","content"},"done":true,"done_reason",
@@ -22,6 +24,8 @@
 
 #include <jansson.h>
 #include <stddef.h>
+
+#include "openai.h"
 
 /* outlen >= len + OPENAI_FAST_SLACK always has room for the answer of a len-byte body (with an
  * id of at most OPENAI_FAST_ID_MAX bytes). */
@@ -47,5 +51,28 @@ size_t openai_chat_response_fast(const char *body, size_t len, const char *id, c
  * (openai_completion_response_new). */
 size_t openai_completion_response_fast(const char *body, size_t len, const char *id, char *out,
                                        size_t outlen, struct openai_fast_usage *usage);
+
+/* The stream's done line: a native /api/chat NDJSON line of the chat shape above (members but
+ * "model" and "done" may be missing) written as every SSE event openai_chat_stream_feed gives
+ * for it, each "data: {chunk}\n\n" as relay.c writes a frame: a content chunk (when the line
+ * has content or no chunk carried the role yet), the finish chunk and, with include_usage, the
+ * usage chunk. Not "data: [DONE]": the stream is then finished and, as for OPENAI_STREAM_DONE,
+ * the caller ends it. Updates s as the feed would and fills usage as for the answer.
+ *
+ * Returns 0, changing nothing, when the stream already finished, when s->id needs escaping,
+ * when the line's "model" is missing, empty, escaped or longer than s->model holds, when the
+ * stream has no created yet and the line's "created_at" does not parse (the slow path would
+ * take the clock), when "done_reason" is anything but missing, "", "stop" or "length", for any
+ * line outside the covered shape, and when out is too small: then use json_loadb and
+ * openai_chat_stream_feed. */
+size_t openai_chat_stream_done_fast(struct openai_stream *s, const char *line, size_t len,
+                                    char *out, size_t outlen, struct openai_fast_usage *usage);
+
+/* The same for a native /api/generate done line (the completions shape above) against
+ * openai_completion_stream_feed: the chunk with the line's text and the finish_reason (with
+ * zero usage when asked), then the usage chunk when asked. */
+size_t openai_completion_stream_done_fast(struct openai_stream *s, const char *line, size_t len,
+                                          char *out, size_t outlen,
+                                          struct openai_fast_usage *usage);
 
 #endif

@@ -279,16 +279,20 @@ static void add_event(struct relay *r, const json_t *payload) {
     evbuffer_add(r->out, "\n\n", 2);
 }
 
+/* The end of a stream that finished well. */
+static void add_done(struct relay *r) {
+    evbuffer_add(r->out, "data: [DONE]\n\n", 14);
+    r->stream_over = 1;
+}
+
 static void add_frames(struct relay *r, json_t *frames, int result) {
     size_t i;
     json_t *f;
     json_array_foreach(frames, i, f) add_event(r, f);
-    if (result == OPENAI_STREAM_DONE) {
-        evbuffer_add(r->out, "data: [DONE]\n\n", 14);
+    if (result == OPENAI_STREAM_DONE)
+        add_done(r);
+    else if (result == OPENAI_STREAM_ERROR)
         r->stream_over = 1;
-    } else if (result == OPENAI_STREAM_ERROR) {
-        r->stream_over = 1;
-    }
 }
 
 static void add_error_event(struct relay *r, json_t *envelope) {
@@ -313,13 +317,27 @@ static int on_line(void *arg, const char *line, size_t len) {
     struct relay *r = arg;
     if (r->stream_over)
         return 0;
-    if (r->kind == RELAY_CHAT) { /* most lines are one plain token: no JSON tree needed */
-        char fast[8192];
-        size_t n = openai_chat_stream_fast(&r->stream, line, len, fast, sizeof(fast));
+    /* Most lines are one plain token, and the last one the common done line: no JSON tree
+     * needed for either (the done line's events include usage; its counts go to the log). */
+    char fast[8192];
+    size_t n = 0;
+    struct openai_fast_usage u;
+    if (r->kind == RELAY_CHAT) {
+        n = openai_chat_stream_fast(&r->stream, line, len, fast, sizeof(fast));
         if (n) {
             evbuffer_add(r->out, fast, n);
             return 0;
         }
+        n = openai_chat_stream_done_fast(&r->stream, line, len, fast, sizeof(fast), &u);
+    } else if (r->kind == RELAY_COMPLETION) {
+        n = openai_completion_stream_done_fast(&r->stream, line, len, fast, sizeof(fast), &u);
+    }
+    if (n) {
+        r->prompt_tokens = (long long)u.prompt_tokens;
+        r->completion_tokens = (long long)u.completion_tokens;
+        evbuffer_add(r->out, fast, n);
+        add_done(r);
+        return 0;
     }
     json_error_t jerr;
     json_t *v = json_loadb(line, len, 0, &jerr);

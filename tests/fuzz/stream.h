@@ -1,6 +1,10 @@
 /* A native NDJSON stream translated to OpenAI SSE payloads, fuzzed as relay.c runs it: the
  * bytes split by the ndjson splitter, each line parsed and fed, then (optionally) the end of
  * the stream. Included by fuzz_{chat,completion}_stream.c, which define FUZZ_CHAT (1 or 0).
+ * Alongside, every line also runs through the stream fast paths (../unit/stream_equiv.h: the
+ * token line and done line fast paths with the jansson fallback, against jansson alone, as
+ * relay.c's on_line): the SSE bytes, stream state and token counts must be the same after
+ * every line and at the end.
  *
  * Input: an optional first line "#FLAGS" (u: stream_options.include_usage, e: call the eof
  * function after the last line), then the NDJSON body. Lines that are not JSON are skipped
@@ -8,6 +12,7 @@
 #ifndef KEEPWARM_FUZZ_STREAM_H
 #define KEEPWARM_FUZZ_STREAM_H
 
+#include "../unit/stream_equiv.h"
 #include "fuzz.h"
 #include "ndjson.h"
 #include "openai.h"
@@ -21,6 +26,7 @@ struct run {
     int chunks;      /* chunks seen (not error envelopes) */
     int roles;       /* chat chunks whose delta carried a role */
     json_int_t created;
+    struct stream_equiv eq; /* the fast paths against jansson, as relay.c runs them */
 };
 
 static int feed(struct openai_stream *s, const json_t *line, json_t *frames)
@@ -156,6 +162,7 @@ static void check_call(struct run *r, size_t before, int rc, int at_eof)
 static int on_line(void *arg, const char *line, size_t len)
 {
     struct run *r = arg;
+    FUZZ_CHECK("stream-fast-equiv", stream_equiv_line(&r->eq, line, len) == 0, "%s", r->eq.why);
     json_t *v = json_loadb(line, len, JSON_DECODE_ANY, NULL);
     if (!v)
         return 0;
@@ -183,18 +190,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct run r = {.frames = json_array()};
     openai_stream_init(&r.s, STREAM_ID, usage);
+    stream_equiv_init(&r.eq, FUZZ_CHAT, STREAM_ID, usage);
     struct ndjson nd;
     ndjson_init(&nd, 1 << 20);
     if (ndjson_feed(&nd, p, size, on_line, &r) == 0)
         ndjson_finish(&nd, on_line, &r);
     ndjson_cleanup(&nd);
     if (at_eof) {
+        FUZZ_CHECK("stream-fast-equiv", stream_equiv_eof(&r.eq) == 0, "%s", r.eq.why);
         size_t before = json_array_size(r.frames);
         check_call(&r, before, eof(&r.s, r.frames), 1);
         /* A second eof changes nothing. */
         before = json_array_size(r.frames);
         check_call(&r, before, eof(&r.s, r.frames), 1);
     }
+    stream_equiv_free(&r.eq);
     json_decref(r.frames);
     return 0;
 }
