@@ -58,8 +58,10 @@ int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
  * The first piece of a streamed reply (chunkw_send) goes out with its head the same way. */
 void chunkw_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body);
 
-/* evhttp_send_reply_end for a reply started with chunkw_start, then written at once as above.
- * As with evhttp_send_reply_end, req (and whatever it completes) may be gone on return. */
-void chunkw_end(struct chunkw *w, struct evhttp_request *req);
+/* Ends a reply started with chunkw_start: data (may be NULL or empty; left empty) as its last
+ * piece, then evhttp_send_reply_end, written together at once as above (one write for the last
+ * piece and the end). As with evhttp_send_reply_end, req (and whatever it completes) may be
+ * gone on return. */
+void chunkw_end(struct chunkw *w, struct evhttp_request *req, struct evbuffer *data);
 
 #endif

@@ -423,8 +423,20 @@ static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t l
         default:
             break;
     }
-    flush_out(r);
-    return 0;
+    return 0; /* sent by on_read_end, or with the reply's end by on_done */
+}
+
+static void on_read_end(void *ctx, struct upstream_xfer *x) {
+    (void)x;
+    flush_out(ctx);
+}
+
+/* Ends the reply: what the last read produced goes out with the end, in one write. Last use
+ * of r. */
+static void end_reply(struct relay *r) {
+    r->reply_ended = 1;
+    r->bytes += evbuffer_get_length(r->out);
+    chunkw_end(&r->cw, r->req, r->out);
 }
 
 static void gen_id(char *buf, size_t len, const char *prefix) {
@@ -452,8 +464,7 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     r->reply_ended = 1;
     if (r->reply_started) {
         add_error_event(r, envelope);
-        flush_out(r);
-        chunkw_end(&r->cw, r->req);
+        end_reply(r);
         return;
     }
     r->status = status;
@@ -582,10 +593,8 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     if (r->reply_started) { /* a streaming request whose answer came as one object */
         add_event(r, out);
         evbuffer_add(r->out, "data: [DONE]\n\n", 14);
-        flush_out(r);
-        r->reply_ended = 1;
         json_decref(out);
-        chunkw_end(&r->cw, r->req);
+        end_reply(r);
         return;
     }
     r->status = 200;
@@ -632,8 +641,7 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
         evbuffer_add(r->out, "\n", 1);
         json_decref(e);
     }
-    flush_out(r);
-    chunkw_end(&r->cw, r->req);
+    end_reply(r); /* last use of r */
 }
 
 static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result result,
@@ -673,13 +681,11 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
             add_frames(r, frames, rc);
             json_decref(frames);
         }
-        flush_out(r);
     }
-    r->reply_ended = 1;
-    chunkw_end(&r->cw, r->req); /* last use of r */
+    end_reply(r); /* last use of r */
 }
 
-static const struct upstream_cbs relay_cbs = {on_data, on_done};
+static const struct upstream_cbs relay_cbs = {on_data, on_done, on_read_end};
 
 static int start_upstream(struct relay *r, char *err, size_t errlen) {
     r->mode = MODE_UNDECIDED;

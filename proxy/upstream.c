@@ -650,6 +650,8 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     size_t used = 0;
     switch (http1_answer_feed(&x->ans, u->rbuf, (size_t)n, &used, on_body, x)) {
         case HTTP1_MORE:
+            if (x->cbs->on_read_end)
+                x->cbs->on_read_end(x->ctx, x);
             if (x->paused)
                 event_del(&c->rev);
             return;

@@ -34,6 +34,11 @@ struct upstream_cbs {
      * upstream_* call; the transfer is freed when it returns. */
     void (*on_done)(void *ctx, struct upstream_xfer *x, enum upstream_result result,
                     const char *detail);
+    /* Optional: every byte of one read from Ollama has gone to on_data (maybe none, while the
+     * head is still coming) and the answer goes on; when the read ended it, on_done comes
+     * instead. The place to send what the read produced, so that a read carrying several
+     * pieces costs the client one write. Same rules as on_data. */
+    void (*on_read_end)(void *ctx, struct upstream_xfer *x);
 };
 
 struct upstream_opts {

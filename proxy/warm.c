@@ -408,7 +408,7 @@ static void on_round_done(void *ctx, struct upstream_xfer *x, enum upstream_resu
         after_ping(w, r, status, detail);
 }
 
-static const struct upstream_cbs warm_cbs = {on_round_data, on_round_done};
+static const struct upstream_cbs warm_cbs = {.on_data = on_round_data, .on_done = on_round_done};
 
 struct warm *warm_new(struct event_base *base, const struct config *cfg, struct upstream *up) {
     struct warm *w = calloc(1, sizeof(*w));
@@ -572,7 +572,8 @@ static void on_readyz_done(void *ctx, struct upstream_xfer *x, enum upstream_res
     readyz_answer(w, req);
 }
 
-static const struct upstream_cbs readyz_cbs = {on_readyz_data, on_readyz_done};
+static const struct upstream_cbs readyz_cbs = {.on_data = on_readyz_data,
+                                               .on_done = on_readyz_done};
 
 void warm_handle_readyz(struct warm *w, struct evhttp_request *req) {
     size_t slot = MAX_READYZ;
