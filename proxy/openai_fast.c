@@ -406,19 +406,26 @@ static void put_head(struct outbuf *o, const char *id, const char *object, json_
     OUTBUF_LIT(o, ",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{");
 }
 
+/* The usage object's members and its closing brace (the caller opens it). */
+static void put_usage_members(struct outbuf *o, const struct answer *a) {
+    OUTBUF_LIT(o, "\"prompt_tokens\":");
+    outbuf_int(o, a->prompt);
+    OUTBUF_LIT(o, ",\"completion_tokens\":");
+    outbuf_int(o, a->completion);
+    OUTBUF_LIT(o, ",\"total_tokens\":");
+    outbuf_int(o, a->prompt + a->completion);
+    OUTBUF_LIT(o, "}");
+}
+
 static void put_tail(struct outbuf *o, const struct answer *a) {
     OUTBUF_LIT(o, ",\"finish_reason\":");
     if (a->reason.set && a->reason.n)
         put_string(o, &a->reason);
     else
         OUTBUF_LIT(o, "null");
-    OUTBUF_LIT(o, "}],\"usage\":{\"prompt_tokens\":");
-    outbuf_int(o, a->prompt);
-    OUTBUF_LIT(o, ",\"completion_tokens\":");
-    outbuf_int(o, a->completion);
-    OUTBUF_LIT(o, ",\"total_tokens\":");
-    outbuf_int(o, a->prompt + a->completion);
-    OUTBUF_LIT(o, "}}");
+    OUTBUF_LIT(o, "}],\"usage\":{");
+    put_usage_members(o, a);
+    OUTBUF_LIT(o, "}");
 }
 
 static void put_content(struct outbuf *o, const struct tok *t) {
@@ -524,13 +531,9 @@ static int scan_done_line(const struct openai_stream *s, const char *line, size_
 static void put_usage_chunk(struct outbuf *o, const struct openai_stream *s, const char *object,
                             json_int_t created, const struct answer *a) {
     put_chunk_head(o, s, object, created, &a->model);
-    OUTBUF_LIT(o, "[],\"usage\":{\"prompt_tokens\":");
-    outbuf_int(o, a->prompt);
-    OUTBUF_LIT(o, ",\"completion_tokens\":");
-    outbuf_int(o, a->completion);
-    OUTBUF_LIT(o, ",\"total_tokens\":");
-    outbuf_int(o, a->prompt + a->completion);
-    OUTBUF_LIT(o, "}}\n\n");
+    OUTBUF_LIT(o, "[],\"usage\":{");
+    put_usage_members(o, a);
+    OUTBUF_LIT(o, "}\n\n");
 }
 
 /* The state the jansson path leaves after a done line, once everything fitted. */
