@@ -93,7 +93,7 @@ static void flush_queued(struct evhttp_connection *evcon) {
         if (evbuffer_write(out, fd) <= 0)
             return;
     bufferevent_disable(bev, EV_WRITE);
-    bufferevent_trigger(bev, EV_WRITE, BEV_OPT_DEFER_CALLBACKS);
+    bufferevent_trigger(bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void chunkw_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body) {
