@@ -592,7 +592,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     }
     if (r->reply_started) { /* a streaming request whose answer came as one object */
         add_event(r, out);
-        evbuffer_add(r->out, "data: [DONE]\n\n", 14);
+        add_done(r);
         json_decref(out);
         end_reply(r);
         return;

@@ -572,6 +572,12 @@ static void on_accept_error(struct evconnlistener *l, void *arg) {
         log_warn("msg=\"accept failed\" error=\"%s\"", strerror(e));
         return;
     }
+    /* An idle connection to Ollama holds a descriptor a waiting client can use: the listener,
+     * still readable, accepts again in the next loop turn. */
+    if ((e == EMFILE || e == ENFILE) && upstream_close_idle(s->env.up)) {
+        log_debug("msg=\"out of descriptors: closed an idle connection to Ollama to accept\"");
+        return;
+    }
     if (!s->accept_backoff)
         log_warn("msg=\"cannot accept: out of descriptors or memory; pausing accepts\" "
                  "error=\"%s\"",

@@ -441,13 +441,8 @@ static void xfer_connect(struct upstream_xfer *x) {
     int idx = (u->pref + x->tries) % u->naddr;
     int family = u->addrs[idx].ss_family;
     evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && u->idle) {
-        struct conn *idle = u->idle; /* an idle connection's descriptor is better used here */
-        u->idle = idle->next;
-        u->nidle--;
-        conn_free(idle);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && upstream_close_idle(u))
         fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-    }
     if (fd < 0) {
         if ((errno == EMFILE || errno == ENFILE) && u->nlive > 1) {
             if (wait_for_fd(x) == 0)
@@ -740,6 +735,16 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
         }
     }
     return 0;
+}
+
+int upstream_close_idle(struct upstream *u) {
+    struct conn *c = u->idle; /* the most recently used: the others are as good */
+    if (!c)
+        return 0;
+    u->idle = c->next;
+    u->nidle--;
+    conn_free(c);
+    return 1;
 }
 
 void upstream_free(struct upstream *u) {

@@ -51,6 +51,11 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
                               const struct upstream_opts *opts, char *err, size_t errlen);
 /* Cancels every live transfer (no callbacks) and frees everything. */
 void upstream_free(struct upstream *u);
+
+/* Out of descriptors: closes one idle kept-alive connection to Ollama, so its descriptor can
+ * serve better (a new connection for a transfer, a client waiting to be accepted). Returns 1
+ * if one was closed, 0 if none was idle. */
+int upstream_close_idle(struct upstream *u);
 /* Points new transfers at another base URL (reload). */
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts);
 

@@ -14,9 +14,10 @@ after(async () => { for (const p of procs.reverse()) await p.stop(); });
 // A server that hands each parsed request (line, headers, body) to script(req, sock, n) where n
 // counts requests on that socket. /api/ps (the warm loop) gets an empty list.
 async function rawServer(script) {
-  const srv = { connections: 0, requests: [] };
+  const srv = { connections: 0, closed: 0, requests: [] };
   const server = net.createServer((sock) => {
     srv.connections++;
+    sock.on('close', () => { srv.closed++; });
     let buf = Buffer.alloc(0);
     let n = 0;
     sock.on('error', () => {});
@@ -267,6 +268,44 @@ test('out of descriptors: clients that leave while waiting are dropped from the 
   const r = await fetch(`${kw.url}/api/chat`, { method: 'POST', body });
   assert.equal(r.status, 200);
   assert.match(await r.text(), /"done":true/);
+});
+
+// Out of descriptors with kept-alive connections to Ollama lying idle: accept trades them, one
+// per failed accept, for the clients waiting in the backlog (server.c on_accept_error,
+// upstream_close_idle), instead of leaving those clients unaccepted while the descriptors idle.
+test('out of descriptors: idle connections to Ollama are closed so that waiting clients are accepted', async () => {
+  const IDLE = 8;
+  const held = [];
+  let release = false;
+  const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  const srv = await rawServer((req, sock) => {
+    if (release) return sock.write(ok);
+    held.push(sock); // answered together, so that IDLE connections to Ollama are open at once
+    if (held.length === IDLE) for (const s of held.splice(0)) s.write(ok);
+  });
+  const kw = await startKeepwarm(srv.url, ['--ping-interval', '1h'], {}, { prefix: ['prlimit', '--nofile=40:40'] });
+  procs.push(kw);
+  const clients = await Promise.all(Array.from({ length: IDLE }, () => rawClient(kw.port)));
+  assert.deepEqual(await Promise.all(clients.map((c) => c.get('/api/version'))), Array(IDLE).fill({ status: 200, body: 'ok' }));
+  assert.ok(srv.connections - srv.closed >= IDLE, 'the connections to Ollama are kept alive');
+  // Clients that only ask keepwarm itself, one at a time, until one is left in the backlog.
+  let waiting = null;
+  for (let i = 0; i < 60 && !waiting; i++) {
+    const c = await rawClient(kw.port); // connect() completes in the backlog, accepted or not
+    clients.push(c);
+    const answer = c.get('/healthz');
+    if ((await Promise.race([answer.then((r) => r.status), sleep(1000)])) !== 200) waiting = answer;
+  }
+  assert.ok(waiting, 'the descriptors ran out');
+  await until(() => srv.connections === srv.closed, 'every idle connection to Ollama given up for a client');
+  // keepwarm serves on: two clients leave; the waiting one is accepted and answered, and a
+  // request to Ollama gets a new connection with the other descriptor.
+  clients.shift().sock.destroy();
+  clients.shift().sock.destroy();
+  assert.equal((await waiting).status, 200);
+  release = true;
+  assert.deepEqual(await clients.at(-1).get('/api/version'), { status: 200, body: 'ok' });
+  for (const c of clients) c.sock.destroy();
 });
 
 // A keep-alive client connection to keepwarm sending raw requests; send(bytes) and get(path)
