@@ -556,12 +556,12 @@ static void listener_pause(struct server *s, int pause) {
     }
 }
 
-/* Out of descriptors (EMFILE/ENFILE) or memory: the listener would be readable and failing in
- * a loop, so it rests for 100 ms; pending clients wait in the kernel's backlog meanwhile. */
 /* The listener's error callback gets the listener's user data, which is evhttp's: the server
  * it belongs to is found here (one listening server per process). */
 static struct server *accepting_server;
 
+/* Out of descriptors (EMFILE/ENFILE) or memory: the listener would be readable and failing in
+ * a loop, so it rests for 100 ms; pending clients wait in the kernel's backlog meanwhile. */
 static void on_accept_error(struct evconnlistener *l, void *arg) {
     struct server *s = accepting_server;
     (void)arg;
