@@ -35,7 +35,7 @@ MANDIR     ?= $(PREFIX)/share/man
 # The configuration goes to /etc for PREFIX=/usr (a package), else under the prefix.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps test unit integration run demo clean format format-check lint bench fuzz install valgrind
+.PHONY: all deps test unit integration run demo clean format format-check bench fuzz install valgrind
 
 all: $(BUILD)/keepwarm $(BUILD)/fake_ollama
 
