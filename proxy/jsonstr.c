@@ -4,15 +4,31 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Whether any of the 8 bytes at p may need a look (a control byte, '"', '\\', non-ASCII): no
- * false negatives; a false positive only sends those bytes to the byte loop. */
-static int special8(const char *p) {
+/* The 8 bytes at p that need a look (a control byte, '"', '\\', non-ASCII), one high bit per
+ * byte. A borrow can flag a byte above a flagged one, never below: the lowest flag is exact. */
+static uint64_t special8(const char *p) {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     uint64_t x, q, b;
     memcpy(&x, p, 8);
     q = x ^ (ones * '"');
     b = x ^ (ones * '\\');
-    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & highs ? 1 : 0;
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & highs;
+}
+
+/* The first byte at or after p that needs a look, or end. */
+static const char *next_special(const char *p, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - p >= 8) {
+        uint64_t m = special8(p);
+        if (m)
+            return p + (__builtin_ctzll(m) >> 3); /* the lowest address is the lowest byte */
+        p += 8;
+    }
+#endif
+    while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' &&
+           *p != '\\')
+        p++; /* the last few bytes of the buffer (or a big-endian machine) */
+    return p;
 }
 
 size_t jsonstr_utf8_len(const unsigned char *p, const unsigned char *end) {
@@ -60,11 +76,7 @@ int jsonstr_hex4(const char *p, const char *end, unsigned *v) {
 const char *jsonstr_scan(const char *p, const char *end, int *escaped, const char **why) {
     *escaped = 0;
     for (;;) {
-        while (end - p >= 8 && !special8(p))
-            p += 8;
-        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' &&
-               *p != '\\')
-            p++;
+        p = next_special(p, end);
         if (p >= end) {
             *why = "unterminated string";
             return NULL;
