@@ -66,14 +66,6 @@ void openai_stream_init(struct openai_stream *s, const char *id, int include_usa
  * {"error":"..."} line appends an OpenAI error envelope and returns OPENAI_STREAM_ERROR. */
 int openai_chat_stream_feed(struct openai_stream *s, const json_t *line, json_t *frames);
 
-/* The fast path for the common line, {"model","created_at","message":{"role","content"},
- * "done":false} and nothing else: writes the one SSE event the slow path would produce
- * ("data: {chunk}\n\n", content copied as it came, already JSON-escaped) into out and returns
- * its length, updating s exactly as openai_chat_stream_feed would. Returns 0, having changed
- * nothing, for any other line (or when out is too small): then use openai_chat_stream_feed. */
-size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t len, char *out,
-                               size_t outlen);
-
 /* Upstream ended without a done line: appends the role chunk if nothing was sent yet, a finish
  * chunk (finish_reason "stop", "tool_calls" after tool calls) and the usage chunk (zeros) if
  * asked, and returns OPENAI_STREAM_DONE. Appends nothing if already finished (and returns

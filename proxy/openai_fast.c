@@ -1,11 +1,13 @@
-/* openai_fast: Ollama's common non-stream answer -> the OpenAI object, from bytes to bytes
- * (contract in openai_fast.h). One pass over the body validates it as json_loadb would for the
- * covered shape and records spans of the strings it needs; a second writes the answer in
- * jansson's compact dump format. Anything it does not know makes it return 0. */
+/* openai_fast: Ollama's common non-stream answer -> the OpenAI object, and a stream's common
+ * token and done lines -> their SSE events, from bytes to bytes (contract in openai_fast.h).
+ * One pass over the line validates it as json_loadb would for the covered shape and records
+ * spans of the strings it needs; a second writes the output in jansson's compact dump format.
+ * Anything it does not know makes it return 0. */
 #include "openai_fast.h"
 
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "jsonstr.h"
 #include "openai.h"
@@ -28,6 +30,7 @@ struct tok {
 struct answer {
     struct tok model, created_at, role, content, reason;
     json_int_t prompt, completion;
+    int done; /* "done": true (false: a token line) */
 };
 
 static const char *skip_ws(const char *p, const char *end) {
@@ -187,6 +190,7 @@ static const char *const member_names[M_COUNT] = {
      BIT(M_EVAL_COUNT) | BIT(M_EVAL_DURATION))
 #define CHAT_MEMBERS       (COMMON_MEMBERS | BIT(M_MESSAGE))
 #define COMPLETION_MEMBERS (COMMON_MEMBERS | BIT(M_RESPONSE) | BIT(M_THINKING) | BIT(M_CONTEXT))
+#define TOKEN_MEMBERS      (BIT(M_MODEL) | BIT(M_CREATED_AT) | BIT(M_MESSAGE) | BIT(M_DONE))
 
 static int member_of(const struct tok *key) {
     for (int m = 0; m < M_COUNT; m++)
@@ -214,7 +218,11 @@ static const char *scan_member(const char *p, const char *end, int m, struct ans
         case M_CONTEXT:
             return scan_int_array(p, end);
         case M_DONE:
-            return end - p >= 4 && !memcmp(p, "true", 4) ? p + 4 : NULL;
+            if (end - p >= 4 && !memcmp(p, "true", 4)) {
+                a->done = 1;
+                return p + 4;
+            }
+            return end - p >= 5 && !memcmp(p, "false", 5) ? p + 5 : NULL;
         case M_DONE_REASON:
             return scan_string(p, end, &a->reason);
         case M_PROMPT_EVAL_COUNT:
@@ -450,7 +458,7 @@ size_t openai_chat_response_fast(const char *body, size_t len, const char *id, c
     struct outbuf o = {out, 0, outlen, 0};
     json_int_t created;
     if (!body || !id || !id_ok(id) || scan_answer(body, body + len, CHAT_MEMBERS, &a) < 0 ||
-        !(created = created_of(&a.created_at)))
+        !a.done || !(created = created_of(&a.created_at)))
         return 0;
     put_head(&o, id, "chat.completion", created, &a);
     OUTBUF_LIT(&o, "\"index\":0,\"message\":{\"role\":");
@@ -471,7 +479,7 @@ size_t openai_completion_response_fast(const char *body, size_t len, const char 
     struct outbuf o = {out, 0, outlen, 0};
     json_int_t created;
     if (!body || !id || !id_ok(id) || scan_answer(body, body + len, COMPLETION_MEMBERS, &a) < 0 ||
-        !(created = created_of(&a.created_at)))
+        !a.done || !(created = created_of(&a.created_at)))
         return 0;
     put_head(&o, id, "text_completion", created, &a);
     OUTBUF_LIT(&o, "\"text\":");
@@ -481,7 +489,7 @@ size_t openai_completion_response_fast(const char *body, size_t len, const char 
     return finish(&o, &a, usage);
 }
 
-/* ---- the stream's done line ------------------------------------------------------------------ */
+/* ---- stream lines: tokens and the done line -------------------------------------------------- */
 
 /* "data: " and a stream chunk's head up to "choices": (head_new's keys, in its order). */
 static void put_chunk_head(struct outbuf *o, const struct openai_stream *s, const char *object,
@@ -507,17 +515,26 @@ static const char *stream_reason(const struct tok *reason, int tool_sent) {
     return tool_sent ? "tool_calls" : "stop";
 }
 
+/* Scans a stream line the fast paths can take: the stream going on with an id written as it
+ * is, and the line's model, which names every chunk and becomes the stream's, plain and short
+ * enough to be remembered whole (without one, the slow path would write the remembered name).
+ * -1: the jansson path's line. */
+static int scan_stream_line(const struct openai_stream *s, const char *line, size_t len,
+                            unsigned allowed, struct answer *a) {
+    if (!s || !line || s->finished || !id_ok(s->id) ||
+        scan_answer(line, line + len, allowed, a) < 0)
+        return -1;
+    if (!a->model.set || !a->model.n || a->model.esc || a->model.n >= sizeof(s->model))
+        return -1;
+    return 0;
+}
+
 /* Scans a done line for a stream that can take it; fills a, *created and *reason (tool_sent:
  * "stop" becomes "tool_calls"). -1: the jansson path's line. */
 static int scan_done_line(const struct openai_stream *s, const char *line, size_t len,
                           unsigned allowed, int tool_sent, struct answer *a, json_int_t *created,
                           const char **reason) {
-    if (!s || !line || s->finished || !id_ok(s->id) ||
-        scan_answer(line, line + len, allowed, a) < 0)
-        return -1;
-    /* The line's model names every chunk and becomes the stream's: plain, and short enough to
-     * be remembered whole. (Without one, the slow path would write the remembered name.) */
-    if (!a->model.set || !a->model.n || a->model.esc || a->model.n >= sizeof(s->model))
+    if (scan_stream_line(s, line, len, allowed, a) < 0 || !a->done)
         return -1;
     *created = s->created;
     if (!s->created_set && !(*created = created_of(&a->created_at)))
@@ -536,16 +553,50 @@ static void put_usage_chunk(struct outbuf *o, const struct openai_stream *s, con
     OUTBUF_LIT(o, "}\n\n");
 }
 
-/* The state the jansson path leaves after a done line, once everything fitted. */
-static size_t stream_done(struct openai_stream *s, json_int_t created, const struct outbuf *o,
-                          const struct answer *a, struct openai_fast_usage *usage) {
-    if (o->full)
-        return 0;
+/* A chat chunk carrying the line's content, and the role on the stream's first chunk
+ * (delta_new's keys). */
+static void put_content_chunk(struct outbuf *o, const struct openai_stream *s, json_int_t created,
+                              const struct answer *a) {
+    put_chunk_head(o, s, "chat.completion.chunk", created, &a->model);
+    OUTBUF_LIT(o, "[{\"index\":0,\"delta\":{");
+    if (!s->role_sent)
+        OUTBUF_LIT(o, "\"role\":\"assistant\",");
+    OUTBUF_LIT(o, "\"content\":");
+    put_content(o, &a->content);
+    OUTBUF_LIT(o, "},\"finish_reason\":null}]}\n\n");
+}
+
+/* The state the jansson path leaves after a line, once its events fitted. */
+static void stream_went_on(struct openai_stream *s, json_int_t created, const struct answer *a) {
     s->created = created;
     s->created_set = 1;
     memcpy(s->model, a->model.p, a->model.n);
     s->model[a->model.n] = '\0';
     s->role_sent = 1;
+}
+
+size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t len, char *out,
+                               size_t outlen) {
+    struct answer a;
+    struct outbuf o = {out, 0, outlen, 0};
+    if (scan_stream_line(s, line, len, TOKEN_MEMBERS, &a) < 0 || a.done || !a.content.set)
+        return 0;
+    json_int_t created = s->created;
+    if (!s->created_set && !(created = created_of(&a.created_at)))
+        created = (json_int_t)time(NULL); /* as the slow path takes it */
+    put_content_chunk(&o, s, created, &a);
+    if (o.full)
+        return 0;
+    stream_went_on(s, created, &a);
+    return o.len;
+}
+
+/* The state the jansson path leaves after a done line, once everything fitted. */
+static size_t stream_done(struct openai_stream *s, json_int_t created, const struct outbuf *o,
+                          const struct answer *a, struct openai_fast_usage *usage) {
+    if (o->full)
+        return 0;
+    stream_went_on(s, created, a);
     s->finished = OPENAI_FINISHED_DONE;
     return finish(o, a, usage);
 }
@@ -560,16 +611,9 @@ size_t openai_chat_stream_done_fast(struct openai_stream *s, const char *line, s
 
     if (scan_done_line(s, line, len, CHAT_MEMBERS, s && s->tool_sent, &a, &created, &reason) < 0)
         return 0;
-    /* Content, or the role not sent yet: a content chunk first (delta_new's keys). */
-    if (a.content.n || !s->role_sent) {
-        put_chunk_head(&o, s, object, created, &a.model);
-        OUTBUF_LIT(&o, "[{\"index\":0,\"delta\":{");
-        if (!s->role_sent)
-            OUTBUF_LIT(&o, "\"role\":\"assistant\",");
-        OUTBUF_LIT(&o, "\"content\":");
-        put_content(&o, &a.content);
-        OUTBUF_LIT(&o, "},\"finish_reason\":null}]}\n\n");
-    }
+    /* Content, or the role not sent yet: a content chunk first. */
+    if (a.content.n || !s->role_sent)
+        put_content_chunk(&o, s, created, &a);
     put_chunk_head(&o, s, object, created, &a.model);
     OUTBUF_LIT(&o, "[{\"index\":0,\"delta\":{},\"finish_reason\":\"");
     outbuf_put(&o, reason, strlen(reason));

@@ -1,7 +1,8 @@
-/* openai_fast: the non-stream fast path. Ollama's common final answer, written as the OpenAI
- * object straight from its bytes, without a JSON tree: a few thousand instructions instead of
- * jansson's parse, openai_*_response_new and the dump. The same final line ends a stream, so
- * the stream's done line (its last SSE events) is written here too. Pure: no I/O, no
+/* openai_fast: the fast paths for what Ollama sends back. Its common final answer, written as
+ * the OpenAI object straight from its bytes, without a JSON tree: a few thousand instructions
+ * instead of jansson's parse, openai_*_response_new and the dump. A stream's lines have the same
+ * shape (a token line is one with "done":false), so its token lines and its done line (their SSE
+ * events) are written here too, with the same scanner and writers. Pure: no I/O, no
  * allocation.
  *
  * Covered (anything else returns 0 and the caller takes the jansson path):
@@ -51,6 +52,19 @@ size_t openai_chat_response_fast(const char *body, size_t len, const char *id, c
  * (openai_completion_response_new). */
 size_t openai_completion_response_fast(const char *body, size_t len, const char *id, char *out,
                                        size_t outlen, struct openai_fast_usage *usage);
+
+/* A stream's common token line, {"model","created_at","message":{"role","content"},
+ * "done":false} (members in any order; "created_at" and "role" may be missing) written as the
+ * one SSE event openai_chat_stream_feed gives for it, "data: {chunk}\n\n" as relay.c writes a
+ * frame, the content re-escaped as jansson dumps it. Updates s as the feed would (the first
+ * line's created, from the clock when it has none that parses, as the feed takes it).
+ *
+ * Returns 0, changing nothing, when the stream already finished, when s->id needs escaping,
+ * when the line's "model" is missing, empty, escaped or longer than s->model holds, for any
+ * line outside the covered shape, and when out is too small: then use json_loadb and
+ * openai_chat_stream_feed. */
+size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t len, char *out,
+                               size_t outlen);
 
 /* The stream's done line: a native /api/chat NDJSON line of the chat shape above (members but
  * "model" and "done" may be missing) written as every SSE event openai_chat_stream_feed gives
