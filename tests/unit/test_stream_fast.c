@@ -87,8 +87,9 @@ static void test_awkward_lines(void **state) {
         "false}",
     };
     struct hits h = run_all_ways("awkward lines", lines, sizeof(lines) / sizeof(lines[0]), 1);
-    assert_int_equal(h.tokens, 7); /* plain, escaped, \u00e9, \/, empty reordered, spaced, renamed */
-    assert_int_equal(h.dones, 1);  /* "end" */
+    assert_int_equal(h.tokens,
+                     7);          /* plain, escaped, \u00e9, \/, empty reordered, spaced, renamed */
+    assert_int_equal(h.dones, 1); /* "end" */
     static const char *const first_is_slow[] = {
         "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"hm\"}"
         ","
