@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body_equiv.h"
 #include "config.h"
 #include "jscan.h"
 #include "openai.h"
@@ -66,7 +67,6 @@ static inline enum reqfast_outcome reqfast_compare(const struct config *cfg, int
     struct jscan scan;
     size_t outlen = 0;
     char *out = NULL;
-    json_t *got = NULL;
     json_t *slow = reqfast_slow_new(cfg, completion, body, len, &slow_meta, model, sizeof(model));
 
     if (jscan_body(body, len, &scan) == 0)
@@ -82,28 +82,14 @@ static inline enum reqfast_outcome reqfast_compare(const struct config *cfg, int
                               len);
         goto cleanup;
     }
-    if (outlen != strlen(out) || outlen > len + REQFAST_GROWTH) {
-        rc = reqfast_mismatch(why, whylen, "fast body length wrong or beyond cap", body, len);
-        goto cleanup;
-    }
-    json_error_t e;
-    if (!(got = json_loadb(out, outlen, JSON_REJECT_DUPLICATES, &e))) {
-        char what[512];
-        snprintf(what, sizeof(what), "fast body does not parse (%s): %.200s", e.text, out);
-        rc = reqfast_mismatch(why, whylen, what, body, len);
-        goto cleanup;
-    }
-    if (!json_equal(got, slow)) {
-        char what[768], *want = json_dumps(slow, JSON_COMPACT);
-        snprintf(what, sizeof(what), "fast %.300s, jansson path %.300s", out, want ? want : "?");
-        free(want);
+    char what[768];
+    if (body_equiv_check("fast", out, outlen, len + REQFAST_GROWTH, slow, what, sizeof(what)) < 0) {
         rc = reqfast_mismatch(why, whylen, what, body, len);
         goto cleanup;
     }
     if (fast_meta.stream != slow_meta.stream ||
         fast_meta.include_usage != slow_meta.include_usage ||
         fast_meta.encoding_b64 != slow_meta.encoding_b64) {
-        char what[256];
         snprintf(what, sizeof(what), "meta %d/%d/%d, jansson path %d/%d/%d", fast_meta.stream,
                  fast_meta.include_usage, fast_meta.encoding_b64, slow_meta.stream,
                  slow_meta.include_usage, slow_meta.encoding_b64);
@@ -116,7 +102,6 @@ static inline enum reqfast_outcome reqfast_compare(const struct config *cfg, int
     }
     rc = REQFAST_TAKEN;
 cleanup:
-    json_decref(got);
     free(out);
     json_decref(slow);
     return rc;
