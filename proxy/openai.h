@@ -50,6 +50,7 @@ enum { OPENAI_FINISHED_DONE = 1, OPENAI_FINISHED_ERROR = 2 };
 
 struct openai_stream {
     char id[48];        /* fixed for the whole stream */
+    int id_plain;       /* id is printable ASCII without '"' or '\\': JSON as it is */
     json_int_t created; /* unix(created_at of the first line), reused for every chunk */
     int created_set;
     int role_sent; /* role only on the first chunk */
@@ -60,6 +61,9 @@ struct openai_stream {
 };
 
 void openai_stream_init(struct openai_stream *s, const char *id, int include_usage);
+
+/* An id JSON holds as it is: printable ASCII without '"' or '\\'. */
+int openai_id_plain(const char *id);
 
 /* Feeds one parsed native /api/chat NDJSON line; appends the SSE payload objects it produces
  * (zero or more "chat.completion.chunk" objects) to the array `frames`. A native

@@ -284,12 +284,7 @@ static json_int_t created_of(const struct tok *t) {
 }
 
 static int id_ok(const char *id) {
-    size_t n = 0;
-    for (; id[n]; n++)
-        if ((unsigned char)id[n] < 0x20 || (unsigned char)id[n] > 0x7e || id[n] == '"' ||
-            id[n] == '\\')
-            return 0;
-    return n <= OPENAI_FAST_ID_MAX;
+    return openai_id_plain(id) && strlen(id) <= OPENAI_FAST_ID_MAX;
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -521,8 +516,7 @@ static const char *stream_reason(const struct tok *reason, int tool_sent) {
  * -1: the jansson path's line. */
 static int scan_stream_line(const struct openai_stream *s, const char *line, size_t len,
                             unsigned allowed, struct answer *a) {
-    if (!s || !line || s->finished || !id_ok(s->id) ||
-        scan_answer(line, line + len, allowed, a) < 0)
+    if (!s || !line || s->finished || !s->id_plain || scan_answer(line, line + len, allowed, a) < 0)
         return -1;
     if (!a->model.set || !a->model.n || a->model.esc || a->model.n >= sizeof(s->model))
         return -1;
