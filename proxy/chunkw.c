@@ -79,12 +79,11 @@ static int queue_rest(struct bufferevent *bev, const char *line, size_t ll, stru
     return rc ? -1 : 0;
 }
 
-/* evhttp has just queued a write on evcon (alive) and switched EV_WRITE on. Writes it now; when
- * the socket took it all, EV_WRITE goes off again and the write callback evhttp set runs
- * deferred (in this loop turn), as libevent would have run it after the write. Otherwise
- * libevent goes on with the rest, or meets the error, as it would have. */
-static void flush_queued(struct evhttp_connection *evcon) {
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+/* evhttp has just queued a write on the client connection's bev (alive) and switched EV_WRITE
+ * on. Writes it now; when the socket took it all, EV_WRITE goes off again and the write
+ * callback evhttp set runs deferred (in this loop turn), as libevent would have run it after
+ * the write. Otherwise libevent goes on with the rest, or meets the error, as it would have. */
+static void flush_queued(struct bufferevent *bev) {
     evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
     if (fd < 0)
         return;
@@ -98,9 +97,9 @@ static void flush_queued(struct evhttp_connection *evcon) {
 
 void chunkw_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body) {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
     evhttp_send_reply(req, code, reason, body);
-    if (evcon) /* evhttp_send only queues: evcon lives until the write callback */
-        flush_queued(evcon);
+    flush_queued(bev); /* evhttp_send only queues: bev lives until the write callback */
 }
 
 void chunkw_end(struct chunkw *w, struct evhttp_request *req, struct evbuffer *data) {
@@ -125,7 +124,7 @@ void chunkw_end(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
                          evbuffer_get_length(bufferevent_get_output(bev)) > 0);
     evhttp_send_reply_end(req);
     if (queues)
-        flush_queued(evcon);
+        flush_queued(bev);
 }
 
 size_t chunkw_queued(const struct chunkw *w) {
@@ -155,7 +154,7 @@ int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
         if (w->bev) {
             w->armed = 1;
             if (first)
-                flush_queued(evhttp_request_get_connection(req));
+                flush_queued(w->bev);
         }
         return 0;
     }
