@@ -88,6 +88,21 @@ static const char *scan_int(const char *p, const char *end, json_int_t min, json
 #define SKIP_MIN (-999999999999999999LL)
 #define SKIP_MAX 999999999999999999LL
 
+/* After a member or an element: 1 with *pp past the ',' (and spaces) for another one, 0 with
+ * *pp past close at the end, -1 for anything else. */
+static inline int next_item(const char **pp, const char *end, char close) {
+    const char *p = skip_ws(*pp, end);
+    if (p < end && *p == ',') {
+        *pp = skip_ws(p + 1, end);
+        return 1;
+    }
+    if (p < end && *p == close) {
+        *pp = p + 1;
+        return 0;
+    }
+    return -1;
+}
+
 /* [int, ...]: Ollama's "context" (token ids), which the translation ignores. */
 static const char *scan_int_array(const char *p, const char *end) {
     json_int_t v;
@@ -98,16 +113,9 @@ static const char *scan_int_array(const char *p, const char *end) {
         return p + 1;
     for (;;) {
         p = scan_int(p, end, SKIP_MIN, SKIP_MAX, &v);
-        if (!p)
-            return NULL;
-        p = skip_ws(p, end);
-        if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
-            continue;
-        }
-        if (p < end && *p == ']')
-            return p + 1;
-        return NULL;
+        int more = p ? next_item(&p, end, ']') : -1;
+        if (more <= 0)
+            return more ? NULL : p;
     }
 }
 
@@ -135,16 +143,9 @@ static const char *scan_message(const char *p, const char *end, struct answer *a
         if (p >= end || *p != ':')
             return NULL;
         p = scan_string(skip_ws(p + 1, end), end, val);
-        if (!p)
-            return NULL;
-        p = skip_ws(p, end);
-        if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
-            continue;
-        }
-        if (p < end && *p == '}')
-            return p + 1;
-        return NULL;
+        int more = p ? next_item(&p, end, '}') : -1;
+        if (more <= 0)
+            return more ? NULL : p;
     }
 }
 
@@ -256,18 +257,13 @@ static int scan_answer(const char *p, const char *end, unsigned allowed, struct 
         if (p >= end || *p != ':')
             return -1;
         p = scan_member(skip_ws(p + 1, end), end, m, a);
-        if (!p)
+        int more = p ? next_item(&p, end, '}') : -1;
+        if (more < 0)
             return -1;
-        p = skip_ws(p, end);
-        if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
-            continue;
-        }
-        if (p < end && *p == '}')
+        if (!more)
             break;
-        return -1;
     }
-    if (skip_ws(p + 1, end) != end || !(seen & BIT(M_DONE)))
+    if (skip_ws(p, end) != end || !(seen & BIT(M_DONE)))
         return -1;
     return 0;
 }
