@@ -302,7 +302,7 @@ struct key_def {
 
 static const char *const policy_choices[] = {"override", "default", NULL};
 static const char *const admin_choices[] = {"allow", "deny", "keys", NULL};
-static int list_layers[3];
+static int list_layers[4];
 
 #define C(f) offsetof(struct config, f)
 static const struct key_def main_keys[] = {
@@ -318,6 +318,7 @@ static const struct key_def main_keys[] = {
     {"api_keys_file", K_STRING, C(api_keys_file), 0, 0, 0, NULL, 0, 0},
     {"admin_api", K_ENUM, C(admin_api), 0, 0, 0, admin_choices, 0, 0},
     {"cors_origins", K_LIST, C(cors_origins), 0, 0, 0, NULL, C(ncors_origins), 2},
+    {"allowed_hosts", K_LIST, C(allowed_hosts), 0, 0, 0, NULL, C(nallowed_hosts), 3},
     {"log_level", K_LOGLEVEL, C(log_level), 0, 0, 0, NULL, 0, 0},
     {"max_body_size", K_SIZE, C(max_body), 0, 0, 0, NULL, 0, 0},
     {"max_line_size", K_SIZE, C(max_line), 0, 0, 0, NULL, 0, 0},
@@ -550,6 +551,7 @@ void config_free(struct config *c) {
     list_clear(c->pins, &c->npins);
     list_clear(c->api_keys, &c->napi_keys);
     list_clear(c->cors_origins, &c->ncors_origins);
+    list_clear(c->allowed_hosts, &c->nallowed_hosts);
     for (size_t i = 0; i < c->nmodels; i++) {
         free(c->models[i].name);
         json_decref(c->models[i].options);

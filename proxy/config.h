@@ -54,6 +54,8 @@ struct config {
     enum admin_api admin_api;
     char *cors_origins[CONFIG_MAX_LIST]; /* origins allowed by CORS; "*" for any */
     size_t ncors_origins;
+    char *allowed_hosts[CONFIG_MAX_LIST]; /* Host names allowed on a loopback listener; "*" any */
+    size_t nallowed_hosts;
     enum log_level log_level;
     struct model_conf models[CONFIG_MAX_LIST];
     size_t nmodels;

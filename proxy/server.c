@@ -7,13 +7,16 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "jscan.h"
@@ -61,6 +64,8 @@ struct server {
     int accept_backoff;
     char date[40]; /* the Date header for replies in second date_at */
     time_t date_at;
+    int listen_loopback; /* listening on a loopback address: Host is checked (DNS rebinding) */
+    char hostname[256];  /* this machine's name, an allowed Host */
 };
 
 static int path_is(const char *path, const char *want) {
@@ -300,9 +305,19 @@ static void handle_native_inject(struct server *s, struct evhttp_request *req, c
     json_decref(in);
 }
 
-/* Everything else under /api/ and GET/HEAD /: relayed untouched. */
-static void handle_passthrough(struct server *s, struct evhttp_request *req, const char *uri) {
+/* Everything else under /api/ and GET/HEAD /: relayed untouched, to path (normalised and
+ * encoded) with the client's query. */
+static void handle_passthrough(struct server *s, struct evhttp_request *req, const char *path,
+                               const char *query) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t plen = strlen(path), qlen = strlen(query);
+    char *uri = malloc(plen + qlen + 1);
+    if (!uri) {
+        relay_reply_error(req, 0, 500, "out of memory", NULL);
+        return;
+    }
+    memcpy(uri, path, plen);
+    memcpy(uri + plen, query, qlen + 1);
     size_t n = evbuffer_get_length(in);
     const char *method = method_name(evhttp_request_get_command(req));
     struct relay_request rr = {
@@ -316,7 +331,8 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
     if (!rr.body && strcmp(method, "POST") == 0) {
         rr.body = "";
     }
-    relay_start(&s->env, req, &rr);
+    relay_start(&s->env, req, &rr); /* copies the path */
+    free(uri);
 }
 
 static void handle_models(struct server *s, struct evhttp_request *req, const char *path) {
@@ -326,10 +342,9 @@ static void handle_models(struct server *s, struct evhttp_request *req, const ch
         relay_start(&s->env, req, &rr);
         return;
     }
-    char *id = evhttp_uridecode(path + strlen("/v1/models/"), 0, NULL);
-    if (!id || !*id) {
+    const char *id = path + strlen("/v1/models/"); /* already %-decoded */
+    if (!*id) {
         relay_reply_error(req, 1, 404, "model id is empty", NULL);
-        free(id);
         return;
     }
     json_t *show = json_pack("{s:s}", "model", id);
@@ -337,7 +352,6 @@ static void handle_models(struct server *s, struct evhttp_request *req, const ch
         .kind = RELAY_MODEL, .path = "/api/show", .model = id, .route = ROUTE_MODELS};
     relay_json(s, req, rr, show, 0, 0);
     json_decref(show);
-    free(id);
 }
 
 static void reply_text(struct evhttp_request *req, int status, const char *type, const char *text) {
@@ -394,15 +408,10 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
     metrics_request_done(ROUTE_OWN, status, 0);
 }
 
-/* OPTIONS: CORS preflights are answered here, never relayed. */
-static void handle_options(struct evhttp_request *req, const char *origin, int origin_ok) {
+/* OPTIONS: CORS preflights (from an allowed origin) are answered here, never relayed. */
+static void handle_options(struct evhttp_request *req, const char *origin) {
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-    if (origin && !origin_ok) {
-        relay_reply_error(req, 0, 403, "origin not allowed (cors_origins)", NULL);
-        metrics_request_done(ROUTE_OWN, 403, 0);
-        return;
-    }
     if (origin) {
         char allowed[512];
         access_allowed_headers(evhttp_find_header(in, "Access-Control-Request-Headers"), allowed,
@@ -455,35 +464,79 @@ static void set_request_id(struct server *s, struct evhttp_request *req) {
     evhttp_add_header(evhttp_request_get_output_headers(req), "X-Request-Id", rid);
 }
 
+/* Any byte below 0x20 or DEL in the raw request target: Go's url.ParseRequestURI refuses it. */
+static int uri_has_control(const char *uri) {
+    for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* HTTP/1.1 requires a Host header (Go's server answers 400 without one); 1.0 does not. */
+static int host_missing(struct evhttp_request *req, const char *host) {
+    return !host && (req->major > 1 || (req->major == 1 && req->minor >= 1));
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
     struct server *s = arg;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    char path[2048];
+    /* path: as Ollama's router will read it, and what every decision here is taken on;
+     * fwd: that path encoded again, what a passthrough forwards (with the client's query). */
+    char path[2048], fwd[3 * sizeof(path)];
     size_t plen = strcspn(uri, "?#");
     if (plen >= sizeof(path) || uri[0] != '/') {
         relay_reply_error(req, 0, 414, "request URI too long or not a path", NULL);
         return;
     }
-    memcpy(path, uri, plen);
-    path[plen] = '\0';
+    if (uri_has_control(uri)) {
+        relay_reply_error(req, 0, 400, "invalid request line", NULL);
+        metrics_request_done(ROUTE_OTHER, 400, 0);
+        return;
+    }
+    if (access_path_normalize(uri, plen, path, sizeof(path)) < 0 ||
+        access_path_encode(path, fwd, sizeof(fwd)) < 0) {
+        relay_reply_error(req, strncmp(uri, "/v1/", 4) == 0, 400,
+                          "invalid request path: a bad %-escape or an encoded control character",
+                          NULL);
+        metrics_request_done(ROUTE_OTHER, 400, 0);
+        return;
+    }
+    const char *query = uri + plen; /* "" or "?...", forwarded as the client wrote it */
 
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    int openai = strncmp(path, "/v1/", 4) == 0;
+    const char *host = evhttp_find_header(in, "Host");
     const char *origin = evhttp_find_header(in, "Origin");
-    int origin_ok = origin && access_origin_allowed(s->cfg, origin);
-    if (origin_ok) {
+    /* Ollama's own checks, in its order (CORS, then allowed hosts): a request it would refuse
+     * with 403 is refused here, because keepwarm forwards neither header. */
+    if (!access_origin_allowed(s->cfg, origin, host)) {
+        relay_reply_error(req, openai, 403, "origin not allowed (cors_origins)", NULL);
+        metrics_request_done(ROUTE_OTHER, 403, 0);
+        return;
+    }
+    if (host_missing(req, host)) {
+        relay_reply_error(req, openai, 400, "missing required Host header", NULL);
+        metrics_request_done(ROUTE_OTHER, 400, 0);
+        return;
+    }
+    if (s->listen_loopback && !access_host_allowed(s->cfg, host, s->hostname)) {
+        relay_reply_error(req, openai, 403, "host not allowed (allowed_hosts)", NULL);
+        metrics_request_done(ROUTE_OTHER, 403, 0);
+        return;
+    }
+    if (origin) {
         evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
         evhttp_add_header(out, "Vary", "Origin");
         evhttp_add_header(out, "Access-Control-Expose-Headers", "x-request-id");
     }
     if (cmd == EVHTTP_REQ_OPTIONS) {
-        handle_options(req, origin, origin_ok);
+        handle_options(req, origin);
         return;
     }
     set_request_id(s, req);
     evhttp_add_header(out, "Date", http_date(s));
-    int openai = strncmp(path, "/v1/", 4) == 0;
     switch (access_check(s->cfg, path, evhttp_find_header(in, "Authorization"),
                          evhttp_find_header(in, "X-Api-Key"))) {
         case ACCESS_OK:
@@ -532,11 +585,11 @@ static void on_request(struct evhttp_request *req, void *arg) {
              path_is(path, "/api/embed") || path_is(path, "/api/embeddings")))
             handle_native_inject(s, req, path);
         else
-            handle_passthrough(s, req, uri);
+            handle_passthrough(s, req, fwd, query);
         return;
     }
     if (path_is(path, "/") && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)) {
-        handle_passthrough(s, req, uri);
+        handle_passthrough(s, req, fwd, query);
         return;
     }
     relay_reply_error(req, 0, 404, "404 page not found", NULL);
@@ -641,6 +694,16 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
     return bev;
 }
 
+/* Is the listening address a loopback one (127.0.0.0/8, ::1, ::ffff:127.x)? */
+static int sockaddr_is_loopback(const struct sockaddr_storage *ss) {
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss->ss_family != AF_INET6)
+        return 0;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
 struct server *server_new(struct event_base *base, const struct config *cfg, struct upstream *up,
                           char *err, size_t errlen) {
     struct server *s = calloc(1, sizeof(*s));
@@ -698,7 +761,11 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
             s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
         else if (ss.ss_family == AF_INET6)
             s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        s->listen_loopback = sockaddr_is_loopback(&ss);
     }
+    if (gethostname(s->hostname, sizeof(s->hostname)) < 0)
+        s->hostname[0] = '\0';
+    s->hostname[sizeof(s->hostname) - 1] = '\0';
     return s;
 fail:
     server_free(s);

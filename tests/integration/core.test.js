@@ -196,11 +196,11 @@ test('passthrough: GET /, HEAD /, /api/tags, /api/ps, /api/version untouched', a
   assert.equal(up.path, '/api/version?x=1', 'query string kept');
 });
 
-test('foreign Host and Origin headers are not forwarded (Ollama would 403 them)', async () => {
+test('Host and Origin headers are not forwarded; foreign ones are refused as Ollama refuses them', async () => {
   const body = JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }] });
-  const res = await new Promise((resolve, reject) => {
+  const send = (hostHdr, origin) => new Promise((resolve, reject) => {
     const s = net.connect(kw.port, '127.0.0.1', () => {
-      s.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: evil.example.com\r\nOrigin: https://evil.example.com\r\n` +
+      s.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostHdr}\r\nOrigin: ${origin}\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
     let data = '';
@@ -208,9 +208,13 @@ test('foreign Host and Origin headers are not forwarded (Ollama would 403 them)'
     s.on('end', () => resolve(data));
     s.on('error', reject);
   });
-  assert.match(res, /^HTTP\/1\.1 200/);
+  assert.match(await send('evil.example.com', 'https://evil.example.com'), /^HTTP\/1\.1 403/);
+  assert.match(await send(`127.0.0.1:${kw.port}`, 'https://evil.example.com'), /^HTTP\/1\.1 403/);
+  assert.match(await send('evil.example.com', 'http://localhost:3000'), /^HTTP\/1\.1 403/);
+  assert.equal(await ctl.lastRequest('/api/chat'), undefined, 'none reached Ollama');
+  assert.match(await send('localhost:11435', 'http://localhost:3000'), /^HTTP\/1\.1 200/);
   const up = await ctl.lastRequest('/api/chat');
-  assert.notEqual(up.headers.host, 'evil.example.com');
+  assert.notEqual(up.headers.host, 'localhost:11435');
   assert.equal(up.headers.origin, undefined);
 });
 

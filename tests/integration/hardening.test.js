@@ -115,6 +115,7 @@ test('CORS: preflights answered by keepwarm; Ollama never sees a browser Origin'
   assert.equal(r.headers.get('access-control-allow-origin'), 'chrome-extension://abc');
   assert.equal((await ctl.lastRequest('/api/chat')).headers.origin, undefined);
   const other = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: chat() });
+  assert.equal(other.status, 403, 'other origins are refused, as Ollama refuses them');
   assert.equal(other.headers.get('access-control-allow-origin'), null, 'no CORS grant for other origins');
 });
 
@@ -123,11 +124,11 @@ test('limits: oversized headers, slowloris, and keepwarm keeps serving', async (
   procs.push(fake);
   const kw = await startKeepwarm(fake.url, [], { KEEPWARM_IDLE_TIMEOUT: '1s' });
   procs.push(kw);
-  const big = await raw(kw.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70000)}\r\n\r\n`);
+  const big = await raw(kw.port, `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(70000)}\r\n\r\n`);
   assert.match(big, /^HTTP\/1\.1 4\d\d/, 'headers over 64 KiB are refused');
 
   const t0 = Date.now();
-  const slow = await raw(kw.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', { keepOpenMs: 5000 });
+  const slow = await raw(kw.port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n', { keepOpenMs: 5000 });
   const waited = Date.now() - t0;
   assert.ok(waited < 3000, `a client that never finishes its headers is dropped after idle_timeout (${waited} ms)`);
   assert.doesNotMatch(slow, /200 OK/);
@@ -171,7 +172,7 @@ test('a long healthy stream outlives idle_timeout; a stalled reader is cut and O
   const before = await metric(kw, /keepwarm_cancels_total (\d+)/);
   const body = chat({ stream: true });
   const s = net.connect(kw.port, '127.0.0.1', () => {
-    s.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    s.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   });
   s.pause(); // never read
   // keepwarm pauses Ollama, its write timeout drops the client, and the transfer is cancelled.
@@ -248,7 +249,7 @@ test('pipelined requests on one connection are both answered', async () => {
   const kw = await startKeepwarm(fake.url);
   procs.push(kw);
   const b = chat();
-  const one = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b}`;
+  const one = `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b}`;
   const out = await raw(kw.port, one + one.replace('HTTP/1.1\r\n', 'HTTP/1.1\r\nConnection: close\r\n'), { keepOpenMs: 3000 });
   assert.equal((out.match(/HTTP\/1\.1 200/g) || []).length, 2, out.slice(0, 300));
   assert.equal((out.match(/Hello from fake ollama\./g) || []).length, 2);

@@ -83,6 +83,9 @@ http {
             proxy_pass http://keepwarm;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            # Without it nginx sends "Host: keepwarm" (the upstream's name), which keepwarm on a
+            # loopback listener refuses as Ollama would (DNS rebinding guard).
+            proxy_set_header Host $host;
         }
     }
 }

@@ -12,7 +12,7 @@ after(async () => { for (const p of procs.reverse()) await p.stop(); });
 
 const chatBody = (extra = {}) => JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }], ...extra });
 const post = (path, body, { version = '1.1', close = false } = {}) =>
-  `POST ${path} HTTP/${version}\r\nHost: x\r\nContent-Type: application/json\r\n` +
+  `POST ${path} HTTP/${version}\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
   `${close ? 'Connection: close\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
 // One HTTP/1.x client connection. A slow one stops reading for stallMs at the start and after

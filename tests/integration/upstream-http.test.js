@@ -337,7 +337,7 @@ function rawClient(port) {
       waiting.push({ resolve: res, reject: rej });
       sock.write(bytes);
     });
-    const get = (p) => send(`GET ${p} HTTP/1.1\r\nHost: kw\r\n\r\n`);
+    const get = (p) => send(`GET ${p} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
     sock.on('connect', () => resolve({ sock, send, get, lastHead: () => lastHead }));
   });
 }
@@ -430,7 +430,7 @@ test('a forwarded request head over 64 KiB: a clear error (exactly 64 KiB goes t
     const fixed = `GET /api/tags?q= HTTP/1.1\r\nHost: ${srv.url.slice(7)}\r\n`.length +
       headers.reduce((n, [k, v]) => n + `${k}: ${v}\r\n`.length, 0) + 2;
     const line = `GET /api/tags?q=${'x'.repeat(size - fixed)} HTTP/1.1`;
-    const lines = headers.map(([k, v]) => `${k}:${v}`);
+    const lines = [...headers.map(([k, v]) => `${k}:${v}`), 'Host:::1']; // 1.1 needs a Host
     return { bytes: `${line}\r\n${lines.join('\r\n')}\r\n\r\n`, counted: [line, ...lines].join('').length };
   };
   const c = await rawClient(kw.port);
@@ -460,7 +460,7 @@ test('a client with more than 64 headers: the first 64 go to Ollama, the request
   const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
   const kw = await kwFor(srv);
   const names = Array.from({ length: 70 }, (_, i) => `X-H-${i}`);
-  const sent = (rid) => `GET /api/version HTTP/1.1\r\n${names.map((k) => `${k}:v\r\n`).join('')}${rid ? `X-Request-Id:${rid}\r\n` : ''}\r\n`;
+  const sent = (rid) => `GET /api/version HTTP/1.1\r\n${names.map((k) => `${k}:v\r\n`).join('')}${rid ? `X-Request-Id:${rid}\r\n` : ''}Host:localhost\r\n\r\n`;
   const forwarded = () => srv.requests.at(-1).head.split('\r\n').slice(1).map((l) => l.slice(0, l.indexOf(':')));
   const c = await rawClient(kw.port);
   for (const rid of [undefined, 'last-of-71']) { // keepwarm's own id, then the client's, sent last
