@@ -1,11 +1,16 @@
-/* log: one formatted line per call, written with a single fwrite so lines never interleave. */
+/* log: one formatted line per call, written with a single fwrite so lines never interleave.
+ * Owns the formatter that escapes every value (log.h), so a line can neither be split nor get
+ * a field it was not written with. */
 #include "log.h"
 
 #include <event2/event.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/types.h>
 #include <time.h>
 
 static enum log_level current = LOG_LEVEL_INFO;
@@ -29,6 +34,272 @@ int log_enabled(enum log_level level) {
     return level >= current;
 }
 
+/* ---- the formatter --------------------------------------------------------------------- */
+
+/* Output being built: cap leaves room for a closing quote and the NUL; full is set once
+ * something did not fit, and nothing is written after it. quoted tracks whether the output
+ * stands inside a quoted value (values are escaped, so only the format's quotes count). */
+struct lbuf {
+    char *p;
+    size_t n, cap;
+    int full;
+    int quoted;
+};
+
+static int fits(struct lbuf *b, size_t n) {
+    if (b->full || b->n + n > b->cap) {
+        b->full = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Trusted text (the format's literals, numbers): a quote opens or closes a value. */
+static void put_raw(struct lbuf *b, const char *s, size_t n) {
+    for (size_t i = 0; i < n && fits(b, 1); i++) {
+        if (s[i] == '"')
+            b->quoted = !b->quoted;
+        b->p[b->n++] = s[i];
+    }
+}
+
+static int needs_escape(unsigned char c) {
+    return c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+}
+
+/* A bare value is a plain token: not empty, no space, '=', quote, backslash or control byte. */
+static int needs_quotes(const char *s, size_t n) {
+    if (n == 0)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= ' ' || s[i] == '=' || needs_escape((unsigned char)s[i]))
+            return 1;
+    return 0;
+}
+
+/* The escape of c into e (not terminated); its length. */
+static size_t escape_byte(unsigned char c, char e[6]) {
+    static const char hex[] = "0123456789abcdef";
+    const char *two = c == '"'    ? "\\\""
+                      : c == '\\' ? "\\\\"
+                      : c == '\n' ? "\\n"
+                      : c == '\r' ? "\\r"
+                      : c == '\t' ? "\\t"
+                                  : NULL;
+    if (two) {
+        memcpy(e, two, 2);
+        return 2;
+    }
+    if (!needs_escape(c)) {
+        e[0] = (char)c;
+        return 1;
+    }
+    memcpy(e, "\\u00", 4);
+    e[4] = hex[c >> 4];
+    e[5] = hex[c & 15];
+    return 6;
+}
+
+/* s[0..n) escaped, whole escapes only; one longer than LOG_VALUE_MAX escaped bytes is cut
+ * before LOG_VALUE_MAX - 3 and ends with "...". */
+static void put_escaped(struct lbuf *b, const char *s, size_t n) {
+    char e[6];
+    size_t total = 0, limit = LOG_VALUE_MAX;
+    for (size_t i = 0; i < n && total <= LOG_VALUE_MAX; i++)
+        total += escape_byte((unsigned char)s[i], e);
+    if (total > LOG_VALUE_MAX)
+        limit = LOG_VALUE_MAX - 3;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t el = escape_byte((unsigned char)s[i], e);
+        if (used + el > limit)
+            break;
+        if (!fits(b, el))
+            return;
+        memcpy(b->p + b->n, e, el);
+        b->n += el;
+        used += el;
+    }
+    if (total > LOG_VALUE_MAX && fits(b, 3)) {
+        memcpy(b->p + b->n, "...", 3);
+        b->n += 3;
+    }
+}
+
+/* One untrusted value: escaped inside the format's quotes, else a token or quoted. */
+static void put_value(struct lbuf *b, const char *s, size_t n) {
+    if (b->quoted || !needs_quotes(s, n)) {
+        put_escaped(b, s, n);
+        return;
+    }
+    put_raw(b, "\"", 1);
+    put_escaped(b, s, n);
+    put_raw(b, "\"", 1);
+}
+
+/* A conversion other than %s and %c, formatted by snprintf from its own spec (a number). */
+static void put_number(struct lbuf *b, const char *spec, char conv, const char *len, va_list *ap) {
+    char tmp[512];
+    int m = -1;
+    int l = len[0] == 'l' ? (len[1] == 'l' ? 2 : 1) : len[0] == 'h' ? -1 : 0;
+    switch (conv) {
+        case 'd':
+        case 'i':
+            if (len[0] == 'z')
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, ssize_t));
+            else if (len[0] == 'j')
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, intmax_t));
+            else if (len[0] == 't')
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, ptrdiff_t));
+            else if (l == 2)
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, long long));
+            else if (l == 1)
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, long));
+            else
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, int));
+            break;
+        case 'u':
+        case 'x':
+        case 'X':
+        case 'o':
+            if (len[0] == 'z')
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, size_t));
+            else if (len[0] == 'j')
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, uintmax_t));
+            else if (len[0] == 't')
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, ptrdiff_t));
+            else if (l == 2)
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, unsigned long long));
+            else if (l == 1)
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, unsigned long));
+            else
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, unsigned));
+            break;
+        case 'f':
+        case 'F':
+        case 'e':
+        case 'E':
+        case 'g':
+        case 'G':
+        case 'a':
+        case 'A':
+            if (len[0] == 'L')
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, long double));
+            else
+                m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, double));
+            break;
+        case 'p':
+            m = snprintf(tmp, sizeof(tmp), spec, va_arg(*ap, void *));
+            break;
+        default:
+            break; /* unknown (and %n): nothing consumed, nothing written */
+    }
+    if (m > 0)
+        put_raw(b, tmp, (size_t)m < sizeof(tmp) ? (size_t)m : sizeof(tmp) - 1);
+}
+
+size_t log_vformat(char *buf, size_t len, const char *fmt, va_list ap) {
+    struct lbuf b = {buf, 0, len >= 2 ? len - 2 : 0, 0, 0};
+    va_list aq;
+    va_copy(aq, ap);
+    if (len == 0) {
+        va_end(aq);
+        return 0;
+    }
+    const char *f = fmt;
+    while (*f && !b.full) {
+        if (*f != '%') {
+            size_t lit = strcspn(f, "%");
+            put_raw(&b, f, lit);
+            f += lit;
+            continue;
+        }
+        /* %[flags][width][.precision][length]conversion */
+        char spec[64];
+        size_t sl = 0;
+        spec[sl++] = *f++;
+        if (*f == '%') {
+            put_raw(&b, "%", 1);
+            f++;
+            continue;
+        }
+        while (*f && strchr("-+ #0'", *f) && sl < 16)
+            spec[sl++] = *f++;
+        if (*f == '*') {
+            sl += (size_t)snprintf(spec + sl, 16, "%d", va_arg(aq, int));
+            f++;
+        } else {
+            while (*f >= '0' && *f <= '9' && sl < 32)
+                spec[sl++] = *f++;
+        }
+        long prec = -1;
+        if (*f == '.') {
+            spec[sl++] = *f++;
+            if (*f == '*') {
+                int pv = va_arg(aq, int);
+                prec = pv < 0 ? -1 : pv;
+                sl += (size_t)snprintf(spec + sl, 16, "%d", pv < 0 ? 0 : pv);
+                f++;
+            } else {
+                prec = 0;
+                while (*f >= '0' && *f <= '9' && sl < 48) {
+                    prec = prec * 10 + (*f - '0');
+                    spec[sl++] = *f++;
+                }
+            }
+        }
+        char lenmod[3] = "";
+        size_t ll = 0;
+        while (*f && strchr("hlLjzt", *f) && ll < 2) {
+            lenmod[ll++] = *f;
+            spec[sl++] = *f++;
+        }
+        lenmod[ll] = '\0';
+        char conv = *f;
+        if (!conv)
+            break;
+        f++;
+        spec[sl++] = conv;
+        spec[sl] = '\0';
+        if (conv == 's') {
+            const char *s = va_arg(aq, const char *);
+            if (!s)
+                s = "";
+            size_t n = prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s);
+            put_value(&b, s, n);
+        } else if (conv == 'c') {
+            char c = (char)va_arg(aq, int);
+            put_value(&b, &c, 1);
+        } else {
+            put_number(&b, spec, conv, lenmod, &aq);
+        }
+    }
+    va_end(aq);
+    if (b.quoted)
+        buf[b.n++] = '"'; /* the room for it was kept */
+    buf[b.n] = '\0';
+    return b.n;
+}
+
+char *log_quote(char *buf, size_t len, const char *s) {
+    struct lbuf b = {buf, 0, len >= 2 ? len - 2 : 0, 0, 0};
+    if (len < 3) {
+        if (len)
+            buf[0] = '\0';
+        return buf;
+    }
+    put_raw(&b, "\"", 1);
+    put_escaped(&b, s ? s : "", s ? strlen(s) : 0);
+    if (!b.full)
+        put_raw(&b, "\"", 1);
+    if (b.quoted)
+        buf[b.n++] = '"';
+    buf[b.n] = '\0';
+    return buf;
+}
+
+/* ---- lines ------------------------------------------------------------------------------ */
+
 /* Access lines wait here (one write per many requests on a busy proxy); any other line, a
  * full buffer, or log_flush writes them out first, so the order is kept. */
 static char pending[64 * 1024];
@@ -42,7 +313,7 @@ void log_flush(void) {
 }
 
 static void log_vwrite(enum log_level level, int buffered, const char *fmt, va_list ap) {
-    char line[2048];
+    char line[LOG_LINE_MAX];
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
@@ -50,12 +321,8 @@ static void log_vwrite(enum log_level level, int buffered, const char *fmt, va_l
     int n = (int)strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
     n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ level=%s ", (long)tv.tv_usec / 1000,
                   names[level]);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    if (m < 0)
-        m = 0;
-    size_t len = (size_t)n + (size_t)m;
-    if (len > sizeof(line) - 2)
-        len = sizeof(line) - 2; /* truncated: the cap is one line */
+    /* the fields leave one byte for the newline; a cut line still closes its quotes */
+    size_t len = (size_t)n + log_vformat(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
     line[len++] = '\n';
     if (buffered && npending + len <= sizeof(pending)) {
         memcpy(pending + npending, line, len);

@@ -55,6 +55,8 @@ struct relay {
     char *headers[MAX_FWD_HEADERS + 2];
     int retries_left;
     long *inflight; /* the model's in-flight counter, or NULL */
+    void (*on_upstream_ok)(void *ok_arg, const char *model); /* NULL once called */
+    void *ok_arg;
     char *model;
     char method[8];
     char path[256];
@@ -364,8 +366,18 @@ static void start_sse(struct relay *r) {
         start_reply(r, 200, "text/event-stream", 1);
 }
 
+/* Tells the requester, once, that Ollama took the request for r->model. */
+static void tell_upstream_ok(struct relay *r, long status) {
+    void (*cb)(void *, const char *) = r->on_upstream_ok;
+    if (cb && r->model && status >= 200 && status < 300) {
+        r->on_upstream_ok = NULL;
+        cb(r->ok_arg, r->model);
+    }
+}
+
 static void decide_mode(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
+    tell_upstream_ok(r, status);
     int sse = r->meta.stream && (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION);
     if (status >= 500 && r->retries_left > 0) {
         r->mode = MODE_BUFFER; /* maybe a crashed runner: hold it back for a retry */
@@ -661,6 +673,7 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
     }
     if (r->mode == MODE_UNDECIDED) {
         /* No body at all (HEAD, 204, an empty answer). */
+        tell_upstream_ok(r, upstream_status(x));
         if (r->kind == RELAY_RAW && !(upstream_status(x) >= 500 && r->retries_left > 0)) {
             r->mode = MODE_PASS;
             start_reply(r, (int)upstream_status(x), upstream_content_type(x), 0);
@@ -847,6 +860,8 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->inflight = rr->inflight;
     if (r->inflight)
         (*r->inflight)++;
+    r->on_upstream_ok = rr->on_upstream_ok;
+    r->ok_arg = rr->ok_arg;
     copy_str(r->method, sizeof(r->method), rr->method);
     copy_str(r->path, sizeof(r->path), evhttp_request_get_uri(req));
     const char *rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");

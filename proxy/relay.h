@@ -45,6 +45,10 @@ struct relay_request {
     enum metrics_route route; /* for keepwarm_requests_total */
     int json_body;            /* body was re-encoded by keepwarm: send Content-Type json */
     long *inflight;           /* per-model counter, held while the relay lives; may be NULL */
+    /* Called at most once, with model, when Ollama answers with a 2xx status (the model is
+     * one Ollama has); may be NULL. ok_arg is passed back and must outlive the relay. */
+    void (*on_upstream_ok)(void *ok_arg, const char *model);
+    void *ok_arg;
 };
 
 /* Starts relaying req. From here on the relay answers req exactly once (also on failure). */

@@ -30,7 +30,6 @@
 #include "warm.h"
 
 #define MAX_HEADERS_SIZE (64 * 1024)
-#define MAX_TRACKED      256  /* models whose in-flight requests are counted */
 #define LISTEN_BACKLOG   4096 /* Linux's default somaxconn since 5.4; the kernel caps it */
 
 #ifdef KEEPWARM_VERSION
@@ -47,11 +46,13 @@ struct server {
     struct relay_env env;
     struct warm *warm;
     int port;
+    /* Per-model requests in flight, for max_concurrent: one entry per model that has some (a
+     * relay holds &n while it lives; entries back at 0 are freed by the next lookup). */
     struct inflight {
-        char name[128];
         long n;
-    } inflight[MAX_TRACKED]; /* per-model requests in flight, for max_concurrent */
-    size_t ninflight;
+        char name[]; /* as the client wrote it; matched with config_names_match */
+    } * *inflight;
+    size_t ninflight, inflight_cap;
     unsigned long long next_id;
     /* max_connections: the client bufferevents we handed evhttp, each with a reference of ours
      * (evhttp 2.1.12 has no connection-closed hook, so a swept bufferevent whose callbacks
@@ -123,16 +124,41 @@ static const char *model_of(const json_t *body) {
     return json_is_string(m) ? json_string_value(m) : NULL;
 }
 
-/* The in-flight counter for model (NULL when the table is full: not limited then). */
+/* The in-flight counter for model, new at 0 if it has none; NULL only when out of memory.
+ * The table holds only models with requests in flight (and the entry returned): the others,
+ * left at 0 when their last relay ended, are freed on the way, so no number of names a
+ * client makes up fills it, and a name of any length is counted. */
 static long *inflight_slot(struct server *s, const char *model) {
-    for (size_t i = 0; i < s->ninflight; i++)
-        if (config_names_match(s->inflight[i].name, model))
-            return &s->inflight[i].n;
-    if (s->ninflight >= MAX_TRACKED || strlen(model) >= sizeof(s->inflight[0].name))
+    struct inflight *hit = NULL;
+    size_t kept = 0;
+    for (size_t i = 0; i < s->ninflight; i++) {
+        struct inflight *f = s->inflight[i];
+        if (!hit && config_names_match(f->name, model))
+            hit = f;
+        else if (f->n == 0) {
+            free(f);
+            continue;
+        }
+        s->inflight[kept++] = f;
+    }
+    s->ninflight = kept;
+    if (hit)
+        return &hit->n;
+    if (s->ninflight == s->inflight_cap) {
+        size_t cap = s->inflight_cap ? s->inflight_cap * 2 : 16;
+        struct inflight **nt = realloc(s->inflight, cap * sizeof(*nt));
+        if (!nt)
+            return NULL;
+        s->inflight = nt;
+        s->inflight_cap = cap;
+    }
+    size_t len = strlen(model);
+    struct inflight *f = malloc(sizeof(*f) + len + 1);
+    if (!f)
         return NULL;
-    struct inflight *f = &s->inflight[s->ninflight++];
-    snprintf(f->name, sizeof(f->name), "%s", model);
     f->n = 0;
+    memcpy(f->name, model, len + 1);
+    s->inflight[s->ninflight++] = f;
     return &f->n;
 }
 
@@ -146,7 +172,12 @@ static int admit(struct server *s, struct evhttp_request *req, int openai, const
     const struct model_conf *mc = config_model(s->cfg, model);
     long long limit = mc && mc->max_concurrent ? mc->max_concurrent : s->cfg->max_concurrent;
     long *slot = inflight_slot(s, model);
-    if (limit > 0 && slot && *slot >= limit) {
+    if (!slot) {
+        relay_reply_error(req, openai, 503, "out of memory", NULL);
+        metrics_request_done(openai ? ROUTE_CHAT : ROUTE_NATIVE_GEN, 503, 0);
+        return -1;
+    }
+    if (limit > 0 && *slot >= limit) {
         char msg[256];
         snprintf(msg, sizeof(msg), "too many concurrent requests for model '%.120s' (max %lld)",
                  model, limit);
@@ -159,9 +190,17 @@ static int admit(struct server *s, struct evhttp_request *req, int openai, const
     return 0;
 }
 
+/* Ollama answered 2xx for model: only now is it one the warm loop may track (a name a client
+ * made up never gets there, so it can fill neither the table nor max_pinned). */
+static void on_model_ok(void *arg, const char *model) {
+    struct server *s = arg;
+    if (s->warm)
+        warm_note_model(s->warm, model);
+}
+
 /* Relays a native body to Ollama (POST rr.path): admission against max_concurrent when limit is
- * set (429 otherwise), the model told to the warm loop when note is set, then the relay, which
- * takes rr.body_owned over (freed here when the request is turned away). */
+ * set (429 otherwise), the model told to the warm loop when note is set and Ollama answers 2xx,
+ * then the relay, which takes rr.body_owned over (freed here when the request is turned away). */
 static void relay_native(struct server *s, struct evhttp_request *req, struct relay_request rr,
                          int limit, int note) {
     long *inflight = NULL;
@@ -169,8 +208,10 @@ static void relay_native(struct server *s, struct evhttp_request *req, struct re
         free(rr.body_owned);
         return;
     }
-    if (note && s->warm)
-        warm_note_model(s->warm, rr.model);
+    if (note) {
+        rr.on_upstream_ok = on_model_ok;
+        rr.ok_arg = s;
+    }
     rr.method = "POST";
     rr.json_body = 1;
     rr.inflight = inflight;
@@ -786,6 +827,9 @@ void server_free(struct server *s) {
     for (size_t i = 0; i < s->nconns; i++)
         bufferevent_decref(s->conns[i]);
     free(s->conns);
+    for (size_t i = 0; i < s->ninflight; i++)
+        free(s->inflight[i]);
+    free(s->inflight);
     free(s);
 }
 

@@ -1,6 +1,8 @@
 /* warm: the warm loop (see warm.h). One round at a time: GET /api/ps, then the needed load
  * pings one after another (a load may evict another model, so never several at once), then
- * the timer for the next round. State per model lives in a fixed table. */
+ * the timer for the next round. State per model lives in a fixed table: configured pins
+ * always have their place in it; the other models (seen in /api/ps, or used by clients and
+ * answered 2xx by Ollama) share the rest, the least recently used giving way. */
 #include "warm.h"
 
 #include <event2/keyvalq_struct.h>
@@ -23,15 +25,20 @@
 #define THRASH_ROUNDS    3
 #define THRASH_SLOWDOWN  4
 #define MAX_READYZ       32
+#define WARM_NAME_MAX    768 /* Ollama's longest valid name (593 bytes) and a digest */
+
+enum add_why { ADD_PIN, ADD_CLIENT, ADD_PS };
 
 struct wmodel {
-    char name[256];
-    int pinned;      /* from the configuration */
-    int requested;   /* pinned because clients use it (pin_requested) */
-    int loaded;      /* present in the last /api/ps */
-    int ever_loaded; /* seen loaded: a later absence is an unexpected unload */
-    int repairing;   /* the current ping repairs an unexpected unload */
-    int embed;       /* -1 unknown, 0 load with /api/generate, 1 with /api/embed */
+    char name[WARM_NAME_MAX];
+    int pinned;              /* from the configuration */
+    int requested;           /* pinned because clients use it (pin_requested) */
+    int refused;             /* pin_requested found max_pinned reached (logged once) */
+    unsigned long long used; /* when last added, seen or used (w->tick): LRU order */
+    int loaded;              /* present in the last /api/ps */
+    int ever_loaded;         /* seen loaded: a later absence is an unexpected unload */
+    int repairing;           /* the current ping repairs an unexpected unload */
+    int embed;               /* -1 unknown, 0 load with /api/generate, 1 with /api/embed */
     char expires_at[64];
     long long expires_unix;
     long long size, size_vram, context_length;
@@ -58,6 +65,7 @@ struct warm {
     struct event *progress;
     struct wmodel models[WARM_MAX_MODELS];
     size_t nmodels;
+    unsigned long long tick;
     int upstream_up; /* -1 unknown, 0 down, 1 up */
     char upstream_error[256];
     long long upstream_since;
@@ -88,21 +96,81 @@ static struct wmodel *model_find(struct warm *w, const char *name) {
     return NULL;
 }
 
-static struct wmodel *model_add(struct warm *w, const char *name) {
+static int is_pinned(const struct wmodel *m) {
+    return m->pinned || m->requested;
+}
+
+/* Entry i is the round's current ping or waits in its queue: its index must keep naming it. */
+static int in_round(const struct warm *w, size_t i) {
+    if (w->ping_idx == (int)i)
+        return 1;
+    for (size_t q = w->qpos; q < w->nqueue; q++)
+        if (w->queue[q] == i)
+            return 1;
+    return 0;
+}
+
+/* The place for a new model in a full table: the least recently used entry that is neither a
+ * configured pin, nor requested, nor in the round's work; for a configured pin, a requested
+ * one if there is no other. NULL when there is none. */
+static struct wmodel *model_evict(struct warm *w, enum add_why why, const char *name) {
+    struct wmodel *best = NULL;
+    for (int pass = 0; pass < (why == ADD_PIN ? 2 : 1) && !best; pass++) {
+        for (size_t i = 0; i < w->nmodels; i++) {
+            struct wmodel *m = &w->models[i];
+            if (m->pinned || (pass == 0 && m->requested) || in_round(w, i))
+                continue;
+            if (!best || m->used < best->used)
+                best = m;
+        }
+    }
+    if (best && best->requested)
+        log_warn("msg=\"a configured pin takes the place of a requested model\" pin=%s "
+                 "requested=%s",
+                 name, best->name);
+    else if (best)
+        log_debug("msg=\"model table full, forgetting the least recently used\" model=%s for=%s",
+                  best->name, name);
+    return best;
+}
+
+/* The entry for name, new if need be (see the top of the file); NULL, logged, when it cannot
+ * have one. Marks it used now. */
+static struct wmodel *model_add(struct warm *w, const char *name, enum add_why why) {
     struct wmodel *m = model_find(w, name);
-    if (m)
-        return m;
-    if (w->nmodels >= WARM_MAX_MODELS || strlen(name) >= sizeof(m->name))
-        return NULL;
-    m = &w->models[w->nmodels++];
-    memset(m, 0, sizeof(*m));
-    snprintf(m->name, sizeof(m->name), "%s", name);
-    m->embed = -1;
+    if (!m) {
+        if (strlen(name) >= sizeof(m->name)) {
+            if (why == ADD_PS)
+                log_debug("msg=\"model name too long to track\" model=%s", name);
+            else
+                log_warn("msg=\"model name too long to track\" model=%s pinned=%d", name,
+                         why == ADD_PIN);
+            return NULL;
+        }
+        if (w->nmodels < WARM_MAX_MODELS)
+            m = &w->models[w->nmodels++];
+        else if (!(m = model_evict(w, why, name))) {
+            if (why == ADD_PS)
+                log_debug("msg=\"model table full\" model=%s", name);
+            else
+                log_warn("msg=\"model table full of pinned models, not tracking\" model=%s "
+                         "pinned=%d",
+                         name, why == ADD_PIN);
+            return NULL;
+        }
+        memset(m, 0, sizeof(*m));
+        snprintf(m->name, sizeof(m->name), "%s", name);
+        m->embed = -1;
+    }
+    m->used = ++w->tick;
     return m;
 }
 
-static int is_pinned(const struct wmodel *m) {
-    return m->pinned || m->requested;
+static int configured_pin(const struct config *cfg, const char *name) {
+    for (size_t i = 0; i < cfg->npins; i++)
+        if (config_names_match(cfg->pins[i], name))
+            return 1;
+    return 0;
 }
 
 static size_t npinned(const struct warm *w) {
@@ -112,12 +180,15 @@ static size_t npinned(const struct warm *w) {
     return n;
 }
 
+/* The configuration's pins, marked first where they have entries (so none of them is taken
+ * for another), then added. Run at every reload and every round (a pin that found no place,
+ * every other entry being in the round's work, gets one the next time). */
 static void apply_pins(struct warm *w) {
     for (size_t i = 0; i < w->nmodels; i++)
-        w->models[i].pinned = 0;
+        w->models[i].pinned = configured_pin(w->cfg, w->models[i].name);
     for (size_t i = 0; i < w->cfg->npins; i++) {
-        struct wmodel *m = model_add(w, w->cfg->pins[i]);
-        if (m)
+        struct wmodel *m = model_find(w, w->cfg->pins[i]);
+        if (!m && (m = model_add(w, w->cfg->pins[i], ADD_PIN)))
             m->pinned = 1;
     }
 }
@@ -162,9 +233,7 @@ static int apply_ps(struct warm *w, const json_t *ps) {
             name = json_string_value(json_object_get(e, "model"));
         if (!name)
             continue;
-        struct wmodel *m = model_find(w, name);
-        if (!m)
-            m = model_add(w, name); /* models loaded by others show in /status too */
+        struct wmodel *m = model_add(w, name, ADD_PS); /* loaded by others: in /status too */
         if (!m)
             continue;
         m->loaded = 1;
@@ -218,6 +287,7 @@ static void round_start(struct warm *w) {
     w->ping_idx = -1;
     w->nqueue = w->qpos = 0;
     w->round_repairs = 0;
+    apply_pins(w);
     if (start_xfer(w, "GET", "/api/ps", NULL) < 0) {
         w->running = 0;
         schedule(w, w->cfg->ping_interval);
@@ -474,14 +544,17 @@ void warm_set_config(struct warm *w, const struct config *cfg) {
 void warm_note_model(struct warm *w, const char *model) {
     if (!model || !*model)
         return;
-    struct wmodel *m = model_find(w, model);
-    if (!m) {
-        if (!(m = model_add(w, model)))
-            return;
-    }
-    if (w->cfg->pin_requested && !is_pinned(m) && (long long)npinned(w) < w->cfg->max_pinned) {
+    struct wmodel *m = model_add(w, model, ADD_CLIENT);
+    if (!m || !w->cfg->pin_requested || is_pinned(m))
+        return;
+    if ((long long)npinned(w) < w->cfg->max_pinned) {
         m->requested = 1;
         log_info("msg=\"pinning a requested model\" model=%s", m->name);
+    } else if (!m->refused) {
+        m->refused = 1;
+        log_warn("msg=\"not pinning a requested model: max_pinned reached\" model=%s "
+                 "max_pinned=%lld",
+                 m->name, w->cfg->max_pinned);
     }
 }
 
