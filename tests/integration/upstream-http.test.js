@@ -483,3 +483,36 @@ test('a name that does not resolve: 502 saying so, looked up off the event loop,
   const ready = await fetch(`${kw.url}/readyz`);
   assert.equal(ready.status, 503);
 });
+
+// ---- a hostile or broken Ollama (issue 12) ----
+
+test('an unasked 101 Switching Protocols: 502 at once in the endpoint\'s format, that connection closed and never reused; Upgrade never reaches Ollama', async () => {
+  let upgradedOpen = 0;
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    if (path === '/api/version' || path === '/api/tags') {
+      upgradedOpen++;
+      sock.once('close', () => { upgradedOpen--; });
+      // then it speaks something else on that connection, and keeps it open
+      sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello');
+      return;
+    }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await kwFor(srv);
+  const c = await rawClient(kw.port);
+  const answer = await Promise.race([
+    c.send('GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+    sleep(5000).then(() => 'no answer'),
+  ]);
+  assert.equal(answer.status, 502, JSON.stringify(answer));
+  assert.match(JSON.parse(answer.body).error, /switched protocols \(101\)/);
+  assert.doesNotMatch(srv.requests.at(-1).head, /\r\n(upgrade|connection):/i, 'keepwarm asked for no upgrade');
+  const v1 = await fetch(`${kw.url}/v1/models`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(v1.status, 502);
+  assert.equal((await v1.json()).error.type, 'api_error');
+  await until(() => upgradedOpen === 0, 'keepwarm closing the connections that switched protocols');
+  // and serves on, on connections that still speak HTTP
+  assert.deepEqual(await c.get('/api/other'), { status: 200, body: 'ok' });
+  c.sock.destroy();
+});
