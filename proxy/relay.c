@@ -603,9 +603,36 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     json_decref(out);
 }
 
+/* A native answer that broke off after its head went out: what came is sent, then the
+ * client's connection is closed without the chunked body's last chunk, so the client sees a
+ * transport error, never a short answer that looks whole (nginx does the same). An error line
+ * added to an NDJSON stream would not do: the line it breaks off in is half a JSON value, and a
+ * clean end tells any client the answer is complete. Last use of r. */
+static void cut_reply(struct relay *r) {
+    struct evhttp_connection *evcon = r->evcon;
+    if (!evcon) { /* no connection to cut (evhttp gave none): end it as best we can */
+        end_reply(r);
+        return;
+    }
+    flush_out(r);
+    /* what evhttp still holds goes to the socket now, as far as it takes it: freeing the
+     * connection drops the rest */
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    while (fd >= 0 && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+        if (evbuffer_write(bufferevent_get_output(bev), fd) <= 0)
+            break;
+    r->reply_ended = 1;
+    r->client_done = 1;
+    r->req = NULL; /* evhttp_connection_free frees it with the connection */
+    r->evcon = NULL;
+    evhttp_connection_set_closecb(evcon, NULL, NULL);
+    evhttp_connection_free(evcon);
+    relay_free(r); /* the upstream side is over: on_done called us */
+}
+
 /* The transfer failed (no HTTP answer, or cut). Last use of r. */
-static void finish_failed(struct relay *r, enum upstream_result result, const char *detail,
-                          const char *content_type) {
+static void finish_failed(struct relay *r, enum upstream_result result, const char *detail) {
     char msg[512];
     int status = result == UPSTREAM_TIMEOUT ? 504 : 502;
     if (r->overflow)
@@ -631,16 +658,15 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
         reply_error_last(r, is_openai(r), status, msg, NULL);
         return;
     }
-    /* Mid-answer: say so in the stream's own framing, then end it. */
-    if (r->mode == MODE_SSE || (r->mode != MODE_PASS && is_openai(r))) {
-        if (!r->stream_over)
-            add_error_text(r, msg);
-    } else if (r->mode == MODE_PASS && strstr(content_type, "ndjson")) {
-        json_t *e = json_pack("{s:o}", "error", openai_text_new(msg));
-        add_json(r->out, e);
-        evbuffer_add(r->out, "\n", 1);
-        json_decref(e);
+    /* Mid-answer. Ollama's own bytes (native): cut the client's connection. An OpenAI stream:
+     * say so in an SSE error event, then end it (the SSE lines only ever carry whole NDJSON
+     * lines, so nothing half is sent). */
+    if (r->mode == MODE_PASS) {
+        cut_reply(r); /* last use of r */
+        return;
     }
+    if (is_openai(r) && !r->stream_over)
+        add_error_text(r, msg);
     end_reply(r); /* last use of r */
 }
 
@@ -656,7 +682,7 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
         return;
     }
     if (result != UPSTREAM_OK) {
-        finish_failed(r, result, detail, upstream_content_type(x));
+        finish_failed(r, result, detail);
         return;
     }
     if (r->mode == MODE_UNDECIDED) {

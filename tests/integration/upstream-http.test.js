@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startKeepwarm, startFake, sleep, until } from './harness.js';
+import { startKeepwarm, startFake, sleep, until, parseSSE } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
@@ -167,12 +167,13 @@ test('answer heads over 32 KiB, bad status lines, bad chunks and bad lengths: 50
   };
   for (const [path, re] of Object.entries(want)) {
     const r = await fetch(`${kw.url}${path}`);
-    const text = await r.text();
     if (r.status === 200) {
       // a chunk error after the head: the stream is cut, never completed as if whole
-      assert.ok(path.startsWith('/api/chunk'), `${path}: ${r.status} ${text}`);
+      assert.ok(path.startsWith('/api/chunk'), `${path}: ${r.status}`);
+      await assert.rejects(r.text(), path);
       continue;
     }
+    const text = await r.text();
     assert.equal(r.status, 502, `${path}: ${text}`);
     assert.match(JSON.parse(text).error, re, path);
   }
@@ -485,6 +486,71 @@ test('a name that does not resolve: 502 saying so, looked up off the event loop,
 });
 
 // ---- a hostile or broken Ollama (issue 12) ----
+
+// A raw client connection: sends bytes, collects everything keepwarm sends until it closes the
+// connection or ms pass ({ data, closed }): a clean chunked end and a cut connection differ
+// only in bytes a client library hides.
+function exchange(port, bytes, ms = 3000) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    const timer = setTimeout(() => { resolve({ data: data.toString('latin1'), closed: false }); sock.destroy(); }, ms);
+    sock.on('data', (d) => { data = Buffer.concat([data, d]); });
+    sock.on('error', () => {});
+    sock.on('close', () => { clearTimeout(timer); resolve({ data: data.toString('latin1'), closed: true }); });
+    sock.on('connect', () => sock.write(bytes));
+  });
+}
+
+const LAST_CHUNK = /(^|\r\n)0\r\n\r\n/;
+const chatLine = (content, done = false) => `${JSON.stringify({ model: 'm', created_at: '2024-01-01T00:00:00Z', message: { role: 'assistant', content }, done })}\n`;
+const chatBody = (marker, extra = {}) => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: marker }], ...extra });
+
+test('Ollama dies mid-body: a native answer is cut (no last chunk, nothing appended), an OpenAI stream gets an error event and no half line', async () => {
+  const line1 = chatLine('Hel');
+  const half = chatLine('lo').slice(0, 30);
+  const big = 'x'.repeat(70000);
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    if (path === '/api/chat') { // an NDJSON stream (native, or behind /v1) cut inside a chunk, mid-line
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        `${line1.length.toString(16)}\r\n${line1}\r\n${(half.length + 40).toString(16)}\r\n${half}`);
+    } else if (path === '/api/show') { // a non-stream answer over 64 KiB with a Content-Length, cut short
+      sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${big.length + 20}\r\n\r\n{"license":"${big}`);
+    } else { // GET /: plain text, chunked, cut
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n11\r\nOllama is ');
+    }
+    setTimeout(() => sock.destroy(), 50);
+  });
+  const kw = await kwFor(srv);
+  const host = `127.0.0.1:${kw.port}`;
+  const chat = chatBody('native');
+  const cases = {
+    '/api/chat': [`POST /api/chat HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${chat.length}\r\n\r\n${chat}`, line1],
+    '/api/show': [`POST /api/show HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 13\r\n\r\n{"model":"m"}`, big.slice(0, 1000)],
+    '/': [`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 'Ollama is '],
+  };
+  for (const [path, [bytes, part]] of Object.entries(cases)) {
+    const { data, closed } = await exchange(kw.port, bytes);
+    assert.match(data, /^HTTP\/1\.1 200 /, path);
+    assert.ok(closed, `${path}: the client's connection is closed, not kept for the next request`);
+    assert.doesNotMatch(data, LAST_CHUNK, `${path}: no last chunk: the client cannot take it for whole`);
+    assert.ok(data.includes(part), `${path}: what came before the break was passed on`);
+    assert.ok(!data.includes('"error"'), `${path}: nothing appended to a half line`);
+  }
+  // a client library sees a transport error
+  const r = await fetch(`${kw.url}/api/chat`, { method: 'POST', body: chat });
+  assert.equal(r.status, 200);
+  await assert.rejects(r.text());
+  // /v1: an SSE error event, then the end; every data line is a whole event
+  const s = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: chatBody('sse', { stream: true }) });
+  assert.equal(s.status, 200);
+  const events = parseSSE(await s.text());
+  assert.equal(events[0].choices[0].delta.content, 'Hel');
+  assert.match(events.at(-1).error.message, /closed the connection mid-answer/);
+  assert.ok(!events.includes('[DONE]'));
+  assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
+});
 
 test('an unasked 101 Switching Protocols: 502 at once in the endpoint\'s format, that connection closed and never reused; Upgrade never reaches Ollama', async () => {
   let upgradedOpen = 0;
