@@ -71,9 +71,10 @@ struct upstream_xfer {
     const char *body; /* borrowed */
     size_t body_len;
     size_t head_len;
-    size_t sent; /* of head_len + body_len */
-    int retried; /* once, on a reused connection that died before any answer byte */
-    int tries;   /* addresses that failed for this connection attempt */
+    size_t sent;    /* of head_len + body_len */
+    int retried;    /* once, on a reused connection that died before any answer byte */
+    int replayable; /* may be sent again even when some of it was written (upstream.h) */
+    int tries;      /* addresses that failed for this connection attempt */
     /* the answer */
     struct http1_answer ans;
     int got_bytes;
@@ -544,8 +545,9 @@ static void xfer_send(struct upstream_xfer *x) {
             }
             char err[160];
             snprintf(err, sizeof(err), "sending the request: %s", strerror(errno));
-            if (c->reused && !x->retried) {
-                /* a kept-alive connection Ollama had closed: once more on a new one */
+            if (c->reused && !x->retried && (x->sent == 0 || x->replayable)) {
+                /* a kept-alive connection Ollama had closed: once more on a new one, if
+                 * nothing of the request went out or sending it twice is harmless */
                 x->retried = 1;
                 x->sent = 0;
                 x->c = NULL;
@@ -624,8 +626,9 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         int e = n < 0 ? errno : 0;
         if (http1_answer_ends_at_eof(&x->ans)) {
             xfer_finish(x, UPSTREAM_OK, 0);
-        } else if (!x->got_bytes && c->reused && !x->retried) {
-            /* a kept-alive connection that Ollama closed as we sent: once more, fresh */
+        } else if (!x->got_bytes && c->reused && !x->retried && (x->sent == 0 || x->replayable)) {
+            /* a kept-alive connection that Ollama closed as we sent: once more, fresh, if
+             * sending it twice is harmless (Ollama may have acted on it before closing) */
             x->retried = 1;
             x->sent = 0;
             x->c = NULL;
@@ -821,6 +824,9 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     x->body_len = body ? len : 0;
     http1_answer_init(&x->ans, strcmp(method, "HEAD") == 0);
     evtimer_assign(&x->timer, u->base, on_timer, x);
+    /* Go's isReplayable: the methods that are idempotent by definition */
+    x->replayable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+                    strcmp(method, "OPTIONS") == 0 || strcmp(method, "TRACE") == 0;
     event_assign(&x->defer, u->base, -1, 0, on_deferred, x);
     x->next = u->live;
     if (u->live)
@@ -867,6 +873,10 @@ void upstream_resume(struct upstream_xfer *x) {
         event_add(&x->c->rev, NULL);
 }
 
+void upstream_set_replayable(struct upstream_xfer *x, int replayable) {
+    x->replayable = replayable;
+}
+
 int upstream_paused(const struct upstream_xfer *x) {
     return x->paused;
 }
@@ -881,6 +891,10 @@ const char *upstream_content_type(const struct upstream_xfer *x) {
 
 long long upstream_content_length(const struct upstream_xfer *x) {
     return x->ans.content_length;
+}
+
+int upstream_answered(const struct upstream_xfer *x) {
+    return x->got_bytes;
 }
 
 size_t upstream_active(const struct upstream *u) {

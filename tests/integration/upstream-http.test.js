@@ -582,3 +582,45 @@ test('an unasked 101 Switching Protocols: 502 at once in the endpoint\'s format,
   assert.deepEqual(await c.get('/api/other'), { status: 200, body: 'ok' });
   c.sock.destroy();
 });
+
+test('answers that fail to parse, resets and crashed runners: model management is sent to Ollama exactly once; reads and inference may be retried', async () => {
+  const count = {};
+  const srv = await rawServer((req, sock) => {
+    const [method, target] = req.line.split(' ');
+    const [path, query] = target.split('?f=');
+    const how = query || (/"content":"f:(\w+)"/.exec(req.body) || [])[1]; // keepwarm's own /api/chat path has no query
+    const key = `${method} ${path} ${how}`;
+    count[key] = (count[key] || 0) + 1;
+    if (how === 'garbage') sock.write('SSH-2.0-OpenSSH_9.6\r\n\r\n');
+    else if (how === 'chunk') sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    else if (how === 'reset') sock.destroy();
+    else if (how === 'crash') {
+      const j = '{"error":"llama runner process has terminated: exit status 2"}';
+      sock.write(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${j.length}\r\n\r\n${j}`);
+    } else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await startKeepwarm(srv.url, ['--ping-interval', '1h']);
+  procs.push(kw);
+  const unsafe = [['POST', '/api/create'], ['POST', '/api/pull'], ['POST', '/api/push'], ['POST', '/api/copy'],
+    ['DELETE', '/api/delete'], ['POST', '/api/blobs/sha256:0123'], ['PUT', '/api/anything']];
+  for (const [method, path] of unsafe) {
+    for (const how of ['garbage', 'chunk', 'reset', 'crash']) {
+      // a kept-alive connection first, so that the failing request goes out on a reused one
+      assert.equal(await (await fetch(`${kw.url}/api/version?f=ok`)).text(), 'ok');
+      const r = await fetch(`${kw.url}${path}?f=${how}`, { method, body: '{"model":"m"}', signal: AbortSignal.timeout(5000) });
+      assert.equal(r.status, how === 'crash' ? 500 : 502, `${method} ${path} ${how}`);
+      await r.text();
+    }
+  }
+  const repeated = Object.entries(count).filter(([k, v]) => !k.includes(' ok') && v !== 1);
+  assert.deepEqual(repeated, [], 'each was sent once');
+  // the rule is not "never": a read and an inference request are retried
+  await fetch(`${kw.url}/api/version?f=ok`);
+  assert.equal((await fetch(`${kw.url}/api/tags?f=reset`)).status, 502);
+  assert.ok(count['GET /api/tags reset'] >= 2, `GET retried: ${count['GET /api/tags reset']}`);
+  assert.equal((await fetch(`${kw.url}/api/chat?f=crash`, { method: 'POST', body: chatBody('f:crash', { stream: false }) })).status, 500);
+  assert.equal(count['POST /api/chat crash'], 2, 'inference retried once after a runner crash');
+  // garbage is never retried, even for a read
+  assert.equal((await fetch(`${kw.url}/api/tags?f=garbage`)).status, 502);
+  assert.equal(count['GET /api/tags garbage'], 1);
+});
