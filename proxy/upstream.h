@@ -23,7 +23,7 @@ struct upstream_xfer;
 enum upstream_result {
     UPSTREAM_OK = 0,  /* an HTTP answer arrived in full (any status) */
     UPSTREAM_REFUSED, /* could not connect: 502 */
-    UPSTREAM_TIMEOUT, /* connect or request timeout: 504 */
+    UPSTREAM_TIMEOUT, /* connect, request or read timeout: 504 */
     UPSTREAM_BROKEN,  /* the connection failed mid-answer: 502 or a stream error */
     UPSTREAM_ABORTED, /* the consumer's on_data asked to stop */
 };
@@ -48,6 +48,9 @@ struct upstream_cbs {
 struct upstream_opts {
     long connect_timeout_ms; /* 0: 300 s */
     long timeout_ms;         /* whole transfer; 0: none */
+    /* Longest silence of Ollama once a transfer is on a connection: until the answer's first
+     * byte, and between two reads after it (not while the transfer is paused); 0: none. */
+    long read_timeout_ms;
 };
 
 /* One per process. base_url is copied ("http://127.0.0.1:11434"). NULL with err on failure. */
@@ -73,9 +76,11 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
                                      const struct upstream_cbs *cbs, void *ctx, char *err,
                                      size_t errlen);
 
-/* Right after upstream_start: whether the transfer may be sent again after a kept-alive
+/* Per transfer, right after upstream_start: its own read timeout (0: none), replacing
+ * upstream_opts.read_timeout_ms; and whether it may be sent again after a kept-alive
  * connection died under it before any answer byte even when some of it had been written (a
  * request without side effects; GET, HEAD, OPTIONS and TRACE are from the start). */
+void upstream_set_read_timeout(struct upstream_xfer *x, long ms);
 void upstream_set_replayable(struct upstream_xfer *x, int replayable);
 
 /* Stops a live transfer now, closing its connection so Ollama sees the client leave. No

@@ -23,6 +23,9 @@
 #define THRASH_ROUNDS    3
 #define THRASH_SLOWDOWN  4
 #define MAX_READYZ       32
+#define WARM_SILENCE_MS                                                                            \
+    (10L * 60 * 1000) /* the read timeout of our calls when read_timeout = 0                       \
+                       */
 
 struct wmodel {
     char name[256];
@@ -196,6 +199,13 @@ static void ping_next(struct warm *w);
 
 static const struct upstream_cbs warm_cbs;
 
+/* The warm loop's own calls (/api/ps, load pings, /readyz's probe) never wait for ever on a
+ * silent Ollama: read_timeout, or WARM_SILENCE_MS when it is 0 (no limit for clients). */
+static void bound_xfer(const struct warm *w, struct upstream_xfer *x) {
+    long ms = (long)(w->cfg->read_timeout / 1000000);
+    upstream_set_read_timeout(x, ms > 0 ? ms : WARM_SILENCE_MS);
+}
+
 static int start_xfer(struct warm *w, const char *method, const char *path, json_t *body) {
     static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
     char err[256];
@@ -208,6 +218,7 @@ static int start_xfer(struct warm *w, const char *method, const char *path, json
         log_error("msg=\"warm loop cannot start a request\" detail=\"%s\"", err);
         return -1;
     }
+    bound_xfer(w, w->xfer);
     return 0;
 }
 
@@ -593,6 +604,8 @@ void warm_handle_readyz(struct warm *w, struct evhttp_request *req) {
     z->xfer = z->body ? upstream_start(w->up, "GET", "/api/ps", NULL, NULL, 0, &readyz_cbs, z, err,
                                        sizeof(err))
                       : NULL;
+    if (z->xfer)
+        bound_xfer(w, z->xfer);
     if (!z->xfer) {
         if (z->body)
             evbuffer_free(z->body);

@@ -583,6 +583,71 @@ test('an unasked 101 Switching Protocols: 502 at once in the endpoint\'s format,
   c.sock.destroy();
 });
 
+test('read_timeout: a silent Ollama gets 504 before the answer, a cut after it; a slow trickle is not cut; the warm loop and /readyz give up too', async () => {
+  const srv = await rawServer((req, sock) => {
+    const body = req.body;
+    const head = (ct) => `HTTP/1.1 200 OK\r\nContent-Type: ${ct}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const chunk = (s) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
+    if (body.includes('silent')) return; // never answers
+    if (body.includes('stalls')) { // one line, then nothing
+      sock.write(head('application/x-ndjson') + chunk(chatLine('Hel')));
+      return;
+    }
+    if (body.includes('trickle')) { // a line every 300 ms for 1.5 s: never 500 ms of silence
+      sock.write(head('application/x-ndjson'));
+      let i = 0;
+      const t = setInterval(() => {
+        if (sock.destroyed) return clearInterval(t);
+        if (++i < 5) return sock.write(chunk(chatLine(`t${i}`)));
+        clearInterval(t);
+        sock.write(chunk(chatLine('', true)) + '0\r\n\r\n');
+      }, 300);
+      return;
+    }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await startKeepwarm(srv.url, [], { KEEPWARM_READ_TIMEOUT: '500ms' });
+  procs.push(kw);
+  const post = (p, b) => fetch(`${kw.url}${p}`, { method: 'POST', body: b, signal: AbortSignal.timeout(5000) });
+
+  const n = await post('/api/chat', chatBody('silent', { stream: false }));
+  assert.equal(n.status, 504);
+  assert.match((await n.json()).error, /did not answer in time: Ollama sent nothing for 500 ms \(read_timeout\)/);
+  const o = await post('/v1/chat/completions', chatBody('silent'));
+  assert.equal(o.status, 504);
+  const oe = await o.json();
+  assert.match(oe.error.message, /sent nothing for 500 ms/);
+  assert.equal(oe.error.type, 'api_error');
+
+  const cut = await post('/api/chat', chatBody('stalls'));
+  assert.equal(cut.status, 200);
+  await assert.rejects(cut.text(), (e) => e.name !== 'TimeoutError' && e.name !== 'AbortError', 'cut by keepwarm, not by the test');
+  const sse = await post('/v1/chat/completions', chatBody('stalls', { stream: true }));
+  const events = parseSSE(await sse.text());
+  assert.equal(events[0].choices[0].delta.content, 'Hel');
+  assert.match(events.at(-1).error.message, /sent nothing for 500 ms/);
+
+  const slow = await post('/api/chat', chatBody('trickle'));
+  const lines = (await slow.text()).trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 5);
+  assert.equal(lines.at(-1).done, true);
+
+  // An Ollama that accepts and never answers: the warm loop's /api/ps and /readyz's probe
+  // give up as well (and /readyz says not ready), instead of waiting for ever.
+  const silentSocks = [];
+  const silent = net.createServer((sock) => { sock.on('error', () => {}); silentSocks.push(sock); });
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  procs.push({ stop: () => new Promise((r) => { for (const s of silentSocks) s.destroy(); silent.close(r); silent.unref(); }) });
+  const kw2 = await startKeepwarm(`http://127.0.0.1:${silent.address().port}`, [], { KEEPWARM_READ_TIMEOUT: '500ms' });
+  procs.push(kw2);
+  const ready = await fetch(`${kw2.url}/readyz`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(ready.status, 503);
+  await until(async () => {
+    const st = await (await fetch(`${kw2.url}/status`)).json();
+    return /sent nothing for 500 ms/.test(st.upstream.error);
+  }, 'the warm loop giving up on /api/ps');
+});
+
 test('answers that fail to parse, resets and crashed runners: model management is sent to Ollama exactly once; reads and inference may be retried', async () => {
   const count = {};
   const srv = await rawServer((req, sock) => {
