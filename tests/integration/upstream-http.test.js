@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startKeepwarm, startFake, sleep, until, parseSSE } from './harness.js';
+import { startKeepwarm, startFake, sleep, until, parseSSE, metric } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
@@ -489,16 +489,24 @@ test('a name that does not resolve: 502 saying so, looked up off the event loop,
 
 // A raw client connection: sends bytes, collects everything keepwarm sends until it closes the
 // connection or ms pass ({ data, closed }): a clean chunked end and a cut connection differ
-// only in bytes a client library hides.
-function exchange(port, bytes, ms = 3000) {
+// only in bytes a client library hides. opts.pauseMs: reads nothing that long first;
+// opts.done(data): resolves as soon as it holds.
+function exchange(port, bytes, ms = 3000, opts = {}) {
   return new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1');
-    let data = Buffer.alloc(0);
-    const timer = setTimeout(() => { resolve({ data: data.toString('latin1'), closed: false }); sock.destroy(); }, ms);
-    sock.on('data', (d) => { data = Buffer.concat([data, d]); });
+    const chunks = [];
+    const text = () => Buffer.concat(chunks).toString('latin1');
+    const timer = setTimeout(() => { resolve({ data: text(), closed: false }); sock.destroy(); }, ms);
+    sock.on('data', (d) => {
+      chunks.push(d);
+      if (opts.done && opts.done(d)) { clearTimeout(timer); resolve({ data: text(), closed: false }); sock.destroy(); }
+    });
     sock.on('error', () => {});
-    sock.on('close', () => { clearTimeout(timer); resolve({ data: data.toString('latin1'), closed: true }); });
-    sock.on('connect', () => sock.write(bytes));
+    sock.on('close', () => { clearTimeout(timer); resolve({ data: text(), closed: true }); });
+    sock.on('connect', () => {
+      sock.write(bytes);
+      if (opts.pauseMs) { sock.pause(); setTimeout(() => sock.resume(), opts.pauseMs); }
+    });
   });
 }
 
@@ -593,6 +601,11 @@ test('read_timeout: a silent Ollama gets 504 before the answer, a cut after it; 
       sock.write(head('application/x-ndjson') + chunk(chatLine('Hel')));
       return;
     }
+    if (body.includes('flood')) { // 16 MiB at once: the client, slow to read, has it paused
+      const line = chatLine('x'.repeat(1000));
+      sock.write(head('application/x-ndjson') + chunk(line.repeat(16 * 1024)) + chunk(chatLine('', true)) + '0\r\n\r\n');
+      return;
+    }
     if (body.includes('trickle')) { // a line every 300 ms for 1.5 s: never 500 ms of silence
       sock.write(head('application/x-ndjson'));
       let i = 0;
@@ -631,6 +644,14 @@ test('read_timeout: a silent Ollama gets 504 before the answer, a cut after it; 
   const lines = (await slow.text()).trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.length, 5);
   assert.equal(lines.at(-1).done, true);
+
+  // A client that reads nothing for 1.5 s holds Ollama's transfer paused: not Ollama's silence.
+  const flood = chatBody('flood');
+  const { data } = await exchange(kw.port, `POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${flood.length}\r\n\r\n${flood}`,
+    10000, { pauseMs: 1500, done: (d) => d.toString('latin1').endsWith('\r\n0\r\n\r\n') });
+  assert.ok(data.endsWith('\r\n0\r\n\r\n'), 'the whole answer came, with its last chunk');
+  assert.ok(data.length > 16 * 1024 * 1000);
+  assert.ok(await metric(kw, /^keepwarm_upstream_pauses_total (\d+)/m) > 0, 'the transfer was paused');
 
   // An Ollama that accepts and never answers: the warm loop's /api/ps and /readyz's probe
   // give up as well (and /readyz says not ready), instead of waiting for ever.
