@@ -200,10 +200,13 @@ static void ping_next(struct warm *w);
 static const struct upstream_cbs warm_cbs;
 
 /* The warm loop's own calls (/api/ps, load pings, /readyz's probe) never wait for ever on a
- * silent Ollama: read_timeout, or WARM_SILENCE_MS when it is 0 (no limit for clients). */
+ * silent Ollama: read_timeout, or WARM_SILENCE_MS when it is 0 (no limit for clients). All of
+ * them are harmless to send twice (a load ping only loads), so a kept-alive connection that
+ * Ollama closed under one does not fail it. */
 static void bound_xfer(const struct warm *w, struct upstream_xfer *x) {
     long ms = (long)(w->cfg->read_timeout / 1000000);
     upstream_set_read_timeout(x, ms > 0 ? ms : WARM_SILENCE_MS);
+    upstream_set_replayable(x, 1);
 }
 
 static int start_xfer(struct warm *w, const char *method, const char *path, json_t *body) {

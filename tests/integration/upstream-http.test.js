@@ -710,3 +710,22 @@ test('answers that fail to parse, resets and crashed runners: model management i
   assert.equal((await fetch(`${kw.url}/api/tags?f=garbage`)).status, 502);
   assert.equal(count['GET /api/tags garbage'], 1);
 });
+
+test('a warm-loop load ping on a kept-alive connection that Ollama closes under it is sent again, fresh (pings are harmless to repeat)', async () => {
+  let drops = 0;
+  const srv = await rawServer((req, sock) => {
+    if (req.line.startsWith('POST /api/generate') && drops === 0) { drops++; sock.destroy(); return; }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"done":true}  ');
+  });
+  // the round's /api/ps leaves its connection idle; the ping takes it (LIFO)
+  const kw = await startKeepwarm(srv.url, ['--pin', 'm:1b', '--ping-interval', '1h']);
+  procs.push(kw);
+  const st = await until(async () => {
+    const s = await (await fetch(`${kw.url}/status`)).json();
+    const m = s.models.find((x) => x.name === 'm:1b');
+    return m && m.last_ping && m;
+  }, 'the first ping');
+  assert.equal(drops, 1);
+  assert.equal(st.pings_failed, 0);
+  assert.ok(st.pings_ok >= 1);
+});
