@@ -326,6 +326,7 @@ static const struct key_def main_keys[] = {
     {"max_connections", K_INT, C(max_connections), 0, 1000000, 0, NULL, 0, 0},
     {"connect_timeout", K_DURATION, C(connect_timeout), 1000000LL, 0, 0, NULL, 0, 0},
     {"request_timeout", K_DURATION, C(request_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
+    {"read_timeout", K_DURATION, C(read_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"idle_timeout", K_DURATION, C(idle_timeout), 1000000000LL, 0, 0, NULL, 0, 0},
     {"shutdown_timeout", K_DURATION, C(shutdown_timeout), 0, 0, KF_ZERO, NULL, 0, 0},
     {"retries", K_INT, C(retries), 0, 5, 0, NULL, 0, 0},
@@ -521,6 +522,7 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     c->max_line = 16u << 20;
     c->connect_timeout = 5 * DURATION_SECOND;
     c->request_timeout = 0;
+    c->read_timeout = 10 * 60 * DURATION_SECOND; /* see docs/configuration.md */
     c->admin_api = ADMIN_KEYS;
     c->idle_timeout = 120 * DURATION_SECOND;
     c->shutdown_timeout = 30 * DURATION_SECOND;

@@ -63,6 +63,7 @@ struct config {
     size_t max_line;               /* cap on one upstream NDJSON line in bytes */
     int64_t connect_timeout;       /* ns to connect to Ollama before 502/504 */
     int64_t request_timeout;       /* ns a whole upstream request may take; 0 = unlimited */
+    int64_t read_timeout;          /* ns Ollama may stay silent mid-request; 0 = unlimited */
     int64_t idle_timeout;          /* ns a client may idle, dawdle over headers, or stall reading */
     int64_t shutdown_timeout;      /* ns SIGTERM waits for in-flight requests */
     long long max_concurrent;      /* requests at once per model (429 beyond); 0 = unlimited */

@@ -138,12 +138,20 @@ static int head_parse(struct http1_answer *a, const char *p, size_t len) {
         }
         line = nl + 1;
     }
-    if (status >= 100 && status < 200 && status != 101)
+    /* keepwarm never asks for an upgrade (relay.c drops the client's Upgrade and Connection):
+     * after an unasked 101 the connection speaks some other protocol, so the answer is broken,
+     * and the connection is closed, never reused (a 101 passed on would hang the client). */
+    if (status == 101) {
+        snprintf(a->error, sizeof(a->error),
+                 "Ollama switched protocols (101) though no upgrade was asked for");
+        return -1;
+    }
+    if (status >= 100 && status < 200)
         return 1;
     a->status = status;
     a->keepalive = !close && (minor == 1 || keep);
     a->content_length = -1;
-    if (a->head_request || status == 204 || status == 304 || status == 101) {
+    if (a->head_request || status == 204 || status == 304) {
         a->state = A_DONE;
     } else if (chunked && !other_te) {
         a->state = A_CHUNK_SIZE;

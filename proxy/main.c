@@ -123,6 +123,7 @@ static struct upstream_opts upstream_opts_from(const struct config *c) {
     struct upstream_opts o = {
         .connect_timeout_ms = (long)(c->connect_timeout / 1000000),
         .timeout_ms = (long)(c->request_timeout / 1000000),
+        .read_timeout_ms = (long)(c->read_timeout / 1000000),
     };
     return o;
 }

@@ -54,6 +54,7 @@ struct relay {
     size_t up_body_len;
     char *headers[MAX_FWD_HEADERS + 2];
     int retries_left;
+    int replayable; /* safe to send twice (relay_start says which): only these are retried */
     long *inflight; /* the model's in-flight counter, or NULL */
     void (*on_upstream_ok)(void *ok_arg, const char *model); /* NULL once called */
     void *ok_arg;
@@ -151,6 +152,12 @@ static void reply_error_last(struct relay *r, int openai, int status, const char
 
 static int is_openai(const struct relay *r) {
     return r->kind != RELAY_RAW;
+}
+
+/* Whether a failure before any answer byte may send the request again (retries): only for a
+ * request that is harmless to repeat, never for model management or an unknown POST. */
+static int can_retry(const struct relay *r) {
+    return r->replayable && r->retries_left > 0;
 }
 
 static void relay_free(struct relay *r) {
@@ -379,7 +386,7 @@ static void decide_mode(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
     tell_upstream_ok(r, status);
     int sse = r->meta.stream && (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION);
-    if (status >= 500 && r->retries_left > 0) {
+    if (status >= 500 && can_retry(r)) {
         r->mode = MODE_BUFFER; /* maybe a crashed runner: hold it back for a retry */
     } else if (r->kind == RELAY_RAW && upstream_content_length(x) >= 0 &&
                upstream_content_length(x) <= PASS_WHOLE_MAX &&
@@ -527,7 +534,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     if (status >= 500) {
         if (is_runner_crash(text)) {
             metrics_upstream_error(UPERR_RUNNER_CRASH);
-            if (r->retries_left > 0 && retry(r, text) == 0)
+            if (can_retry(r) && retry(r, text) == 0)
                 return;
         } else {
             metrics_upstream_error(UPERR_STATUS_5XX);
@@ -615,9 +622,38 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     json_decref(out);
 }
 
-/* The transfer failed (no HTTP answer, or cut). Last use of r. */
+/* A native answer that broke off after its head went out: what came is sent, then the
+ * client's connection is closed without the chunked body's last chunk, so the client sees a
+ * transport error, never a short answer that looks whole (nginx does the same). An error line
+ * added to an NDJSON stream would not do: the line it breaks off in is half a JSON value, and a
+ * clean end tells any client the answer is complete. Last use of r. */
+static void cut_reply(struct relay *r) {
+    struct evhttp_connection *evcon = r->evcon;
+    if (!evcon) { /* no connection to cut (evhttp gave none): end it as best we can */
+        end_reply(r);
+        return;
+    }
+    flush_out(r);
+    /* what evhttp still holds goes to the socket now, as far as it takes it: freeing the
+     * connection drops the rest */
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    while (fd >= 0 && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+        if (evbuffer_write(bufferevent_get_output(bev), fd) <= 0)
+            break;
+    r->reply_ended = 1;
+    r->client_done = 1;
+    r->req = NULL; /* evhttp_connection_free frees it with the connection */
+    r->evcon = NULL;
+    evhttp_connection_set_closecb(evcon, NULL, NULL);
+    evhttp_connection_free(evcon);
+    relay_free(r); /* the upstream side is over: on_done called us */
+}
+
+/* The transfer failed (no HTTP answer, or cut). answered: some answer bytes came. Last use of
+ * r. */
 static void finish_failed(struct relay *r, enum upstream_result result, const char *detail,
-                          const char *content_type) {
+                          int answered) {
     char msg[512];
     int status = result == UPSTREAM_TIMEOUT ? 504 : 502;
     if (r->overflow)
@@ -633,9 +669,10 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
     metrics_upstream_error(result == UPSTREAM_REFUSED   ? UPERR_REFUSED
                            : result == UPSTREAM_TIMEOUT ? UPERR_TIMEOUT
                                                         : UPERR_BROKEN);
-    /* A connection reset before any answer byte: the runner may have crashed. */
-    if (result == UPSTREAM_BROKEN && !r->reply_started && !r->overflow &&
-        evbuffer_get_length(r->answer) == 0 && r->retries_left > 0 && retry(r, detail) == 0)
+    /* A connection reset before any answer byte: the runner may have crashed. Never after an
+     * answer that came but did not parse (a 101, a garbage status line, bad chunks). */
+    if (result == UPSTREAM_BROKEN && !answered && !r->reply_started && !r->overflow &&
+        evbuffer_get_length(r->answer) == 0 && can_retry(r) && retry(r, detail) == 0)
         return;
     r->reply_ended = 1;
     if (!r->reply_started) {
@@ -643,16 +680,15 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
         reply_error_last(r, is_openai(r), status, msg, NULL);
         return;
     }
-    /* Mid-answer: say so in the stream's own framing, then end it. */
-    if (r->mode == MODE_SSE || (r->mode != MODE_PASS && is_openai(r))) {
-        if (!r->stream_over)
-            add_error_text(r, msg);
-    } else if (r->mode == MODE_PASS && strstr(content_type, "ndjson")) {
-        json_t *e = json_pack("{s:o}", "error", openai_text_new(msg));
-        add_json(r->out, e);
-        evbuffer_add(r->out, "\n", 1);
-        json_decref(e);
+    /* Mid-answer. Ollama's own bytes (native): cut the client's connection. An OpenAI stream:
+     * say so in an SSE error event, then end it (the SSE lines only ever carry whole NDJSON
+     * lines, so nothing half is sent). */
+    if (r->mode == MODE_PASS) {
+        cut_reply(r); /* last use of r */
+        return;
     }
+    if (is_openai(r) && !r->stream_over)
+        add_error_text(r, msg);
     end_reply(r); /* last use of r */
 }
 
@@ -668,13 +704,13 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
         return;
     }
     if (result != UPSTREAM_OK) {
-        finish_failed(r, result, detail, upstream_content_type(x));
+        finish_failed(r, result, detail, upstream_answered(x));
         return;
     }
     if (r->mode == MODE_UNDECIDED) {
         /* No body at all (HEAD, 204, an empty answer). */
         tell_upstream_ok(r, upstream_status(x));
-        if (r->kind == RELAY_RAW && !(upstream_status(x) >= 500 && r->retries_left > 0)) {
+        if (r->kind == RELAY_RAW && !(upstream_status(x) >= 500 && can_retry(r))) {
             r->mode = MODE_PASS;
             start_reply(r, (int)upstream_status(x), upstream_content_type(x), 0);
         } else {
@@ -708,6 +744,7 @@ static int start_upstream(struct relay *r, char *err, size_t errlen) {
                              r->up_body, r->up_body_len, &relay_cbs, r, err, errlen);
     if (!r->xfer)
         return -1;
+    upstream_set_replayable(r->xfer, r->replayable);
     r->upstream_done = 0;
     return 0;
 }
@@ -857,6 +894,11 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->route = rr->route;
     r->meta = rr->meta;
     r->retries_left = (int)env->cfg->retries;
+    /* Safe to send twice: reads, and inference (the OpenAI endpoints, the native ones keepwarm
+     * injects into); not model management, blobs or any other POST, PUT or DELETE. */
+    r->replayable = rr->kind != RELAY_RAW || rr->route == ROUTE_NATIVE_GEN ||
+                    strcmp(rr->method, "GET") == 0 || strcmp(rr->method, "HEAD") == 0 ||
+                    strcmp(rr->method, "OPTIONS") == 0;
     r->inflight = rr->inflight;
     if (r->inflight)
         (*r->inflight)++;

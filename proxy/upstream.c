@@ -8,6 +8,10 @@
  * alive and reused (LIFO, at most IDLE_MAX idle); an idle connection stays registered for
  * reading, so an Ollama restart closes it at once instead of failing the next request.
  *
+ * Timeouts: the transfer's timer (request_timeout, and the wait for a descriptor), the read
+ * timer (read_timeout: armed while the request is being sent and again at every read, off while
+ * paused or without a connection), the connection's connect timeout.
+ *
  * Callbacks: on_data runs from the read handler; on_done only ever from one of this file's
  * event callbacks (read, write, timer, deferred), never inside an API call, so callers can
  * start, cancel and free from the API without reentrancy. */
@@ -71,9 +75,10 @@ struct upstream_xfer {
     const char *body; /* borrowed */
     size_t body_len;
     size_t head_len;
-    size_t sent; /* of head_len + body_len */
-    int retried; /* once, on a reused connection that died before any answer byte */
-    int tries;   /* addresses that failed for this connection attempt */
+    size_t sent;    /* of head_len + body_len */
+    int retried;    /* once, on a reused connection that died before any answer byte */
+    int replayable; /* may be sent again even when some of it was written (upstream.h) */
+    int tries;      /* addresses that failed for this connection attempt */
     /* the answer */
     struct http1_answer ans;
     int got_bytes;
@@ -81,6 +86,9 @@ struct upstream_xfer {
     /* endings */
     struct event timer; /* request timeout; also the wait for a descriptor */
     int timer_on;
+    struct event rtimer; /* read timeout: Ollama silent for read_ms */
+    int rtimer_on;
+    long read_ms;       /* 0: none */
     struct event defer; /* reports a failure found inside an API call */
     enum upstream_result result;
     char error[256];
@@ -97,6 +105,9 @@ struct upstream {
     char host[256];
     char port[8];
     char prefix[512]; /* path prefix from the base URL, "" usually */
+    /* opts.read_timeout_ms as a libevent common timeout: re-armed at every read, so the O(1)
+     * queue rather than the heap (NULL: a plain timeval) */
+    const struct timeval *read_tv;
     /* Ollama's addresses, tried in turn (localhost is often ::1 first, and Ollama listens
      * on 127.0.0.1); the one that last worked first. Resolved at the first connect, and again
      * (at most every RESOLVE_AGAIN_S) after every address failed. */
@@ -124,6 +135,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void xfer_connect(struct upstream_xfer *x);
 static ssize_t send_some(struct upstream_xfer *x);
 static void xfer_send(struct upstream_xfer *x);
+static void read_timer_stop(struct upstream_xfer *x);
 static void timer_start(struct upstream_xfer *x, long ms);
 static void lookup_begin(struct upstream *u);
 static void lookup_wait(struct upstream_xfer *x);
@@ -266,6 +278,7 @@ static void xfer_unlink_free(struct upstream_xfer *x) {
         queue_remove(x);
     if (x->timer_on)
         event_del(&x->timer);
+    read_timer_stop(x);
     event_del(&x->defer);
     http1_answer_free(&x->ans);
     free(x);
@@ -336,6 +349,36 @@ static void timer_start(struct upstream_xfer *x, long ms) {
     if (x->timer_on)
         event_del(&x->timer);
     x->timer_on = evtimer_add(&x->timer, &tv) == 0;
+}
+
+/* Ollama said nothing for read_ms while the transfer waited on it: without this, an answer
+ * that never comes (a hung Ollama, a proxy that holds the connection) holds the client for
+ * ever when request_timeout is 0. */
+static void on_read_timer(evutil_socket_t fd, short what, void *arg) {
+    struct upstream_xfer *x = arg;
+    (void)fd;
+    (void)what;
+    x->rtimer_on = 0;
+    char msg[96];
+    snprintf(msg, sizeof(msg), "Ollama sent nothing for %ld ms (read_timeout)", x->read_ms);
+    xfer_fail(x, UPSTREAM_TIMEOUT, "%s", msg);
+}
+
+/* Ollama has read_ms from now to send something (re-armed at every read; not while paused:
+ * then the client is the one that is slow). */
+static void read_timer_arm(struct upstream_xfer *x) {
+    if (x->read_ms <= 0 || x->paused)
+        return;
+    struct timeval tv = {x->read_ms / 1000, (x->read_ms % 1000) * 1000};
+    const struct timeval *t =
+        x->u->read_tv && x->read_ms == x->u->opts.read_timeout_ms ? x->u->read_tv : &tv;
+    x->rtimer_on = evtimer_add(&x->rtimer, t) == 0;
+}
+
+static void read_timer_stop(struct upstream_xfer *x) {
+    if (x->rtimer_on)
+        event_del(&x->rtimer);
+    x->rtimer_on = 0;
 }
 
 /* Waits for a descriptor (EMFILE/ENFILE): FIFO, woken by the next closed connection. */
@@ -432,6 +475,7 @@ static void lookup_wait(struct upstream_xfer *x) {
 static void xfer_connect(struct upstream_xfer *x) {
     struct upstream *u = x->u;
     char err[256];
+    read_timer_stop(x); /* connect_timeout, request_timeout or the client bound the waits */
     if (!u->naddr) {
         lookup_wait(x);
         return;
@@ -533,6 +577,7 @@ static ssize_t send_some(struct upstream_xfer *x) {
 static void xfer_send(struct upstream_xfer *x) {
     struct conn *c = x->c;
     size_t total = x->head_len + x->body_len;
+    read_timer_arm(x); /* from here on, Ollama's silence counts */
     while (x->sent < total) {
         ssize_t w = send_some(x);
         if (w < 0) {
@@ -544,8 +589,9 @@ static void xfer_send(struct upstream_xfer *x) {
             }
             char err[160];
             snprintf(err, sizeof(err), "sending the request: %s", strerror(errno));
-            if (c->reused && !x->retried) {
-                /* a kept-alive connection Ollama had closed: once more on a new one */
+            if (c->reused && !x->retried && (x->sent == 0 || x->replayable)) {
+                /* a kept-alive connection Ollama had closed: once more on a new one, if
+                 * nothing of the request went out or sending it twice is harmless */
                 x->retried = 1;
                 x->sent = 0;
                 x->c = NULL;
@@ -624,8 +670,9 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         int e = n < 0 ? errno : 0;
         if (http1_answer_ends_at_eof(&x->ans)) {
             xfer_finish(x, UPSTREAM_OK, 0);
-        } else if (!x->got_bytes && c->reused && !x->retried) {
-            /* a kept-alive connection that Ollama closed as we sent: once more, fresh */
+        } else if (!x->got_bytes && c->reused && !x->retried && (x->sent == 0 || x->replayable)) {
+            /* a kept-alive connection that Ollama closed as we sent: once more, fresh, if
+             * sending it twice is harmless (Ollama may have acted on it before closing) */
             x->retried = 1;
             x->sent = 0;
             x->c = NULL;
@@ -642,6 +689,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     x->got_bytes = 1;
+    read_timer_arm(x);
     size_t used = 0;
     switch (http1_answer_feed(&x->ans, u->rbuf, (size_t)n, &used, on_body, x)) {
         case HTTP1_MORE:
@@ -717,6 +765,11 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
     snprintf(u->port, sizeof(u->port), "%s", colon + 1);
     snprintf(u->prefix, sizeof(u->prefix), "%s", path);
     u->opts = *opts;
+    u->read_tv = NULL;
+    if (opts->read_timeout_ms > 0) {
+        struct timeval tv = {opts->read_timeout_ms / 1000, (opts->read_timeout_ms % 1000) * 1000};
+        u->read_tv = event_base_init_common_timeout(u->base, &tv); /* NULL: plain timevals */
+    }
     u->gen++;
     close_idle(u);
     if (u->lookup) { /* for the old name */
@@ -821,6 +874,11 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     x->body_len = body ? len : 0;
     http1_answer_init(&x->ans, strcmp(method, "HEAD") == 0);
     evtimer_assign(&x->timer, u->base, on_timer, x);
+    evtimer_assign(&x->rtimer, u->base, on_read_timer, x);
+    x->read_ms = u->opts.read_timeout_ms > 0 ? u->opts.read_timeout_ms : 0;
+    /* Go's isReplayable: the methods that are idempotent by definition */
+    x->replayable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+                    strcmp(method, "OPTIONS") == 0 || strcmp(method, "TRACE") == 0;
     event_assign(&x->defer, u->base, -1, 0, on_deferred, x);
     x->next = u->live;
     if (u->live)
@@ -855,6 +913,7 @@ void upstream_pause(struct upstream_xfer *x) {
     if (x->paused)
         return;
     x->paused = 1;
+    read_timer_stop(x);
     if (x->c && !x->c->connecting)
         event_del(&x->c->rev); /* the read handler finishes the current buffer first */
 }
@@ -863,8 +922,22 @@ void upstream_resume(struct upstream_xfer *x) {
     if (!x->paused)
         return;
     x->paused = 0;
-    if (x->c && !x->c->connecting)
+    if (x->c && !x->c->connecting) {
         event_add(&x->c->rev, NULL);
+        read_timer_arm(x);
+    }
+}
+
+void upstream_set_read_timeout(struct upstream_xfer *x, long ms) {
+    x->read_ms = ms > 0 ? ms : 0;
+    if (x->rtimer_on) {
+        read_timer_stop(x);
+        read_timer_arm(x);
+    }
+}
+
+void upstream_set_replayable(struct upstream_xfer *x, int replayable) {
+    x->replayable = replayable;
 }
 
 int upstream_paused(const struct upstream_xfer *x) {
@@ -881,6 +954,10 @@ const char *upstream_content_type(const struct upstream_xfer *x) {
 
 long long upstream_content_length(const struct upstream_xfer *x) {
     return x->ans.content_length;
+}
+
+int upstream_answered(const struct upstream_xfer *x) {
+    return x->got_bytes;
 }
 
 size_t upstream_active(const struct upstream *u) {

@@ -1,6 +1,10 @@
 /* upstream: HTTP/1.1 transfers to Ollama, on the same libevent loop as the server. The only
  * file that opens, reads or writes a socket to Ollama. Connections are kept alive and reused
- * across transfers; a kept-alive connection that Ollama closed is retried once on a new one.
+ * across transfers. A transfer is sent again, once, on a new connection only when a kept-alive
+ * connection failed before any answer byte, and then only if nothing of the request had been
+ * written, or the transfer is replayable (Go's net/http rule: GET, HEAD, OPTIONS and TRACE
+ * are; the caller marks others it knows are safe, upstream_set_replayable). An answer that
+ * came but does not parse is never sent again.
  * When the process is out of descriptors (EMFILE), a transfer waits for another
  * transfer's connection instead of failing (in a queue of at most 4,096; request_timeout or
  * the client leaving ends the wait).
@@ -19,7 +23,7 @@ struct upstream_xfer;
 enum upstream_result {
     UPSTREAM_OK = 0,  /* an HTTP answer arrived in full (any status) */
     UPSTREAM_REFUSED, /* could not connect: 502 */
-    UPSTREAM_TIMEOUT, /* connect or request timeout: 504 */
+    UPSTREAM_TIMEOUT, /* connect, request or read timeout: 504 */
     UPSTREAM_BROKEN,  /* the connection failed mid-answer: 502 or a stream error */
     UPSTREAM_ABORTED, /* the consumer's on_data asked to stop */
 };
@@ -44,6 +48,9 @@ struct upstream_cbs {
 struct upstream_opts {
     long connect_timeout_ms; /* 0: 300 s */
     long timeout_ms;         /* whole transfer; 0: none */
+    /* Longest silence of Ollama once a transfer is on a connection: until the answer's first
+     * byte, and between two reads after it (not while the transfer is paused); 0: none. */
+    long read_timeout_ms;
 };
 
 /* One per process. base_url is copied ("http://127.0.0.1:11434"). NULL with err on failure. */
@@ -69,6 +76,13 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
                                      const struct upstream_cbs *cbs, void *ctx, char *err,
                                      size_t errlen);
 
+/* Per transfer, right after upstream_start: its own read timeout (0: none), replacing
+ * upstream_opts.read_timeout_ms; and whether it may be sent again after a kept-alive
+ * connection died under it before any answer byte even when some of it had been written (a
+ * request without side effects; GET, HEAD, OPTIONS and TRACE are from the start). */
+void upstream_set_read_timeout(struct upstream_xfer *x, long ms);
+void upstream_set_replayable(struct upstream_xfer *x, int replayable);
+
 /* Stops a live transfer now, closing its connection so Ollama sees the client leave. No
  * callback fires after this. Must not be called from inside on_data. */
 void upstream_cancel(struct upstream_xfer *x);
@@ -85,6 +99,8 @@ int upstream_paused(const struct upstream_xfer *x);
 long upstream_status(const struct upstream_xfer *x);
 const char *upstream_content_type(const struct upstream_xfer *x);
 long long upstream_content_length(const struct upstream_xfer *x);
+/* 1 once any byte of an answer came from Ollama (on this transfer's current connection). */
+int upstream_answered(const struct upstream_xfer *x);
 
 /* Live transfers (for status and drain). */
 size_t upstream_active(const struct upstream *u);

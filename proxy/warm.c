@@ -28,6 +28,8 @@
 #define WARM_NAME_MAX    768 /* Ollama's longest valid name (593 bytes) and a digest */
 
 enum add_why { ADD_PIN, ADD_CLIENT, ADD_PS };
+/* the read timeout of our calls when read_timeout = 0 */
+#define WARM_SILENCE_MS (10L * 60 * 1000)
 
 struct wmodel {
     char name[WARM_NAME_MAX];
@@ -265,6 +267,16 @@ static void ping_next(struct warm *w);
 
 static const struct upstream_cbs warm_cbs;
 
+/* The warm loop's own calls (/api/ps, load pings, /readyz's probe) never wait for ever on a
+ * silent Ollama: read_timeout, or WARM_SILENCE_MS when it is 0 (no limit for clients). All of
+ * them are harmless to send twice (a load ping only loads), so a kept-alive connection that
+ * Ollama closed under one does not fail it. */
+static void bound_xfer(const struct warm *w, struct upstream_xfer *x) {
+    long ms = (long)(w->cfg->read_timeout / 1000000);
+    upstream_set_read_timeout(x, ms > 0 ? ms : WARM_SILENCE_MS);
+    upstream_set_replayable(x, 1);
+}
+
 static int start_xfer(struct warm *w, const char *method, const char *path, json_t *body) {
     static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
     char err[256];
@@ -277,6 +289,7 @@ static int start_xfer(struct warm *w, const char *method, const char *path, json
         log_error("msg=\"warm loop cannot start a request\" detail=\"%s\"", err);
         return -1;
     }
+    bound_xfer(w, w->xfer);
     return 0;
 }
 
@@ -666,6 +679,8 @@ void warm_handle_readyz(struct warm *w, struct evhttp_request *req) {
     z->xfer = z->body ? upstream_start(w->up, "GET", "/api/ps", NULL, NULL, 0, &readyz_cbs, z, err,
                                        sizeof(err))
                       : NULL;
+    if (z->xfer)
+        bound_xfer(w, z->xfer);
     if (!z->xfer) {
         if (z->body)
             evbuffer_free(z->body);

@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startKeepwarm, startFake, sleep, until } from './harness.js';
+import { startKeepwarm, startFake, sleep, until, parseSSE, metric } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
@@ -167,12 +167,13 @@ test('answer heads over 32 KiB, bad status lines, bad chunks and bad lengths: 50
   };
   for (const [path, re] of Object.entries(want)) {
     const r = await fetch(`${kw.url}${path}`);
-    const text = await r.text();
     if (r.status === 200) {
       // a chunk error after the head: the stream is cut, never completed as if whole
-      assert.ok(path.startsWith('/api/chunk'), `${path}: ${r.status} ${text}`);
+      assert.ok(path.startsWith('/api/chunk'), `${path}: ${r.status}`);
+      await assert.rejects(r.text(), path);
       continue;
     }
+    const text = await r.text();
     assert.equal(r.status, 502, `${path}: ${text}`);
     assert.match(JSON.parse(text).error, re, path);
   }
@@ -482,4 +483,249 @@ test('a name that does not resolve: 502 saying so, looked up off the event loop,
   assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
   const ready = await fetch(`${kw.url}/readyz`);
   assert.equal(ready.status, 503);
+});
+
+// ---- a hostile or broken Ollama (issue 12) ----
+
+// A raw client connection: sends bytes, collects everything keepwarm sends until it closes the
+// connection or ms pass ({ data, closed }): a clean chunked end and a cut connection differ
+// only in bytes a client library hides. opts.pauseMs: reads nothing that long first;
+// opts.done(data): resolves as soon as it holds.
+function exchange(port, bytes, ms = 3000, opts = {}) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    const text = () => Buffer.concat(chunks).toString('latin1');
+    const timer = setTimeout(() => { resolve({ data: text(), closed: false }); sock.destroy(); }, ms);
+    sock.on('data', (d) => {
+      chunks.push(d);
+      if (opts.done && opts.done(d)) { clearTimeout(timer); resolve({ data: text(), closed: false }); sock.destroy(); }
+    });
+    sock.on('error', () => {});
+    sock.on('close', () => { clearTimeout(timer); resolve({ data: text(), closed: true }); });
+    sock.on('connect', () => {
+      sock.write(bytes);
+      if (opts.pauseMs) { sock.pause(); setTimeout(() => sock.resume(), opts.pauseMs); }
+    });
+  });
+}
+
+const LAST_CHUNK = /(^|\r\n)0\r\n\r\n/;
+const chatLine = (content, done = false) => `${JSON.stringify({ model: 'm', created_at: '2024-01-01T00:00:00Z', message: { role: 'assistant', content }, done })}\n`;
+const chatBody = (marker, extra = {}) => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: marker }], ...extra });
+
+test('Ollama dies mid-body: a native answer is cut (no last chunk, nothing appended), an OpenAI stream gets an error event and no half line', async () => {
+  const line1 = chatLine('Hel');
+  const half = chatLine('lo').slice(0, 30);
+  const big = 'x'.repeat(70000);
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    if (path === '/api/chat') { // an NDJSON stream (native, or behind /v1) cut inside a chunk, mid-line
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        `${line1.length.toString(16)}\r\n${line1}\r\n${(half.length + 40).toString(16)}\r\n${half}`);
+    } else if (path === '/api/show') { // a non-stream answer over 64 KiB with a Content-Length, cut short
+      sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${big.length + 20}\r\n\r\n{"license":"${big}`);
+    } else { // GET /: plain text, chunked, cut
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n11\r\nOllama is ');
+    }
+    setTimeout(() => sock.destroy(), 50);
+  });
+  const kw = await kwFor(srv);
+  const host = `127.0.0.1:${kw.port}`;
+  const chat = chatBody('native');
+  const cases = {
+    '/api/chat': [`POST /api/chat HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${chat.length}\r\n\r\n${chat}`, line1],
+    '/api/show': [`POST /api/show HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 13\r\n\r\n{"model":"m"}`, big.slice(0, 1000)],
+    '/': [`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 'Ollama is '],
+  };
+  for (const [path, [bytes, part]] of Object.entries(cases)) {
+    const { data, closed } = await exchange(kw.port, bytes);
+    assert.match(data, /^HTTP\/1\.1 200 /, path);
+    assert.ok(closed, `${path}: the client's connection is closed, not kept for the next request`);
+    assert.doesNotMatch(data, LAST_CHUNK, `${path}: no last chunk: the client cannot take it for whole`);
+    assert.ok(data.includes(part), `${path}: what came before the break was passed on`);
+    assert.ok(!data.includes('"error"'), `${path}: nothing appended to a half line`);
+  }
+  // a client library sees a transport error
+  const r = await fetch(`${kw.url}/api/chat`, { method: 'POST', body: chat });
+  assert.equal(r.status, 200);
+  await assert.rejects(r.text());
+  // /v1: an SSE error event, then the end; every data line is a whole event
+  const s = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: chatBody('sse', { stream: true }) });
+  assert.equal(s.status, 200);
+  const events = parseSSE(await s.text());
+  assert.equal(events[0].choices[0].delta.content, 'Hel');
+  assert.match(events.at(-1).error.message, /closed the connection mid-answer/);
+  assert.ok(!events.includes('[DONE]'));
+  assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
+});
+
+test('an unasked 101 Switching Protocols: 502 at once in the endpoint\'s format, that connection closed and never reused; Upgrade never reaches Ollama', async () => {
+  let upgradedOpen = 0;
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    if (path === '/api/version' || path === '/api/tags') {
+      upgradedOpen++;
+      sock.once('close', () => { upgradedOpen--; });
+      // then it speaks something else on that connection, and keeps it open
+      sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello');
+      return;
+    }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await kwFor(srv);
+  const c = await rawClient(kw.port);
+  const answer = await Promise.race([
+    c.send('GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+    sleep(5000).then(() => 'no answer'),
+  ]);
+  assert.equal(answer.status, 502, JSON.stringify(answer));
+  assert.match(JSON.parse(answer.body).error, /switched protocols \(101\)/);
+  assert.doesNotMatch(srv.requests.at(-1).head, /\r\n(upgrade|connection):/i, 'keepwarm asked for no upgrade');
+  const v1 = await fetch(`${kw.url}/v1/models`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(v1.status, 502);
+  assert.equal((await v1.json()).error.type, 'api_error');
+  await until(() => upgradedOpen === 0, 'keepwarm closing the connections that switched protocols');
+  // and serves on, on connections that still speak HTTP
+  assert.deepEqual(await c.get('/api/other'), { status: 200, body: 'ok' });
+  c.sock.destroy();
+});
+
+test('read_timeout: a silent Ollama gets 504 before the answer, a cut after it; a slow trickle is not cut; the warm loop and /readyz give up too', async () => {
+  const srv = await rawServer((req, sock) => {
+    const body = req.body;
+    const head = (ct) => `HTTP/1.1 200 OK\r\nContent-Type: ${ct}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const chunk = (s) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
+    if (body.includes('silent')) return; // never answers
+    if (body.includes('stalls')) { // one line, then nothing
+      sock.write(head('application/x-ndjson') + chunk(chatLine('Hel')));
+      return;
+    }
+    if (body.includes('flood')) { // 16 MiB at once: the client, slow to read, has it paused
+      const line = chatLine('x'.repeat(1000));
+      sock.write(head('application/x-ndjson') + chunk(line.repeat(16 * 1024)) + chunk(chatLine('', true)) + '0\r\n\r\n');
+      return;
+    }
+    if (body.includes('trickle')) { // a line every 300 ms for 1.5 s: never 500 ms of silence
+      sock.write(head('application/x-ndjson'));
+      let i = 0;
+      const t = setInterval(() => {
+        if (sock.destroyed) return clearInterval(t);
+        if (++i < 5) return sock.write(chunk(chatLine(`t${i}`)));
+        clearInterval(t);
+        sock.write(chunk(chatLine('', true)) + '0\r\n\r\n');
+      }, 300);
+      return;
+    }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await startKeepwarm(srv.url, [], { KEEPWARM_READ_TIMEOUT: '500ms' });
+  procs.push(kw);
+  const post = (p, b) => fetch(`${kw.url}${p}`, { method: 'POST', body: b, signal: AbortSignal.timeout(5000) });
+
+  const n = await post('/api/chat', chatBody('silent', { stream: false }));
+  assert.equal(n.status, 504);
+  assert.match((await n.json()).error, /did not answer in time: Ollama sent nothing for 500 ms \(read_timeout\)/);
+  const o = await post('/v1/chat/completions', chatBody('silent'));
+  assert.equal(o.status, 504);
+  const oe = await o.json();
+  assert.match(oe.error.message, /sent nothing for 500 ms/);
+  assert.equal(oe.error.type, 'api_error');
+
+  const cut = await post('/api/chat', chatBody('stalls'));
+  assert.equal(cut.status, 200);
+  await assert.rejects(cut.text(), (e) => e.name !== 'TimeoutError' && e.name !== 'AbortError', 'cut by keepwarm, not by the test');
+  const sse = await post('/v1/chat/completions', chatBody('stalls', { stream: true }));
+  const events = parseSSE(await sse.text());
+  assert.equal(events[0].choices[0].delta.content, 'Hel');
+  assert.match(events.at(-1).error.message, /sent nothing for 500 ms/);
+
+  const slow = await post('/api/chat', chatBody('trickle'));
+  const lines = (await slow.text()).trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 5);
+  assert.equal(lines.at(-1).done, true);
+
+  // A client that reads nothing for 1.5 s holds Ollama's transfer paused: not Ollama's silence.
+  const flood = chatBody('flood');
+  const { data } = await exchange(kw.port, `POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${flood.length}\r\n\r\n${flood}`,
+    10000, { pauseMs: 1500, done: (d) => d.toString('latin1').endsWith('\r\n0\r\n\r\n') });
+  assert.ok(data.endsWith('\r\n0\r\n\r\n'), 'the whole answer came, with its last chunk');
+  assert.ok(data.length > 16 * 1024 * 1000);
+  assert.ok(await metric(kw, /^keepwarm_upstream_pauses_total (\d+)/m) > 0, 'the transfer was paused');
+
+  // An Ollama that accepts and never answers: the warm loop's /api/ps and /readyz's probe
+  // give up as well (and /readyz says not ready), instead of waiting for ever.
+  const silentSocks = [];
+  const silent = net.createServer((sock) => { sock.on('error', () => {}); silentSocks.push(sock); });
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  procs.push({ stop: () => new Promise((r) => { for (const s of silentSocks) s.destroy(); silent.close(r); silent.unref(); }) });
+  const kw2 = await startKeepwarm(`http://127.0.0.1:${silent.address().port}`, [], { KEEPWARM_READ_TIMEOUT: '500ms' });
+  procs.push(kw2);
+  const ready = await fetch(`${kw2.url}/readyz`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(ready.status, 503);
+  await until(async () => {
+    const st = await (await fetch(`${kw2.url}/status`)).json();
+    return /sent nothing for 500 ms/.test(st.upstream.error);
+  }, 'the warm loop giving up on /api/ps');
+});
+
+test('answers that fail to parse, resets and crashed runners: model management is sent to Ollama exactly once; reads and inference may be retried', async () => {
+  const count = {};
+  const srv = await rawServer((req, sock) => {
+    const [method, target] = req.line.split(' ');
+    const [path, query] = target.split('?f=');
+    const how = query || (/"content":"f:(\w+)"/.exec(req.body) || [])[1]; // keepwarm's own /api/chat path has no query
+    const key = `${method} ${path} ${how}`;
+    count[key] = (count[key] || 0) + 1;
+    if (how === 'garbage') sock.write('SSH-2.0-OpenSSH_9.6\r\n\r\n');
+    else if (how === 'chunk') sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    else if (how === 'reset') sock.destroy();
+    else if (how === 'crash') {
+      const j = '{"error":"llama runner process has terminated: exit status 2"}';
+      sock.write(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${j.length}\r\n\r\n${j}`);
+    } else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await startKeepwarm(srv.url, ['--ping-interval', '1h']);
+  procs.push(kw);
+  const unsafe = [['POST', '/api/create'], ['POST', '/api/pull'], ['POST', '/api/push'], ['POST', '/api/copy'],
+    ['DELETE', '/api/delete'], ['POST', '/api/blobs/sha256:0123'], ['PUT', '/api/anything']];
+  for (const [method, path] of unsafe) {
+    for (const how of ['garbage', 'chunk', 'reset', 'crash']) {
+      // a kept-alive connection first, so that the failing request goes out on a reused one
+      assert.equal(await (await fetch(`${kw.url}/api/version?f=ok`)).text(), 'ok');
+      const r = await fetch(`${kw.url}${path}?f=${how}`, { method, body: '{"model":"m"}', signal: AbortSignal.timeout(5000) });
+      assert.equal(r.status, how === 'crash' ? 500 : 502, `${method} ${path} ${how}`);
+      await r.text();
+    }
+  }
+  const repeated = Object.entries(count).filter(([k, v]) => !k.includes(' ok') && v !== 1);
+  assert.deepEqual(repeated, [], 'each was sent once');
+  // the rule is not "never": a read and an inference request are retried
+  await fetch(`${kw.url}/api/version?f=ok`);
+  assert.equal((await fetch(`${kw.url}/api/tags?f=reset`)).status, 502);
+  assert.ok(count['GET /api/tags reset'] >= 2, `GET retried: ${count['GET /api/tags reset']}`);
+  assert.equal((await fetch(`${kw.url}/api/chat?f=crash`, { method: 'POST', body: chatBody('f:crash', { stream: false }) })).status, 500);
+  assert.equal(count['POST /api/chat crash'], 2, 'inference retried once after a runner crash');
+  // garbage is never retried, even for a read
+  assert.equal((await fetch(`${kw.url}/api/tags?f=garbage`)).status, 502);
+  assert.equal(count['GET /api/tags garbage'], 1);
+});
+
+test('a warm-loop load ping on a kept-alive connection that Ollama closes under it is sent again, fresh (pings are harmless to repeat)', async () => {
+  let drops = 0;
+  const srv = await rawServer((req, sock) => {
+    if (req.line.startsWith('POST /api/generate') && drops === 0) { drops++; sock.destroy(); return; }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"done":true}  ');
+  });
+  // the round's /api/ps leaves its connection idle; the ping takes it (LIFO)
+  const kw = await startKeepwarm(srv.url, ['--pin', 'm:1b', '--ping-interval', '1h']);
+  procs.push(kw);
+  const st = await until(async () => {
+    const s = await (await fetch(`${kw.url}/status`)).json();
+    const m = s.models.find((x) => x.name === 'm:1b');
+    return m && m.last_ping && m;
+  }, 'the first ping');
+  assert.equal(drops, 1);
+  assert.equal(st.pings_failed, 0);
+  assert.ok(st.pings_ok >= 1);
 });
