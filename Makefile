@@ -24,7 +24,8 @@ PROXY_SRCS := $(wildcard proxy/*.c)
 PROXY_OBJS := $(PROXY_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS   := $(filter-out $(BUILD)/proxy/main.o,$(PROXY_OBJS))
 FAKE_SRCS  := $(wildcard tests/fake_ollama/*.c)
-FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/proxy/duration.o $(BUILD)/proxy/log.o
+# The stand-in links none of keepwarm's objects: a bug shared by both would go unnoticed.
+FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -48,6 +49,13 @@ $(BUILD)/fake_ollama: $(FAKE_OBJS)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iproxy $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+# The stand-in's duration parser, tested with keepwarm's vectors but linked with the stand-in's
+# objects only (an explicit rule: it wins over the pattern above).
+$(BUILD)/tests/test_fake_duration: tests/unit/test_fake_duration.c \
+		$(BUILD)/tests/fake_ollama/goduration.o $(BUILD)/tests/fake_ollama/goquote.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fake_ollama $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LDLIBS) -lcmocka
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
