@@ -61,7 +61,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
--include $(PROXY_OBJS:.o=.d) $(FAKE_OBJS:.o=.d)
+-include $(PROXY_OBJS:.o=.d) $(FAKE_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 # Checks (and, as root on Debian, installs) the libraries, cmocka, node and the npm packages.
 deps:
