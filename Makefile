@@ -127,11 +127,14 @@ install: $(BUILD)/keepwarm
 	test -e $(DESTDIR)$(SYSCONFDIR)/keepwarm/keepwarm.ini || \
 	  install -m 0644 conf/keepwarm.ini $(DESTDIR)$(SYSCONFDIR)/keepwarm/keepwarm.ini
 
+FORMAT_SRCS := proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] \
+	tests/bench/*.c
+
 format:
-	clang-format -i proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch]
+	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	clang-format --dry-run --Werror proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch]
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build
