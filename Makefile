@@ -24,7 +24,8 @@ PROXY_SRCS := $(wildcard proxy/*.c)
 PROXY_OBJS := $(PROXY_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS   := $(filter-out $(BUILD)/proxy/main.o,$(PROXY_OBJS))
 FAKE_SRCS  := $(wildcard tests/fake_ollama/*.c)
-FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/proxy/duration.o $(BUILD)/proxy/log.o
+# The stand-in links none of keepwarm's objects: a bug shared by both would go unnoticed.
+FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -49,11 +50,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iproxy $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
+# The stand-in's duration parser, tested with keepwarm's vectors but linked with the stand-in's
+# objects only (an explicit rule: it wins over the pattern above).
+$(BUILD)/tests/test_fake_duration: tests/unit/test_fake_duration.c \
+		$(BUILD)/tests/fake_ollama/goduration.o $(BUILD)/tests/fake_ollama/goquote.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fake_ollama $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LDLIBS) -lcmocka
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
--include $(PROXY_OBJS:.o=.d) $(FAKE_OBJS:.o=.d)
+-include $(PROXY_OBJS:.o=.d) $(FAKE_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 # Checks (and, as root on Debian, installs) the libraries, cmocka, node and the npm packages.
 deps:
@@ -119,11 +127,14 @@ install: $(BUILD)/keepwarm
 	test -e $(DESTDIR)$(SYSCONFDIR)/keepwarm/keepwarm.ini || \
 	  install -m 0644 conf/keepwarm.ini $(DESTDIR)$(SYSCONFDIR)/keepwarm/keepwarm.ini
 
+FORMAT_SRCS := proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] \
+	tests/bench/*.c
+
 format:
-	clang-format -i proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch]
+	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	clang-format --dry-run --Werror proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch]
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build

@@ -33,7 +33,7 @@ enum state { S_NEW, S_CONNECTING, S_IDLE, S_SENDING, S_HEAD, S_BODY, S_DONE, S_F
 enum body_kind { B_CHUNKED, B_LENGTH, B_EOF };
 enum chunk_state { C_SIZE, C_SIZE_LF, C_DATA, C_DATA_CR, C_DATA_LF, C_TRAILER };
 
-#define HEAD_MAX 8192
+#define HEAD_MAX     8192
 #define LINE_MAX_LEN (256 * 1024)
 
 struct conn {
@@ -84,15 +84,13 @@ static struct {
     int count;
 } reasons[MAX_REASONS];
 
-static int64_t now_us(void)
-{
+static int64_t now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void note_reason(const char *what)
-{
+static void note_reason(const char *what) {
     for (int i = 0; i < MAX_REASONS; i++) {
         if (!reasons[i].what) {
             reasons[i].what = what;
@@ -106,8 +104,7 @@ static void note_reason(const char *what)
     }
 }
 
-static void finish(struct conn *c, const char *error)
-{
+static void finish(struct conn *c, const char *error) {
     if (c->st == S_DONE || c->st == S_FAILED)
         return;
     if (c->st == S_SENDING || c->st == S_HEAD || c->st == S_BODY)
@@ -139,8 +136,7 @@ static void finish(struct conn *c, const char *error)
 }
 
 /* A token is a line whose "content" string is not empty. */
-static int has_content(const char *p, size_t n)
-{
+static int has_content(const char *p, size_t n) {
     static const char key[] = "\"content\":\"";
     const size_t kl = sizeof(key) - 1;
     const char *end = p + n;
@@ -155,8 +151,7 @@ static int has_content(const char *p, size_t n)
     return 0;
 }
 
-static void on_line(struct conn *c, const char *p, size_t n)
-{
+static void on_line(struct conn *c, const char *p, size_t n) {
     if (n && p[n - 1] == '\r')
         n--;
     if (opt_sse) {
@@ -183,8 +178,7 @@ static void on_line(struct conn *c, const char *p, size_t n)
     }
 }
 
-static int body_bytes(struct conn *c, const char *p, size_t n)
-{
+static int body_bytes(struct conn *c, const char *p, size_t n) {
     while (n) {
         const char *nl = memchr(p, '\n', n);
         size_t take = nl ? (size_t)(nl - p) : n;
@@ -212,8 +206,7 @@ static int body_bytes(struct conn *c, const char *p, size_t n)
     return 0;
 }
 
-static int hexval(char ch)
-{
+static int hexval(char ch) {
     if (ch >= '0' && ch <= '9')
         return ch - '0';
     if (ch >= 'a' && ch <= 'f')
@@ -224,8 +217,7 @@ static int hexval(char ch)
 }
 
 /* Returns 1 when the body is complete, 0 for more, -1 on a framing error. */
-static int body_in(struct conn *c, const char *p, size_t n)
-{
+static int body_in(struct conn *c, const char *p, size_t n) {
     if (c->bk == B_EOF)
         return body_bytes(c, p, n) < 0 ? -1 : 0;
     if (c->bk == B_LENGTH) {
@@ -302,8 +294,7 @@ static int body_in(struct conn *c, const char *p, size_t n)
     return 0;
 }
 
-static int parse_head(struct conn *c)
-{
+static int parse_head(struct conn *c) {
     c->head[c->head_len] = '\0';
     if (sscanf(c->head, "HTTP/1.%*d %d", &c->status) != 1)
         return -1;
@@ -323,8 +314,7 @@ static int parse_head(struct conn *c)
     return 0;
 }
 
-static void on_readable(struct conn *c)
-{
+static void on_readable(struct conn *c) {
     char buf[65536];
     for (;;) {
         ssize_t r = read(c->fd, buf, sizeof(buf));
@@ -404,8 +394,7 @@ static void on_readable(struct conn *c)
     }
 }
 
-static void on_writable(struct conn *c)
-{
+static void on_writable(struct conn *c) {
     while (c->sent < request_len) {
         ssize_t w = write(c->fd, request + c->sent, request_len - c->sent);
         if (w < 0) {
@@ -423,8 +412,7 @@ static void on_writable(struct conn *c)
     c->st = S_HEAD;
 }
 
-static void send_request(struct conn *c)
-{
+static void send_request(struct conn *c) {
     c->head = malloc(HEAD_MAX);
     if (!c->head) {
         finish(c, "out of memory");
@@ -443,8 +431,7 @@ static void send_request(struct conn *c)
     on_writable(c);
 }
 
-static int start_connect(struct conn *c, const struct sockaddr_in *sa)
-{
+static int start_connect(struct conn *c, const struct sockaddr_in *sa) {
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         finish(c, errno == EMFILE || errno == ENFILE ? "socket: too many open files" : "socket");
@@ -465,30 +452,28 @@ static int start_connect(struct conn *c, const struct sockaddr_in *sa)
     return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
+static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
 }
 
-static int64_t pct(const int64_t *v, size_t n, double p)
-{
+static int64_t pct(const int64_t *v, size_t n, double p) {
     if (!n)
         return -1;
     size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
     return v[i < n ? i : n - 1];
 }
 
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: streamload -p PORT [-H HOST] [-P PATH] -b BODYFILE [-n STREAMS] [-m sse|ndjson]\n"
-            "                  [-t TOKENS] [-r RAMP_MS] [-T TIMEOUT_S] [-c CONNECTING] [-o TTFT_FILE]\n");
+static void usage(void) {
+    fprintf(
+        stderr,
+        "usage: streamload -p PORT [-H HOST] [-P PATH] -b BODYFILE [-n STREAMS] [-m sse|ndjson]\n"
+        "                  [-t TOKENS] [-r RAMP_MS] [-T TIMEOUT_S] [-c CONNECTING]"
+        " [-o TTFT_FILE]\n");
     exit(2);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
+static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -517,28 +502,48 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int ch;
     while ((ch = getopt(argc, argv, "H:p:P:b:n:m:t:r:T:c:o:")) != -1) {
         switch (ch) {
-            case 'H': opt_host = optarg; break;
-            case 'p': opt_port = atoi(optarg); break;
-            case 'P': opt_path = optarg; break;
+            case 'H':
+                opt_host = optarg;
+                break;
+            case 'p':
+                opt_port = atoi(optarg);
+                break;
+            case 'P':
+                opt_path = optarg;
+                break;
             case 'b':
                 if (!(body = read_file(optarg, &body_len))) {
                     perror(optarg);
                     return 2;
                 }
                 break;
-            case 'n': opt_n = atoi(optarg); break;
-            case 'm': opt_sse = strcmp(optarg, "sse") == 0; break;
-            case 't': opt_tokens = atoi(optarg); break;
-            case 'r': opt_ramp_ms = atoi(optarg); break;
-            case 'T': opt_timeout_s = atoi(optarg); break;
-            case 'c': opt_connecting = atoi(optarg); break;
-            case 'o': opt_ttft_out = optarg; break;
-            default: usage();
+            case 'n':
+                opt_n = atoi(optarg);
+                break;
+            case 'm':
+                opt_sse = strcmp(optarg, "sse") == 0;
+                break;
+            case 't':
+                opt_tokens = atoi(optarg);
+                break;
+            case 'r':
+                opt_ramp_ms = atoi(optarg);
+                break;
+            case 'T':
+                opt_timeout_s = atoi(optarg);
+                break;
+            case 'c':
+                opt_connecting = atoi(optarg);
+                break;
+            case 'o':
+                opt_ttft_out = optarg;
+                break;
+            default:
+                usage();
         }
     }
     if (!opt_port || !body || opt_n <= 0 || opt_connecting <= 0)
@@ -555,12 +560,12 @@ int main(int argc, char **argv)
                     (unsigned long long)rl.rlim_cur, opt_n);
     }
 
-    request_len = (size_t)asprintf(&request,
-                                   "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: "
-                                   "application/json\r\nAccept: %s\r\nContent-Length: %zu\r\n\r\n%.*s",
-                                   opt_path, opt_host, opt_port,
-                                   opt_sse ? "text/event-stream" : "application/x-ndjson", body_len,
-                                   (int)body_len, body);
+    request_len = (size_t)asprintf(
+        &request,
+        "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: "
+        "application/json\r\nAccept: %s\r\nContent-Length: %zu\r\n\r\n%.*s",
+        opt_path, opt_host, opt_port, opt_sse ? "text/event-stream" : "application/x-ndjson",
+        body_len, (int)body_len, body);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt_port)};
     if (inet_pton(AF_INET, opt_host, &sa.sin_addr) != 1) {
         fprintf(stderr, "streamload: -H wants an IPv4 address\n");

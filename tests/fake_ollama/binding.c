@@ -3,7 +3,8 @@
  * the types are checked, values are read later by gen.c. */
 #include "binding.h"
 
-#include "../../proxy/duration.h"
+#include "goduration.h"
+#include "goquote.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -126,7 +127,7 @@ static int think_check(const json_t *v, char *err, size_t errlen) {
         if (!strcmp(s, "high") || !strcmp(s, "medium") || !strcmp(s, "low") || !strcmp(s, "max"))
             return 0;
         char q[256];
-        duration_quote(s, q, sizeof(q));
+        goquote_n(s, json_string_length(v), q, sizeof(q));
         snprintf(err, errlen,
                  "invalid think value: %s (must be \"high\", \"medium\", \"low\", \"max\", true, "
                  "or false)",
@@ -157,7 +158,7 @@ static int check_fields(const json_t *body, const struct field *fields, const ch
             continue;
         if (!strcmp(key, "keep_alive") && !json_is_null(v)) {
             int64_t ns;
-            if (duration_from_json(v, &ns, err, errlen) != 0)
+            if (goduration_from_json(v, &ns, err, errlen) != 0)
                 return -1;
         } else if (!strcmp(key, "think") && think_check(v, err, errlen) != 0) {
             return -1;

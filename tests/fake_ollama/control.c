@@ -4,9 +4,9 @@
  * by /_fake/reset, which also unloads every model and restores the command-line config. */
 #include "control.h"
 
-#include "../../proxy/duration.h"
-#include "../../proxy/log.h"
+#include "flog.h"
 #include "gen.h"
+#include "goduration.h"
 #include "sched.h"
 
 #include <ctype.h>
@@ -240,7 +240,7 @@ static json_t *stats_json(struct fake *f) {
 
 static json_t *config_json(struct fake *f) {
     char ka[64];
-    duration_format(f->cfg.keep_alive_ns, ka, sizeof(ka));
+    goduration_format(f->cfg.keep_alive_ns, ka, sizeof(ka));
     return json_pack("{s:I, s:I, s:i, s:s}", "token_delay_ms", (json_int_t)f->cfg.token_delay_ms,
                      "load_delay_ms", (json_int_t)f->cfg.load_delay_ms, "max_loaded",
                      f->cfg.max_loaded, "keep_alive", ka);
@@ -299,9 +299,9 @@ static void handle_config(struct fake *f, struct evhttp_request *req, const json
         cfg.max_loaded = (int)v;
     json_t *ka = json_object_get(body, "keep_alive");
     if (ka && json_is_string(ka)) {
-        if (duration_parse_config(json_string_value(ka), &cfg.keep_alive_ns, err, sizeof(err)))
+        if (goduration_parse_config(json_string_value(ka), &cfg.keep_alive_ns, err, sizeof(err)))
             goto bad;
-    } else if (ka && duration_from_json(ka, &cfg.keep_alive_ns, err, sizeof(err)) != 0) {
+    } else if (ka && goduration_from_json(ka, &cfg.keep_alive_ns, err, sizeof(err)) != 0) {
         goto bad;
     }
     f->cfg = cfg;

@@ -1,12 +1,12 @@
 /* fake_ollama: a stand-in for Ollama's native API, used by keepwarm's integration tests and
  * benchmarks. This file owns the process: flags, the event loop, signals (TERM/INT exit 0 after
  * freeing everything) and the order of teardown. See README.md in this directory. */
-#include "../../proxy/duration.h"
-#include "../../proxy/log.h"
 #include "catalog.h"
 #include "control.h"
 #include "fake.h"
+#include "flog.h"
 #include "gen.h"
+#include "goduration.h"
 #include "http.h"
 #include "sched.h"
 
@@ -74,7 +74,7 @@ static int parse_listen(const char *s, char *host, size_t hostlen, int *port) {
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
     (void)what;
     struct fake *f = arg;
-    log_info("msg=\"stopping\" signal=%d", (int)sig);
+    flog_info("msg=\"stopping\" signal=%d", (int)sig);
     event_base_loopbreak(f->base);
 }
 
@@ -92,13 +92,13 @@ int main(int argc, char **argv) {
     };
     struct fake f;
     memset(&f, 0, sizeof(f));
-    f.cfg.keep_alive_ns = 5 * 60 * DURATION_SECOND;
+    f.cfg.keep_alive_ns = 5 * 60 * GODURATION_SECOND;
     f.cfg.max_loaded = 3;
     const char *listen = "127.0.0.1:11434", *models = CATALOG_DEFAULT_MODELS;
     char err[512], host[256];
     int port, c, rc = 1;
     int64_t v;
-    enum log_level level = LOG_LEVEL_WARN;
+    enum flog_level level = FLOG_WARN;
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -114,7 +114,7 @@ int main(int argc, char **argv) {
                     return 2;
                 break;
             case 'k':
-                if (duration_parse_config(optarg, &f.cfg.keep_alive_ns, err, sizeof(err)) != 0) {
+                if (goduration_parse_config(optarg, &f.cfg.keep_alive_ns, err, sizeof(err)) != 0) {
                     fprintf(stderr, "fake_ollama: --keep-alive: %s\n", err);
                     return 2;
                 }
@@ -128,7 +128,7 @@ int main(int argc, char **argv) {
                 models = optarg;
                 break;
             case 'L':
-                if (log_level_parse(optarg, &level) != 0) {
+                if (flog_level_parse(optarg, &level) != 0) {
                     fprintf(stderr, "fake_ollama: --log-level: debug, info, warn or error\n");
                     return 2;
                 }
@@ -149,8 +149,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fake_ollama: --listen wants HOST:PORT, got \"%s\"\n", listen);
         return 2;
     }
-    log_set_level(level);
-    log_hook_libevent();
+    flog_set_level(level);
+    flog_hook_libevent();
     f.cfg_start = f.cfg;
     signal(SIGPIPE, SIG_IGN);
 

@@ -15,11 +15,12 @@
  * reaches evhttp's error callback and then our close callback within one loop iteration. */
 #include "gen.h"
 
-#include "../../proxy/duration.h"
-#include "../../proxy/log.h"
 #include "binding.h"
 #include "catalog.h"
 #include "control.h"
+#include "flog.h"
+#include "goduration.h"
+#include "goquote.h"
 #include "sched.h"
 #include "util.h"
 
@@ -107,7 +108,7 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg) {
         evhttp_request_free(g->req);
     g->req = NULL;
     g->f->stats.cancelled++;
-    log_debug("msg=\"client went away\" model=%s", g->model ? g->model->display : "-");
+    flog_debug("msg=\"client went away\" model=%s", g->model ? g->model->display : "-");
     gen_destroy(g);
 }
 
@@ -573,7 +574,7 @@ static void gen_schedule(struct gen *g, const struct runner_opts *ro, const json
     if (keep_alive && !json_is_null(keep_alive)) {
         char err[128];
         g->lease.has_keep_alive =
-            duration_from_json(keep_alive, &g->lease.keep_alive_ns, err, sizeof(err)) == 0;
+            goduration_from_json(keep_alive, &g->lease.keep_alive_ns, err, sizeof(err)) == 0;
     }
     g->lease.on_granted = on_lease_granted;
     g->lease.arg = g;
@@ -640,7 +641,7 @@ static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enu
     const json_t *ka = json_object_get(in, "keep_alive");
     int64_t ka_ns = -1;
     if (ka && !json_is_null(ka))
-        duration_from_json(ka, &ka_ns, NULL, 0);
+        goduration_from_json(ka, &ka_ns, NULL, 0);
     int empty = chat ? json_array_size(json_object_get(in, "messages")) == 0
                      : *str_or_empty(in, "prompt") == '\0';
     char now[UTIL_TIME_LEN], quoted[600], msg[1024];
@@ -655,7 +656,7 @@ static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enu
         http_reply_json(req, 200, o);
         return;
     }
-    duration_quote(name, quoted, sizeof(quoted));
+    goquote(name, quoted, sizeof(quoted));
     json_t *think_v = json_object_get(in, "think");
     int think;
     if (m->caps & CAP_THINKING) {
@@ -762,7 +763,7 @@ static void handle_embed(struct fake *f, struct evhttp_request *req, enum gen_ki
             http_reply_error(req, 400, "model is required");
         } else if (legacy) {
             char quoted[600];
-            duration_quote(name, quoted, sizeof(quoted));
+            goquote(name, quoted, sizeof(quoted));
             snprintf(msg, sizeof(msg), "model %s not found, try pulling it first", quoted);
             http_reply_error(req, 404, msg);
         } else {

@@ -5,9 +5,9 @@
  * endpoints go to gen.c, /_fake/ to control.c. */
 #include "http.h"
 
-#include "../../proxy/log.h"
 #include "catalog.h"
 #include "control.h"
+#include "flog.h"
 #include "gen.h"
 #include "sched.h"
 #include "util.h"
@@ -620,7 +620,7 @@ int http_start(struct fake *f, const char *host, int port, char *err, size_t err
              real_port);
     printf("listening %s\n", f->listen_addr);
     fflush(stdout);
-    log_info("msg=\"listening\" addr=%s", f->listen_addr);
+    flog_info("msg=\"listening\" addr=%s", f->listen_addr);
     return 0;
 }
 

@@ -9,15 +9,15 @@
  * the same options joins that load instead of blocking the queue behind it. */
 #include "sched.h"
 
-#include "../../proxy/duration.h"
-#include "../../proxy/log.h"
+#include "flog.h"
+#include "goduration.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* Countdowns longer than this get no timer: they never fire in a test's lifetime. */
-#define TIMER_MAX_NS (INT64_C(10) * 365 * 24 * 3600 * DURATION_SECOND)
+#define TIMER_MAX_NS (INT64_C(10) * 365 * 24 * 3600 * GODURATION_SECOND)
 
 enum unload_why { UNLOAD_EXPIRED, UNLOAD_RELOAD, UNLOAD_EVICTED, UNLOAD_CRASHED, UNLOAD_RESET };
 
@@ -149,7 +149,7 @@ static void count_unload(struct sched *s, struct runner *r, enum unload_why why)
     st->total_unloads++;
     if (why == UNLOAD_EVICTED || r->evicting)
         st->evictions++;
-    log_debug("msg=\"unload\" model=%s why=%d", r->model->display, (int)why);
+    flog_debug("msg=\"unload\" model=%s why=%d", r->model->display, (int)why);
 }
 
 /* Takes r out of the loaded list: freed now when nothing uses it, else detached. */
@@ -200,8 +200,8 @@ static void on_load_done(struct sched *s, struct runner *r) {
     r->loading = 0;
     fake_stats_bump(s->f->stats.loads, r->model->display);
     s->f->stats.total_loads++;
-    log_debug("msg=\"loaded\" model=%s num_ctx=%lld", r->model->display,
-              (long long)r->opts.num_ctx);
+    flog_debug("msg=\"loaded\" model=%s num_ctx=%lld", r->model->display,
+               (long long)r->opts.num_ctx);
     struct lease *l = r->waiters;
     r->waiters = NULL;
     while (l) {
@@ -257,7 +257,7 @@ static struct runner *runner_start_load(struct sched *s, struct lease *l) {
     waiter_push(r, l);
     struct timeval tv = util_tv_ms(s->f->cfg.load_delay_ms);
     evtimer_add(r->timer, &tv);
-    log_debug("msg=\"loading\" model=%s", r->model->display);
+    flog_debug("msg=\"loading\" model=%s", r->model->display);
     return r;
 }
 
@@ -332,7 +332,7 @@ static void process_pending(struct sched *s) {
             } else {
                 queue_remove(s, l);
                 if (!runner_start_load(s, l)) {
-                    log_error("msg=\"out of memory starting a load\"");
+                    flog_error("msg=\"out of memory starting a load\"");
                     queue_push(s, l); /* retried on the next event */
                     break;
                 }

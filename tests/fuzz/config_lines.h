@@ -13,8 +13,7 @@
 /* Applies one config_set per line of text (modified in place): "key=value" for [keepwarm],
  * "[NAME]key=value" for [model "NAME"]; a line without '=' sets the key to "". Checks that
  * config_set reports an error exactly when it fails. Returns the number of failed lines. */
-static inline int fuzz_config_lines(struct config *c, char *text)
-{
+static inline int fuzz_config_lines(struct config *c, char *text) {
     int failed = 0;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -37,16 +36,15 @@ static inline int fuzz_config_lines(struct config *c, char *text)
         int rc = config_set(c, model, line, value, err, sizeof(err));
         FUZZ_CHECK("config-set-rc", rc == 0 || rc == -1, "config_set returned %d", rc);
         FUZZ_CHECK("config-set-err", (rc == 0) == (err[0] == '\0'),
-                   "config_set(%s, %s, %s) returned %d with err \"%s\"", model ? model : "-",
-                   line, value, rc, err);
+                   "config_set(%s, %s, %s) returned %d with err \"%s\"", model ? model : "-", line,
+                   value, rc, err);
         failed += rc < 0;
     }
     return failed;
 }
 
 /* A list entry as list_add stores it: non-empty, trimmed, no comma. */
-static inline int fuzz_list_item_ok(const char *s)
-{
+static inline int fuzz_list_item_ok(const char *s) {
     size_t n = strlen(s);
     return n > 0 && !strchr(s, ',') && s[0] != ' ' && s[0] != '\t' && s[n - 1] != ' ' &&
            s[n - 1] != '\t';
@@ -54,10 +52,10 @@ static inline int fuzz_list_item_ok(const char *s)
 
 /* What must hold of a configuration after any sequence of sets, loads and failures.
  * complete: the load succeeded, so every name will be sent to Ollama inside JSON. */
-static inline void fuzz_config_check(const struct config *c, int complete)
-{
-    FUZZ_CHECK("config-bounds", c->npins <= CONFIG_MAX_LIST && c->napi_keys <= CONFIG_MAX_LIST &&
-                                    c->nmodels <= CONFIG_MAX_LIST,
+static inline void fuzz_config_check(const struct config *c, int complete) {
+    FUZZ_CHECK("config-bounds",
+               c->npins <= CONFIG_MAX_LIST && c->napi_keys <= CONFIG_MAX_LIST &&
+                   c->nmodels <= CONFIG_MAX_LIST,
                "npins %zu napi_keys %zu nmodels %zu", c->npins, c->napi_keys, c->nmodels);
     FUZZ_CHECK("config-strings", c->listen_host && c->upstream, "listen_host or upstream NULL");
     FUZZ_CHECK("config-port", c->listen_port >= 0 && c->listen_port <= 65535, "listen_port %d",
@@ -105,8 +103,9 @@ static inline void fuzz_config_check(const struct config *c, int complete)
                    c->api_keys[i]);
     for (size_t i = 0; i < c->nmodels; i++) {
         const struct model_conf *m = &c->models[i];
-        FUZZ_CHECK("config-model", m->name && *m->name && json_is_object(m->options) &&
-                                       m->num_predict_max >= 0 && m->max_concurrent >= 0,
+        FUZZ_CHECK("config-model",
+                   m->name && *m->name && json_is_object(m->options) && m->num_predict_max >= 0 &&
+                       m->max_concurrent >= 0,
                    "model %zu", i);
         FUZZ_CHECK("config-model-lookup", config_model(c, m->name) == m,
                    "config_model(\"%s\") is not its own section", m->name);
@@ -132,8 +131,7 @@ static inline void fuzz_config_check(const struct config *c, int complete)
 
 /* The configuration the translation targets run policy_apply with: a pinned model with
  * options and a cap (the name the golden cases use), and one with only a keep_alive. */
-static inline void fuzz_fixed_config(struct config *c, enum keep_alive_policy policy)
-{
+static inline void fuzz_fixed_config(struct config *c, enum keep_alive_policy policy) {
     char err[CONFIG_ERR_LEN];
     static const char *const sets[][3] = {
         {NULL, "keep_alive", "10m"},
@@ -155,8 +153,7 @@ static inline void fuzz_fixed_config(struct config *c, enum keep_alive_policy po
 }
 
 /* policy_apply's contract, checked on body (which it rewrites). Returns its result. */
-static inline int fuzz_policy_check(const struct config *cfg, json_t *body)
-{
+static inline int fuzz_policy_check(const struct config *cfg, json_t *body) {
     char err[512] = "";
     int object = json_is_object(body);
     int rc = policy_apply(cfg, body, err, sizeof(err));
@@ -197,7 +194,8 @@ static inline int fuzz_policy_check(const struct config *cfg, json_t *body)
         if (m->num_predict_max > 0) {
             const json_t *np = json_object_get(opts, "num_predict");
             FUZZ_CHECK("policy-cap",
-                       json_is_number(np) && json_number_value(np) < (double)m->num_predict_max + 1 &&
+                       json_is_number(np) &&
+                           json_number_value(np) < (double)m->num_predict_max + 1 &&
                            json_number_value(np) > -1,
                        "num_predict not capped at %lld", m->num_predict_max);
         }

@@ -19,8 +19,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static inline int fuzz_ignored(const char *tag)
-{
+static inline int fuzz_ignored(const char *tag) {
     const char *list = getenv("FUZZ_IGNORE");
     size_t n = strlen(tag);
     for (const char *p = list; p && *p;) {
@@ -32,21 +31,20 @@ static inline int fuzz_ignored(const char *tag)
     return 0;
 }
 
-#define FUZZ_CHECK(tag, cond, ...)                                                          \
-    do {                                                                                    \
-        if (!(cond) && !fuzz_ignored(tag)) {                                                \
-            fprintf(stderr, "\nfuzz: invariant [%s] failed at %s:%d: %s\nfuzz: ", tag,       \
-                    __FILE__, __LINE__, #cond);                                             \
-            fprintf(stderr, __VA_ARGS__);                                                   \
-            fputc('\n', stderr);                                                            \
-            abort();                                                                        \
-        }                                                                                   \
+#define FUZZ_CHECK(tag, cond, ...)                                                                 \
+    do {                                                                                           \
+        if (!(cond) && !fuzz_ignored(tag)) {                                                       \
+            fprintf(stderr, "\nfuzz: invariant [%s] failed at %s:%d: %s\nfuzz: ", tag, __FILE__,   \
+                    __LINE__, #cond);                                                              \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* A NUL-terminated copy of the input (inputs are not terminated), or NULL when out of
  * memory. */
-static inline char *fuzz_strndup(const uint8_t *data, size_t size)
-{
+static inline char *fuzz_strndup(const uint8_t *data, size_t size) {
     char *s = malloc(size + 1);
     if (s) {
         if (size)
@@ -58,16 +56,14 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t size)
 
 /* The compact text the server would send upstream; every value a translation returns must
  * encode. Returns 1 if it does. */
-static inline int fuzz_encodes(const json_t *v)
-{
+static inline int fuzz_encodes(const json_t *v) {
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     int ok = text != NULL;
     free(text);
     return ok;
 }
 
-static inline int fuzz_valid_utf8(const char *s, size_t n)
-{
+static inline int fuzz_valid_utf8(const char *s, size_t n) {
     json_t *v = json_stringn(s, n);
     int ok = v != NULL;
     json_decref(v);
@@ -76,8 +72,7 @@ static inline int fuzz_valid_utf8(const char *s, size_t n)
 
 /* usage {prompt_tokens, completion_tokens, total_tokens}: integers, total the sum (when the
  * sum fits; an overflow is the sanitizer's to report, in the code under test). */
-static inline int fuzz_usage_ok(const json_t *u)
-{
+static inline int fuzz_usage_ok(const json_t *u) {
     const json_t *p = json_object_get(u, "prompt_tokens");
     const json_t *c = json_object_get(u, "completion_tokens");
     const json_t *t = json_object_get(u, "total_tokens");
@@ -89,8 +84,7 @@ static inline int fuzz_usage_ok(const json_t *u)
 }
 
 /* v is a JSON string equal to s. */
-static inline int fuzz_str_is(const json_t *v, const char *s)
-{
+static inline int fuzz_str_is(const json_t *v, const char *s) {
     return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
 }
 

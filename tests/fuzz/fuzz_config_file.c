@@ -3,8 +3,7 @@
 #include "config_lines.h"
 #include "tmpfile.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *path = fuzz_tmp_write(data, size);
     if (!path)
         return 0;
@@ -14,8 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     int rc = config_load_file(&c, path, err, sizeof(err));
     FUZZ_CHECK("config-file-rc", rc == 0 || rc == -1, "config_load_file returned %d", rc);
-    FUZZ_CHECK("config-file-err", (rc == 0) == (err[0] == '\0'), "rc %d with err \"%s\"", rc,
-               err);
+    FUZZ_CHECK("config-file-err", (rc == 0) == (err[0] == '\0'), "rc %d with err \"%s\"", rc, err);
     if (rc < 0)
         FUZZ_CHECK("config-file-err-names-file",
                    !strncmp(err, path, strlen(path)) && err[strlen(path)] == ':',

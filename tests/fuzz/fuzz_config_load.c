@@ -13,8 +13,7 @@
 #define MAX_STRINGS 64
 
 /* Splits lines[0..] of text until an empty line or the end; returns the count. */
-static size_t take_lines(char **text, char **out, size_t max)
-{
+static size_t take_lines(char **text, char **out, size_t max) {
     size_t n = 0;
     while (**text) {
         char *line = *text, *nl = strchr(line, '\n');
@@ -35,15 +34,13 @@ static size_t take_lines(char **text, char **out, size_t max)
 /* The first '/' may only be that of "://" after a scheme, so a path built from the string
  * starts with a relative directory named "SCHEME:", which does not exist: no input opens a
  * device, a FIFO or a large file. "http://host/prefix" stays possible. */
-static int safe(const char *s)
-{
+static int safe(const char *s) {
     const char *p = strchr(s, '/');
     return !p || (p > s && p[-1] == ':' && p[1] == '/');
 }
 
 /* s with a trailing '@' replaced by path (malloc'd), or a copy of s. */
-static char *expand(const char *s, const char *path)
-{
+static char *expand(const char *s, const char *path) {
     size_t n = strlen(s);
     int at = n && s[n - 1] == '@';
     char *out = malloc(n + (at ? strlen(path) : 0) + 1);
@@ -54,8 +51,7 @@ static char *expand(const char *s, const char *path)
     return out;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = fuzz_strndup(data, size);
     if (!text)
         return 0;
@@ -87,8 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[CONFIG_ERR_LEN] = "";
     int rc = config_load(&c, (int)nargs + 1, argv, envp, &action, err, sizeof(err));
     FUZZ_CHECK("config-load-rc", rc == 0 || rc == -1, "config_load returned %d", rc);
-    FUZZ_CHECK("config-load-err", (rc == 0) == (err[0] == '\0'), "rc %d with err \"%s\"", rc,
-               err);
+    FUZZ_CHECK("config-load-err", (rc == 0) == (err[0] == '\0'), "rc %d with err \"%s\"", rc, err);
     if (rc == 0) {
         FUZZ_CHECK("config-load-action",
                    action == CONFIG_RUN || action == CONFIG_CHECK || action == CONFIG_HELP ||

@@ -3,8 +3,7 @@
  * of the result. A failed set must leave the configuration valid. */
 #include "config_lines.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = fuzz_strndup(data, size);
     if (!text)
         return 0;

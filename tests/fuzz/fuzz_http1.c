@@ -19,8 +19,7 @@ struct outcome {
     size_t body_len;
 };
 
-static int on_body(void *arg, const char *p, size_t n)
-{
+static int on_body(void *arg, const char *p, size_t n) {
     struct outcome *o = arg;
     char *nb = realloc(o->body, o->body_len + n + 1);
     if (!nb)
@@ -31,8 +30,7 @@ static int on_body(void *arg, const char *p, size_t n)
     return 0;
 }
 
-static void run(const char *p, size_t n, int head, uint32_t seed, int whole, struct outcome *o)
-{
+static void run(const char *p, size_t n, int head, uint32_t seed, int whole, struct outcome *o) {
     struct http1_answer a;
     http1_answer_init(&a, head);
     size_t off = 0;
@@ -68,8 +66,7 @@ static void run(const char *p, size_t n, int head, uint32_t seed, int whole, str
     http1_answer_free(&a);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2)
         return 0;
     const char *p = (const char *)data + 2;
@@ -87,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "status %ld/%ld keepalive %d/%d used %zu/%zu", w.status, s.status, w.keepalive,
                    s.keepalive, w.used, s.used);
         FUZZ_CHECK("http1-same-body",
-                   w.body_len == s.body_len && (!w.body_len || memcmp(w.body, s.body, w.body_len) == 0),
+                   w.body_len == s.body_len &&
+                       (!w.body_len || memcmp(w.body, s.body, w.body_len) == 0),
                    "body %zu vs %zu bytes", w.body_len, s.body_len);
     }
     if (w.rc == HTTP1_DONE)

@@ -16,8 +16,7 @@ struct lines {
     size_t max;
 };
 
-static void add(struct lines *l, const char *line, size_t len)
-{
+static void add(struct lines *l, const char *line, size_t len) {
     if (l->len + len + 1 > l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
         while (cap < l->len + len + 1)
@@ -34,8 +33,7 @@ static void add(struct lines *l, const char *line, size_t len)
     l->count++;
 }
 
-static int on_line(void *arg, const char *line, size_t len)
-{
+static int on_line(void *arg, const char *line, size_t len) {
     struct lines *l = arg;
     FUZZ_CHECK("ndjson-line", len > 0 && len <= l->max && !memchr(line, '\n', len),
                "delivered a line of %zu bytes (cap %zu) or one holding a newline", len, l->max);
@@ -45,8 +43,7 @@ static int on_line(void *arg, const char *line, size_t len)
 
 /* The split the contract describes, on the whole stream at once. Returns what ndjson_feed or
  * ndjson_finish must end with: 0, -1 (stopped) or -2 (a line longer than max). */
-static int reference(const char *p, size_t n, struct lines *l)
-{
+static int reference(const char *p, size_t n, struct lines *l) {
     while (n) {
         const char *nl = memchr(p, '\n', n);
         size_t part = nl ? (size_t)(nl - p) : n;
@@ -65,8 +62,7 @@ static int reference(const char *p, size_t n, struct lines *l)
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 3)
         return 0;
     size_t max = data[0] < 128 ? (size_t)data[0] + 1 : (size_t)(data[0] - 127) * 512;
@@ -108,8 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK("ndjson-lines",
                got.count == want.count && got.len == want.len &&
                    (!got.len || !memcmp(got.text, want.text, got.len)),
-               "delivered %zu lines (%zu bytes), the whole-stream split %zu (%zu bytes)",
-               got.count, got.len, want.count, want.len);
+               "delivered %zu lines (%zu bytes), the whole-stream split %zu (%zu bytes)", got.count,
+               got.len, want.count, want.len);
     free(got.text);
     free(want.text);
     return 0;

@@ -5,8 +5,7 @@
 #include "fuzz.h"
 
 /* Go's url.PathUnescape, the path Ollama's router matches: -1 on a bad escape. */
-static int plain_decode(const char *in, size_t n, char *out)
-{
+static int plain_decode(const char *in, size_t n, char *out) {
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
@@ -26,8 +25,7 @@ static int plain_decode(const char *in, size_t n, char *out)
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char out[512], again[512], enc[1600], dec[4096];
     const char *raw = (const char *)data;
     if (size >= sizeof(dec))

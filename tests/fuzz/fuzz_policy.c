@@ -5,8 +5,7 @@
  * configuration is the default one. */
 #include "config_lines.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = fuzz_strndup(data, size);
     if (!text)
         return 0;

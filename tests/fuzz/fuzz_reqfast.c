@@ -9,8 +9,7 @@
 #include "../unit/reqfast_equiv.h"
 #include "config_lines.h"
 
-static void run(struct config *c, const char *body, size_t len)
-{
+static void run(struct config *c, const char *body, size_t len) {
     for (int policy = 0; policy < 2; policy++)
         for (int completion = 0; completion < 2; completion++) {
             char why[2048];
@@ -21,8 +20,7 @@ static void run(struct config *c, const char *body, size_t len)
         }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = fuzz_strndup(data, size);
     if (!text)
         return 0;

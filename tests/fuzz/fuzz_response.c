@@ -5,8 +5,7 @@
 #include "fuzz.h"
 #include "openai.h"
 
-static void check_head(const json_t *out, const char *object, const char *id)
-{
+static void check_head(const json_t *out, const char *object, const char *id) {
     FUZZ_CHECK("response-head",
                fuzz_str_is(json_object_get(out, "object"), object) &&
                    fuzz_str_is(json_object_get(out, "id"), id) &&
@@ -14,8 +13,7 @@ static void check_head(const json_t *out, const char *object, const char *id)
                    json_is_string(json_object_get(out, "model")),
                "%s head malformed", object);
     const json_t *u = json_object_get(out, "usage");
-    FUZZ_CHECK("response-usage", fuzz_usage_ok(u),
-               "%s usage missing or inconsistent", object);
+    FUZZ_CHECK("response-usage", fuzz_usage_ok(u), "%s usage missing or inconsistent", object);
     const json_t *choice = json_array_get(json_object_get(out, "choices"), 0);
     const json_t *fr = json_object_get(choice, "finish_reason");
     FUZZ_CHECK("response-choice",
@@ -25,8 +23,7 @@ static void check_head(const json_t *out, const char *object, const char *id)
 }
 
 /* A translator's result: NULL exactly when the body is not an object; JSON that encodes. */
-static void check_result(const char *what, const json_t *native, json_t *out)
-{
+static void check_result(const char *what, const json_t *native, json_t *out) {
     FUZZ_CHECK("response-null", !out == !json_is_object(native),
                "%s returned %s for a%s object body", what, out ? "a value" : "NULL",
                json_is_object(native) ? "n" : " non-");
@@ -34,8 +31,7 @@ static void check_result(const char *what, const json_t *native, json_t *out)
         FUZZ_CHECK("response-encodes", fuzz_encodes(out), "%s result does not encode", what);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     json_t *native = json_loadb((const char *)data, size, 0, NULL);
     json_t *copy = json_deep_copy(native);
     json_t *out;
@@ -74,10 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const json_t *d = json_object_get(out, "data"), *e;
             size_t i;
             FUZZ_CHECK("response-embed-data", json_is_array(d), "embeddings without data");
-            json_array_foreach(d, i, e)
-                FUZZ_CHECK("response-embed-b64",
-                           !b64 || json_is_string(json_object_get(e, "embedding")),
-                           "base64 embedding %zu is not a string", i);
+            json_array_foreach(d, i, e) FUZZ_CHECK(
+                "response-embed-b64", !b64 || json_is_string(json_object_get(e, "embedding")),
+                "base64 embedding %zu is not a string", i);
         }
         json_decref(out);
     }
@@ -126,8 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = strlen(s);
         FUZZ_CHECK("text-new", text != NULL, "openai_text_new failed on %zu bytes", n);
         if (fuzz_valid_utf8(s, n))
-            FUZZ_CHECK("text-new-keeps", json_string_length(text) == n &&
-                                             !memcmp(json_string_value(text), s, n),
+            FUZZ_CHECK("text-new-keeps",
+                       json_string_length(text) == n && !memcmp(json_string_value(text), s, n),
                        "openai_text_new changed valid UTF-8");
         else
             FUZZ_CHECK("text-new-repairs", json_string_length(text) >= n,

@@ -9,8 +9,7 @@
 #include "openai.h"
 #include "openai_fast.h"
 
-static void check_kind(int chat, const char *body, size_t size)
-{
+static void check_kind(int chat, const char *body, size_t size) {
     const char *id = chat ? "chatcmpl-123" : "cmpl-45";
     size_t cap = size + OPENAI_FAST_SLACK;
     char *out = malloc(cap);
@@ -31,17 +30,17 @@ static void check_kind(int chat, const char *body, size_t size)
     FUZZ_CHECK("fast-valid-input", native != NULL,
                "%s fast path answered a body json_loadb refuses (%s)", what, err.text);
     json_t *mine = json_loadb(out, n, 0, &err);
-    FUZZ_CHECK("fast-valid-output", mine != NULL, "%s fast answer does not parse (%s): %.*s",
-               what, err.text, (int)n, out);
-    json_t *ref = chat ? openai_chat_response_new(native, id)
-                       : openai_completion_response_new(native, id);
+    FUZZ_CHECK("fast-valid-output", mine != NULL, "%s fast answer does not parse (%s): %.*s", what,
+               err.text, (int)n, out);
+    json_t *ref =
+        chat ? openai_chat_response_new(native, id) : openai_completion_response_new(native, id);
     char *text = json_dumps(ref, JSON_COMPACT);
     FUZZ_CHECK("fast-equal", json_equal(mine, ref),
-               "%s fast answer differs from the jansson path\n fast %.*s\n slow %s", what,
-               (int)n, out, text ? text : "(null)");
-    FUZZ_CHECK("fast-same-bytes", text && strlen(text) == n && !memcmp(text, out, n),
-               "%s fast answer is not the jansson dump\n fast %.*s\n slow %s", what, (int)n,
+               "%s fast answer differs from the jansson path\n fast %.*s\n slow %s", what, (int)n,
                out, text ? text : "(null)");
+    FUZZ_CHECK("fast-same-bytes", text && strlen(text) == n && !memcmp(text, out, n),
+               "%s fast answer is not the jansson dump\n fast %.*s\n slow %s", what, (int)n, out,
+               text ? text : "(null)");
     json_int_t p = 0, c = 0;
     if (json_is_true(json_object_get(native, "done"))) {
         p = json_integer_value(json_object_get(native, "prompt_eval_count"));
@@ -62,8 +61,7 @@ static void check_kind(int chat, const char *body, size_t size)
     free(out);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* A copy of exactly size bytes, so ASan sees any read past the body. */
     char *body = malloc(size ? size : 1);
     if (!body)

@@ -8,8 +8,7 @@
 #include "../unit/splice_equiv.h"
 #include "config_lines.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = fuzz_strndup(data, size);
     if (!text)
         return 0;

@@ -13,8 +13,7 @@ enum { API_CHAT, API_COMPLETION, API_EMBED };
 static struct config cfgs[2];
 
 static void check_translation(const json_t *in, const json_t *out, const struct openai_meta *meta,
-                              const struct openai_err *err)
-{
+                              const struct openai_err *err) {
     if (!out) {
         /* Refused: a status the client can act on and a message it can read, as JSON. */
         FUZZ_CHECK("request-error",
@@ -23,8 +22,7 @@ static void check_translation(const json_t *in, const json_t *out, const struct 
                    "refused with status %d message \"%s\"", err->status, err->message);
         json_t *envelope = openai_error_new(err->status, err->message, NULL);
         FUZZ_CHECK("request-error-envelope", envelope != NULL,
-                   "openai_error_new cannot make an answer of \"%s\" (not UTF-8?)",
-                   err->message);
+                   "openai_error_new cannot make an answer of \"%s\" (not UTF-8?)", err->message);
         json_decref(envelope);
         FUZZ_CHECK("request-meta-untouched",
                    meta->stream == -1 && meta->include_usage == -1 && meta->encoding_b64 == -1,
@@ -56,8 +54,7 @@ static void check_translation(const json_t *in, const json_t *out, const struct 
     FUZZ_CHECK("request-encodes", fuzz_encodes(out), "the native body does not encode");
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!cfgs[0].upstream) {
         fuzz_fixed_config(&cfgs[0], KEEP_ALIVE_OVERRIDE);
         fuzz_fixed_config(&cfgs[1], KEEP_ALIVE_DEFAULT);

@@ -31,8 +31,7 @@ void __sanitizer_set_death_callback(void (*callback)(void));
 
 static const char *current;
 
-static void name_current(void)
-{
+static void name_current(void) {
     if (!current)
         return;
     static const char msg[] = "\nfuzz-replay: failed on input ";
@@ -42,15 +41,13 @@ static void name_current(void)
     (void)rc;
 }
 
-static void on_signal(int sig)
-{
+static void on_signal(int sig) {
     name_current();
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-static int run_file(const char *path)
-{
+static int run_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "fuzz-replay: %s: %s\n", path, strerror(errno));
@@ -88,13 +85,11 @@ static int run_file(const char *path)
     return 0;
 }
 
-static int filter(const struct dirent *d)
-{
+static int filter(const struct dirent *d) {
     return d->d_name[0] != '.';
 }
 
-static int run_dir(const char *dir, size_t *count)
-{
+static int run_dir(const char *dir, size_t *count) {
     struct dirent **list;
     int n = scandir(dir, &list, filter, alphasort);
     if (n < 0) {
@@ -120,8 +115,7 @@ static int run_dir(const char *dir, size_t *count)
     return rc;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s CORPUS_DIR_OR_FILE...\n", argv[0]);
         return 2;

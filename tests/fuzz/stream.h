@@ -22,40 +22,35 @@
 struct run {
     struct openai_stream s;
     json_t *frames;
-    int ended;       /* the result that ended the stream (DONE or ERROR), 0, or -1 (unchecked) */
-    int chunks;      /* chunks seen (not error envelopes) */
-    int roles;       /* chat chunks whose delta carried a role */
+    int ended;  /* the result that ended the stream (DONE or ERROR), 0, or -1 (unchecked) */
+    int chunks; /* chunks seen (not error envelopes) */
+    int roles;  /* chat chunks whose delta carried a role */
     json_int_t created;
     struct stream_equiv eq; /* the fast paths against jansson, as relay.c runs them */
 };
 
-static int feed(struct openai_stream *s, const json_t *line, json_t *frames)
-{
+static int feed(struct openai_stream *s, const json_t *line, json_t *frames) {
     return FUZZ_CHAT ? openai_chat_stream_feed(s, line, frames)
                      : openai_completion_stream_feed(s, line, frames);
 }
 
-static int eof(struct openai_stream *s, json_t *frames)
-{
+static int eof(struct openai_stream *s, json_t *frames) {
     return FUZZ_CHAT ? openai_chat_stream_eof(s, frames) : openai_completion_stream_eof(s, frames);
 }
 
-static const char *finish_of(const json_t *chunk)
-{
-    const json_t *fr = json_object_get(json_array_get(json_object_get(chunk, "choices"), 0),
-                                       "finish_reason");
+static const char *finish_of(const json_t *chunk) {
+    const json_t *fr =
+        json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "finish_reason");
     return json_string_value(fr);
 }
 
 /* One chunk (not an error envelope): shape, the stream's id and created, role once. */
-static void check_chunk(struct run *r, const json_t *chunk)
-{
+static void check_chunk(struct run *r, const json_t *chunk) {
     const char *object = json_string_value(json_object_get(chunk, "object"));
     FUZZ_CHECK("stream-chunk-object",
                object && !strcmp(object, FUZZ_CHAT ? "chat.completion.chunk" : "text_completion"),
                "chunk object \"%s\"", object ? object : "(none)");
-    FUZZ_CHECK("stream-chunk-id",
-               fuzz_str_is(json_object_get(chunk, "id"), STREAM_ID),
+    FUZZ_CHECK("stream-chunk-id", fuzz_str_is(json_object_get(chunk, "id"), STREAM_ID),
                "chunk id differs from the stream's");
     FUZZ_CHECK("stream-chunk-model", json_is_string(json_object_get(chunk, "model")),
                "chunk without a model");
@@ -93,8 +88,7 @@ static void check_chunk(struct run *r, const json_t *chunk)
 }
 
 /* What one feed (or eof) call appended, given what it returned. */
-static void check_call(struct run *r, size_t before, int rc, int at_eof)
-{
+static void check_call(struct run *r, size_t before, int rc, int at_eof) {
     size_t after = json_array_size(r->frames);
     /* The model remembered for lines without one goes into every later chunk. When it is
      * not UTF-8 (cut inside a character) those chunks cannot be built; report the cause,
@@ -159,8 +153,7 @@ static void check_call(struct run *r, size_t before, int rc, int at_eof)
     r->ended = rc;
 }
 
-static int on_line(void *arg, const char *line, size_t len)
-{
+static int on_line(void *arg, const char *line, size_t len) {
     struct run *r = arg;
     FUZZ_CHECK("stream-fast-equiv", stream_equiv_line(&r->eq, line, len) == 0, "%s", r->eq.why);
     json_t *v = json_loadb(line, len, JSON_DECODE_ANY, NULL);
@@ -176,8 +169,7 @@ static int on_line(void *arg, const char *line, size_t len)
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *p = (const char *)data;
     int usage = 0, at_eof = 0;
     if (size && p[0] == '#') {

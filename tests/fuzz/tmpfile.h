@@ -10,15 +10,13 @@
 
 static char fuzz_tmp_path[4096];
 
-static void fuzz_tmp_remove(void)
-{
+static void fuzz_tmp_remove(void) {
     if (fuzz_tmp_path[0])
         unlink(fuzz_tmp_path);
 }
 
 /* Writes data to the file and returns its path (NULL if the file cannot be written). */
-static inline const char *fuzz_tmp_write(const uint8_t *data, size_t size)
-{
+static inline const char *fuzz_tmp_write(const uint8_t *data, size_t size) {
     if (!fuzz_tmp_path[0]) {
         const char *dir = getenv("TMPDIR");
         snprintf(fuzz_tmp_path, sizeof(fuzz_tmp_path), "%s/keepwarm-fuzz-XXXXXX",
