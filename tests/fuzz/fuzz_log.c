@@ -10,11 +10,9 @@
 
 #include <stdarg.h>
 
-static size_t fmt(char *buf, size_t len, const char *f, ...)
-    __attribute__((format(printf, 3, 4)));
+static size_t fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
 
-static size_t fmt(char *buf, size_t len, const char *f, ...)
-{
+static size_t fmt(char *buf, size_t len, const char *f, ...) {
     va_list ap;
     va_start(ap, f);
     size_t n = log_vformat(buf, len, f, ap);
@@ -24,8 +22,7 @@ static size_t fmt(char *buf, size_t len, const char *f, ...)
 
 /* The next key=value of s at *pos: the key into key, the decoded value into val (*vlen).
  * Returns 1, 0 at the end, -1 when s is not logfmt. */
-static int next_field(const char *s, size_t *pos, char *key, size_t klen, char *val, size_t *vlen)
-{
+static int next_field(const char *s, size_t *pos, char *key, size_t klen, char *val, size_t *vlen) {
     size_t i = *pos, k = 0, v = 0;
     while (s[i] == ' ')
         i++;
@@ -79,16 +76,14 @@ static int next_field(const char *s, size_t *pos, char *key, size_t klen, char *
 }
 
 /* got is what was logged for want[0..wn): the same, or a prefix ending in "..." when cut. */
-static int value_ok(const char *got, size_t gn, const char *want, size_t wn)
-{
+static int value_ok(const char *got, size_t gn, const char *want, size_t wn) {
     if (gn == wn && memcmp(got, want, wn) == 0)
         return 1;
     return gn >= 3 && memcmp(got + gn - 3, "...", 3) == 0 && gn - 3 <= wn &&
            memcmp(got, want, gn - 3) == 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1)
         return 0;
     size_t cap = data[0] ? 16 + (size_t)data[0] : LOG_LINE_MAX;
@@ -115,10 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     static const char *const keys[] = {"msg", "model", "path", "status"};
     for (int form = 0; form < 2; form++) {
-        size_t len = form ? fmt(line, cap, "msg=\"request\" model=%s path=\"%s\" status=%d", v1,
-                                v2, 200)
-                          : fmt(line, cap, "msg=\"%s; kept\" model=\"%s\" path=%s status=%d", v1,
-                                v2, v2, 404);
+        size_t len =
+            form ? fmt(line, cap, "msg=\"request\" model=%s path=\"%s\" status=%d", v1, v2, 200)
+                 : fmt(line, cap, "msg=\"%s; kept\" model=\"%s\" path=%s status=%d", v1, v2, v2,
+                       404);
         FUZZ_CHECK("log-length", len < cap && line[len] == '\0' && strlen(line) == len,
                    "wrote %zu bytes into %zu", len, cap);
         for (size_t i = 0; i < len; i++)
@@ -139,8 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         /* a cut line may end inside a key it could not finish; a whole one is all logfmt */
         FUZZ_CHECK("log-logfmt", rc == 0 || cap != LOG_LINE_MAX, "not logfmt: %s", line);
-        FUZZ_CHECK("log-all-fields", cap != LOG_LINE_MAX || nf == 4, "%zu fields in: %s", nf,
-                   line);
+        FUZZ_CHECK("log-all-fields", cap != LOG_LINE_MAX || nf == 4, "%zu fields in: %s", nf, line);
     }
     free(line);
     free(val);
