@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, until, sleep } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
@@ -93,4 +93,53 @@ test('a key Go folds onto a field the /v1 translation reads or writes is refused
     assert.ok(j.error.message.includes(`invalid key "${key}"`), j.error.message);
     assert.deepEqual((await ctl.requests()).filter((q) => q.path === native), [], `${body} reached Ollama`);
   }
+});
+
+test('aliases of a [model] name get its pinned options and keep_alive on /api and /v1', async () => {
+  const { kw, ctl } = await start('[model "llama3.2:3b"]\nnum_ctx = 8192\nkeep_alive = 1h\n');
+  // (":local" and surrounding white space are aliases too, unit-tested in test_modelname.c;
+  // the stand-in resolves names as Ollama's ParseName does, without modelref's suffixes.)
+  const names = ['library/llama3.2:3b', 'registry.ollama.ai/library/llama3.2:3b', 'LLAMA3.2:3B',
+    'https://registry.ollama.ai/library/llama3.2:3b'];
+  for (const model of names) {
+    let r = await post(kw, '/api/generate', JSON.stringify({ model, prompt: 'hi', stream: false, options: { num_ctx: 131072 } }));
+    assert.equal(r.status, 200, `${model}: ${await r.clone().text()}`);
+    let up = await ctl.lastRequest('/api/generate');
+    assert.equal(up.body.model, model, 'the name is relayed as the client wrote it');
+    assert.equal(up.body.options?.num_ctx, 8192, `${model}: the pinned num_ctx`);
+    assert.equal(up.body.keep_alive, 3600, `${model}: the model's keep_alive`);
+    r = await post(kw, '/v1/chat/completions', JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }));
+    assert.equal(r.status, 200, `${model}: ${await r.clone().text()}`);
+    up = await ctl.lastRequest('/api/chat');
+    assert.equal(up.body.options?.num_ctx, 8192, `${model} on /v1: the pinned num_ctx`);
+  }
+  // Another model, and another tag, are not this one.
+  await post(kw, '/api/generate', JSON.stringify({ model: 'library/qwen3:8b', prompt: 'hi', stream: false }));
+  assert.equal((await ctl.lastRequest('/api/generate')).body.options, undefined);
+});
+
+test('aliases of a [model] name share its max_concurrent counter', async () => {
+  const { kw, ctl } = await start('[model "llama3.2:3b"]\nmax_concurrent = 1\n', ['--token-delay', '300']);
+  const first = post(kw, '/api/generate', JSON.stringify({ model: 'llama3.2:3b', prompt: 'hi', stream: false }));
+  // In flight once the stand-in has it (keepwarm counts it before relaying); its answer takes
+  // several 300 ms tokens.
+  await until(async () => (await ctl.requests()).some((q) => q.path === '/api/generate'), 'the first request upstream');
+  for (const model of ['library/llama3.2:3b', 'registry.ollama.ai/library/llama3.2:3b', 'Llama3.2:3B']) {
+    const r = await post(kw, '/api/generate', JSON.stringify({ model, prompt: 'hi', stream: false }));
+    assert.equal(r.status, 429, `${model} while llama3.2:3b is in flight`);
+    const v1 = await post(kw, '/v1/chat/completions', JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }));
+    assert.equal(v1.status, 429, `${model} on /v1`);
+  }
+  assert.equal((await first).status, 200);
+});
+
+test('a pin written as an alias is the [model] of its canonical name, and Ollama\'s /api/ps name is the pin', async () => {
+  const { kw, ctl } = await start('[keepwarm]\npin = registry.ollama.ai/library/llama3.2:3b\nping_interval = 100ms\n' +
+    '[model "llama3.2:3b"]\nnum_ctx = 8192\n');
+  await until(async () => (await fetch(`${kw.url}/readyz`)).status === 200, 'ready: /api/ps lists llama3.2:3b, the pin');
+  const gen = (await ctl.requests()).filter((q) => q.path === '/api/generate');
+  assert.equal(gen[0].body.model, 'registry.ollama.ai/library/llama3.2:3b');
+  assert.deepEqual(gen[0].body.options, { num_ctx: 8192 }, 'the warm ping carries the pinned options');
+  await sleep(500); // five rounds
+  assert.equal((await ctl.stats()).loads['llama3.2:3b'], 1, 'loaded once: no round took it for missing');
 });
