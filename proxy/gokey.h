@@ -1,13 +1,15 @@
 /* gokey: which JSON object keys Go's encoding/json would read as a given struct field. Ollama
- * decodes request bodies into structs (api.ChatRequest, api.GenerateRequest, ...): a key
- * matches a field whose json tag it equals exactly or, failing that, under bytes.EqualFold
- * (encoding/json's foldName, Go >= 1.21; the same with GOEXPERIMENT=jsonv2, whose v1 mode adds
- * MatchCaseSensitiveDelimiter, so '_' and '-' still count), and when several keys match one
- * field the last one wins. So "KEEP_ALIVE" after "keep_alive" replaces it, and so do
- * "\u212Aeep_alive" (U+212A KELVIN SIGN folds to k) and "option\u017F" (U+017F LATIN SMALL
- * LETTER LONG S folds to s): the only two runes outside ASCII whose fold set holds an ASCII
- * letter. Keys are compared decoded (escapes resolved, as jansson hands them over). Pure: no
- * I/O, no allocation. */
+ * decodes request bodies into structs (api/types.go ChatRequest, GenerateRequest, EmbedRequest,
+ * EmbeddingRequest, bound with gin's ShouldBindJSON in server/routes.go; ollama commit fb30760,
+ * Go 1.26): a key matches a field whose json tag it equals exactly or, failing that, under
+ * bytes.EqualFold (encoding/json's foldName, Go >= 1.21; the same with GOEXPERIMENT=jsonv2,
+ * whose v1 mode adds MatchCaseSensitiveDelimiter, so '_' and '-' still count), and when several
+ * keys match one field the last one wins. So "KEEP_ALIVE" after "keep_alive" replaces it, and
+ * so do "\u212Aeep_alive" (U+212A KELVIN SIGN folds to k) and "option\u017F" (U+017F LATIN
+ * SMALL LETTER LONG S folds to s): the only two runes outside ASCII whose fold set holds an
+ * ASCII letter. Keys inside "options" (a map[string]any) are matched exactly by Ollama's
+ * Options.FromMap. Keys are compared decoded (escapes resolved, as jansson hands them over).
+ * Pure: no I/O, no allocation. */
 #ifndef KEEPWARM_GOKEY_H
 #define KEEPWARM_GOKEY_H
 

@@ -1,8 +1,8 @@
 /* modelname: a model name as Ollama resolves it, so that every spelling of one model gets its
- * [model] settings, pins and max_concurrent counter. Ollama (server/model_resolver.go
- * parseAndValidateModelRef, internal/modelref/modelref.go ParseRef, types/model/name.go
- * ParseName and IsValid; getExistingName in server/routes.go matches each part with
- * strings.EqualFold) turns a request's "model" into host/namespace/model:tag:
+ * [model] settings, pins and max_concurrent counter. Ollama (commit fb30760:
+ * server/model_resolver.go parseAndValidateModelRef, internal/modelref/modelref.go ParseRef,
+ * types/model/name.go ParseName and IsValid; getExistingName in server/routes.go matches each part
+ * with strings.EqualFold) turns a request's "model" into host/namespace/model:tag:
  * - surrounding white space is trimmed (Go's strings.TrimSpace, Unicode spaces included);
  * - a ":local" suffix (any case) is dropped: the same local model; ":cloud", and a tag ending
  *   in "-cloud", name the cloud model of the rest (marked ":cloud" in the output, so it never
@@ -13,7 +13,8 @@
  *   promised by a separator is an error instead);
  * - each part must be valid: 1 to 80 bytes (host 350) of [A-Za-z0-9_.-], starting with a
  *   letter, digit or '_'; '.' not in the namespace; ':' only in the host. Anything else
- *   (a digest "m@sha256:...", bytes outside ASCII, control bytes) is no name Ollama serves;
+ *   (a digest "m@sha256:...", which ParseNameBare documents but no longer parses, bytes
+ *   outside ASCII, control bytes) is no name Ollama serves;
  * - parts compare case-insensitively: the output is lower case.
  * Examples: "llama3.2:1b", "library/llama3.2:1b", "LLAMA3.2:1B:local" and
  * "https://registry.ollama.ai/library/llama3.2:1b" all give
