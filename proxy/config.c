@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "modelname.h"
 
 /* Layers, so a list set in a higher layer replaces (not extends) a lower layer's list. */
 enum { LAYER_DEFAULT = 0, LAYER_FILE, LAYER_ENV, LAYER_FLAGS };
@@ -225,23 +226,20 @@ static int list_add(const char *key, char **list, size_t *n, int *layer, const c
 }
 
 int config_names_match(const char *a, const char *b) {
-    if (strcmp(a, b) == 0)
-        return 1;
-    size_t la = strlen(a), lb = strlen(b);
-    /* "m" == "m:latest" */
-    if (la + 7 == lb && strncmp(a, b, la) == 0 && strcmp(b + la, ":latest") == 0)
-        return 1;
-    if (lb + 7 == la && strncmp(a, b, lb) == 0 && strcmp(a + lb, ":latest") == 0)
-        return 1;
-    return 0;
+    return modelname_equal(a, b);
 }
 
 const struct model_conf *config_model(const struct config *c, const char *name) {
-    if (!name)
+    char key[MODELNAME_MAX];
+    if (!name || !c->nmodels)
         return NULL;
-    for (size_t i = 0; i < c->nmodels; i++)
-        if (config_names_match(c->models[i].name, name))
-            return &c->models[i];
+    /* the name resolved once, against each section's canonical form */
+    int has_key = modelname_normalize(name, key, sizeof(key)) == 0;
+    for (size_t i = 0; i < c->nmodels; i++) {
+        const struct model_conf *m = &c->models[i];
+        if (has_key && m->key ? strcmp(m->key, key) == 0 : config_names_match(m->name, name))
+            return m;
+    }
     return NULL;
 }
 
@@ -259,10 +257,14 @@ static struct model_conf *model_get(struct config *c, const char *name, char *er
     }
     struct model_conf *m = &c->models[c->nmodels];
     memset(m, 0, sizeof(*m));
+    char key[MODELNAME_MAX];
+    int has_key = modelname_normalize(name, key, sizeof(key)) == 0;
     m->name = strdup(name);
+    m->key = has_key ? strdup(key) : NULL;
     m->options = json_object();
-    if (!m->name || !m->options) {
+    if (!m->name || (has_key && !m->key) || !m->options) {
         free(m->name);
+        free(m->key);
         json_decref(m->options);
         set_err(err, errlen, "out of memory");
         return NULL;
@@ -556,6 +558,7 @@ void config_free(struct config *c) {
     list_clear(c->allowed_hosts, &c->nallowed_hosts);
     for (size_t i = 0; i < c->nmodels; i++) {
         free(c->models[i].name);
+        free(c->models[i].key);
         json_decref(c->models[i].options);
     }
     memset(c, 0, sizeof(*c));

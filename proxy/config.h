@@ -25,7 +25,8 @@ enum keep_alive_policy {
 
 /* Per-model settings from a [model "NAME"] section. */
 struct model_conf {
-    char *name;                /* as written; matched with and without ":latest" */
+    char *name;                /* as written; matched as Ollama resolves names (modelname.h) */
+    char *key;                 /* name's canonical form (owned), NULL when it has none */
     int has_keep_alive;        /* keep_alive set for this model */
     int64_t keep_alive;        /* ns, DURATION_FOREVER for -1 */
     json_t *options;           /* pinned runner options (object, owned; may be empty) */
@@ -101,7 +102,8 @@ int config_load(struct config *c, int argc, char *const *argv, char *const *envp
 /* The [model] section for name ("llama3.2" matches "llama3.2:latest" and back), or NULL. */
 const struct model_conf *config_model(const struct config *c, const char *name);
 
-/* Model names are equal, with "m" and "m:latest" the same model. */
+/* Model names name the same model for Ollama: "m", "m:latest", "library/m",
+ * "registry.ollama.ai/library/m:latest", "M:LATEST", "m:local", ... (modelname.h). */
 int config_names_match(const char *a, const char *b);
 
 /* The usage text for --help. */

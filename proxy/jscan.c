@@ -159,6 +159,17 @@ static enum top_key top_key_of(const unsigned char *k, size_t len) {
     return TOP_OTHER;
 }
 
+/* A top-level key that cannot be a case variant of a member policy reads or writes (gokey.h):
+ * no upper-case ASCII letter and no byte outside ASCII (U+212A and U+017F fold onto k and s).
+ * Every canonical member name is lower case, so the jansson path, which refuses the variants,
+ * sees every body that might hold one. */
+static int plain_key(const unsigned char *k, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if ((k[i] >= 'A' && k[i] <= 'Z') || k[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 /* v as UTF-8 into o at *n (at most 4 bytes). */
 static void put_utf8(char *o, size_t *n, unsigned v) {
     if (v < 0x80) {
@@ -288,8 +299,11 @@ member: /* a key, ':' and the value */
         size_t klen = (size_t)(s.p - s.base) - 1 - koff;
         if (add_key(&s, koff, klen) < 0)
             return -1;
-        if (s.depth == 1)
+        if (s.depth == 1) {
+            if (!plain_key(s.base + koff, klen))
+                return fail(&s, 0, "key Go may fold onto another");
             key = top_key_of(s.base + koff, klen);
+        }
     }
     skip_ws(&s);
     if (s.p >= s.end || *s.p != ':')

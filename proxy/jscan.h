@@ -12,8 +12,10 @@
  *
  * Caps (refused as "not handled", never as invalid, so the jansson path decides):
  * nesting deeper than JSCAN_MAX_DEPTH, more than JSCAN_MAX_KEYS keys in the open objects at
- * once, a key holding an escape, a real number with an exponent beyond +-JSCAN_MAX_EXP or that
- * may overflow a double, a string model longer than JSCAN_MAX_MODEL - 1 bytes decoded. */
+ * once, a key holding an escape, a top-level key holding an upper-case ASCII letter or a byte
+ * outside ASCII (it may be a variant Go folds onto "model", "keep_alive", ..., which the
+ * jansson path refuses: policy_check_keys), a real number with an exponent beyond +-JSCAN_MAX_EXP
+ * or that may overflow a double, a string model longer than JSCAN_MAX_MODEL - 1 bytes decoded. */
 #ifndef KEEPWARM_JSCAN_H
 #define KEEPWARM_JSCAN_H
 

@@ -4,6 +4,7 @@
  * share (incref'd) subtrees with the borrowed inputs, so callers must not modify nested values
  * of a result in place. */
 #include "openai.h"
+#include "gokey.h"
 #include "jsonstr.h"
 #include "outbuf.h"
 
@@ -982,12 +983,64 @@ static void fill_meta(struct openai_meta *meta, int stream, int include_usage, i
     meta->encoding_b64 = b64;
 }
 
-static int require_object(const json_t *in, struct openai_err *err) {
-    if (json_is_object(in))
-        return 0;
-    set_err(err, 400, "invalid request body: expected a JSON object, got %s",
-            in ? type_name(in) : "nothing");
-    return -1;
+/* The top-level members a translation reads, or writes into the native body: a client key
+ * that Go's decoder would take for one of them ("Model", "KEEP_ALIVE", "\u212Aeep_alive") is
+ * refused, as the key names something other than what keepwarm read (gokey.h). One list for
+ * the three translations; OpenAI itself refuses unknown members. */
+static const char *const request_keys[] = {
+    "model",
+    "messages",
+    "prompt",
+    "suffix",
+    "input",
+    "stream",
+    "stream_options",
+    "n",
+    "options",
+    "max_completion_tokens",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "stop",
+    "num_ctx",
+    "keep_alive",
+    "_debug_render_only",
+    "logprobs",
+    "top_logprobs",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "reasoning",
+    "reasoning_effort",
+    "format",
+    "think",
+    "dimensions",
+    "encoding_format",
+    NULL,
+};
+
+static int check_body(const json_t *in, struct openai_err *err) {
+    const char *key;
+    const json_t *v;
+    if (!json_is_object(in)) {
+        set_err(err, 400, "invalid request body: expected a JSON object, got %s",
+                in ? type_name(in) : "nothing");
+        return -1;
+    }
+    json_object_foreach((json_t *)in, key, v) {
+        const char *canonical = gokey_variant_of(key, strlen(key), request_keys);
+        if (canonical) {
+            if (err) {
+                err->status = 400;
+                gokey_refusal(err->message, sizeof(err->message), key, canonical);
+            }
+            return -1;
+        }
+    }
+    return 0;
 }
 
 json_t *openai_chat_request_new(const json_t *in, struct openai_meta *meta,
@@ -996,7 +1049,7 @@ json_t *openai_chat_request_new(const json_t *in, struct openai_meta *meta,
     const json_t *messages;
     json_t *out, *msgs, *opts;
 
-    if (require_object(in, err) || read_common(in, &c, err) || check_n(in, err) ||
+    if (check_body(in, err) || read_common(in, &c, err) || check_n(in, err) ||
         get_field(in, "", "messages", K_ARRAY, &messages, err))
         return NULL;
     if (!messages || !json_array_size(messages)) {
@@ -1038,7 +1091,7 @@ json_t *openai_completion_request_new(const json_t *in, struct openai_meta *meta
     const json_t *prompt, *suffix, *logprobs;
     json_t *out, *opts;
 
-    if (require_object(in, err) || read_common(in, &c, err) || check_n(in, err) ||
+    if (check_body(in, err) || read_common(in, &c, err) || check_n(in, err) ||
         get_field(in, "", "prompt", K_STRING, &prompt, err) ||
         get_field(in, "", "suffix", K_STRING, &suffix, err) ||
         get_field(in, "", "logprobs", K_INTEGER, &logprobs, err))
@@ -1077,7 +1130,7 @@ json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
     const char *format = "";
     json_t *out, *opts;
 
-    if (require_object(in, err) || get_field(in, "", "model", K_STRING, &model, err))
+    if (check_body(in, err) || get_field(in, "", "model", K_STRING, &model, err))
         return NULL;
     input = json_object_get(in, "input");
     if (!input || json_is_null(input) || (json_is_array(input) && !json_array_size(input))) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "gokey.h"
 
 long long policy_keep_alive(const struct config *cfg, const char *model) {
     const struct model_conf *m = config_model(cfg, model);
@@ -67,11 +68,35 @@ int policy_keeps_options(const struct config *cfg, const char *model) {
     return !m || (json_object_size(m->options) == 0 && m->num_predict_max <= 0);
 }
 
+/* The members of a native body whose meaning keepwarm relies on: what policy reads and sets
+ * (model, keep_alive, options) and what the /v1 translations write (openai.c). */
+const char *const policy_native_keys[] = {
+    "model",  "keep_alive", "options",      "messages",   "prompt",
+    "suffix", "input",      "stream",       "format",     "think",
+    "tools",  "logprobs",   "top_logprobs", "dimensions", "_debug_render_only",
+    NULL,
+};
+
+int policy_check_keys(const json_t *body, const char *const *names, char *err, size_t errlen) {
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)body, key, v) {
+        const char *canonical = gokey_variant_of(key, strlen(key), names);
+        if (canonical) {
+            gokey_refusal(err, errlen, key, canonical);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int policy_apply(const struct config *cfg, json_t *body, char *err, size_t errlen) {
     if (!json_is_object(body)) {
         snprintf(err, errlen, "request body must be a JSON object");
         return -1;
     }
+    if (policy_check_keys(body, policy_native_keys, err, errlen) < 0)
+        return -1;
     const json_t *jm = json_object_get(body, "model");
     if (jm && !json_is_string(jm)) {
         snprintf(err, errlen, "invalid type for 'model': expected string");

@@ -10,6 +10,15 @@
 
 #include "config.h"
 
+/* The top-level members of a native body that keepwarm reads, sets or writes (NULL-ended). */
+extern const char *const policy_native_keys[];
+
+/* Refuses a body (an object) holding a top-level key that Ollama's Go decoder would read as
+ * one of names (NULL-ended) without being it byte for byte ("KEEP_ALIVE", "Options",
+ * "\u212Aeep_alive"): such a key would override, in Ollama, the value keepwarm decided.
+ * Returns 0, or -1 with a client-facing message in err (answer 400). See gokey.h. */
+int policy_check_keys(const json_t *body, const char *const *names, char *err, size_t errlen);
+
 /* Rewrites a native /api/generate, /api/chat, /api/embed or /api/embeddings body in place:
  * - keep_alive: by cfg->keep_alive_policy. "override" always sets the configured value (the
  *   model's own, else the global one); "default" keeps a valid client value, normalised to

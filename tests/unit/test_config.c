@@ -144,6 +144,54 @@ static void test_set_values(void **state) {
     config_free(&c);
 }
 
+/* [model] sections match every name Ollama resolves to the same model (modelname.h). */
+static void test_model_aliases(void **state) {
+    (void)state;
+    struct config c;
+    char err[CONFIG_ERR_LEN];
+    init(&c);
+    assert_int_equal(config_set(&c, "llama3.2:1b", "num_ctx", "8192", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "library/qwen3", "max_concurrent", "2", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "caf\xc3\xa9", "num_ctx", "512", err, sizeof(err)), 0);
+    static const char *const llama[] = {
+        "llama3.2:1b",
+        "library/llama3.2:1b",
+        "registry.ollama.ai/library/llama3.2:1b",
+        "LLAMA3.2:1B",
+        "https://registry.ollama.ai/library/llama3.2:1b",
+        " llama3.2:1b ",
+        "llama3.2:1b:local",
+    };
+    for (size_t i = 0; i < sizeof(llama) / sizeof(llama[0]); i++) {
+        const struct model_conf *m = config_model(&c, llama[i]);
+        if (!m || strcmp(m->name, "llama3.2:1b") != 0)
+            fail_msg("%s: not [model \"llama3.2:1b\"]", llama[i]);
+    }
+    assert_null(config_model(&c, "llama3.2:3b"));
+    assert_null(config_model(&c, "llama3.2:1b:cloud"));
+    assert_null(config_model(&c, "llama3.2:1b-cloud"));
+    assert_null(config_model(&c, "other/llama3.2:1b"));
+    assert_null(config_model(&c, "llama3.2@sha256:0"));
+    const struct model_conf *q = config_model(&c, "qwen3:latest");
+    assert_non_null(q);
+    assert_int_equal(q->max_concurrent, 2);
+    assert_ptr_equal(config_model(&c, "QWEN3"), q);
+    /* a name Ollama would not resolve matches itself only */
+    assert_non_null(config_model(&c, "caf\xc3\xa9"));
+    assert_null(config_model(&c, "CAF\xc3\xa9"));
+    /* sections naming one model are one section */
+    assert_int_equal(config_set(&c, "registry.ollama.ai/library/llama3.2:1b", "num_batch", "64",
+                                err, sizeof(err)),
+                     0);
+    assert_int_equal(c.nmodels, 3);
+    assert_int_equal(
+        json_integer_value(json_object_get(config_model(&c, "llama3.2:1b")->options, "num_batch")),
+        64);
+    assert_true(config_names_match("llama3.2:1b", "library/llama3.2:1b"));
+    assert_false(config_names_match("llama3.2:1b", "llama3.2:3b"));
+    config_free(&c);
+}
+
 static void test_list_cap(void **state) {
     (void)state;
     struct config c;
@@ -300,10 +348,15 @@ static void test_keys_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_ollama_host),
-        cmocka_unit_test(test_every_set_error), cmocka_unit_test(test_set_values),
-        cmocka_unit_test(test_list_cap),        cmocka_unit_test(test_file),
-        cmocka_unit_test(test_layers),          cmocka_unit_test(test_keys_file),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_ollama_host),
+        cmocka_unit_test(test_every_set_error),
+        cmocka_unit_test(test_set_values),
+        cmocka_unit_test(test_list_cap),
+        cmocka_unit_test(test_model_aliases),
+        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_layers),
+        cmocka_unit_test(test_keys_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

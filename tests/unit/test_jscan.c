@@ -209,6 +209,20 @@ static void test_caps(void **state) {
     check("{\"\\u0061\":1}", 2);
     check("{\"a\":1,\"\\u0061\":2}", 2);
 
+    /* A top-level key Go might fold onto another (an upper-case ASCII letter, a byte outside
+     * ASCII) is declined; the jansson path decides. Nested keys are not (options are matched
+     * exactly by Ollama, and nothing else nested is policy's). */
+    check("{\"KEEP_ALIVE\":0}", 2);
+    check("{\"model\":\"m\",\"Options\":{}}", 2);
+    check("{\"Anything\":1}", 2);
+    check("{\"\xE2\x84\xAA"
+          "eep_alive\":0}",
+          2);
+    check("{\"option\xC5\xBF\":{}}", 2);
+    check("{\"caf\xC3\xA9\":1}", 2);
+    check("{\"options\":{\"NUM_CTX\":1,\"caf\xC3\xA9\":2}}", 0);
+    check("{\"keep-alive\":0,\"_debug_render_only\":true,\"a1\":[{\"B\":1}]}", 0);
+
     /* Reals that might overflow a double are declined; integers are exact. */
     check("{\"n\":1e308}", 2);
     check("{\"n\":1e309}", 2);

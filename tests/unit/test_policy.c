@@ -154,6 +154,35 @@ static void test_ping_matches_requests(void **state) {
     }
 }
 
+/* A key Go's decoder would take for one policy reads or writes is refused, with the key and
+ * the name in the message; exact names, other keys and nested variants pass. */
+static void refuse(const char *in, const char *want_in_err) {
+    char err[512] = "";
+    json_t *body = apply(in, -1, err, sizeof(err));
+    if (!strstr(err, want_in_err))
+        fail_msg("%s: error \"%s\" lacks \"%s\"", in, err, want_in_err);
+    json_decref(body);
+}
+
+static void test_key_variants(void **state) {
+    (void)state;
+    refuse("{\"model\":\"m\",\"keep_alive\":-1,\"KEEP_ALIVE\":0}",
+           "invalid key \"KEEP_ALIVE\": Ollama reads it as \"keep_alive\"");
+    refuse("{\"model\":\"llama3.2:3b\",\"Options\":{\"num_ctx\":131072}}", "\"Options\"");
+    refuse("{\"Model\":\"other\",\"model\":\"llama3.2:3b\"}", "\"Model\"");
+    refuse("{\"model\":\"m\",\"\\u212Aeep_alive\":0}", "\"\\u212Aeep_alive\"");
+    refuse("{\"model\":\"m\",\"option\\u017F\":{}}", "\"option\\u017F\"");
+    refuse("{\"model\":\"m\",\"Stream\":true}", "as \"stream\"");
+    refuse("{\"model\":\"m\",\"MESSAGES\":[]}", "as \"messages\"");
+    refuse("{\"model\":\"m\",\"Prompt\":\"x\"}", "as \"prompt\"");
+    refuse("{\"model\":\"m\",\"_DEBUG_render_only\":true}", "as \"_debug_render_only\"");
+    /* not variants: other names, '-' for '_', keys inside options (Ollama's FromMap is exact) */
+    expect("{\"model\":\"m\",\"keep-alive\":0,\"Raw\":true,\"System\":\"s\","
+           "\"options\":{\"NUM_CTX\":1}}",
+           "{\"model\":\"m\",\"keep-alive\":0,\"Raw\":true,\"System\":\"s\","
+           "\"options\":{\"NUM_CTX\":1},\"keep_alive\":-1}");
+}
+
 struct lines {
     char got[8][64];
     int n;
@@ -202,7 +231,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_override),    cmocka_unit_test(test_default_policy),
         cmocka_unit_test(test_bad_options), cmocka_unit_test(test_ping_matches_requests),
-        cmocka_unit_test(test_ndjson),
+        cmocka_unit_test(test_ndjson),      cmocka_unit_test(test_key_variants),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

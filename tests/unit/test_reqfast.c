@@ -156,6 +156,20 @@ static const struct {
     {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\xff\"}]}", 0, 0},
     {"[]", 0, 0},
     {"", 0, 0},
+    /* keys Go would fold onto the ones the translation reads or writes: declined here,
+     * refused by the translation */
+    {"{\"model\":\"m\"," MSG ",\"KEEP_ALIVE\":0}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"Options\":{\"num_ctx\":131072}}", 0, 0},
+    {"{\"Model\":\"other\",\"model\":\"m\"," MSG "}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"Stream\":true}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"\xE2\x84\xAA"
+     "eep_alive\":0}",
+     0, 0},
+    {"{\"model\":\"m\"," MSG ",\"option\xC5\xBF\":{}}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"\\u212Aeep_alive\":0}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"User\":\"u\"}", 0, 0},
+    /* not variants: inside options (exact in Ollama) and '-' for '_' */
+    {"{\"model\":\"m\"," MSG ",\"options\":{\"NUM_CTX\":1},\"keep-alive\":0}", 1, 1},
 };
 
 /* The configurations: plain; pinned models (with test-model, the golden cases' model). */

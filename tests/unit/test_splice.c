@@ -64,6 +64,18 @@ static const char *const bodies[] = {
     "{\"model\":\"llama3.2\",\"prompt\":\"\\u0000\"}",
     "[{\"model\":\"llama3.2\"}]",
     "{\"model\":\"llama3.2\",}",
+    /* keys Go folds onto the ones policy owns: declined here, refused by policy_apply */
+    "{\"model\":\"llama3.2\",\"keep_alive\":-1,\"KEEP_ALIVE\":0}",
+    "{\"model\":\"llama3.2\",\"Options\":{\"num_ctx\":131072}}",
+    "{\"model\":\"pinned\",\"options\":{\"num_ctx\":8192},\"Options\":{\"num_ctx\":1}}",
+    "{\"Model\":\"other\",\"model\":\"llama3.2\"}",
+    "{\"model\":\"llama3.2\",\"\xE2\x84\xAA"
+    "eep_alive\":0}",
+    "{\"model\":\"llama3.2\",\"option\xC5\xBF\":{}}",
+    "{\"model\":\"llama3.2\",\"\\u212Aeep_alive\":0}",
+    "{\"model\":\"llama3.2\",\"Raw\":true}",
+    /* not variants: spliced */
+    "{\"model\":\"llama3.2\",\"keep-alive\":0,\"options\":{\"NUM_CTX\":1}}",
 };
 
 /* The configurations: plain; pinned models; and models with only a keep_alive. */
