@@ -142,8 +142,8 @@ int64_t frontdoor_body_deadline_ms(int64_t body_timeout_ms, uint64_t length) {
     return body_timeout_ms + (int64_t)(length >> 20) * 1000;
 }
 
-long frontdoor_json_values(const char *data, size_t n, long cap) {
-    long count = 0;
+long frontdoor_json_cost(const char *data, size_t n, long cap) {
+    long count = 0, cost;
     int in_string = 0, in_scalar = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)data[i];
@@ -162,6 +162,7 @@ long frontdoor_json_values(const char *data, size_t n, long cap) {
             case '{':
             case '[':
                 in_scalar = 0;
+                count += FRONTDOOR_JSON_CONTAINER_COST - 1;
                 break;
             case ' ':
             case '\t':
@@ -182,7 +183,8 @@ long frontdoor_json_values(const char *data, size_t n, long cap) {
         if (++count > cap)
             return -1;
     }
-    return count;
+    cost = count;
+    return cost;
 }
 
 static const char *reason_phrase(int status) {

@@ -11,11 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Most JSON values (objects, arrays, strings, numbers, literals) one request body may hold:
- * jansson spends ~80 bytes of heap per value, so 12 MB of "[{},{},...]" would cost ~1 GB.
- * 1M values is far more than any chat history (a 128k-token conversation is a few thousand
- * values) and caps the tree at ~100 MB. */
-#define FRONTDOOR_MAX_JSON_VALUES (1000000)
+/* The most a request body's JSON tree may cost before jansson builds it, in values: a string,
+ * number or literal costs 1, an object or array FRONTDOOR_JSON_CONTAINER_COST (jansson gives an
+ * empty object a hashtable of its own, ~250 bytes, where a number takes ~50). 12 MB of
+ * "[{},{},...]" would otherwise cost ~1 GB of heap; at this cap a tree stays near 100 MB.
+ * A chat history, even at 128k tokens, is a few thousand values; an embeddings batch of
+ * token ids up to 1M numbers. */
+#define FRONTDOOR_MAX_JSON_COST       (1000000)
+#define FRONTDOOR_JSON_CONTAINER_COST 4
 
 /* The raw request head (request line and header lines), scanned as it arrives, before evhttp
  * turns lines into C strings (which silently cut a line at a NUL). */
@@ -57,10 +60,10 @@ int frontdoor_check(enum evhttp_cmd_type cmd, const struct evkeyvalq *headers, u
  * makes it, while a body dripped a byte at a time cannot hold a connection for ever. */
 int64_t frontdoor_body_deadline_ms(int64_t body_timeout_ms, uint64_t length);
 
-/* Counts the JSON values in data[0..n) (every object, array, string, number and literal,
- * outside strings), without parsing: -1 as soon as there are more than cap. Malformed JSON is
- * counted the same way (the parser rejects it afterwards). */
-long frontdoor_json_values(const char *data, size_t n, long cap);
+/* The cost of the JSON values in data[0..n) (see FRONTDOOR_MAX_JSON_COST; every value outside
+ * strings counted, keys included), without parsing: -1 as soon as it is over cap. Malformed
+ * JSON is counted the same way (the parser rejects it afterwards). */
+long frontdoor_json_cost(const char *data, size_t n, long cap);
 
 /* A complete "Connection: close" answer with a JSON error body in out (the OpenAI envelope
  * when openai, else Ollama's {"error": message}; no body for HEAD, the headers unchanged).

@@ -114,8 +114,15 @@ static const char *method_name(enum evhttp_cmd_type cmd) {
     }
 }
 
+/* A body this large, or a tree this costly, has its heap handed back to the system afterwards
+ * (on_sweep): glibc keeps freed small blocks otherwise. */
+#define TRIM_AFTER_BODY (1u << 20)
+#define TRIM_AFTER_COST 50000
+static int trim_pending;
+
 /* Parses the request body as one JSON object, rejecting duplicate keys (a parser
- * differential between keepwarm and Ollama would let a request say two things). */
+ * differential between keepwarm and Ollama would let a request say two things), and bodies
+ * whose tree would cost more than FRONTDOOR_MAX_JSON_COST (counted before jansson builds it). */
 static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errlen) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(in);
@@ -124,6 +131,20 @@ static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errle
         return NULL;
     }
     const char *data = (const char *)evbuffer_pullup(in, -1);
+    if (!data) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    long cost = frontdoor_json_cost(data, n, FRONTDOOR_MAX_JSON_COST);
+    if (cost < 0) {
+        snprintf(err, errlen,
+                 "request body has too many JSON values (objects and arrays count %d; at most "
+                 "%d)",
+                 FRONTDOOR_JSON_CONTAINER_COST, FRONTDOOR_MAX_JSON_COST);
+        return NULL;
+    }
+    if (n >= TRIM_AFTER_BODY || cost >= TRIM_AFTER_COST)
+        trim_pending = 1;
     json_error_t jerr;
     json_t *v = json_loadb(data, n, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
@@ -817,6 +838,10 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg) {
             s->conns[kept++] = s->conns[i];
     }
     s->nconns = kept;
+    if (trim_pending) { /* glibc keeps a freed tree's pages otherwise */
+        trim_pending = 0;
+        malloc_trim(0);
+    }
     if (s->cfg->max_connections > 0 && s->nconns < (size_t)s->cfg->max_connections)
         listener_pause(s, 0);
 }

@@ -215,3 +215,29 @@ test('body_timeout: a body dripped a byte at a time gets 408 and the connection 
   await upstreamSawNothing('a timed-out body');
   await stillServes();
 });
+
+test('memory amplification: a body whose JSON tree would cost too much is refused before it is built', async () => {
+  await setup();
+  const rssMB = () => Number(fs.readFileSync(`/proc/${kw.child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+  const stops = (n) => Array(n).fill('{}').join(',');
+  // 12 MB of "stop":[{},{},...]: 4M values, ~900 MB as a jansson tree before this check.
+  const body = `{"model":"llama3.2:3b","messages":[{"role":"user","content":"x"}],"stop":[${stops(4000000)}]}`;
+  const r = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body });
+  assert.equal(r.status, 400);
+  assert.match((await r.json()).error.message, /too many JSON values/);
+  await upstreamSawNothing('the 12 MB body');
+  assert.ok(rssMB() < 300, `keepwarm's RSS stays far below the tree's ~900 MB (${rssMB().toFixed(0)} MB)`);
+  // Native bodies: the splice fast path relays them without a tree; the jansson path, when the
+  // fast path declines, has the same cap. Either way keepwarm's memory stays bounded.
+  const native = await fetch(`${kw.url}/api/chat`, { method: 'POST', body: body.replace('"stop"', '"options":{"stop"').replace(/\]\}$/, ']}}') });
+  await native.text();
+  assert.ok(rssMB() < 300, `native: RSS bounded (${rssMB().toFixed(0)} MB)`);
+  // Just under the cap (costs 4 per object): parsed and relayed.
+  const ok = await fetch(`${kw.url}/v1/chat/completions`, {
+    method: 'POST',
+    body: `{"model":"llama3.2:3b","messages":[{"role":"user","content":"x"}],"stop":[${stops(240000)}]}`,
+  });
+  assert.equal(ok.status, 200);
+  await ok.text();
+  await stillServes();
+});

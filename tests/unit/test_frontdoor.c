@@ -153,21 +153,22 @@ static void test_body_deadline(void **state) {
 
 static void test_json_values(void **state) {
     (void)state;
-#define COUNT(lit) frontdoor_json_values(lit, sizeof(lit) - 1, 1000)
-    assert_int_equal(COUNT("{}"), 1);
-    assert_int_equal(COUNT("{\"a\":1}"), 3);
-    assert_int_equal(COUNT("{\"a\":[1,22,true,null,-1.5e3]}"), 8);
-    assert_int_equal(COUNT("{\"s\":\"[{},{}] \\\" {}\"}"), 3); /* brackets inside strings */
-    assert_int_equal(COUNT("[{},{},{}]"), 4);
-    assert_int_equal(COUNT(" [ 1 , 2 ] "), 3);
-    assert_int_equal(COUNT(""), 0);
-    /* The cap: more than cap values is -1, exactly cap is fine. */
+    const long k = FRONTDOOR_JSON_CONTAINER_COST;
+#define COST(lit) frontdoor_json_cost(lit, sizeof(lit) - 1, 1000)
+    assert_int_equal(COST("{}"), k);
+    assert_int_equal(COST("{\"a\":1}"), k + 2);
+    assert_int_equal(COST("{\"a\":[1,22,true,null,-1.5e3]}"), 2 * k + 6);
+    assert_int_equal(COST("{\"s\":\"[{},{}] \\\" {}\"}"), k + 2); /* brackets inside strings */
+    assert_int_equal(COST("[{},{},{}]"), 4 * k);
+    assert_int_equal(COST(" [ 1 , 2 ] "), k + 2);
+    assert_int_equal(COST(""), 0);
+    /* The cap: a cost over cap is -1, exactly cap is fine. */
     char big[4001];
     for (int i = 0; i < 2000; i++)
         memcpy(big + 2 * i, "{}", 2);
-    assert_int_equal(frontdoor_json_values(big, 4000, 2000), 2000);
-    assert_int_equal(frontdoor_json_values(big, 4000, 1999), -1);
-    assert_true(FRONTDOOR_MAX_JSON_VALUES >= 100000);
+    assert_int_equal(frontdoor_json_cost(big, 4000, 2000 * k), 2000 * k);
+    assert_int_equal(frontdoor_json_cost(big, 4000, 2000 * k - 1), -1);
+    assert_true(FRONTDOOR_MAX_JSON_COST >= 100000);
 }
 
 static void test_reply(void **state) {
