@@ -663,6 +663,13 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
         /* No body at all (HEAD, 204, an empty answer). */
         if (r->kind == RELAY_RAW && !(upstream_status(x) >= 500 && r->retries_left > 0)) {
             r->mode = MODE_PASS;
+            if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD &&
+                upstream_content_length(x) >= 0) {
+                /* HEAD: Ollama's length of the body a GET would get (evhttp adds none). */
+                char len[24];
+                snprintf(len, sizeof(len), "%lld", upstream_content_length(x));
+                evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Length", len);
+            }
             start_reply(r, (int)upstream_status(x), upstream_content_type(x), 0);
         } else {
             r->mode = MODE_BUFFER;

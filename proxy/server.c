@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "chunkw.h"
 #include "evcompat.h"
 #include "frontdoor.h"
 #include "jscan.h"
@@ -392,7 +393,7 @@ static void reply_text(struct evhttp_request *req, int status, const char *type,
     if (b)
         evbuffer_add(b, text, strlen(text));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
-    evhttp_send_reply(req, status, NULL, b);
+    chunkw_reply(req, status, NULL, b); /* HEAD: the length, no body */
     if (b)
         evbuffer_free(b);
 }
@@ -434,7 +435,7 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                           "text/plain; version=0.0.4; charset=utf-8");
-        evhttp_send_reply(req, 200, NULL, b);
+        chunkw_reply(req, 200, NULL, b);
         if (b)
             evbuffer_free(b);
     }

@@ -241,3 +241,35 @@ test('memory amplification: a body whose JSON tree would cost too much is refuse
   await ok.text();
   await stillServes();
 });
+
+// HEAD then GET /healthz pipelined on one socket: the HEAD answer's head, and what follows it.
+async function headThenGet(path, headers = '') {
+  const r = await exchange(kw.port, `HEAD ${path} HTTP/1.1\r\nHost: localhost\r\n${headers}\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n`, 1000);
+  const end = r.out.indexOf('\r\n\r\n');
+  return { head: r.out.slice(0, end), rest: r.out.slice(end + 4) };
+}
+const lengthOf = (head) => { const m = head.match(/\r\ncontent-length: (\d+)/i); return m ? Number(m[1]) : null; };
+
+test('HEAD answers have the headers a GET would have, Content-Length included, and no body', async () => {
+  await setup();
+  for (const [path, status] of [['/healthz', 200], ['/readyz', 200], ['/metrics', 200], ['/nope', 404],
+    ['/v1/nope', 404], ['/v1/chat/completions', 405], ['/', 200], ['/api/tags', 200], ['/api/version', 200]]) {
+    const { head, rest } = await headThenGet(path);
+    assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), `HEAD ${path}`);
+    assert.match(rest, /^HTTP\/1\.1 200 OK\r\n/, `HEAD ${path}: no body, the next answer follows the head (${JSON.stringify(rest.slice(0, 60))})`);
+    assert.notEqual(lengthOf(head), null, `HEAD ${path}: Content-Length`);
+    if (path !== '/metrics') {
+      const get = await fetch(`${kw.url}${path}`);
+      const body = await get.arrayBuffer();
+      assert.equal(lengthOf(head), body.byteLength, `HEAD ${path}: the length of the body GET gets`);
+    }
+  }
+  // Refused before routing: 401 without a key.
+  const kw2 = await startKeepwarm(fake.url, ['--api-key', 'sk-1']);
+  procs.push(kw2);
+  const r = await exchange(kw2.port, 'HEAD /api/tags HTTP/1.1\r\nHost: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer sk-1\r\n\r\n', 1000);
+  const end = r.out.indexOf('\r\n\r\n');
+  assert.match(r.out, /^HTTP\/1\.1 401 /);
+  assert.notEqual(lengthOf(r.out.slice(0, end)), null, 'HEAD 401: Content-Length');
+  assert.match(r.out.slice(end + 4), /^HTTP\/1\.1 200 OK\r\n/, 'HEAD 401: no body');
+});
