@@ -60,6 +60,7 @@ struct server {
      * evhttp cleared when freeing it is one connection fewer). */
     struct conn **conns;
     size_t nconns, conns_cap;
+    struct lingering *lingering; /* refused sockets closing (the front door) */
     struct event *sweep;
     int accepting_paused;
     struct event *accept_retry; /* after EMFILE: accepting again in 100 ms */
@@ -88,6 +89,7 @@ struct conn {
 struct lingering {
     evutil_socket_t fd;
     struct event *ev;
+    struct lingering *next, **pprev; /* in the server's list, closed by server_free */
 };
 
 static int path_is(const char *path, const char *want) {
@@ -779,6 +781,15 @@ static void on_accept_retry(evutil_socket_t fd, short what, void *arg) {
     s->accept_backoff = 0; /* logged again if it fails again */
 }
 
+static void linger_end(struct lingering *l) {
+    *l->pprev = l->next;
+    if (l->next)
+        l->next->pprev = l->pprev;
+    event_free(l->ev);
+    evutil_closesocket(l->fd);
+    free(l);
+}
+
 static void on_linger(evutil_socket_t fd, short what, void *arg) {
     struct lingering *l = arg;
     char scratch[4096];
@@ -786,11 +797,8 @@ static void on_linger(evutil_socket_t fd, short what, void *arg) {
     if (what & EV_READ)
         while ((n = recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT)) > 0)
             ;
-    if ((what & EV_TIMEOUT) || n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-        event_free(l->ev);
-        evutil_closesocket(l->fd);
-        free(l);
-    }
+    if ((what & EV_TIMEOUT) || n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        linger_end(l);
 }
 
 /* Closes a refused connection's socket after a linger; 0, or -1 when it must close now. */
@@ -808,6 +816,11 @@ static int linger_start(struct server *s, struct bufferevent *bev) {
         free(l);
         return -1;
     }
+    l->next = s->lingering;
+    l->pprev = &s->lingering;
+    if (l->next)
+        l->next->pprev = &l->next;
+    s->lingering = l;
     return 0;
 }
 
@@ -960,6 +973,8 @@ void server_free(struct server *s) {
         accepting_server = NULL;
     for (size_t i = 0; i < s->nconns; i++)
         conn_free(s->conns[i], 0);
+    while (s->lingering)
+        linger_end(s->lingering);
     free(s->conns);
     free(s);
 }
