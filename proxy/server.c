@@ -574,12 +574,14 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
     if (req->header_cb != on_headers) {
         /* A new request: its bytes are the whole buffer (when evhttp's deferred read of a
          * pipelined request got here first, less the request line it drained). */
+        int first = !c->req && c->phase == PHASE_HEAD; /* its deadline runs since accept */
         evhttp_request_set_header_cb(req, on_headers);
         c->req = req;
         c->phase = PHASE_HEAD;
         frontdoor_head_init(&c->head);
         head_scan(c, buf, 0, evbuffer_get_length(buf));
-        deadline_arm(c, c->s->cfg->header_timeout / 1000000);
+        if (!first)
+            deadline_arm(c, c->s->cfg->header_timeout / 1000000);
     } else if (req == c->req && c->phase == PHASE_HEAD && info->n_added) {
         size_t len = evbuffer_get_length(buf);
         head_scan(c, buf, len - info->n_added, info->n_added);
@@ -619,7 +621,9 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     struct evhttp_request *req = evcompat_reading_request(c->bev);
-    if (!req || req != c->req || req->header_cb != on_headers || c->phase == PHASE_IDLE)
+    int silent = !c->req && c->phase == PHASE_HEAD; /* connected, not a byte since */
+    if (!req || (!silent && (req != c->req || req->header_cb != on_headers)) ||
+        c->phase == PHASE_IDLE)
         return;
     frontdoor_reply(c, req, 408,
                     c->phase == PHASE_HEAD ? "request head too slow (header_timeout)"
@@ -885,6 +889,8 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
     }
     c->s = s;
     c->bev = bev;
+    c->phase = PHASE_HEAD; /* the first request's head: header_timeout counts from accept */
+    deadline_arm(c, s->cfg->header_timeout / 1000000);
     bufferevent_incref(bev);
     s->conns[s->nconns++] = c;
     if (s->cfg->max_connections > 0 && s->nconns >= (size_t)s->cfg->max_connections)

@@ -153,12 +153,12 @@ test('CONNECT and TRACE get 501 and the connection is closed', async () => {
   await stillServes();
 });
 
-// Opens a socket that sends one byte of a request head every intervalMs, for ever.
+// Opens a socket that sends one byte of text every intervalMs, for ever (nothing for '').
 function drip(port, text, intervalMs) {
   const s = net.connect(port, '127.0.0.1');
   const st = { out: '', closed: false, socket: s };
   let i = 0;
-  const t = setInterval(() => { if (!st.closed) s.write(text[i++ % text.length]); }, intervalMs);
+  const t = text ? setInterval(() => { if (!st.closed) s.write(text[i++ % text.length]); }, intervalMs) : null;
   s.on('data', (d) => { st.out += d; });
   s.on('close', () => { st.closed = true; clearInterval(t); });
   s.on('error', () => { st.closed = true; clearInterval(t); });
@@ -181,6 +181,17 @@ test('slowloris: header_timeout bounds the whole head, so dripping sockets canno
     }
   } finally {
     for (const d of drips) d.stop();
+  }
+  // Sockets that connect and send nothing: the first head's deadline runs from accept.
+  const silent = Array.from({ length: 8 }, () => drip(kw.port, '', 0));
+  try {
+    await sleep(200);
+    const r = await exchange(kw.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 8000);
+    assert.deepEqual(statuses(r.out), [200], 'a new connection is served while 8 sockets say nothing');
+    await sleep(300);
+    for (const d of silent) assert.ok(d.closed, 'every silent socket was closed');
+  } finally {
+    for (const d of silent) d.stop();
   }
   // A keep-alive connection's second request gets the deadline too.
   const s = net.connect(kw.port, '127.0.0.1');
