@@ -6,6 +6,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -98,6 +99,21 @@ static void flush_queued(struct bufferevent *bev) {
 void chunkw_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body) {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        /* evhttp_send would write a HEAD answer's body, and no length: the headers a GET would
+         * get (the length of the body it would get), and no body. */
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        size_t n = body ? evbuffer_get_length(body) : 0;
+        if (code >= 200 && code != HTTP_NOCONTENT && code != HTTP_NOTMODIFIED &&
+            !evhttp_find_header(h, "Content-Length") &&
+            !evhttp_find_header(h, "Transfer-Encoding")) {
+            char len[24];
+            snprintf(len, sizeof(len), "%zu", n);
+            evhttp_add_header(h, "Content-Length", len);
+        }
+        if (n)
+            evbuffer_drain(body, n);
+    }
     evhttp_send_reply(req, code, reason, body);
     flush_queued(bev); /* evhttp_send only queues: bev lives until the write callback */
 }

@@ -330,6 +330,8 @@ static const struct key_def main_keys[] = {
     {"request_timeout", K_DURATION, C(request_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"read_timeout", K_DURATION, C(read_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"idle_timeout", K_DURATION, C(idle_timeout), 1000000000LL, 0, 0, NULL, 0, 0},
+    {"header_timeout", K_DURATION, C(header_timeout), 100000000LL, 0, KF_ZERO, NULL, 0, 0},
+    {"body_timeout", K_DURATION, C(body_timeout), 100000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"shutdown_timeout", K_DURATION, C(shutdown_timeout), 0, 0, KF_ZERO, NULL, 0, 0},
     {"retries", K_INT, C(retries), 0, 5, 0, NULL, 0, 0},
     {"wait_comment_interval", K_DURATION, C(wait_comment_interval), 100000000LL, 0, KF_ZERO, NULL,
@@ -527,6 +529,8 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     c->read_timeout = 10 * 60 * DURATION_SECOND; /* see docs/configuration.md */
     c->admin_api = ADMIN_KEYS;
     c->idle_timeout = 120 * DURATION_SECOND;
+    c->header_timeout = 30 * DURATION_SECOND;
+    c->body_timeout = 60 * DURATION_SECOND;
     c->shutdown_timeout = 30 * DURATION_SECOND;
     c->max_concurrent = 0;
     c->pin_requested = 0;

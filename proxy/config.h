@@ -66,6 +66,8 @@ struct config {
     int64_t request_timeout;       /* ns a whole upstream request may take; 0 = unlimited */
     int64_t read_timeout;          /* ns Ollama may stay silent mid-request; 0 = unlimited */
     int64_t idle_timeout;          /* ns a client may idle, dawdle over headers, or stall reading */
+    int64_t header_timeout;        /* ns for a request's whole head (line and headers); 0 = off */
+    int64_t body_timeout;          /* ns for a request's whole body, +1 s per MiB; 0 = off */
     int64_t shutdown_timeout;      /* ns SIGTERM waits for in-flight requests */
     long long max_concurrent;      /* requests at once per model (429 beyond); 0 = unlimited */
     long long max_connections;     /* client connections at once; more wait in the backlog */

@@ -153,6 +153,8 @@ static int head_parse(struct http1_answer *a, const char *p, size_t len) {
     a->content_length = -1;
     if (a->head_request || status == 204 || status == 304) {
         a->state = A_DONE;
+        if (a->head_request && has_len && !chunked && !other_te)
+            a->content_length = (long long)clen; /* what a GET would get, for the client */
     } else if (chunked && !other_te) {
         a->state = A_CHUNK_SIZE;
         a->left = 0;

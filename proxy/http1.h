@@ -28,7 +28,8 @@ struct http1_answer {
     long status;              /* 0 until the final head is parsed */
     int keepalive;            /* the connection may carry another request after this answer */
     char content_type[128];   /* "" if none; truncated to fit */
-    long long content_length; /* the body's Content-Length; -1 if chunked, to EOF or none */
+    long long content_length; /* the body's Content-Length (a HEAD answer's too); -1 if chunked,
+                               * to EOF or none */
     unsigned long long left;  /* body or chunk bytes still to come */
     int digits;               /* of the chunk size being read */
     char *head;               /* a head arriving in pieces (owned, at most HTTP1_HEAD_MAX) */

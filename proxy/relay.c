@@ -712,6 +712,13 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
         tell_upstream_ok(r, upstream_status(x));
         if (r->kind == RELAY_RAW && !(upstream_status(x) >= 500 && can_retry(r))) {
             r->mode = MODE_PASS;
+            if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD &&
+                upstream_content_length(x) >= 0) {
+                /* HEAD: Ollama's length of the body a GET would get (evhttp adds none). */
+                char len[24];
+                snprintf(len, sizeof(len), "%lld", upstream_content_length(x));
+                evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Length", len);
+            }
             start_reply(r, (int)upstream_status(x), upstream_content_type(x), 0);
         } else {
             r->mode = MODE_BUFFER;

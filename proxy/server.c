@@ -10,6 +10,7 @@
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "chunkw.h"
+#include "evcompat.h"
+#include "frontdoor.h"
 #include "jscan.h"
 #include "log.h"
 #include "metrics.h"
@@ -57,8 +61,9 @@ struct server {
     /* max_connections: the client bufferevents we handed evhttp, each with a reference of ours
      * (evhttp 2.1.12 has no connection-closed hook, so a swept bufferevent whose callbacks
      * evhttp cleared when freeing it is one connection fewer). */
-    struct bufferevent **conns;
+    struct conn **conns;
     size_t nconns, conns_cap;
+    struct lingering *lingering; /* refused sockets closing (the front door) */
     struct event *sweep;
     int accepting_paused;
     struct event *accept_retry; /* after EMFILE: accepting again in 100 ms */
@@ -67,6 +72,29 @@ struct server {
     time_t date_at;
     int listen_loopback; /* listening on a loopback address: Host is checked (DNS rebinding) */
     char hostname[256];  /* this machine's name, an allowed Host */
+};
+
+/* A client connection as the front door sees it: the request evhttp reads on it, which part
+ * of it (head, body), the raw head scanned so far, and the deadline timer. */
+enum conn_phase { PHASE_IDLE = 0, PHASE_HEAD, PHASE_BODY };
+struct conn {
+    struct server *s;
+    struct bufferevent *bev; /* one reference ours, dropped by on_sweep */
+    struct event *deadline;
+    struct evhttp_request *req; /* the request whose header callback we set, not owned */
+    enum conn_phase phase;
+    int refused; /* the front door answered: the socket lingers before it closes */
+    struct frontdoor_head head;
+};
+
+/* A socket the front door refused, closing: what the client still sends is read and dropped
+ * for up to LINGER_MS (or until it closes), so that closing with unread bytes does not reset
+ * the connection before the client has read the answer (nginx's lingering_close). */
+#define LINGER_MS 2000
+struct lingering {
+    evutil_socket_t fd;
+    struct event *ev;
+    struct lingering *next, **pprev; /* in the server's list, closed by server_free */
 };
 
 static int path_is(const char *path, const char *want) {
@@ -94,8 +122,15 @@ static const char *method_name(enum evhttp_cmd_type cmd) {
     }
 }
 
+/* A body this large, or a tree this costly, has its heap handed back to the system afterwards
+ * (on_sweep): glibc keeps freed small blocks otherwise. */
+#define TRIM_AFTER_BODY (1u << 20)
+#define TRIM_AFTER_COST 50000
+static int trim_pending;
+
 /* Parses the request body as one JSON object, rejecting duplicate keys (a parser
- * differential between keepwarm and Ollama would let a request say two things). */
+ * differential between keepwarm and Ollama would let a request say two things), and bodies
+ * whose tree would cost more than FRONTDOOR_MAX_JSON_COST (counted before jansson builds it). */
 static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errlen) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(in);
@@ -104,6 +139,20 @@ static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errle
         return NULL;
     }
     const char *data = (const char *)evbuffer_pullup(in, -1);
+    if (!data) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    long cost = frontdoor_json_cost(data, n, FRONTDOOR_MAX_JSON_COST);
+    if (cost < 0) {
+        snprintf(err, errlen,
+                 "request body has too many JSON values (objects and arrays count %d; at most "
+                 "%d)",
+                 FRONTDOOR_JSON_CONTAINER_COST, FRONTDOOR_MAX_JSON_COST);
+        return NULL;
+    }
+    if (n >= TRIM_AFTER_BODY || cost >= TRIM_AFTER_COST)
+        trim_pending = 1;
     json_error_t jerr;
     json_t *v = json_loadb(data, n, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
@@ -400,7 +449,7 @@ static void reply_text(struct evhttp_request *req, int status, const char *type,
     if (b)
         evbuffer_add(b, text, strlen(text));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
-    evhttp_send_reply(req, status, NULL, b);
+    chunkw_reply(req, status, NULL, b); /* HEAD: the length, no body */
     if (b)
         evbuffer_free(b);
 }
@@ -442,7 +491,7 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                           "text/plain; version=0.0.4; charset=utf-8");
-        evhttp_send_reply(req, 200, NULL, b);
+        chunkw_reply(req, 200, NULL, b);
         if (b)
             evbuffer_free(b);
     }
@@ -518,8 +567,145 @@ static int host_missing(struct evhttp_request *req, const char *host) {
     return !host && (req->major > 1 || (req->major == 1 && req->minor >= 1));
 }
 
+/* The front door (frontdoor.h for the checks). evhttp 2.1 calls no hook when it starts a
+ * request, so the connection's input buffer callback (on_input, which runs before evhttp's
+ * read callback sees new bytes, and whenever evhttp drains a line) finds the request being
+ * read (evcompat), sets on_headers as its header callback, scans the raw head and arms the
+ * header deadline. on_headers runs after evhttp parsed the head and before it reads a body: a
+ * request it refuses is answered there and the connection freed, so no byte after the head
+ * is ever parsed. on_request ends the body deadline. */
+#define FRONTDOOR_REPLY_MAX 1024
+
+/* The connection whose input buffer evhttp last touched: on_headers and on_request run inside
+ * the evhttp read callback that drained the head's last line or the body, right after it. */
+static struct conn *reading_conn;
+
+static int on_headers(struct evhttp_request *req, void *arg);
+
+static void deadline_arm(struct conn *c, int64_t ms) {
+    if (ms <= 0) {
+        event_del(c->deadline);
+        return;
+    }
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_add(c->deadline, &tv);
+}
+
+/* Writes the front door's own answer straight to the socket (evhttp has nothing queued while
+ * it reads a request) and lets evhttp free the connection, which shuts the socket down. */
+static void frontdoor_reply(struct conn *c, struct evhttp_request *req, int status,
+                            const char *message) {
+    char out[FRONTDOOR_REPLY_MAX];
+    const char *uri = evhttp_request_get_uri(req);
+    int openai = uri && strncmp(uri, "/v1/", 4) == 0;
+    int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+    size_t n = frontdoor_reply_format(out, sizeof(out), status, message, openai, head);
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (n && fd >= 0 && send(fd, out, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        log_debug("msg=\"front door answer not sent\" error=\"%s\"", strerror(errno));
+    c->refused = 1;
+    log_info("msg=\"request refused at the front door\" status=%d reason=\"%s\"", status, message);
+    metrics_request_done(ROUTE_OTHER, status, 0);
+}
+
+static void head_scan(struct conn *c, struct evbuffer *buf, size_t from, size_t n) {
+    struct evbuffer_ptr pos;
+    struct evbuffer_iovec v[8];
+    if (evbuffer_ptr_set(buf, &pos, from, EVBUFFER_PTR_SET) < 0)
+        return;
+    while (n > 0 && !c->head.done && c->head.bytes <= MAX_HEADERS_SIZE) {
+        int k = evbuffer_peek(buf, (ev_ssize_t)n, &pos, v, 8);
+        size_t took = 0;
+        for (int i = 0; i < k && i < 8 && n > 0 && !c->head.done; i++) {
+            size_t len = v[i].iov_len < n ? v[i].iov_len : n;
+            frontdoor_head_feed(&c->head, v[i].iov_base, len);
+            took += len;
+            n -= len;
+        }
+        if (took == 0 || evbuffer_ptr_set(buf, &pos, took, EVBUFFER_PTR_ADD) < 0)
+            break;
+    }
+}
+
+static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg) {
+    struct conn *c = arg;
+    reading_conn = c;
+    struct evhttp_request *req = evcompat_reading_request(c->bev);
+    if (!req)
+        return;
+    if (req->header_cb != on_headers) {
+        /* A new request: its bytes are the whole buffer (when evhttp's deferred read of a
+         * pipelined request got here first, less the request line it drained). */
+        int first = !c->req && c->phase == PHASE_HEAD; /* its deadline runs since accept */
+        evhttp_request_set_header_cb(req, on_headers);
+        c->req = req;
+        c->phase = PHASE_HEAD;
+        frontdoor_head_init(&c->head);
+        head_scan(c, buf, 0, evbuffer_get_length(buf));
+        if (!first)
+            deadline_arm(c, c->s->cfg->header_timeout / 1000000);
+    } else if (req == c->req && c->phase == PHASE_HEAD && info->n_added) {
+        size_t len = evbuffer_get_length(buf);
+        head_scan(c, buf, len - info->n_added, info->n_added);
+    }
+}
+
+/* evhttp has the head; the body is still unread. -1 frees the connection. */
+static int on_headers(struct evhttp_request *req, void *arg) {
+    struct conn *c = reading_conn;
+    struct frontdoor_verdict v;
+    (void)arg;
+    if (!c || c->req != req)
+        return 0;
+    c->phase = PHASE_BODY;
+    event_del(c->deadline);
+    if (c->head.bad) {
+        v.status = 400;
+        v.message = c->head.bad;
+    } else {
+        frontdoor_check(evhttp_request_get_command(req), evhttp_request_get_input_headers(req),
+                        c->s->cfg->max_body, &v);
+    }
+    if (v.status) {
+        frontdoor_reply(c, req, v.status, v.message);
+        c->phase = PHASE_IDLE;
+        return -1;
+    }
+    if (v.body && c->s->cfg->body_timeout > 0)
+        deadline_arm(c, frontdoor_body_deadline_ms(c->s->cfg->body_timeout / 1000000,
+                                                   v.body == 1 ? v.length : c->s->cfg->max_body));
+    return 0;
+}
+
+/* header_timeout or body_timeout ran out: 408, and the connection is freed. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg) {
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    struct evhttp_request *req = evcompat_reading_request(c->bev);
+    int silent = !c->req && c->phase == PHASE_HEAD; /* connected, not a byte since */
+    if (!req || (!silent && (req != c->req || req->header_cb != on_headers)) ||
+        c->phase == PHASE_IDLE)
+        return;
+    frontdoor_reply(c, req, 408,
+                    c->phase == PHASE_HEAD ? "request head too slow (header_timeout)"
+                                           : "request body too slow (body_timeout)");
+    c->phase = PHASE_IDLE;
+    evhttp_connection_free(evhttp_request_get_connection(req));
+}
+
+/* on_request's first step: the request is read, its deadline ends. */
+static void frontdoor_request_read(struct evhttp_request *req) {
+    struct conn *c = reading_conn;
+    if (c && c->req == req) {
+        event_del(c->deadline);
+        c->phase = PHASE_IDLE;
+    }
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
     struct server *s = arg;
+    frontdoor_request_read(req);
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     /* path: as Ollama's router will read it, and what every decision here is taken on;
@@ -692,6 +878,59 @@ static void on_accept_retry(evutil_socket_t fd, short what, void *arg) {
     s->accept_backoff = 0; /* logged again if it fails again */
 }
 
+static void linger_end(struct lingering *l) {
+    *l->pprev = l->next;
+    if (l->next)
+        l->next->pprev = l->pprev;
+    event_free(l->ev);
+    evutil_closesocket(l->fd);
+    free(l);
+}
+
+static void on_linger(evutil_socket_t fd, short what, void *arg) {
+    struct lingering *l = arg;
+    char scratch[4096];
+    ssize_t n = 0;
+    if (what & EV_READ)
+        while ((n = recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT)) > 0)
+            ;
+    if ((what & EV_TIMEOUT) || n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        linger_end(l);
+}
+
+/* Closes a refused connection's socket after a linger; 0, or -1 when it must close now. */
+static int linger_start(struct server *s, struct bufferevent *bev) {
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    struct lingering *l = fd >= 0 ? calloc(1, sizeof(*l)) : NULL;
+    if (!l)
+        return -1;
+    l->fd = fd;
+    l->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_linger, l);
+    struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+    if (!l->ev || event_add(l->ev, &tv) < 0 || bufferevent_setfd(bev, -1) < 0) {
+        if (l->ev)
+            event_free(l->ev);
+        free(l);
+        return -1;
+    }
+    l->next = s->lingering;
+    l->pprev = &s->lingering;
+    if (l->next)
+        l->next->pprev = &l->next;
+    s->lingering = l;
+    return 0;
+}
+
+static void conn_free(struct conn *c, int linger) {
+    if (reading_conn == c)
+        reading_conn = NULL;
+    event_free(c->deadline);
+    if (linger && c->refused)
+        linger_start(c->s, c->bev); /* the bufferevent lets go of the socket */
+    bufferevent_decref(c->bev);     /* the socket closes now, unless it lingers */
+    free(c);
+}
+
 /* Drops the connections evhttp has freed (it clears every callback of a bufferevent it frees;
  * while it owns one, the event callback is always set). */
 static void on_sweep(evutil_socket_t fd, short what, void *arg) {
@@ -703,34 +942,51 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg) {
         bufferevent_data_cb rcb, wcb;
         bufferevent_event_cb ecb;
         void *cbarg;
-        bufferevent_getcb(s->conns[i], &rcb, &wcb, &ecb, &cbarg);
+        bufferevent_getcb(s->conns[i]->bev, &rcb, &wcb, &ecb, &cbarg);
         if (!rcb && !wcb && !ecb)
-            bufferevent_decref(s->conns[i]); /* the socket closes now */
+            conn_free(s->conns[i], 1);
         else
             s->conns[kept++] = s->conns[i];
     }
     s->nconns = kept;
-    if (s->nconns < (size_t)s->cfg->max_connections)
+    if (trim_pending) { /* glibc keeps a freed tree's pages otherwise */
+        trim_pending = 0;
+        malloc_trim(0);
+    }
+    if (s->cfg->max_connections > 0 && s->nconns < (size_t)s->cfg->max_connections)
         listener_pause(s, 0);
 }
 
-/* evhttp asks for each new client connection's bufferevent. */
+/* evhttp asks for each new client connection's bufferevent. Every connection is tracked: the
+ * front door watches its input, and max_connections counts it. */
 static struct bufferevent *on_new_connection(struct event_base *base, void *arg) {
     struct server *s = arg;
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!bev || s->cfg->max_connections <= 0)
-        return bev;
+    if (!bev)
+        return NULL;
     if (s->nconns == s->conns_cap) {
         size_t cap = s->conns_cap ? s->conns_cap * 2 : 64;
-        struct bufferevent **nb = realloc(s->conns, cap * sizeof(*nb));
+        struct conn **nb = realloc(s->conns, cap * sizeof(*nb));
         if (!nb)
-            return bev; /* untracked: counted as closed */
+            return bev; /* untracked: no front door deadlines, counted as closed */
         s->conns = nb;
         s->conns_cap = cap;
     }
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c || !(c->deadline = evtimer_new(base, on_deadline, c)) ||
+        !evbuffer_add_cb(bufferevent_get_input(bev), on_input, c)) {
+        if (c && c->deadline)
+            event_free(c->deadline);
+        free(c);
+        return bev;
+    }
+    c->s = s;
+    c->bev = bev;
+    c->phase = PHASE_HEAD; /* the first request's head: header_timeout counts from accept */
+    deadline_arm(c, s->cfg->header_timeout / 1000000);
     bufferevent_incref(bev);
-    s->conns[s->nconns++] = bev;
-    if (s->nconns >= (size_t)s->cfg->max_connections)
+    s->conns[s->nconns++] = c;
+    if (s->cfg->max_connections > 0 && s->nconns >= (size_t)s->cfg->max_connections)
         listener_pause(s, 1);
     return bev;
 }
@@ -771,6 +1027,10 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_gencb(s->http, on_request, s);
     evhttp_set_bevcb(s->http, on_new_connection, s);
+    if (!evcompat_ok())
+        log_warn("msg=\"libevent %s is not 2.1.8-2.1.12: the front door's header checks and "
+                 "deadlines are off\"",
+                 event_get_version());
     struct timeval every = {0, 100000};
     s->sweep = event_new(base, -1, EV_PERSIST, on_sweep, s);
     if (!s->sweep || event_add(s->sweep, &every) < 0) {
@@ -825,7 +1085,9 @@ void server_free(struct server *s) {
     if (accepting_server == s)
         accepting_server = NULL;
     for (size_t i = 0; i < s->nconns; i++)
-        bufferevent_decref(s->conns[i]);
+        conn_free(s->conns[i], 0);
+    while (s->lingering)
+        linger_end(s->lingering);
     free(s->conns);
     for (size_t i = 0; i < s->ninflight; i++)
         free(s->inflight[i]);

@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "chunkw.h"
 #include "duration.h"
 #include "log.h"
 #include "metrics.h"
@@ -588,7 +589,7 @@ static void reply_json(struct evhttp_request *req, int status, json_t *v) {
         evbuffer_add(b, s, strlen(s));
     free(s);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    evhttp_send_reply(req, status, NULL, b);
+    chunkw_reply(req, status, NULL, b); /* HEAD: the length, no body */
     if (b)
         evbuffer_free(b);
 }
