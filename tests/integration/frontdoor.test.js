@@ -46,13 +46,13 @@ async function stillServes() {
 
 test('request smuggling: repeated or conflicting framing headers get 400 and a closed connection', async () => {
   await setup();
-  const smuggled = 'POST /api/pull HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n{"model":"evil"}\n';
+  const smuggled = 'POST /api/pull HTTP/1.1\r\nHost: localhost\r\nContent-Length: 17\r\n\r\n{"model":"evil"}\n';
   const cases = {
-    'two different Content-Length': `POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: ${2 + smuggled.length}\r\n\r\n{}${smuggled}`,
-    'two equal Content-Length': 'POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}' + smuggled,
-    'Content-Length and Transfer-Encoding': `POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n${smuggled}`,
-    'Transfer-Encoding and Content-Length': `POST /api/show HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n2\r\n{}\r\n0\r\n\r\n${smuggled}`,
-    'two Transfer-Encoding': `POST /api/show HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n${smuggled}`,
+    'two different Content-Length': `POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: ${2 + smuggled.length}\r\n\r\n{}${smuggled}`,
+    'two equal Content-Length': 'POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}' + smuggled,
+    'Content-Length and Transfer-Encoding': `POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n${smuggled}`,
+    'Transfer-Encoding and Content-Length': `POST /api/show HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n2\r\n{}\r\n0\r\n\r\n${smuggled}`,
+    'two Transfer-Encoding': `POST /api/show HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n${smuggled}`,
   };
   for (const [what, data] of Object.entries(cases)) {
     await ctl.reset();
@@ -66,7 +66,7 @@ test('request smuggling: repeated or conflicting framing headers get 400 and a c
   // (Debian's libevent already answers 400 to a list of codings, before keepwarm sees it).
   for (const te of ['gzip, chunked', 'chunked, chunked', 'identity', 'xchunked', 'chunked;x=1']) {
     await ctl.reset();
-    const r = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${te}\r\n\r\n2\r\n{}\r\n0\r\n\r\n${smuggled}`);
+    const r = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: ${te}\r\n\r\n2\r\n{}\r\n0\r\n\r\n${smuggled}`);
     const want = te.includes(',') ? [400, 501] : [501];
     assert.equal(statuses(r.out).length, 1, `Transfer-Encoding: ${te}: one answer`);
     assert.ok(want.includes(statuses(r.out)[0]), `Transfer-Encoding: ${te}: ${statuses(r.out)}`);
@@ -75,8 +75,8 @@ test('request smuggling: repeated or conflicting framing headers get 400 and a c
   }
   // The honest forms still work, on a kept-alive connection.
   await ctl.reset();
-  const ok = await exchange(kw.port, 'POST /api/show HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n10\r\n{"model":"a:1b"}\r\n0\r\n\r\n' +
-    'POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n{"model":"a:1b"}', 1500);
+  const ok = await exchange(kw.port, 'POST /api/show HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: Chunked\r\n\r\n10\r\n{"model":"a:1b"}\r\n0\r\n\r\n' +
+    'POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 16\r\n\r\n{"model":"a:1b"}', 1500);
   assert.equal(statuses(ok.out).length, 2, `chunked then Content-Length on one connection: two answers (${ok.out.slice(0, 300)})`);
   assert.equal((await ctl.requests()).length, 2);
   await stillServes();
@@ -86,15 +86,15 @@ test('header names and values: whitespace, non-token names, NUL and control byte
   await setup();
   const body = '{"model":"m"}';
   const cases = {
-    'space before the colon': `POST /api/show HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
-    'space inside the name': `GET /api/tags HTTP/1.1\r\nHost: x\r\nX Forwarded: a\r\n\r\n`,
-    'non-token name': `GET /api/tags HTTP/1.1\r\nHost: x\r\nX-A(b): a\r\n\r\n`,
-    'empty name': `GET /api/tags HTTP/1.1\r\nHost: x\r\n: a\r\n\r\n`,
-    'NUL in a value': `GET /api/tags HTTP/1.1\r\nHost: x\r\nX-Api-Key: abc\0def\r\n\r\n`,
-    'NUL in the request line': `GET /api/tags\0/x HTTP/1.1\r\nHost: x\r\n\r\n`,
-    'control byte in a value': `GET /api/tags HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n`,
-    'bare CR in a value': `GET /api/tags HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n`,
-    'obs-fold': `GET /api/tags HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  b\r\n\r\n`,
+    'space before the colon': `POST /api/show HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding : chunked\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    'space inside the name': `GET /api/tags HTTP/1.1\r\nHost: localhost\r\nX Forwarded: a\r\n\r\n`,
+    'non-token name': `GET /api/tags HTTP/1.1\r\nHost: localhost\r\nX-A(b): a\r\n\r\n`,
+    'empty name': `GET /api/tags HTTP/1.1\r\nHost: localhost\r\n: a\r\n\r\n`,
+    'NUL in a value': `GET /api/tags HTTP/1.1\r\nHost: localhost\r\nX-Api-Key: abc\0def\r\n\r\n`,
+    'NUL in the request line': `GET /api/tags\0/x HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+    'control byte in a value': `GET /api/tags HTTP/1.1\r\nHost: localhost\r\nX-A: a\x01b\r\n\r\n`,
+    'bare CR in a value': `GET /api/tags HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n`,
+    'obs-fold': `GET /api/tags HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n  b\r\n\r\n`,
   };
   for (const [what, data] of Object.entries(cases)) {
     await ctl.reset();
@@ -111,30 +111,30 @@ test('Content-Length must be plain decimal digits that fit: 400 at once, never a
   for (const cl of ['+2', '0x2', ' 2x', '2 2', '2\t2', '-1', '1e1', '99999999999999999999', '18446744073709551617', '9223372036854775808']) {
     await ctl.reset();
     const t0 = Date.now();
-    const r = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length: ${cl}\r\n\r\n{}`, 3000);
+    const r = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${cl}\r\n\r\n{}`, 3000);
     assert.deepEqual(statuses(r.out), [400], `Content-Length: ${JSON.stringify(cl)} (${JSON.stringify(r.out.slice(0, 120))})`);
     assert.ok(r.closed, `Content-Length: ${cl}: closed`);
     assert.ok(Date.now() - t0 < 2500, `Content-Length: ${cl}: answered without waiting for a body`);
     await upstreamSawNothing(`Content-Length: ${cl}`);
   }
   // An empty value: evhttp drops the header line?  Either way: 400, closed.
-  const empty = await exchange(kw.port, 'POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n{}');
+  const empty = await exchange(kw.port, 'POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length:\r\n\r\n{}');
   assert.deepEqual(statuses(empty.out), [400], 'empty Content-Length');
   await stillServes();
 });
 
 test('Expect: 100-continue with a body over max_body_size gets 413 at once; unknown expectations 417', async () => {
   await setup({ KEEPWARM_MAX_BODY_SIZE: '1KiB' });
-  const big = await exchange(kw.port, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
+  const big = await exchange(kw.port, 'POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
   assert.deepEqual(statuses(big.out), [413], `oversized with Expect: ${JSON.stringify(big.out.slice(0, 200))}`);
   assert.doesNotMatch(big.out, /100 Continue/);
   assert.ok(big.closed, 'closed');
   assert.match(big.out, /"type":"api_error"/, 'an OpenAI error envelope on /v1');
   // Within the cap: 100 Continue, and the request goes through.
   const body = '{"model":"m"}';
-  const small = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 500);
+  const small = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 500);
   assert.match(small.out, /^HTTP\/1\.1 100 Continue/);
-  const other = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nExpect: something-else\r\n\r\n${body}`);
+  const other = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\nExpect: something-else\r\n\r\n${body}`);
   assert.deepEqual(statuses(other.out), [417]);
   assert.ok(other.closed, '417: closed');
   await ctl.reset();
@@ -144,7 +144,7 @@ test('Expect: 100-continue with a body over max_body_size gets 413 at once; unkn
 
 test('CONNECT and TRACE get 501 and the connection is closed', async () => {
   await setup();
-  for (const m of ['CONNECT 127.0.0.1:11434 HTTP/1.1\r\nHost: 127.0.0.1:11434\r\n\r\n', 'TRACE / HTTP/1.1\r\nHost: x\r\n\r\n']) {
+  for (const m of ['CONNECT 127.0.0.1:11434 HTTP/1.1\r\nHost: 127.0.0.1:11434\r\n\r\n', 'TRACE / HTTP/1.1\r\nHost: localhost\r\n\r\n']) {
     const r = await exchange(kw.port, m);
     assert.deepEqual(statuses(r.out), [501], m.split(' ')[0]);
     assert.ok(r.closed, `${m.split(' ')[0]}: closed`);
@@ -186,7 +186,7 @@ test('slowloris: header_timeout bounds the whole head, so dripping sockets canno
   const silent = Array.from({ length: 8 }, () => drip(kw.port, '', 0));
   try {
     await sleep(200);
-    const r = await exchange(kw.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 8000);
+    const r = await exchange(kw.port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n', 8000);
     assert.deepEqual(statuses(r.out), [200], 'a new connection is served while 8 sockets say nothing');
     await sleep(300);
     for (const d of silent) assert.ok(d.closed, 'every silent socket was closed');
@@ -200,7 +200,7 @@ test('slowloris: header_timeout bounds the whole head, so dripping sockets canno
   s.on('data', (d) => { out += d; });
   s.on('close', () => { closed = true; });
   s.on('error', () => {});
-  s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  s.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
   await sleep(300);
   assert.deepEqual(statuses(out), [200]);
   s.write('GET /healthz HTTP/1.1\r\n');
@@ -218,7 +218,7 @@ test('body_timeout: a body dripped a byte at a time gets 408 and the connection 
   s.on('data', (x) => { out += x; });
   s.on('close', () => { closed = true; });
   s.on('error', () => {});
-  s.write('POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{');
+  s.write('POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{');
   for (let i = 0; i < 16 && !closed; i++) { s.write(' '); await sleep(250); }
   assert.ok(closed, 'the dripping body is cut');
   assert.match(out, /^HTTP\/1\.1 408 /);
