@@ -37,7 +37,7 @@ static const char *scan(const char *text, size_t n, size_t *head_len) {
 static void test_head_scan(void **state) {
     size_t len;
     (void)state;
-    assert_string_equal(SCAN("GET / HTTP/1.1\r\nHost: localhost\r\n\r\nBODY\0\1", &len), "");
+    assert_string_equal(SCAN("GET / HTTP/1.1\r\nHost: x\r\n\r\nBODY\0\1", &len), "");
     assert_int_equal(len, 27);
     assert_string_equal(SCAN("GET / HTTP/1.1\nHost: x\n\nrest", &len), "");
     assert_int_equal(len, 24);
@@ -47,7 +47,7 @@ static void test_head_scan(void **state) {
     assert_non_null(strstr(SCAN("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", &len), "bare CR"));
     assert_non_null(strstr(SCAN("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", &len), "obs-fold"));
     assert_non_null(strstr(SCAN("GET / HTTP/1.1\r\nX: \x7f\r\n\r\n", &len), "control"));
-    assert_null(SCAN("GET / HTTP/1.1\r\nHost: localhost\r\n", &len)); /* not done yet */
+    assert_null(SCAN("GET / HTTP/1.1\r\nHost: x\r\n", &len)); /* not done yet */
     assert_int_equal(len, 25);
     /* High bytes (obs-text) are allowed in values, as nginx allows them. */
     assert_string_equal(SCAN("GET / HTTP/1.1\r\nX: \xc3\xa9\r\n\r\n", &len), "");
