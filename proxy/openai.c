@@ -7,6 +7,7 @@
 #include "gokey.h"
 #include "jsonstr.h"
 #include "outbuf.h"
+#include "rfc3339.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1182,8 +1183,10 @@ json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
 
 /* unix(created_at), or now when it is missing, unparsable or Go's zero time. */
 static json_int_t created_of(const json_t *native) {
-    json_int_t t = openai_parse_time(json_string_value(json_object_get(native, "created_at")));
-    return t > 0 ? t : (json_int_t)time(NULL);
+    long long t;
+    if (rfc3339_parse(json_string_value(json_object_get(native, "created_at")), &t) == 0 && t > 0)
+        return (json_int_t)t;
+    return (json_int_t)time(NULL);
 }
 
 static json_t *usage_new(const json_t *native) {
@@ -1353,8 +1356,10 @@ static json_t *owned_by_new(const char *id) {
 
 static json_t *model_entry_new(const char *id, const json_t *native) {
     json_t *m = json_pack("{s:s,s:s}", "id", id, "object", "model");
-    json_object_set_new(m, "created",
-                        json_integer(openai_parse_time(str_or_empty(native, "modified_at"))));
+    long long t;
+    if (rfc3339_parse(str_or_empty(native, "modified_at"), &t) < 0)
+        t = 0;
+    json_object_set_new(m, "created", json_integer((json_int_t)t));
     json_object_set_new(m, "owned_by", owned_by_new(id));
     return m;
 }
@@ -1682,68 +1687,4 @@ json_t *openai_error_from_native_new(int status, const char *body, size_t len) {
     json_decref(parsed);
     free(text);
     return out;
-}
-
-/* ---- time ------------------------------------------------------------------------------------ */
-
-static int digits(const char *s, int n, int *out) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int days_in_month(int year, int month) {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-json_int_t openai_parse_time(const char *s) {
-    int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0;
-    struct tm tm = {0};
-    const char *p;
-    time_t t;
-
-    /* YYYY-MM-DDTHH:MM:SS */
-    if (!s || strlen(s) < 20 || digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &mon) ||
-        s[7] != '-' || digits(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't') ||
-        digits(s + 11, 2, &hour) || s[13] != ':' || digits(s + 14, 2, &min) || s[16] != ':' ||
-        digits(s + 17, 2, &sec))
-        return 0;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 ||
-        sec > 59)
-        return 0;
-    p = s + 19;
-    if (*p == '.') { /* fraction: at least one digit, truncated */
-        if (p[1] < '0' || p[1] > '9')
-            return 0;
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            ;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p == '+' ? 1 : -1;
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
-            return 0;
-        p += 6;
-    } else {
-        return 0;
-    }
-    if (*p)
-        return 0;
-
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = sec;
-    t = timegm(&tm);
-    return (json_int_t)t - sign * (json_int_t)(oh * 3600 + om * 60);
 }

@@ -113,7 +113,4 @@ json_t *openai_text_new(const char *text);
  * in the envelope. Context-length texts get code "context_length_exceeded". */
 json_t *openai_error_from_native_new(int status, const char *body, size_t len);
 
-/* RFC3339(Nano) timestamp with Z or ±hh:mm offset -> unix seconds; 0 when unparsable. */
-json_int_t openai_parse_time(const char *rfc3339);
-
 #endif

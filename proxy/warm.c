@@ -16,8 +16,8 @@
 #include "duration.h"
 #include "log.h"
 #include "metrics.h"
-#include "openai.h"
 #include "policy.h"
+#include "rfc3339.h"
 
 #define WARM_MAX_MODELS  (2 * CONFIG_MAX_LIST)
 #define PS_MAX_BYTES     (4u << 20) /* cap on an /api/ps or ping answer */
@@ -243,7 +243,8 @@ static int apply_ps(struct warm *w, const json_t *ps) {
         m->ever_loaded = 1;
         const char *exp = json_string_value(json_object_get(e, "expires_at"));
         snprintf(m->expires_at, sizeof(m->expires_at), "%s", exp ? exp : "");
-        m->expires_unix = exp ? (long long)openai_parse_time(exp) : 0;
+        if (rfc3339_parse(exp, &m->expires_unix) < 0)
+            m->expires_unix = 0;
         m->size = (long long)json_integer_value(json_object_get(e, "size"));
         m->size_vram = (long long)json_integer_value(json_object_get(e, "size_vram"));
         m->context_length = (long long)json_integer_value(json_object_get(e, "context_length"));
