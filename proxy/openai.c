@@ -1,10 +1,14 @@
 /* openai: the OpenAI <-> Ollama native translation (contract in openai.h). Owns the request
  * field mapping, the response shapes, the streaming chunk state machine and the OpenAI error
- * envelope. Pure functions over jansson values: no I/O. Results are new references that may
+ * envelope. Functions over jansson values with no I/O (the clock and id.c's generator are the
+ * only inputs besides the arguments, see openai.h). Results are new references that may
  * share (incref'd) subtrees with the borrowed inputs, so callers must not modify nested values
  * of a result in place. */
 #include "openai.h"
+#include "base64.h"
+#include "gojson.h"
 #include "gokey.h"
+#include "id.h"
 #include "jsonstr.h"
 #include "outbuf.h"
 #include "rfc3339.h"
@@ -17,7 +21,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #define FINGERPRINT "fp_ollama"
 
@@ -185,270 +188,19 @@ static json_int_t count_value(const json_t *obj, const char *key) {
     return 0;
 }
 
-/* ---- small encoders --------------------------------------------------------------------- */
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard base64 with padding. Returns a malloc'd NUL-terminated string or NULL. */
-static char *b64_encode(const unsigned char *p, size_t n) {
-    char *out = malloc((n + 2) / 3 * 4 + 1);
-    size_t i, o = 0;
-    if (!out)
-        return NULL;
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        out[o++] = b64_alphabet[v >> 18 & 63];
-        out[o++] = b64_alphabet[v >> 12 & 63];
-        out[o++] = b64_alphabet[v >> 6 & 63];
-        out[o++] = b64_alphabet[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        out[o++] = b64_alphabet[v >> 18 & 63];
-        out[o++] = b64_alphabet[v >> 12 & 63];
-        out[o++] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int b64_value(unsigned char c) {
-    const char *p = c ? strchr(b64_alphabet, c) : NULL;
-    return p ? (int)(p - b64_alphabet) : -1;
-}
-
-/* Skips '\r' and '\n' (which Go's decoder ignores) from s[i]; returns the next index. */
-static size_t skip_newlines(const char *s, size_t i) {
-    while (s[i] == '\r' || s[i] == '\n')
-        i++;
-    return i;
-}
-
-/* Go's base64.StdEncoding.DecodeString: padding required, '\r' and '\n' ignored, non-zero
- * trailing bits tolerated. Returns a malloc'd buffer (*len bytes) or NULL when invalid. */
-static unsigned char *b64_decode(const char *s, size_t *len) {
-    size_t n = strlen(s), o = 0, i = 0;
-    unsigned char *out = malloc(n / 4 * 3 + 3);
-    uint32_t v = 0;
-    int q = 0;
-
-    if (!out)
-        return NULL;
-    for (i = skip_newlines(s, 0); s[i]; i = skip_newlines(s, i)) {
-        int d = b64_value((unsigned char)s[i]);
-        if (d >= 0) {
-            v = v << 6 | (uint32_t)d;
-            i++;
-            if (++q == 4) {
-                out[o++] = (unsigned char)(v >> 16);
-                out[o++] = (unsigned char)(v >> 8);
-                out[o++] = (unsigned char)v;
-                v = 0;
-                q = 0;
-            }
-            continue;
-        }
-        /* padding: "xx==" or "xxx=", then nothing but line breaks */
-        if (s[i] != '=' || q < 2)
-            goto bad;
-        i = skip_newlines(s, i + 1);
-        if (q == 2) {
-            if (s[i] != '=')
-                goto bad;
-            i = skip_newlines(s, i + 1);
-        }
-        if (s[i])
-            goto bad;
-        v <<= 6 * (4 - q);
-        out[o++] = (unsigned char)(v >> 16);
-        if (q == 3)
-            out[o++] = (unsigned char)(v >> 8);
-        q = 0;
-        break;
-    }
-    if (q != 0)
-        goto bad;
-    *len = o;
-    return out;
-bad:
-    free(out);
-    return NULL;
-}
-
-/* Growable text buffer for the compact dump below. */
-struct buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n) {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s) {
-    buf_add(b, s, strlen(s));
-}
-
-static void dump_string(struct buf *b, const char *s, size_t n) {
-    buf_add(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[8];
-        switch (c) {
-            case '"':
-                buf_str(b, "\\\"");
-                break;
-            case '\\':
-                buf_str(b, "\\\\");
-                break;
-            case '\n':
-                buf_str(b, "\\n");
-                break;
-            case '\r':
-                buf_str(b, "\\r");
-                break;
-            case '\t':
-                buf_str(b, "\\t");
-                break;
-            case '\b':
-                buf_str(b, "\\b");
-                break;
-            case '\f':
-                buf_str(b, "\\f");
-                break;
-            default:
-                if (c < 0x20) {
-                    snprintf(esc, sizeof(esc), "\\u%04x", c);
-                    buf_str(b, esc);
-                } else {
-                    buf_add(b, (const char *)&s[i], 1);
-                }
-        }
-    }
-    buf_add(b, "\"", 1);
-}
-
-/* Shortest "%.Ng" that reads back as the same double, as Go prints float64 (0.1, not
- * jansson 2.14's 0.10000000000000001). */
-static void format_real(char *out, size_t len, double d) {
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, len, "%.*g", prec, d);
-        if (strtod(out, NULL) == d)
-            return;
-    }
-}
-
-static void dump_value(struct buf *b, const json_t *v) {
-    char num[40];
-    const char *key;
-    json_t *item;
-    size_t i;
-    int first = 1;
-
-    switch (json_typeof(v)) {
-        case JSON_OBJECT:
-            buf_add(b, "{", 1);
-            json_object_foreach((json_t *)v, key, item) {
-                if (!first)
-                    buf_add(b, ",", 1);
-                first = 0;
-                dump_string(b, key, strlen(key));
-                buf_add(b, ":", 1);
-                dump_value(b, item);
-            }
-            buf_add(b, "}", 1);
-            break;
-        case JSON_ARRAY:
-            buf_add(b, "[", 1);
-            json_array_foreach(v, i, item) {
-                if (i)
-                    buf_add(b, ",", 1);
-                dump_value(b, item);
-            }
-            buf_add(b, "]", 1);
-            break;
-        case JSON_STRING:
-            dump_string(b, json_string_value(v), json_string_length(v));
-            break;
-        case JSON_INTEGER:
-            snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-            buf_str(b, num);
-            break;
-        case JSON_REAL:
-            format_real(num, sizeof(num), json_real_value(v));
-            buf_str(b, num);
-            break;
-        case JSON_TRUE:
-            buf_str(b, "true");
-            break;
-        case JSON_FALSE:
-            buf_str(b, "false");
-            break;
-        case JSON_NULL:
-            buf_str(b, "null");
-            break;
-    }
-}
-
 /* Compact JSON text of v as a new json string (key order kept, Go-style reals). */
 static json_t *compact_string_new(const json_t *v) {
-    struct buf b = {0};
-    json_t *s;
-    dump_value(&b, v);
-    s = b.oom || !b.p ? NULL : json_stringn(b.p, b.len);
-    free(b.p);
+    size_t n;
+    char *text = gojson_dump_new(v, &n);
+    json_t *s = text ? json_stringn(text, n) : NULL;
+    free(text);
     return s;
 }
 
-/* ---- tool-call ids ---------------------------------------------------------------------- */
-
-static uint64_t rng_state;
-
-/* splitmix64, seeded once from the clock and the pid: ids need to be unlikely to repeat,
- * not unpredictable. */
-static uint64_t rng_next(void) {
-    uint64_t z;
-    if (!rng_state) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        rng_state = (uint64_t)ts.tv_sec * UINT64_C(1000000007) ^ (uint64_t)ts.tv_nsec ^
-                    (uint64_t)getpid() << 40 ^ (uint64_t)(uintptr_t)&rng_state;
-        if (!rng_state)
-            rng_state = UINT64_C(0x9e3779b97f4a7c15);
-    }
-    z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* "call_" + 8 random [a-z0-9], the format of Ollama's own toolCallId(). */
+/* A tool call id where the native answer has none (id.c: Ollama's "call_" + 8 [a-z0-9]). */
 static json_t *tool_call_id_new(void) {
-    static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    char id[14] = "call_";
-    for (int i = 0; i < 8; i++)
-        id[5 + i] = alnum[rng_next() % 36];
-    id[13] = '\0';
+    char id[ID_TOOL_CALL_SIZE];
+    id_tool_call(id);
     return json_string(id);
 }
 
@@ -622,12 +374,12 @@ static int map_debug_render(const json_t *in, json_t *out, struct openai_err *er
 /* Go's base64 image bytes, re-encoded as Ollama marshals []byte (standard, padded). */
 static json_t *base64_canonical_new(const char *b64) {
     size_t n;
-    unsigned char *bytes = b64_decode(b64, &n);
+    unsigned char *bytes = base64_decode_new(b64, &n);
     char *text;
     json_t *s;
     if (!bytes)
         return NULL;
-    text = b64_encode(bytes, n);
+    text = base64_encode_new(bytes, n);
     free(bytes);
     s = text ? json_string(text) : NULL;
     free(text);
@@ -1310,7 +1062,7 @@ static json_t *floats_b64_new(const json_t *vec) {
         bytes[i * 4 + 2] = (unsigned char)(u >> 16);
         bytes[i * 4 + 3] = (unsigned char)(u >> 24);
     }
-    text = b64_encode(bytes, n * 4);
+    text = base64_encode_new(bytes, n * 4);
     free(bytes);
     s = text ? json_string(text) : NULL;
     free(text);

@@ -1,6 +1,11 @@
-/* openai: pure JSON->JSON translation between OpenAI's API and Ollama's native API, shaped
+/* openai: JSON->JSON translation between OpenAI's API and Ollama's native API, shaped
  * exactly as Ollama's own /v1 layer (research/ollama-protocol.md §2, §3) and better where that
  * layer is broken. No I/O, no libevent, no sockets: every function here is unit- and fuzz-tested.
+ * Two inputs are not arguments, as in Ollama's layer: a tool call the native answer gives no
+ * id gets a random one (id.c's per-process generator), and an answer whose created_at is
+ * missing, unparsable or not after 1970-01-01 is stamped with the clock (time(NULL)). Everything
+ * else is a function of the arguments. Shared helpers live below: rfc3339 (timestamps), base64,
+ * gojson (Go-style dump of tool call arguments), id.
  *
  * Ownership: functions named *_new return a new reference the caller must json_decref.
  * Input json_t are borrowed and never modified. */
