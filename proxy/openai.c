@@ -10,7 +10,6 @@
 #include "gokey.h"
 #include "id.h"
 #include "jsonstr.h"
-#include "outbuf.h"
 #include "rfc3339.h"
 
 #include <math.h>
