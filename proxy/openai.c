@@ -6,6 +6,7 @@
  * of a result in place. */
 #include "openai.h"
 #include "base64.h"
+#include "errtext.h"
 #include "gojson.h"
 #include "gokey.h"
 #include "id.h"
@@ -23,7 +24,12 @@
 
 #define FINGERPRINT "fp_ollama"
 
-static size_t utf8_seq(const unsigned char *p);
+/* Length of the valid UTF-8 sequence at p in a NUL-terminated string (jansson's rules), or 0;
+ * jsonstr_utf8_len stops at the first byte that is not a continuation, so never reads past
+ * the NUL. */
+static size_t utf8_seq(const unsigned char *p) {
+    return p[0] < 0x80 ? 1 : jsonstr_utf8_len(p, p + 4);
+}
 
 /* Copies src into dst (size len), cutting only between whole UTF-8 sequences. */
 static void utf8_copy(char *dst, size_t len, const char *src) {
@@ -1173,14 +1179,6 @@ static json_t *stream_chunk_new(struct openai_stream *s, const char *object, con
     return head_new(s->id, object, s->created, stream_model(s, line));
 }
 
-static int is_context_length_error(const char *msg) {
-    if (strcasestr(msg, "context_length_exceeded"))
-        return 1;
-    return (strcasestr(msg, "context length") || strcasestr(msg, "context window")) &&
-           (strcasestr(msg, "exceed") || strcasestr(msg, "longer than") ||
-            strcasestr(msg, "too long"));
-}
-
 /* Handles what chat and completion streams share before the content: an already finished
  * stream, a non-object line, a native {"error":...} line. Returns a stream result, or -1 to
  * go on with the line. */
@@ -1206,8 +1204,8 @@ static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *
     else if (!*text)
         text = "Ollama reported an error without a message";
     json_array_append_new(
-        frames, openai_error_new(500, text,
-                                 is_context_length_error(text) ? "context_length_exceeded" : NULL));
+        frames, openai_error_new(
+                    500, text, errtext_is_context_length(text) ? "context_length_exceeded" : NULL));
     json_decref(dumped);
     s->finished = OPENAI_FINISHED_ERROR;
     return OPENAI_STREAM_ERROR;
@@ -1345,47 +1343,8 @@ int openai_completion_stream_eof(struct openai_stream *s, json_t *frames) {
 
 /* ---- errors ------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p in a NUL-terminated string (jansson's rules), or 0;
- * jsonstr_utf8_len stops at the first byte that is not a continuation, so never reads past
- * the NUL. */
-static size_t utf8_seq(const unsigned char *p) {
-    return p[0] < 0x80 ? 1 : jsonstr_utf8_len(p, p + 4);
-}
-
 json_t *openai_text_new(const char *text) {
-    const unsigned char *p = (const unsigned char *)(text ? text : "");
-    size_t len = strlen((const char *)p), ok = 1;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq(p + i);
-        if (!n) {
-            ok = 0;
-            break;
-        }
-        i += n;
-    }
-    if (ok)
-        return json_stringn((const char *)p, len);
-    /* Invalid or cut sequences (a message truncated mid-character, a binary body) become
-     * U+FFFD; at most 3 output bytes per input byte. */
-    char *buf = malloc(len * 3 + 1);
-    if (!buf)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq(p + i);
-        if (n) {
-            memcpy(buf + o, p + i, n);
-            o += n;
-            i += n;
-        } else {
-            memcpy(buf + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        }
-    }
-    json_t *v = json_stringn(buf, o);
-    free(buf);
-    return v;
+    return errtext_json_new(text);
 }
 
 json_t *openai_error_new(int status, const char *message, const char *code) {
@@ -1397,45 +1356,10 @@ json_t *openai_error_new(int status, const char *message, const char *code) {
 }
 
 json_t *openai_error_from_native_new(int status, const char *body, size_t len) {
-    json_t *parsed = NULL, *out;
-    const json_t *e;
-    const char *msg = NULL, *code = NULL;
-    char *text = NULL;
-
-    if (body && len) {
-        parsed = json_loadb(body, len, 0, NULL);
-        e = json_object_get(parsed, "error");
-        if (json_is_string(e)) {
-            msg = json_string_value(e);
-        } else if (json_is_object(e)) {
-            msg = json_string_value(json_object_get(e, "message"));
-            code = json_string_value(json_object_get(e, "code"));
-        }
-        if (!msg || !*msg) {
-            /* plain text (or JSON without an error text): the body itself, trimmed */
-            while (len && strchr(" \t\r\n", body[len - 1]))
-                len--;
-            while (len && strchr(" \t\r\n", *body)) {
-                body++;
-                len--;
-            }
-            if (len > 4096)
-                len = 4096;
-            text = strndup(body, len);
-            msg = text;
-        }
-    }
-    if (!msg || !*msg) {
-        free(text);
-        text = malloc(64);
-        if (text)
-            snprintf(text, 64, "upstream returned HTTP %d", status);
-        msg = text;
-    }
-    if (!code && msg && is_context_length_error(msg))
-        code = "context_length_exceeded";
-    out = openai_error_new(status, msg, code);
-    json_decref(parsed);
-    free(text);
+    struct errtext_native e;
+    json_t *out;
+    errtext_native_read(status, body, len, &e);
+    out = openai_error_new(status, e.message, e.code);
+    errtext_native_clear(&e);
     return out;
 }
