@@ -30,10 +30,6 @@ void log_set_level(enum log_level level) {
     current = level;
 }
 
-int log_enabled(enum log_level level) {
-    return level >= current;
-}
-
 /* ---- the formatter --------------------------------------------------------------------- */
 
 /* Output being built: cap leaves room for a closing quote and the NUL; full is set once

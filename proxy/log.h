@@ -18,7 +18,6 @@ enum log_level { LOG_LEVEL_DEBUG = 0, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_
 /* "debug|info|warn|error" -> level; -1 when unknown. */
 int log_level_parse(const char *s, enum log_level *out);
 void log_set_level(enum log_level level);
-int log_enabled(enum log_level level);
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -21,6 +21,9 @@
 #define KEEPWARM_VERSION "0.0.0"
 #endif
 
+#define DRAIN_TICK_MS 50  /* while stopping: how often the drain checks what is still active */
+#define LOG_TICK_MS   250 /* how often buffered access lines are written (4 times a second) */
+
 extern char **environ;
 
 struct app {
@@ -82,7 +85,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg) {
     log_info("msg=\"stopping: no new connections, draining\" signal=%d active=%llu "
              "shutdown_timeout_ms=%lld",
              (int)sig, server_active(a->srv), (long long)(a->cfg.shutdown_timeout / 1000000));
-    struct timeval tick = {0, 50000};
+    struct timeval tick = {0, DRAIN_TICK_MS * 1000};
     a->drain = event_new(a->base, -1, EV_PERSIST, on_drain_tick, a);
     if (!a->drain || event_add(a->drain, &tick) < 0)
         event_base_loopexit(a->base, NULL);
@@ -207,7 +210,7 @@ int main(int argc, char **argv) {
     }
     log_info("msg=\"listening\" addr=%s:%d upstream=%s version=%s", a.cfg.listen_host,
              server_port(a.srv), a.cfg.upstream, KEEPWARM_VERSION);
-    struct timeval quarter = {0, 250000};
+    struct timeval quarter = {0, LOG_TICK_MS * 1000};
     a.logtick = event_new(a.base, -1, EV_PERSIST, on_log_tick, NULL);
     if (a.logtick)
         event_add(a.logtick, &quarter);

@@ -45,10 +45,6 @@ static const char *const uperr_names[UPERR_COUNT] = {
     "refused", "timeout", "broken", "status_5xx", "runner_crash", "context_overflow",
 };
 
-const char *metrics_route_name(enum metrics_route r) {
-    return r < ROUTE_COUNT ? route_names[r] : "other";
-}
-
 static void observe(struct histogram *h, double v) {
     for (int i = 0; i < NBUCKETS; i++)
         if (v <= buckets[i])

@@ -28,8 +28,6 @@ enum metrics_upstream_error {
     UPERR_COUNT
 };
 
-const char *metrics_route_name(enum metrics_route r);
-
 void metrics_request_done(enum metrics_route route, int status, double seconds);
 void metrics_ttft(double seconds);
 void metrics_tokens(const char *model, long long prompt, long long completion);

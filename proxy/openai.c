@@ -1,12 +1,17 @@
 /* openai: the OpenAI <-> Ollama native translation (contract in openai.h). Owns the request
  * field mapping, the response shapes, the streaming chunk state machine and the OpenAI error
- * envelope. Pure functions over jansson values: no I/O. Results are new references that may
+ * envelope. Functions over jansson values with no I/O (the clock and id.c's generator are the
+ * only inputs besides the arguments, see openai.h). Results are new references that may
  * share (incref'd) subtrees with the borrowed inputs, so callers must not modify nested values
  * of a result in place. */
 #include "openai.h"
+#include "base64.h"
+#include "errtext.h"
+#include "gojson.h"
 #include "gokey.h"
+#include "id.h"
 #include "jsonstr.h"
-#include "outbuf.h"
+#include "rfc3339.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -16,11 +21,15 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #define FINGERPRINT "fp_ollama"
 
-static size_t utf8_seq(const unsigned char *p);
+/* Length of the valid UTF-8 sequence at p in a NUL-terminated string (jansson's rules), or 0;
+ * jsonstr_utf8_len stops at the first byte that is not a continuation, so never reads past
+ * the NUL. */
+static size_t utf8_seq(const unsigned char *p) {
+    return p[0] < 0x80 ? 1 : jsonstr_utf8_len(p, p + 4);
+}
 
 /* Copies src into dst (size len), cutting only between whole UTF-8 sequences. */
 static void utf8_copy(char *dst, size_t len, const char *src) {
@@ -184,270 +193,19 @@ static json_int_t count_value(const json_t *obj, const char *key) {
     return 0;
 }
 
-/* ---- small encoders --------------------------------------------------------------------- */
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard base64 with padding. Returns a malloc'd NUL-terminated string or NULL. */
-static char *b64_encode(const unsigned char *p, size_t n) {
-    char *out = malloc((n + 2) / 3 * 4 + 1);
-    size_t i, o = 0;
-    if (!out)
-        return NULL;
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        out[o++] = b64_alphabet[v >> 18 & 63];
-        out[o++] = b64_alphabet[v >> 12 & 63];
-        out[o++] = b64_alphabet[v >> 6 & 63];
-        out[o++] = b64_alphabet[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        out[o++] = b64_alphabet[v >> 18 & 63];
-        out[o++] = b64_alphabet[v >> 12 & 63];
-        out[o++] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int b64_value(unsigned char c) {
-    const char *p = c ? strchr(b64_alphabet, c) : NULL;
-    return p ? (int)(p - b64_alphabet) : -1;
-}
-
-/* Skips '\r' and '\n' (which Go's decoder ignores) from s[i]; returns the next index. */
-static size_t skip_newlines(const char *s, size_t i) {
-    while (s[i] == '\r' || s[i] == '\n')
-        i++;
-    return i;
-}
-
-/* Go's base64.StdEncoding.DecodeString: padding required, '\r' and '\n' ignored, non-zero
- * trailing bits tolerated. Returns a malloc'd buffer (*len bytes) or NULL when invalid. */
-static unsigned char *b64_decode(const char *s, size_t *len) {
-    size_t n = strlen(s), o = 0, i = 0;
-    unsigned char *out = malloc(n / 4 * 3 + 3);
-    uint32_t v = 0;
-    int q = 0;
-
-    if (!out)
-        return NULL;
-    for (i = skip_newlines(s, 0); s[i]; i = skip_newlines(s, i)) {
-        int d = b64_value((unsigned char)s[i]);
-        if (d >= 0) {
-            v = v << 6 | (uint32_t)d;
-            i++;
-            if (++q == 4) {
-                out[o++] = (unsigned char)(v >> 16);
-                out[o++] = (unsigned char)(v >> 8);
-                out[o++] = (unsigned char)v;
-                v = 0;
-                q = 0;
-            }
-            continue;
-        }
-        /* padding: "xx==" or "xxx=", then nothing but line breaks */
-        if (s[i] != '=' || q < 2)
-            goto bad;
-        i = skip_newlines(s, i + 1);
-        if (q == 2) {
-            if (s[i] != '=')
-                goto bad;
-            i = skip_newlines(s, i + 1);
-        }
-        if (s[i])
-            goto bad;
-        v <<= 6 * (4 - q);
-        out[o++] = (unsigned char)(v >> 16);
-        if (q == 3)
-            out[o++] = (unsigned char)(v >> 8);
-        q = 0;
-        break;
-    }
-    if (q != 0)
-        goto bad;
-    *len = o;
-    return out;
-bad:
-    free(out);
-    return NULL;
-}
-
-/* Growable text buffer for the compact dump below. */
-struct buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n) {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s) {
-    buf_add(b, s, strlen(s));
-}
-
-static void dump_string(struct buf *b, const char *s, size_t n) {
-    buf_add(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[8];
-        switch (c) {
-            case '"':
-                buf_str(b, "\\\"");
-                break;
-            case '\\':
-                buf_str(b, "\\\\");
-                break;
-            case '\n':
-                buf_str(b, "\\n");
-                break;
-            case '\r':
-                buf_str(b, "\\r");
-                break;
-            case '\t':
-                buf_str(b, "\\t");
-                break;
-            case '\b':
-                buf_str(b, "\\b");
-                break;
-            case '\f':
-                buf_str(b, "\\f");
-                break;
-            default:
-                if (c < 0x20) {
-                    snprintf(esc, sizeof(esc), "\\u%04x", c);
-                    buf_str(b, esc);
-                } else {
-                    buf_add(b, (const char *)&s[i], 1);
-                }
-        }
-    }
-    buf_add(b, "\"", 1);
-}
-
-/* Shortest "%.Ng" that reads back as the same double, as Go prints float64 (0.1, not
- * jansson 2.14's 0.10000000000000001). */
-static void format_real(char *out, size_t len, double d) {
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, len, "%.*g", prec, d);
-        if (strtod(out, NULL) == d)
-            return;
-    }
-}
-
-static void dump_value(struct buf *b, const json_t *v) {
-    char num[40];
-    const char *key;
-    json_t *item;
-    size_t i;
-    int first = 1;
-
-    switch (json_typeof(v)) {
-        case JSON_OBJECT:
-            buf_add(b, "{", 1);
-            json_object_foreach((json_t *)v, key, item) {
-                if (!first)
-                    buf_add(b, ",", 1);
-                first = 0;
-                dump_string(b, key, strlen(key));
-                buf_add(b, ":", 1);
-                dump_value(b, item);
-            }
-            buf_add(b, "}", 1);
-            break;
-        case JSON_ARRAY:
-            buf_add(b, "[", 1);
-            json_array_foreach(v, i, item) {
-                if (i)
-                    buf_add(b, ",", 1);
-                dump_value(b, item);
-            }
-            buf_add(b, "]", 1);
-            break;
-        case JSON_STRING:
-            dump_string(b, json_string_value(v), json_string_length(v));
-            break;
-        case JSON_INTEGER:
-            snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-            buf_str(b, num);
-            break;
-        case JSON_REAL:
-            format_real(num, sizeof(num), json_real_value(v));
-            buf_str(b, num);
-            break;
-        case JSON_TRUE:
-            buf_str(b, "true");
-            break;
-        case JSON_FALSE:
-            buf_str(b, "false");
-            break;
-        case JSON_NULL:
-            buf_str(b, "null");
-            break;
-    }
-}
-
 /* Compact JSON text of v as a new json string (key order kept, Go-style reals). */
 static json_t *compact_string_new(const json_t *v) {
-    struct buf b = {0};
-    json_t *s;
-    dump_value(&b, v);
-    s = b.oom || !b.p ? NULL : json_stringn(b.p, b.len);
-    free(b.p);
+    size_t n;
+    char *text = gojson_dump_new(v, &n);
+    json_t *s = text ? json_stringn(text, n) : NULL;
+    free(text);
     return s;
 }
 
-/* ---- tool-call ids ---------------------------------------------------------------------- */
-
-static uint64_t rng_state;
-
-/* splitmix64, seeded once from the clock and the pid: ids need to be unlikely to repeat,
- * not unpredictable. */
-static uint64_t rng_next(void) {
-    uint64_t z;
-    if (!rng_state) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        rng_state = (uint64_t)ts.tv_sec * UINT64_C(1000000007) ^ (uint64_t)ts.tv_nsec ^
-                    (uint64_t)getpid() << 40 ^ (uint64_t)(uintptr_t)&rng_state;
-        if (!rng_state)
-            rng_state = UINT64_C(0x9e3779b97f4a7c15);
-    }
-    z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* "call_" + 8 random [a-z0-9], the format of Ollama's own toolCallId(). */
+/* A tool call id where the native answer has none (id.c: Ollama's "call_" + 8 [a-z0-9]). */
 static json_t *tool_call_id_new(void) {
-    static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    char id[14] = "call_";
-    for (int i = 0; i < 8; i++)
-        id[5 + i] = alnum[rng_next() % 36];
-    id[13] = '\0';
+    char id[ID_TOOL_CALL_SIZE];
+    id_tool_call(id);
     return json_string(id);
 }
 
@@ -621,12 +379,12 @@ static int map_debug_render(const json_t *in, json_t *out, struct openai_err *er
 /* Go's base64 image bytes, re-encoded as Ollama marshals []byte (standard, padded). */
 static json_t *base64_canonical_new(const char *b64) {
     size_t n;
-    unsigned char *bytes = b64_decode(b64, &n);
+    unsigned char *bytes = base64_decode_new(b64, &n);
     char *text;
     json_t *s;
     if (!bytes)
         return NULL;
-    text = b64_encode(bytes, n);
+    text = base64_encode_new(bytes, n);
     free(bytes);
     s = text ? json_string(text) : NULL;
     free(text);
@@ -1182,8 +940,10 @@ json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
 
 /* unix(created_at), or now when it is missing, unparsable or Go's zero time. */
 static json_int_t created_of(const json_t *native) {
-    json_int_t t = openai_parse_time(json_string_value(json_object_get(native, "created_at")));
-    return t > 0 ? t : (json_int_t)time(NULL);
+    long long t;
+    if (rfc3339_parse(json_string_value(json_object_get(native, "created_at")), &t) == 0 && t > 0)
+        return (json_int_t)t;
+    return (json_int_t)time(NULL);
 }
 
 static json_t *usage_new(const json_t *native) {
@@ -1307,7 +1067,7 @@ static json_t *floats_b64_new(const json_t *vec) {
         bytes[i * 4 + 2] = (unsigned char)(u >> 16);
         bytes[i * 4 + 3] = (unsigned char)(u >> 24);
     }
-    text = b64_encode(bytes, n * 4);
+    text = base64_encode_new(bytes, n * 4);
     free(bytes);
     s = text ? json_string(text) : NULL;
     free(text);
@@ -1353,8 +1113,10 @@ static json_t *owned_by_new(const char *id) {
 
 static json_t *model_entry_new(const char *id, const json_t *native) {
     json_t *m = json_pack("{s:s,s:s}", "id", id, "object", "model");
-    json_object_set_new(m, "created",
-                        json_integer(openai_parse_time(str_or_empty(native, "modified_at"))));
+    long long t;
+    if (rfc3339_parse(str_or_empty(native, "modified_at"), &t) < 0)
+        t = 0;
+    json_object_set_new(m, "created", json_integer((json_int_t)t));
     json_object_set_new(m, "owned_by", owned_by_new(id));
     return m;
 }
@@ -1417,14 +1179,6 @@ static json_t *stream_chunk_new(struct openai_stream *s, const char *object, con
     return head_new(s->id, object, s->created, stream_model(s, line));
 }
 
-static int is_context_length_error(const char *msg) {
-    if (strcasestr(msg, "context_length_exceeded"))
-        return 1;
-    return (strcasestr(msg, "context length") || strcasestr(msg, "context window")) &&
-           (strcasestr(msg, "exceed") || strcasestr(msg, "longer than") ||
-            strcasestr(msg, "too long"));
-}
-
 /* Handles what chat and completion streams share before the content: an already finished
  * stream, a non-object line, a native {"error":...} line. Returns a stream result, or -1 to
  * go on with the line. */
@@ -1450,8 +1204,8 @@ static int stream_prologue(struct openai_stream *s, const json_t *line, json_t *
     else if (!*text)
         text = "Ollama reported an error without a message";
     json_array_append_new(
-        frames, openai_error_new(500, text,
-                                 is_context_length_error(text) ? "context_length_exceeded" : NULL));
+        frames, openai_error_new(
+                    500, text, errtext_is_context_length(text) ? "context_length_exceeded" : NULL));
     json_decref(dumped);
     s->finished = OPENAI_FINISHED_ERROR;
     return OPENAI_STREAM_ERROR;
@@ -1589,47 +1343,8 @@ int openai_completion_stream_eof(struct openai_stream *s, json_t *frames) {
 
 /* ---- errors ------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p in a NUL-terminated string (jansson's rules), or 0;
- * jsonstr_utf8_len stops at the first byte that is not a continuation, so never reads past
- * the NUL. */
-static size_t utf8_seq(const unsigned char *p) {
-    return p[0] < 0x80 ? 1 : jsonstr_utf8_len(p, p + 4);
-}
-
 json_t *openai_text_new(const char *text) {
-    const unsigned char *p = (const unsigned char *)(text ? text : "");
-    size_t len = strlen((const char *)p), ok = 1;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq(p + i);
-        if (!n) {
-            ok = 0;
-            break;
-        }
-        i += n;
-    }
-    if (ok)
-        return json_stringn((const char *)p, len);
-    /* Invalid or cut sequences (a message truncated mid-character, a binary body) become
-     * U+FFFD; at most 3 output bytes per input byte. */
-    char *buf = malloc(len * 3 + 1);
-    if (!buf)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq(p + i);
-        if (n) {
-            memcpy(buf + o, p + i, n);
-            o += n;
-            i += n;
-        } else {
-            memcpy(buf + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        }
-    }
-    json_t *v = json_stringn(buf, o);
-    free(buf);
-    return v;
+    return errtext_json_new(text);
 }
 
 json_t *openai_error_new(int status, const char *message, const char *code) {
@@ -1641,109 +1356,10 @@ json_t *openai_error_new(int status, const char *message, const char *code) {
 }
 
 json_t *openai_error_from_native_new(int status, const char *body, size_t len) {
-    json_t *parsed = NULL, *out;
-    const json_t *e;
-    const char *msg = NULL, *code = NULL;
-    char *text = NULL;
-
-    if (body && len) {
-        parsed = json_loadb(body, len, 0, NULL);
-        e = json_object_get(parsed, "error");
-        if (json_is_string(e)) {
-            msg = json_string_value(e);
-        } else if (json_is_object(e)) {
-            msg = json_string_value(json_object_get(e, "message"));
-            code = json_string_value(json_object_get(e, "code"));
-        }
-        if (!msg || !*msg) {
-            /* plain text (or JSON without an error text): the body itself, trimmed */
-            while (len && strchr(" \t\r\n", body[len - 1]))
-                len--;
-            while (len && strchr(" \t\r\n", *body)) {
-                body++;
-                len--;
-            }
-            if (len > 4096)
-                len = 4096;
-            text = strndup(body, len);
-            msg = text;
-        }
-    }
-    if (!msg || !*msg) {
-        free(text);
-        text = malloc(64);
-        if (text)
-            snprintf(text, 64, "upstream returned HTTP %d", status);
-        msg = text;
-    }
-    if (!code && msg && is_context_length_error(msg))
-        code = "context_length_exceeded";
-    out = openai_error_new(status, msg, code);
-    json_decref(parsed);
-    free(text);
+    struct errtext_native e;
+    json_t *out;
+    errtext_native_read(status, body, len, &e);
+    out = openai_error_new(status, e.message, e.code);
+    errtext_native_clear(&e);
     return out;
-}
-
-/* ---- time ------------------------------------------------------------------------------------ */
-
-static int digits(const char *s, int n, int *out) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int days_in_month(int year, int month) {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-json_int_t openai_parse_time(const char *s) {
-    int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0;
-    struct tm tm = {0};
-    const char *p;
-    time_t t;
-
-    /* YYYY-MM-DDTHH:MM:SS */
-    if (!s || strlen(s) < 20 || digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &mon) ||
-        s[7] != '-' || digits(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't') ||
-        digits(s + 11, 2, &hour) || s[13] != ':' || digits(s + 14, 2, &min) || s[16] != ':' ||
-        digits(s + 17, 2, &sec))
-        return 0;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 ||
-        sec > 59)
-        return 0;
-    p = s + 19;
-    if (*p == '.') { /* fraction: at least one digit, truncated */
-        if (p[1] < '0' || p[1] > '9')
-            return 0;
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            ;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p == '+' ? 1 : -1;
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
-            return 0;
-        p += 6;
-    } else {
-        return 0;
-    }
-    if (*p)
-        return 0;
-
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = sec;
-    t = timegm(&tm);
-    return (json_int_t)t - sign * (json_int_t)(oh * 3600 + om * 60);
 }

@@ -1,6 +1,11 @@
-/* openai: pure JSON->JSON translation between OpenAI's API and Ollama's native API, shaped
+/* openai: JSON->JSON translation between OpenAI's API and Ollama's native API, shaped
  * exactly as Ollama's own /v1 layer (research/ollama-protocol.md §2, §3) and better where that
  * layer is broken. No I/O, no libevent, no sockets: every function here is unit- and fuzz-tested.
+ * Two inputs are not arguments, as in Ollama's layer: a tool call the native answer gives no
+ * id gets a random one (id.c's per-process generator), and an answer whose created_at is
+ * missing, unparsable or not after 1970-01-01 is stamped with the clock (time(NULL)). Everything
+ * else is a function of the arguments. Shared helpers live below: rfc3339 (timestamps), base64,
+ * gojson (Go-style dump of tool call arguments), id, errtext (error texts every API shares).
  *
  * Ownership: functions named *_new return a new reference the caller must json_decref.
  * Input json_t are borrowed and never modified. */
@@ -106,14 +111,13 @@ json_t *openai_model_new(const char *id, const json_t *show);
 json_t *openai_error_new(int status, const char *message, const char *code);
 
 /* A JSON string from text that may hold invalid UTF-8 (a message cut mid-character, a binary
- * body): invalid bytes become U+FFFD. New reference (NULL only when out of memory). */
+ * body): invalid bytes become U+FFFD. New reference (NULL only when out of memory). The same
+ * as errtext_json_new, which other APIs use. */
 json_t *openai_text_new(const char *text);
 
 /* Wraps a native error answer (status and raw body: {"error":"..."} JSON or plain text)
- * in the envelope. Context-length texts get code "context_length_exceeded". */
+ * in the envelope: message and code as errtext_native_read reads them (context-length texts
+ * get code "context_length_exceeded"). */
 json_t *openai_error_from_native_new(int status, const char *body, size_t len);
-
-/* RFC3339(Nano) timestamp with Z or ±hh:mm offset -> unix seconds; 0 when unparsable. */
-json_int_t openai_parse_time(const char *rfc3339);
 
 #endif

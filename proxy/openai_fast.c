@@ -12,6 +12,7 @@
 #include "jsonstr.h"
 #include "openai.h"
 #include "outbuf.h"
+#include "rfc3339.h"
 
 #define COUNT_MAX      1000000000000000LL /* as openai.c: token counts beyond this are not counts */
 #define INT_DIGITS_MAX 18                 /* integers we skip: always within json_int_t */
@@ -275,8 +276,8 @@ static json_int_t created_of(const struct tok *t) {
         return 0;
     memcpy(ts, t->p, t->n);
     ts[t->n] = '\0';
-    json_int_t c = openai_parse_time(ts);
-    return c > 0 ? c : 0;
+    long long c;
+    return rfc3339_parse(ts, &c) == 0 && c > 0 ? (json_int_t)c : 0;
 }
 
 static int id_ok(const char *id) {

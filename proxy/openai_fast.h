@@ -12,7 +12,7 @@
  *   completions: the same with "response" instead of "message", plus "context" (an array of
  *                integers) and "thinking" (a string), both of which the translation ignores.
  * Members may come in any order, each at most once; "done" must be true; "created_at" must
- * parse (openai_parse_time > 0); durations are integers of at most 18 digits, the two counts
+ * parse (rfc3339_parse, after 1970); durations are integers of at most 18 digits, the two counts
  * integers from 0 to 10^15; strings must be what json_loadb accepts (valid UTF-8, no \u0000, no
  * lone surrogates). A tool call, thinking in the message, logprobs, images, an escaped key, a
  * real number, null, duplicate or unknown members all fall back.

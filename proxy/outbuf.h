@@ -1,6 +1,6 @@
 /* outbuf: a bounded writer into a caller's buffer, for the fast paths that write JSON or SSE
- * without a tree (the stream frames in openai.c, openai_fast, reqfast). Once something did not
- * fit, the writer is `full` and writes nothing more, so the caller checks once, at the end.
+ * without a tree (openai_fast's answers and stream events, reqfast's native bodies). Once something
+ * did not fit, the writer is `full` and writes nothing more, so the caller checks once, at the end.
  * Header-only (static inline): it sits on the per-request and per-token paths. */
 #ifndef KEEPWARM_OUTBUF_H
 #define KEEPWARM_OUTBUF_H

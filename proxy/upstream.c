@@ -37,14 +37,12 @@
 #include "log.h"
 #include "lookup.h"
 
-#define READ_BUF         (64 * 1024) /* one recv; shared by every connection (one thread) */
-#define HEAD_MAX         (32 * 1024) /* an answer's status line and headers */
-#define REQ_HEAD_MAX     (64 * 1024) /* a request's line and headers */
-#define IDLE_MAX         256         /* idle connections kept for reuse */
-#define MAX_ADDRS        8           /* addresses of Ollama's host name kept */
-#define RESOLVE_AGAIN_S  10          /* a failing name is resolved again at most this often */
-#define FD_WAIT_MAX      4096 /* transfers waiting for a descriptor (EMFILE); more fail at once */
-#define CHUNK_DIGITS_MAX 15   /* hex digits in a chunk size: < 2^60 */
+#define READ_BUF        (64 * 1024) /* one recv; shared by every connection (one thread) */
+#define REQ_HEAD_MAX    (64 * 1024) /* a request's line and headers */
+#define IDLE_MAX        256         /* idle connections kept for reuse */
+#define MAX_ADDRS       8           /* addresses of Ollama's host name kept */
+#define RESOLVE_AGAIN_S 10          /* a failing name is resolved again at most this often */
+#define FD_WAIT_MAX     4096 /* transfers waiting for a descriptor (EMFILE); more fail at once */
 
 struct conn {
     struct upstream *u;
@@ -958,8 +956,4 @@ long long upstream_content_length(const struct upstream_xfer *x) {
 
 int upstream_answered(const struct upstream_xfer *x) {
     return x->got_bytes;
-}
-
-size_t upstream_active(const struct upstream *u) {
-    return u->nlive;
 }

@@ -102,7 +102,4 @@ long long upstream_content_length(const struct upstream_xfer *x);
 /* 1 once any byte of an answer came from Ollama (on this transfer's current connection). */
 int upstream_answered(const struct upstream_xfer *x);
 
-/* Live transfers (for status and drain). */
-size_t upstream_active(const struct upstream *u);
-
 #endif

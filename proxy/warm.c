@@ -16,12 +16,12 @@
 #include "duration.h"
 #include "log.h"
 #include "metrics.h"
-#include "openai.h"
 #include "policy.h"
+#include "rfc3339.h"
 
 #define WARM_MAX_MODELS  (2 * CONFIG_MAX_LIST)
 #define PS_MAX_BYTES     (4u << 20) /* cap on an /api/ps or ping answer */
-#define PROGRESS_EVERY_S 5
+#define PROGRESS_EVERY_S 5          /* a load ping still running logs its progress this often */
 #define FOREVER_YEARS_S  (20LL * 365 * 86400) /* expires_at beyond this is "forever" (CLI rule) */
 #define THRASH_ROUNDS    3
 #define THRASH_SLOWDOWN  4
@@ -31,6 +31,8 @@
 enum add_why { ADD_PIN, ADD_CLIENT, ADD_PS };
 /* the read timeout of our calls when read_timeout = 0 */
 #define WARM_SILENCE_MS (10L * 60 * 1000)
+/* the first retry after Ollama stopped answering; doubled each time, up to ping_interval */
+#define BACKOFF_FIRST_NS (250 * 1000000LL)
 
 struct wmodel {
     char name[WARM_NAME_MAX];
@@ -243,7 +245,8 @@ static int apply_ps(struct warm *w, const json_t *ps) {
         m->ever_loaded = 1;
         const char *exp = json_string_value(json_object_get(e, "expires_at"));
         snprintf(m->expires_at, sizeof(m->expires_at), "%s", exp ? exp : "");
-        m->expires_unix = exp ? (long long)openai_parse_time(exp) : 0;
+        if (rfc3339_parse(exp, &m->expires_unix) < 0)
+            m->expires_unix = 0;
         m->size = (long long)json_integer_value(json_object_get(e, "size"));
         m->size_vram = (long long)json_integer_value(json_object_get(e, "size_vram"));
         m->context_length = (long long)json_integer_value(json_object_get(e, "context_length"));
@@ -343,7 +346,7 @@ static void after_ps(struct warm *w, enum upstream_result r, long status, const 
         upstream_lost(w, why);
         w->running = 0;
         int64_t cap = w->cfg->ping_interval;
-        w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : 250 * 1000000LL;
+        w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : BACKOFF_FIRST_NS;
         if (w->backoff_ns > cap)
             w->backoff_ns = cap;
         schedule(w, w->backoff_ns);
