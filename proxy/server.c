@@ -213,8 +213,8 @@ static long *inflight_slot(struct server *s, const char *model) {
 
 /* max_concurrent: 429 with Retry-After when the model has its share in flight already.
  * Returns 0 and the counter the relay holds, or -1 after answering. */
-static int admit(struct server *s, struct evhttp_request *req, int openai, const char *model,
-                 long **inflight) {
+static int admit(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
+                 const char *model, long **inflight) {
     *inflight = NULL;
     if (!model)
         return 0;
@@ -222,8 +222,8 @@ static int admit(struct server *s, struct evhttp_request *req, int openai, const
     long long limit = mc && mc->max_concurrent ? mc->max_concurrent : s->cfg->max_concurrent;
     long *slot = inflight_slot(s, model);
     if (!slot) {
-        relay_reply_error(req, openai, 503, "out of memory", NULL);
-        metrics_request_done(openai ? ROUTE_CHAT : ROUTE_NATIVE_GEN, 503, 0);
+        relay_reply_error(req, ep, 503, "out of memory", NULL);
+        metrics_request_done(ep->route, 503, 0);
         return -1;
     }
     if (limit > 0 && *slot >= limit) {
@@ -231,8 +231,8 @@ static int admit(struct server *s, struct evhttp_request *req, int openai, const
         snprintf(msg, sizeof(msg), "too many concurrent requests for model '%.120s' (max %lld)",
                  model, limit);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-        relay_reply_error(req, openai, 429, msg, "rate_limit_exceeded");
-        metrics_request_done(openai ? ROUTE_CHAT : ROUTE_NATIVE_GEN, 429, 0);
+        relay_reply_error(req, ep, 429, msg, "rate_limit_exceeded");
+        metrics_request_done(ep->route, 429, 0);
         return -1;
     }
     *inflight = slot;
@@ -253,7 +253,7 @@ static void on_model_ok(void *arg, const char *model) {
 static void relay_native(struct server *s, struct evhttp_request *req, struct relay_request rr,
                          int limit, int note) {
     long *inflight = NULL;
-    if (limit && admit(s, req, rr.kind != RELAY_RAW, rr.model, &inflight) < 0) {
+    if (limit && admit(s, req, rr.ep, rr.model, &inflight) < 0) {
         free(rr.body_owned);
         return;
     }
@@ -272,7 +272,7 @@ static void relay_json(struct server *s, struct evhttp_request *req, struct rela
                        const json_t *native, int limit, int note) {
     char *body = json_dumps(native, JSON_COMPACT);
     if (!body) {
-        relay_reply_error(req, rr.kind != RELAY_RAW, 500, "out of memory", NULL);
+        relay_reply_error(req, rr.ep, 500, "out of memory", NULL);
         return;
     }
     rr.body_owned = body;
@@ -295,59 +295,63 @@ typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, stru
  * the client's bytes (jscan, reqfast) instead of parse, translate, policy_apply and dump.
  * Returns 0 when it took the request (answered or relayed), -1 when the jansson path must (it
  * also has every error message). */
-static int openai_reqfast(struct server *s, struct evhttp_request *req, enum relay_kind kind,
-                          enum metrics_route route, const char *native_path) {
+static int openai_reqfast(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
+                          const char *native_path) {
     size_t n, len;
     const char *data;
     struct openai_meta meta = {0};
     struct jscan scan;
-    if ((kind != RELAY_CHAT && kind != RELAY_COMPLETION) || scan_body(req, &data, &n, &scan) < 0)
+    if ((ep != &endpoint_openai_chat && ep != &endpoint_openai_completions) ||
+        scan_body(req, &data, &n, &scan) < 0)
         return -1;
-    char *body = kind == RELAY_CHAT ? reqfast_chat_new(s->cfg, data, n, &scan, &meta, &len)
-                                    : reqfast_completion_new(s->cfg, data, n, &scan, &meta, &len);
+    char *body = ep == &endpoint_openai_chat
+                     ? reqfast_chat_new(s->cfg, data, n, &scan, &meta, &len)
+                     : reqfast_completion_new(s->cfg, data, n, &scan, &meta, &len);
     if (!body)
         return -1;
-    struct relay_request rr = {.kind = kind,
+    struct relay_request rr = {.ep = ep,
                                .path = native_path,
                                .body_owned = body,
                                .body_len = len,
                                .model = scan.model_name,
-                               .route = route,
-                               .meta = meta};
+                               .meta = {meta.stream, meta.include_usage, meta.encoding_b64}};
     relay_native(s, req, rr, 1, 1);
     return 0;
 }
 
 /* POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
-static void handle_openai_post(struct server *s, struct evhttp_request *req, enum relay_kind kind,
-                               enum metrics_route route, translate_fn translate,
+static void handle_openai_post(struct server *s, struct evhttp_request *req,
+                               const struct endpoint *ep, translate_fn translate,
                                const char *native_path) {
     char err[512];
     struct openai_meta meta = {0};
     struct openai_err oerr = {0};
-    if (openai_reqfast(s, req, kind, route, native_path) == 0)
+    if (openai_reqfast(s, req, ep, native_path) == 0)
         return;
     json_t *in = body_json_new(req, err, sizeof(err));
     if (!in) {
-        relay_reply_error(req, 1, 400, err, NULL);
+        relay_reply_error(req, &endpoint_openai_chat, 400, err, NULL);
         return;
     }
     json_t *native = translate(in, &meta, &oerr);
     if (!native) {
-        relay_reply_error(req, 1, oerr.status ? oerr.status : 400, oerr.message, NULL);
+        relay_reply_error(req, &endpoint_openai_chat, oerr.status ? oerr.status : 400, oerr.message,
+                          NULL);
         json_decref(in);
         return;
     }
     if (policy_apply(s->cfg, native, err, sizeof(err)) < 0) {
-        relay_reply_error(req, 1, 400, err, NULL);
+        relay_reply_error(req, &endpoint_openai_chat, 400, err, NULL);
         json_decref(native);
         json_decref(in);
         return;
     }
     /* model borrowed from `in`, alive until relay_json returns (relay copies it). */
-    struct relay_request rr = {
-        .kind = kind, .path = native_path, .model = model_of(in), .route = route, .meta = meta};
-    relay_json(s, req, rr, native, 1, kind != RELAY_EMBED);
+    struct relay_request rr = {.ep = ep,
+                               .path = native_path,
+                               .model = model_of(in),
+                               .meta = {meta.stream, meta.include_usage, meta.encoding_b64}};
+    relay_json(s, req, rr, native, 1, ep != &endpoint_openai_embeddings);
     json_decref(native);
     json_decref(in);
 }
@@ -364,12 +368,11 @@ static int native_splice(struct server *s, struct evhttp_request *req, const cha
     char *body = splice_native_new(s->cfg, data, n, &scan, &len);
     if (!body)
         return -1;
-    struct relay_request rr = {.kind = RELAY_RAW,
+    struct relay_request rr = {.ep = &endpoint_native_inject,
                                .path = path,
                                .body_owned = body,
                                .body_len = len,
-                               .model = scan.has_model ? scan.model_name : NULL,
-                               .route = ROUTE_NATIVE_GEN};
+                               .model = scan.has_model ? scan.model_name : NULL};
     relay_native(s, req, rr, 1, 1);
     return 0;
 }
@@ -381,16 +384,15 @@ static void handle_native_inject(struct server *s, struct evhttp_request *req, c
         return;
     json_t *in = body_json_new(req, err, sizeof(err));
     if (!in) {
-        relay_reply_error(req, 0, 400, err, NULL);
+        relay_reply_error(req, &endpoint_native_pass, 400, err, NULL);
         return;
     }
     if (policy_apply(s->cfg, in, err, sizeof(err)) < 0) {
-        relay_reply_error(req, 0, 400, err, NULL);
+        relay_reply_error(req, &endpoint_native_pass, 400, err, NULL);
         json_decref(in);
         return;
     }
-    struct relay_request rr = {
-        .kind = RELAY_RAW, .path = path, .model = model_of(in), .route = ROUTE_NATIVE_GEN};
+    struct relay_request rr = {.ep = &endpoint_native_inject, .path = path, .model = model_of(in)};
     relay_json(s, req, rr, in, 1, 1);
     json_decref(in);
 }
@@ -403,7 +405,7 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
     size_t plen = strlen(path), qlen = strlen(query);
     char *uri = malloc(plen + qlen + 1);
     if (!uri) {
-        relay_reply_error(req, 0, 500, "out of memory", NULL);
+        relay_reply_error(req, &endpoint_native_pass, 500, "out of memory", NULL);
         return;
     }
     memcpy(uri, path, plen);
@@ -411,12 +413,11 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
     size_t n = evbuffer_get_length(in);
     const char *method = method_name(evhttp_request_get_command(req));
     struct relay_request rr = {
-        .kind = RELAY_RAW,
+        .ep = &endpoint_native_pass,
         .method = method,
         .path = uri,
         .body = n ? (const char *)evbuffer_pullup(in, -1) : NULL,
         .body_len = n,
-        .route = ROUTE_NATIVE,
     };
     if (!rr.body && strcmp(method, "POST") == 0) {
         rr.body = "";
@@ -428,18 +429,17 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
 static void handle_models(struct server *s, struct evhttp_request *req, const char *path) {
     if (path_is(path, "/v1/models")) {
         struct relay_request rr = {
-            .kind = RELAY_MODELS, .method = "GET", .path = "/api/tags", .route = ROUTE_MODELS};
+            .ep = &endpoint_openai_models, .method = "GET", .path = "/api/tags"};
         relay_start(&s->env, req, &rr);
         return;
     }
     const char *id = path + strlen("/v1/models/"); /* already %-decoded */
     if (!*id) {
-        relay_reply_error(req, 1, 404, "model id is empty", NULL);
+        relay_reply_error(req, &endpoint_openai_chat, 404, "model id is empty", NULL);
         return;
     }
     json_t *show = json_pack("{s:s}", "model", id);
-    struct relay_request rr = {
-        .kind = RELAY_MODEL, .path = "/api/show", .model = id, .route = ROUTE_MODELS};
+    struct relay_request rr = {.ep = &endpoint_openai_model, .path = "/api/show", .model = id};
     relay_json(s, req, rr, show, 0, 0);
     json_decref(show);
 }
@@ -460,7 +460,7 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
     int status = 200;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         status = 405;
-        relay_reply_error(req, 0, 405, "method not allowed", NULL);
+        relay_reply_error(req, &endpoint_native_pass, 405, "method not allowed", NULL);
     } else if (path_is(path, "/healthz")) {
         reply_text(req, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (path_is(path, "/readyz")) {
@@ -469,7 +469,7 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
             return;
         } else {
             status = 503;
-            relay_reply_error(req, 0, 503, "warm loop not running", NULL);
+            relay_reply_error(req, &endpoint_native_pass, 503, "warm loop not running", NULL);
         }
     } else if (path_is(path, "/status")) {
         json_t *st = s->warm ? warm_status_new(s->warm) : json_object();
@@ -713,17 +713,18 @@ static void on_request(struct evhttp_request *req, void *arg) {
     char path[2048], fwd[3 * sizeof(path)];
     size_t plen = strcspn(uri, "?#");
     if (plen >= sizeof(path) || uri[0] != '/') {
-        relay_reply_error(req, 0, 414, "request URI too long or not a path", NULL);
+        relay_reply_error(req, &endpoint_native_pass, 414, "request URI too long or not a path",
+                          NULL);
         return;
     }
     if (uri_has_control(uri)) {
-        relay_reply_error(req, 0, 400, "invalid request line", NULL);
+        relay_reply_error(req, &endpoint_native_pass, 400, "invalid request line", NULL);
         metrics_request_done(ROUTE_OTHER, 400, 0);
         return;
     }
     if (access_path_normalize(uri, plen, path, sizeof(path)) < 0 ||
         access_path_encode(path, fwd, sizeof(fwd)) < 0) {
-        relay_reply_error(req, strncmp(uri, "/v1/", 4) == 0, 400,
+        relay_reply_error(req, endpoint_errors_for(uri), 400,
                           "invalid request path: a bad %-escape or an encoded control character",
                           NULL);
         metrics_request_done(ROUTE_OTHER, 400, 0);
@@ -733,23 +734,23 @@ static void on_request(struct evhttp_request *req, void *arg) {
 
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-    int openai = strncmp(path, "/v1/", 4) == 0;
+    const struct endpoint *errors = endpoint_errors_for(path);
     const char *host = evhttp_find_header(in, "Host");
     const char *origin = evhttp_find_header(in, "Origin");
     /* Ollama's own checks, in its order (CORS, then allowed hosts): a request it would refuse
      * with 403 is refused here, because keepwarm forwards neither header. */
     if (!access_origin_allowed(s->cfg, origin, host)) {
-        relay_reply_error(req, openai, 403, "origin not allowed (cors_origins)", NULL);
+        relay_reply_error(req, errors, 403, "origin not allowed (cors_origins)", NULL);
         metrics_request_done(ROUTE_OTHER, 403, 0);
         return;
     }
     if (host_missing(req, host)) {
-        relay_reply_error(req, openai, 400, "missing required Host header", NULL);
+        relay_reply_error(req, errors, 400, "missing required Host header", NULL);
         metrics_request_done(ROUTE_OTHER, 400, 0);
         return;
     }
     if (s->listen_loopback && !access_host_allowed(s->cfg, host, s->hostname)) {
-        relay_reply_error(req, openai, 403, "host not allowed (allowed_hosts)", NULL);
+        relay_reply_error(req, errors, 403, "host not allowed (allowed_hosts)", NULL);
         metrics_request_done(ROUTE_OTHER, 403, 0);
         return;
     }
@@ -770,11 +771,11 @@ static void on_request(struct evhttp_request *req, void *arg) {
             break;
         case ACCESS_UNAUTHORIZED:
             evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"keepwarm\"");
-            relay_reply_error(req, openai, 401, "missing or invalid API key", "invalid_api_key");
+            relay_reply_error(req, errors, 401, "missing or invalid API key", "invalid_api_key");
             metrics_request_done(ROUTE_OTHER, 401, 0);
             return;
         case ACCESS_FORBIDDEN:
-            relay_reply_error(req, openai, 403, "model management is disabled on this server",
+            relay_reply_error(req, errors, 403, "model management is disabled on this server",
                               NULL);
             metrics_request_done(ROUTE_OTHER, 403, 0);
             return;
@@ -788,22 +789,21 @@ static void on_request(struct evhttp_request *req, void *arg) {
     if (strncmp(path, "/v1/", 4) == 0) {
         int post = cmd == EVHTTP_REQ_POST;
         if (path_is(path, "/v1/chat/completions") && post)
-            handle_openai_post(s, req, RELAY_CHAT, ROUTE_CHAT, openai_chat_request_new,
-                               "/api/chat");
+            handle_openai_post(s, req, &endpoint_openai_chat, openai_chat_request_new, "/api/chat");
         else if (path_is(path, "/v1/completions") && post)
-            handle_openai_post(s, req, RELAY_COMPLETION, ROUTE_COMPLETIONS,
-                               openai_completion_request_new, "/api/generate");
+            handle_openai_post(s, req, &endpoint_openai_completions, openai_completion_request_new,
+                               "/api/generate");
         else if (path_is(path, "/v1/embeddings") && post)
-            handle_openai_post(s, req, RELAY_EMBED, ROUTE_EMBEDDINGS, openai_embed_request_new,
+            handle_openai_post(s, req, &endpoint_openai_embeddings, openai_embed_request_new,
                                "/api/embed");
         else if ((path_is(path, "/v1/models") || strncmp(path, "/v1/models/", 11) == 0) &&
                  cmd == EVHTTP_REQ_GET)
             handle_models(s, req, path);
         else if (path_is(path, "/v1/chat/completions") || path_is(path, "/v1/completions") ||
                  path_is(path, "/v1/embeddings") || strncmp(path, "/v1/models", 10) == 0)
-            relay_reply_error(req, 1, 405, "method not allowed", NULL);
+            relay_reply_error(req, &endpoint_openai_chat, 405, "method not allowed", NULL);
         else
-            relay_reply_error(req, 1, 404, "unknown endpoint", NULL);
+            relay_reply_error(req, &endpoint_openai_chat, 404, "unknown endpoint", NULL);
         return;
     }
     if (strncmp(path, "/api/", 5) == 0) {
@@ -819,7 +819,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
         handle_passthrough(s, req, fwd, query);
         return;
     }
-    relay_reply_error(req, 0, 404, "404 page not found", NULL);
+    relay_reply_error(req, &endpoint_native_pass, 404, "404 page not found", NULL);
 }
 
 static void listener_pause(struct server *s, int pause) {
