@@ -424,11 +424,15 @@ static void deadline_arm(struct conn *c, int64_t ms) {
  * it reads a request) and lets evhttp free the connection, which shuts the socket down. */
 static void frontdoor_reply(struct conn *c, struct evhttp_request *req, int status,
                             const char *message) {
-    char out[FRONTDOOR_REPLY_MAX];
+    char out[FRONTDOOR_REPLY_MAX], body[512];
     const char *uri = evhttp_request_get_uri(req);
-    int openai = uri && strncmp(uri, "/v1/", 4) == 0;
     int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-    size_t n = frontdoor_reply_format(out, sizeof(out), status, message, openai, head);
+    json_t *e = endpoint_errors_for(uri ? uri : "")->error_new(status, message, NULL);
+    size_t bn = e ? json_dumpb(e, body, sizeof(body), JSON_COMPACT) : 0;
+    json_decref(e);
+    size_t n = bn && bn <= sizeof(body)
+                   ? frontdoor_reply_format(out, sizeof(out), status, body, bn, head)
+                   : 0;
     evutil_socket_t fd = bufferevent_getfd(c->bev);
     if (n && fd >= 0 && send(fd, out, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         log_debug("msg=\"front door answer not sent\" error=\"%s\"", strerror(errno));

@@ -90,6 +90,28 @@ static void test_envelopes(void **state) {
                 "\"type\":\"not_found_error\"}}");
     envelope_is(&endpoint_native_inject, "{\"error\":\"nope\"}");
     envelope_is(&endpoint_native_pass, "{\"error\":\"nope\"}");
+    /* The front door's answers (server.c's frontdoor_reply) are these envelopes dumped compact,
+     * in their own key order: the bytes it wrote before it asked the entry. */
+    const struct {
+        const struct endpoint *ep;
+        int status;
+        const char *want;
+    } fd[] = {
+        {&endpoint_openai_chat, 408,
+         "{\"error\":{\"message\":\"slow\",\"type\":\"api_error\",\"param\":null,\"code\":null}}"},
+        {&endpoint_openai_chat, 400,
+         "{\"error\":{\"message\":\"slow\",\"type\":\"invalid_request_error\",\"param\":null,"
+         "\"code\":null}}"},
+        {&endpoint_native_pass, 413, "{\"error\":\"slow\"}"},
+    };
+    for (size_t i = 0; i < sizeof(fd) / sizeof(fd[0]); i++) {
+        json_t *e = endpoint_errors_for(fd[i].ep == &endpoint_openai_chat ? "/v1/x" : "/api/x")
+                        ->error_new(fd[i].status, "slow", NULL);
+        char *text = json_dumps(e, JSON_COMPACT);
+        assert_string_equal(text, fd[i].want);
+        free(text);
+        json_decref(e);
+    }
 }
 
 /* Every entry the table routes to has what the relay calls for it. */
