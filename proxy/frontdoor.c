@@ -204,24 +204,19 @@ static const char *reason_phrase(int status) {
     }
 }
 
-size_t frontdoor_reply_format(char *out, size_t cap, int status, const char *message, int openai,
+size_t frontdoor_reply_format(char *out, size_t cap, int status, const char *body, size_t body_len,
                               int head) {
-    char body[512];
-    int bn;
-    if (openai)
-        bn = snprintf(
-            body, sizeof(body),
-            "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":null,\"code\":null}}",
-            message, status == 400 ? "invalid_request_error" : "api_error");
-    else
-        bn = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", message);
-    if (bn < 0 || (size_t)bn >= sizeof(body))
-        return 0;
     int n = snprintf(out, cap,
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                     "Connection: close\r\n\r\n%s",
-                     status, reason_phrase(status), bn, head ? "" : body);
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n",
+                     status, reason_phrase(status), body_len);
     if (n < 0 || (size_t)n >= cap)
         return 0;
-    return (size_t)n;
+    if (head)
+        return (size_t)n;
+    if (body_len >= cap - (size_t)n)
+        return 0;
+    memcpy(out + n, body, body_len);
+    out[n + body_len] = '\0';
+    return (size_t)n + body_len;
 }

@@ -65,10 +65,10 @@ int64_t frontdoor_body_deadline_ms(int64_t body_timeout_ms, uint64_t length);
  * JSON is counted the same way (the parser rejects it afterwards). */
 long frontdoor_json_cost(const char *data, size_t n, long cap);
 
-/* A complete "Connection: close" answer with a JSON error body in out (the OpenAI envelope
- * when openai, else Ollama's {"error": message}; no body for HEAD, the headers unchanged).
- * Returns its length, or 0 when out is too small. */
-size_t frontdoor_reply_format(char *out, size_t cap, int status, const char *message, int openai,
+/* A complete "Connection: close" answer in out with the JSON error body[0, body_len) (the
+ * envelope of the API the request was for; no body for HEAD, the headers unchanged). Returns
+ * its length, or 0 when out is too small. */
+size_t frontdoor_reply_format(char *out, size_t cap, int status, const char *body, size_t body_len,
                               int head);
 
 #endif

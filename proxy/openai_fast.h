@@ -55,7 +55,7 @@ size_t openai_completion_response_fast(const char *body, size_t len, const char 
 
 /* A stream's common token line, {"model","created_at","message":{"role","content"},
  * "done":false} (members in any order; "created_at" and "role" may be missing) written as the
- * one SSE event openai_chat_stream_feed gives for it, "data: {chunk}\n\n" as relay.c writes a
+ * one SSE event openai_chat_stream_feed gives for it, "data: {chunk}\n\n" as ep_openai.c writes a
  * frame, the content re-escaped as jansson dumps it. Updates s as the feed would (the first
  * line's created, from the clock when it has none that parses, as the feed takes it).
  *
@@ -68,7 +68,7 @@ size_t openai_chat_stream_fast(struct openai_stream *s, const char *line, size_t
 
 /* The stream's done line: a native /api/chat NDJSON line of the chat shape above (members but
  * "model" and "done" may be missing) written as every SSE event openai_chat_stream_feed gives
- * for it, each "data: {chunk}\n\n" as relay.c writes a frame: a content chunk (when the line
+ * for it, each "data: {chunk}\n\n" as ep_openai.c writes a frame: a content chunk (when the line
  * has content or no chunk carried the role yet), the finish chunk and, with include_usage, the
  * usage chunk. Not "data: [DONE]": the stream is then finished and, as for OPENAI_STREAM_DONE,
  * the caller ends it. Updates s as the feed would and fills usage as for the answer.

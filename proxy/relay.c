@@ -1,7 +1,8 @@
 /* relay: one client request <-> one upstream transfer. Owns struct relay: a copy of the
- * upstream request (for a retry), the translation state, the partial-line splitter, the
- * buffered answer (capped), the waiting-comment timer, and the two-owner free (upstream side
- * and client side must both be finished). See docs/architecture.md for the lifecycle. */
+ * upstream request (for a retry), the endpoint's stream state, the partial-line splitter, the
+ * buffered answer (capped), the waiting timer, and the two-owner free (upstream side and
+ * client side must both be finished). Transport only: every byte of an answer's shape comes
+ * from the request's endpoint hooks (endpoint.h). See docs/architecture.md for the lifecycle. */
 #include "relay.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,6 @@
 #include "chunkw.h"
 #include "log.h"
 #include "ndjson.h"
-#include "openai_fast.h"
 
 #define HIGH_WATER      (256 * 1024) /* client output queued before Ollama is paused */
 #define MAX_FWD_HEADERS 64
@@ -30,7 +31,7 @@
 enum relay_mode {
     MODE_UNDECIDED = 0,
     MODE_PASS,   /* bytes as they come */
-    MODE_SSE,    /* NDJSON lines -> SSE events */
+    MODE_STREAM, /* NDJSON lines -> the endpoint's stream */
     MODE_BUFFER, /* the whole answer, translated (or passed on) at the end */
 };
 
@@ -39,16 +40,14 @@ struct relay {
     struct evhttp_request *req;      /* NULL once the client side is finished */
     struct evhttp_connection *evcon; /* the client's connection, while it lives */
     struct upstream_xfer *xfer;      /* NULL once the upstream side is finished */
-    enum relay_kind kind;
-    enum metrics_route route;
+    const struct endpoint *ep;
     enum relay_mode mode;
-    struct openai_meta meta;
-    struct openai_stream stream;
+    struct endpoint_meta meta;
     struct ndjson lines;
     struct evbuffer *answer; /* MODE_BUFFER: the upstream answer, capped at max_line */
     struct evbuffer *out;    /* bytes for the client built during one upstream read */
     struct chunkw cw;        /* writes out to the client (straight to the socket when it can) */
-    struct event *waiting;   /* ": waiting for model" comments while nothing came */
+    struct event *waiting;   /* the endpoint's wait_text while nothing came */
     /* the upstream request, kept for a retry */
     char *up_method, *up_path, *up_body;
     size_t up_body_len;
@@ -67,15 +66,16 @@ struct relay {
     int upstream_done;
     int streaming; /* counted in keepwarm_active_streams */
     int got_first_byte;
-    int stream_over; /* SSE: [DONE] or an error event was written */
+    int stream_over; /* the stream's end (terminator or error event) was written */
     int overflow;    /* the buffered answer hit its cap */
     int cancelled;   /* the client left before the answer was complete */
     int status;      /* what the client was answered */
     size_t bytes;    /* body bytes sent to the client */
     double ttft_ms;  /* time to Ollama's first 200 byte; 0 if none */
     char request_id[64];
-    long long prompt_tokens, completion_tokens;
+    struct endpoint_usage usage;
     struct timeval t0;
+    max_align_t state[]; /* the endpoint's stream state, ep->stream_size bytes */
 };
 
 static const struct upstream_cbs relay_cbs;
@@ -86,22 +86,6 @@ static double since(const struct timeval *t0) {
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_usec - t0->tv_usec) / 1e6;
 }
 
-static int dump_to_evbuffer(const char *buf, size_t size, void *data) {
-    return evbuffer_add(data, buf, size);
-}
-
-/* Appends v as compact JSON. jansson calls a dump callback once per token, and evbuffer_add
- * per token costs more than the dump itself: dump into a stack buffer first and add it whole;
- * only a value larger than the buffer goes token by token. */
-static void add_json(struct evbuffer *out, const json_t *v) {
-    char buf[16384];
-    size_t n = json_dumpb(v, buf, sizeof(buf), JSON_COMPACT);
-    if (n > 0 && n <= sizeof(buf))
-        evbuffer_add(out, buf, n);
-    else if (n > sizeof(buf))
-        json_dump_callback(v, dump_to_evbuffer, out, JSON_COMPACT);
-}
-
 /* Sends value as the whole answer with status; *bytes (if given) gets the body size before the
  * send, which may complete the request and free whoever holds bytes: the call is a last use. */
 static void send_json(struct evhttp_request *req, int status, const json_t *value, size_t *bytes) {
@@ -110,7 +94,7 @@ static void send_json(struct evhttp_request *req, int status, const json_t *valu
         evhttp_send_error(req, 500, "out of memory");
         return;
     }
-    add_json(b, value);
+    endpoint_add_json(b, value);
     if (bytes)
         *bytes += evbuffer_get_length(b);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
@@ -122,15 +106,9 @@ void relay_reply_json(struct evhttp_request *req, int status, const json_t *valu
     send_json(req, status, value, NULL);
 }
 
-/* The error body in the endpoint's format: the OpenAI envelope, or Ollama's {"error": text}. */
-static json_t *error_body_new(int openai, int status, const char *message, const char *code) {
-    return openai ? openai_error_new(status, message, code)
-                  : json_pack("{s:o}", "error", openai_text_new(message));
-}
-
-void relay_reply_error(struct evhttp_request *req, int openai, int status, const char *message,
-                       const char *code) {
-    json_t *e = error_body_new(openai, status, message, code);
+void relay_reply_error(struct evhttp_request *req, const struct endpoint *ep, int status,
+                       const char *message, const char *code) {
+    json_t *e = ep->error_new(status, message, code);
     relay_reply_json(req, status, e);
     json_decref(e);
 }
@@ -143,15 +121,14 @@ static void reply_json_last(struct relay *r, int status, const json_t *value) {
     send_json(r->req, status, value, &r->bytes);
 }
 
-static void reply_error_last(struct relay *r, int openai, int status, const char *message,
-                             const char *code) {
-    json_t *e = error_body_new(openai, status, message, code);
+static void reply_error_last(struct relay *r, int status, const char *message) {
+    json_t *e = r->ep->error_new(status, message, NULL);
     reply_json_last(r, status, e);
     json_decref(e);
 }
 
-static int is_openai(const struct relay *r) {
-    return r->kind != RELAY_RAW;
+static int is_passthrough(const struct relay *r) {
+    return (r->ep->flags & EP_PASSTHROUGH) != 0;
 }
 
 /* Whether a failure before any answer byte may send the request again (retries): only for a
@@ -162,16 +139,18 @@ static int can_retry(const struct relay *r) {
 
 static void relay_free(struct relay *r) {
     double secs = since(&r->t0);
-    metrics_request_done(r->route, r->status, secs);
+    metrics_request_done(r->ep->route, r->status, secs);
     if (r->streaming)
         metrics_streams_add(-1);
-    if (r->prompt_tokens || r->completion_tokens)
-        metrics_tokens(r->model ? r->model : "", r->prompt_tokens, r->completion_tokens);
+    if (r->usage.prompt_tokens || r->usage.completion_tokens)
+        metrics_tokens(r->model ? r->model : "", r->usage.prompt_tokens,
+                       r->usage.completion_tokens);
     log_access("msg=\"request\" request_id=%s method=%s path=\"%s\" model=\"%s\" status=%d "
                "bytes=%zu ttft_ms=%.1f duration_ms=%.1f prompt_tokens=%lld completion_tokens=%lld "
                "cancelled=%d",
                r->request_id, r->method, r->path, r->model ? r->model : "", r->status, r->bytes,
-               r->ttft_ms, secs * 1e3, r->prompt_tokens, r->completion_tokens, r->cancelled);
+               r->ttft_ms, secs * 1e3, r->usage.prompt_tokens, r->usage.completion_tokens,
+               r->cancelled);
     if (r->inflight)
         (*r->inflight)--;
     ndjson_cleanup(&r->lines);
@@ -245,11 +224,12 @@ static void on_client_drained(struct evhttp_connection *evcon, void *arg) {
         upstream_resume(r->xfer);
 }
 
-static void start_reply(struct relay *r, int status, const char *content_type, int sse) {
+/* stream: a translated stream, which proxies and gateways must not buffer. */
+static void start_reply(struct relay *r, int status, const char *content_type, int stream) {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
     if (content_type && *content_type)
         evhttp_add_header(h, "Content-Type", content_type);
-    if (sse) {
+    if (stream) {
         evhttp_add_header(h, "Cache-Control", "no-cache");
         evhttp_add_header(h, "X-Accel-Buffering", "no");
     }
@@ -282,95 +262,36 @@ static void flush_out(struct relay *r) {
     }
 }
 
-static void add_event(struct relay *r, const json_t *payload) {
-    evbuffer_add(r->out, "data: ", 6);
-    add_json(r->out, payload);
-    evbuffer_add(r->out, "\n\n", 2);
-}
-
-/* The end of a stream that finished well. */
-static void add_done(struct relay *r) {
-    evbuffer_add(r->out, "data: [DONE]\n\n", 14);
-    r->stream_over = 1;
-}
-
-static void add_frames(struct relay *r, json_t *frames, int result) {
-    size_t i;
-    json_t *f;
-    json_array_foreach(frames, i, f) add_event(r, f);
-    if (result == OPENAI_STREAM_DONE)
-        add_done(r);
-    else if (result == OPENAI_STREAM_ERROR)
-        r->stream_over = 1;
-}
-
+/* An error event in the endpoint's stream (the stream ends with it). */
 static void add_error_event(struct relay *r, json_t *envelope) {
-    add_event(r, envelope);
+    r->ep->stream_event(r->out, envelope);
     r->stream_over = 1;
 }
 
 static void add_error_text(struct relay *r, const char *message) {
-    json_t *e = openai_error_new(502, message, NULL);
+    json_t *e = r->ep->error_new(502, message, NULL);
     add_error_event(r, e);
     json_decref(e);
 }
 
-static void note_tokens(struct relay *r, const json_t *native) {
-    if (!json_is_true(json_object_get(native, "done")))
-        return;
-    r->prompt_tokens = (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
-    r->completion_tokens = (long long)json_integer_value(json_object_get(native, "eval_count"));
-}
-
+/* One line of the stream, translated by the endpoint: the per-token path. */
 static int on_line(void *arg, const char *line, size_t len) {
     struct relay *r = arg;
     if (r->stream_over)
         return 0;
-    /* Most lines are one plain token, and the last one the common done line: no JSON tree
-     * needed for either (the done line's events include usage; its counts go to the log). */
-    char fast[8192];
-    size_t n = 0;
-    struct openai_fast_usage u;
-    if (r->kind == RELAY_CHAT) {
-        n = openai_chat_stream_fast(&r->stream, line, len, fast, sizeof(fast));
-        if (n) {
-            evbuffer_add(r->out, fast, n);
-            return 0;
-        }
-        n = openai_chat_stream_done_fast(&r->stream, line, len, fast, sizeof(fast), &u);
-    } else if (r->kind == RELAY_COMPLETION) {
-        n = openai_completion_stream_done_fast(&r->stream, line, len, fast, sizeof(fast), &u);
-    }
-    if (n) {
-        r->prompt_tokens = (long long)u.prompt_tokens;
-        r->completion_tokens = (long long)u.completion_tokens;
-        evbuffer_add(r->out, fast, n);
-        add_done(r);
+    enum endpoint_stream_result rc = r->ep->stream_line(r->state, line, len, r->out, &r->usage);
+    if (rc == EP_STREAM_MORE)
         return 0;
-    }
-    json_error_t jerr;
-    json_t *v = json_loadb(line, len, 0, &jerr);
-    if (!v || !json_is_object(v)) {
-        json_decref(v);
-        add_error_text(r, "invalid JSON line from Ollama");
-        return -1;
-    }
-    note_tokens(r, v);
-    json_t *frames = json_array();
-    int rc = r->kind == RELAY_CHAT ? openai_chat_stream_feed(&r->stream, v, frames)
-                                   : openai_completion_stream_feed(&r->stream, v, frames);
-    if (rc == OPENAI_STREAM_ERROR)
+    r->stream_over = 1;
+    if (rc == EP_STREAM_FAILED)
         metrics_upstream_error(UPERR_BROKEN);
-    add_frames(r, frames, rc);
-    json_decref(frames);
-    json_decref(v);
-    return 0;
+    return rc == EP_STREAM_ABORT ? -1 : 0;
 }
 
-/* The SSE reply may have been started early by the waiting comments. */
-static void start_sse(struct relay *r) {
+/* The stream's reply may have been started early by the waiting text. */
+static void start_stream(struct relay *r) {
     if (!r->reply_started)
-        start_reply(r, 200, "text/event-stream", 1);
+        start_reply(r, 200, r->ep->stream_type, 1);
 }
 
 /* Tells the requester, once, that Ollama took the request for r->model. */
@@ -385,21 +306,21 @@ static void tell_upstream_ok(struct relay *r, long status) {
 static void decide_mode(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
     tell_upstream_ok(r, status);
-    int sse = r->meta.stream && (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION);
+    int stream = r->meta.stream && r->ep->stream_type;
     if (status >= 500 && can_retry(r)) {
         r->mode = MODE_BUFFER; /* maybe a crashed runner: hold it back for a retry */
-    } else if (r->kind == RELAY_RAW && upstream_content_length(x) >= 0 &&
+    } else if (is_passthrough(r) && upstream_content_length(x) >= 0 &&
                upstream_content_length(x) <= PASS_WHOLE_MAX &&
                (size_t)upstream_content_length(x) <= r->env->cfg->max_line) {
         /* A small answer of known length (non-stream native answers): sent whole, with its
          * Content-Length, when it is complete; a failure before then is still a clean 502. */
         r->mode = MODE_BUFFER;
-    } else if (r->kind == RELAY_RAW) {
+    } else if (is_passthrough(r)) {
         r->mode = MODE_PASS;
         start_reply(r, (int)status, upstream_content_type(x), 0);
-    } else if (sse && status == 200) {
-        r->mode = MODE_SSE;
-        start_sse(r);
+    } else if (stream && status == 200) {
+        r->mode = MODE_STREAM;
+        start_stream(r);
     } else {
         r->mode = MODE_BUFFER;
     }
@@ -422,7 +343,7 @@ static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t l
         case MODE_PASS:
             evbuffer_add(r->out, buf, len);
             break;
-        case MODE_SSE: {
+        case MODE_STREAM: {
             int rc = ndjson_feed(&r->lines, buf, len, on_line, r);
             if (rc == -2)
                 add_error_text(r, "a line from Ollama exceeds max_line_size");
@@ -458,10 +379,6 @@ static void end_reply(struct relay *r) {
     chunkw_end(&r->cw, r->req, r->out);
 }
 
-static void gen_id(char *buf, size_t len, const char *prefix) {
-    snprintf(buf, len, "%s%d", prefix, (int)(random() % 999));
-}
-
 /* Texts Ollama uses when a runner died under a request (research notes §5). */
 static int is_runner_crash(const char *text) {
     return strstr(text, "llama runner process has terminated") ||
@@ -477,8 +394,8 @@ static int is_context_overflow(const char *text) {
 
 static int retry(struct relay *r, const char *why);
 
-/* Replies with a finished error answer: in the SSE stream if it was started early (waiting
- * comments), else as the endpoint's JSON error. Last use of r. */
+/* Replies with a finished error answer: in the stream if it was started early (waiting text),
+ * else as the endpoint's JSON error. Last use of r. */
 static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     r->reply_ended = 1;
     if (r->reply_started) {
@@ -488,37 +405,6 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     }
     r->status = status;
     reply_json_last(r, status, envelope);
-}
-
-/* The common chat/completion answer written straight from Ollama's bytes (openai_fast.h).
- * Returns -1, having sent nothing, when the answer needs the jansson path; else last use of r. */
-static int reply_fast(struct relay *r, const char *body, size_t n, const char *id) {
-    struct openai_fast_usage u;
-    struct evbuffer_iovec v;
-    struct evbuffer *b = evbuffer_new();
-    size_t m = 0;
-    if (!b)
-        return -1;
-    if (evbuffer_reserve_space(b, (ev_ssize_t)(n + OPENAI_FAST_SLACK), &v, 1) == 1)
-        m = r->kind == RELAY_CHAT
-                ? openai_chat_response_fast(body, n, id, v.iov_base, v.iov_len, &u)
-                : openai_completion_response_fast(body, n, id, v.iov_base, v.iov_len, &u);
-    if (!m) {
-        evbuffer_free(b);
-        return -1;
-    }
-    v.iov_len = m;
-    evbuffer_commit_space(b, &v, 1);
-    r->prompt_tokens = (long long)u.prompt_tokens;
-    r->completion_tokens = (long long)u.completion_tokens;
-    r->status = 200;
-    r->reply_ended = 1;
-    r->bytes += m;
-    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",
-                      "application/json");
-    chunkw_reply(r->req, 200, NULL, b);
-    evbuffer_free(b);
-    return 0;
 }
 
 /* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer. Last use of r. */
@@ -547,7 +433,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         log_warn("msg=\"context length exceeded\" model=\"%s\" pinned_num_ctx=%lld",
                  r->model ? r->model : "", ctx ? (long long)json_integer_value(ctx) : 0LL);
     }
-    if (r->kind == RELAY_RAW) {
+    if (is_passthrough(r)) {
         /* A held-back native error: pass it on as Ollama sent it. */
         r->reply_ended = 1;
         r->status = (int)status;
@@ -560,66 +446,29 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     }
     if (status >= 400 || status < 200) {
         int st = status >= 400 ? (int)status : 502;
-        json_t *e = openai_error_from_native_new(st, body, n);
+        json_t *e = r->ep->native_error_new(st, body, n);
         reply_error_json(r, st, e);
         json_decref(e);
         return;
     }
-    char id[48] = "";
-    if (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION) {
-        gen_id(id, sizeof(id), r->kind == RELAY_CHAT ? "chatcmpl-" : "cmpl-");
-        if (!r->reply_started && reply_fast(r, body, n, id) == 0)
-            return; /* last use of r */
-    }
-    json_error_t jerr;
-    json_t *native = json_loadb(body, n, 0, &jerr);
-    json_t *out = NULL;
-    if (native) {
-        note_tokens(r, native);
-        switch (r->kind) {
-            case RELAY_CHAT:
-                out = openai_chat_response_new(native, id);
-                break;
-            case RELAY_COMPLETION:
-                out = openai_completion_response_new(native, id);
-                break;
-            case RELAY_EMBED:
-                r->prompt_tokens =
-                    (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
-                out = openai_embed_response_new(native, r->model ? r->model : "",
-                                                r->meta.encoding_b64);
-                break;
-            case RELAY_MODELS:
-                out = openai_models_list_new(native);
-                break;
-            case RELAY_MODEL:
-                out = openai_model_new(r->model ? r->model : "", native);
-                break;
-            default:
-                break;
-        }
-        json_decref(native);
-    }
-    if (!out) {
-        json_t *e = openai_error_new(502,
-                                     native ? "Ollama's answer could not be translated"
-                                            : "Ollama answered with invalid JSON",
-                                     NULL);
+    const char *why = NULL;
+    if (r->ep->answer(&r->meta, r->model, body, n, r->reply_started, r->out, &r->usage, &why) < 0) {
+        json_t *e = r->ep->error_new(502, why, NULL);
         reply_error_json(r, 502, e);
         json_decref(e);
         return;
     }
     if (r->reply_started) { /* a streaming request whose answer came as one object */
-        add_event(r, out);
-        add_done(r);
-        json_decref(out);
+        r->stream_over = 1;
         end_reply(r);
         return;
     }
     r->status = 200;
     r->reply_ended = 1;
-    reply_json_last(r, 200, out);
-    json_decref(out);
+    r->bytes += evbuffer_get_length(r->out);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",
+                      "application/json");
+    chunkw_reply(r->req, 200, NULL, r->out); /* last use of r */
 }
 
 /* A native answer that broke off after its head went out: what came is sent, then the
@@ -677,17 +526,17 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
     r->reply_ended = 1;
     if (!r->reply_started) {
         r->status = status;
-        reply_error_last(r, is_openai(r), status, msg, NULL);
+        reply_error_last(r, status, msg);
         return;
     }
-    /* Mid-answer. Ollama's own bytes (native): cut the client's connection. An OpenAI stream:
-     * say so in an SSE error event, then end it (the SSE lines only ever carry whole NDJSON
-     * lines, so nothing half is sent). */
+    /* Mid-answer. Ollama's own bytes (native): cut the client's connection. A translated
+     * stream: say so in the endpoint's error event, then end it (its lines only ever carry
+     * whole NDJSON lines, so nothing half is sent). */
     if (r->mode == MODE_PASS) {
         cut_reply(r); /* last use of r */
         return;
     }
-    if (is_openai(r) && !r->stream_over)
+    if (!is_passthrough(r) && !r->stream_over)
         add_error_text(r, msg);
     end_reply(r); /* last use of r */
 }
@@ -710,7 +559,7 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
     if (r->mode == MODE_UNDECIDED) {
         /* No body at all (HEAD, 204, an empty answer). */
         tell_upstream_ok(r, upstream_status(x));
-        if (r->kind == RELAY_RAW && !(upstream_status(x) >= 500 && can_retry(r))) {
+        if (is_passthrough(r) && !(upstream_status(x) >= 500 && can_retry(r))) {
             r->mode = MODE_PASS;
             if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD &&
                 upstream_content_length(x) >= 0) {
@@ -728,15 +577,10 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
         finish_buffered(r, x); /* last use of r */
         return;
     }
-    if (r->mode == MODE_SSE) {
+    if (r->mode == MODE_STREAM) {
         ndjson_finish(&r->lines, on_line, r);
-        if (!r->stream_over) {
-            json_t *frames = json_array();
-            int rc = r->kind == RELAY_CHAT ? openai_chat_stream_eof(&r->stream, frames)
-                                           : openai_completion_stream_eof(&r->stream, frames);
-            add_frames(r, frames, rc);
-            json_decref(frames);
-        }
+        if (!r->stream_over)
+            r->ep->stream_end(r->state, r->out);
     }
     end_reply(r); /* last use of r */
 }
@@ -770,16 +614,17 @@ static int retry(struct relay *r, const char *why) {
     return 0;
 }
 
-/* SSE clients get a comment every wait_comment_interval while Ollama loads or prefills, so
- * idle timeouts in gateways do not cut them and a client that left is noticed on write. */
+/* Stream clients get the endpoint's wait_text every wait_comment_interval while Ollama loads
+ * or prefills, so idle timeouts in gateways do not cut them and a client that left is noticed
+ * on write. */
 static void on_waiting(evutil_socket_t fd, short what, void *arg) {
     struct relay *r = arg;
     (void)fd;
     (void)what;
     if (r->client_done || r->mode != MODE_UNDECIDED || !r->req)
         return;
-    start_sse(r);
-    evbuffer_add(r->out, ": waiting for model\n\n", 21);
+    start_stream(r);
+    evbuffer_add(r->out, r->ep->wait_text, strlen(r->ep->wait_text));
     flush_out(r);
     int64_t ns = r->env->cfg->wait_comment_interval;
     struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
@@ -882,14 +727,14 @@ static void copy_str(char *dst, size_t len, const char *src) {
 
 void relay_start(struct relay_env *env, struct evhttp_request *req,
                  const struct relay_request *rr) {
-    struct relay *r = calloc(1, sizeof(*r));
+    const struct endpoint *ep = rr->ep;
+    struct relay *r = calloc(1, sizeof(*r) + ep->stream_size);
     char err[256];
-    char id[48];
     int status = 502;
 
     if (!r) {
         free(rr->body_owned);
-        relay_reply_error(req, rr->kind != RELAY_RAW, 500, "out of memory", NULL);
+        relay_reply_error(req, ep, 500, "out of memory", NULL);
         return;
     }
     env->active++;
@@ -897,15 +742,13 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->env = env;
     r->req = req;
     r->evcon = evhttp_request_get_connection(req);
-    r->kind = rr->kind;
-    r->route = rr->route;
+    r->ep = ep;
     r->meta = rr->meta;
     r->retries_left = (int)env->cfg->retries;
-    /* Safe to send twice: reads, and inference (the OpenAI endpoints, the native ones keepwarm
-     * injects into); not model management, blobs or any other POST, PUT or DELETE. */
-    r->replayable = rr->kind != RELAY_RAW || rr->route == ROUTE_NATIVE_GEN ||
-                    strcmp(rr->method, "GET") == 0 || strcmp(rr->method, "HEAD") == 0 ||
-                    strcmp(rr->method, "OPTIONS") == 0;
+    /* Safe to send twice: reads, and inference (the endpoints that say so); not model
+     * management, blobs or any other POST, PUT or DELETE. */
+    r->replayable = (ep->flags & EP_REPLAYABLE) || strcmp(rr->method, "GET") == 0 ||
+                    strcmp(rr->method, "HEAD") == 0 || strcmp(rr->method, "OPTIONS") == 0;
     r->inflight = rr->inflight;
     if (r->inflight)
         (*r->inflight)++;
@@ -926,10 +769,8 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     else if (rr->body && (r->up_body = malloc(rr->body_len + 1)))
         memcpy(r->up_body, rr->body, rr->body_len);
     ndjson_init(&r->lines, env->cfg->max_line);
-    if (rr->kind == RELAY_CHAT || rr->kind == RELAY_COMPLETION) {
-        gen_id(id, sizeof(id), rr->kind == RELAY_COMPLETION ? "cmpl-" : "chatcmpl-");
-        openai_stream_init(&r->stream, id, rr->meta.include_usage);
-    }
+    if (ep->stream_open)
+        ep->stream_open(r->state, &rr->meta);
     if (!r->answer || !r->out || !r->up_method || !r->up_path || (rr->body && !r->up_body) ||
         copy_headers(r, req, rr->json_body, rid) < 0) {
         snprintf(err, sizeof(err), "out of memory");
@@ -940,8 +781,8 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
         status = errno == EMSGSIZE ? 431 : errno == EINVAL ? 400 : 502;
         goto fail;
     }
-    if (r->meta.stream && env->cfg->wait_comment_interval > 0 && r->evcon &&
-        (r->kind == RELAY_CHAT || r->kind == RELAY_COMPLETION)) {
+    if (r->meta.stream && env->cfg->wait_comment_interval > 0 && r->evcon && ep->stream_type &&
+        ep->wait_text) {
         r->waiting = evtimer_new(evhttp_connection_get_base(r->evcon), on_waiting, r);
         int64_t ns = env->cfg->wait_comment_interval;
         struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
@@ -957,7 +798,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
 
 fail:
     r->status = status;
-    relay_reply_error(req, rr->kind != RELAY_RAW, status, err, NULL);
+    relay_reply_error(req, ep, status, err, NULL);
     r->upstream_done = r->client_done = 1;
     relay_free(r);
 }

@@ -1,6 +1,6 @@
-/* server: evhttp listener, routing, request limits and keepwarm's own endpoints. Request
- * bodies are parsed and translated here (pure modules openai and policy do the work), then
- * handed to relay, which answers from then on. */
+/* server: evhttp listener, request limits, routing by the endpoint table (endpoint.h) and
+ * keepwarm's own endpoints. A request's body becomes the native request in request_build
+ * (request.h), then relay answers from then on. */
 #include "server.h"
 
 #include <errno.h>
@@ -23,14 +23,10 @@
 #include "chunkw.h"
 #include "evcompat.h"
 #include "frontdoor.h"
-#include "jscan.h"
 #include "log.h"
 #include "metrics.h"
-#include "openai.h"
-#include "policy.h"
 #include "relay.h"
-#include "reqfast.h"
-#include "splice.h"
+#include "request.h"
 #include "warm.h"
 
 #define MAX_HEADERS_SIZE (64 * 1024)
@@ -122,56 +118,9 @@ static const char *method_name(enum evhttp_cmd_type cmd) {
     }
 }
 
-/* A body this large, or a tree this costly, has its heap handed back to the system afterwards
- * (on_sweep): glibc keeps freed small blocks otherwise. */
-#define TRIM_AFTER_BODY (1u << 20)
-#define TRIM_AFTER_COST 50000
+/* Set when a request's body was large or its tree costly (request_out.costly): the heap is
+ * handed back to the system by the next sweep (glibc keeps freed small blocks otherwise). */
 static int trim_pending;
-
-/* Parses the request body as one JSON object, rejecting duplicate keys (a parser
- * differential between keepwarm and Ollama would let a request say two things), and bodies
- * whose tree would cost more than FRONTDOOR_MAX_JSON_COST (counted before jansson builds it). */
-static json_t *body_json_new(struct evhttp_request *req, char *err, size_t errlen) {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in);
-    if (n == 0) {
-        snprintf(err, errlen, "missing request body");
-        return NULL;
-    }
-    const char *data = (const char *)evbuffer_pullup(in, -1);
-    if (!data) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    long cost = frontdoor_json_cost(data, n, FRONTDOOR_MAX_JSON_COST);
-    if (cost < 0) {
-        snprintf(err, errlen,
-                 "request body has too many JSON values (objects and arrays count %d; at most "
-                 "%d)",
-                 FRONTDOOR_JSON_CONTAINER_COST, FRONTDOOR_MAX_JSON_COST);
-        return NULL;
-    }
-    if (n >= TRIM_AFTER_BODY || cost >= TRIM_AFTER_COST)
-        trim_pending = 1;
-    json_error_t jerr;
-    json_t *v = json_loadb(data, n, JSON_REJECT_DUPLICATES, &jerr);
-    if (!v) {
-        snprintf(err, errlen, "invalid JSON in request body at line %d column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(v)) {
-        snprintf(err, errlen, "request body must be a JSON object");
-        json_decref(v);
-        return NULL;
-    }
-    return v;
-}
-
-static const char *model_of(const json_t *body) {
-    const json_t *m = json_object_get(body, "model");
-    return json_is_string(m) ? json_string_value(m) : NULL;
-}
 
 /* The in-flight counter for model, new at 0 if it has none; NULL only when out of memory.
  * The table holds only models with requests in flight (and the entry returned): the others,
@@ -213,8 +162,8 @@ static long *inflight_slot(struct server *s, const char *model) {
 
 /* max_concurrent: 429 with Retry-After when the model has its share in flight already.
  * Returns 0 and the counter the relay holds, or -1 after answering. */
-static int admit(struct server *s, struct evhttp_request *req, int openai, const char *model,
-                 long **inflight) {
+static int admit(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
+                 const char *model, long **inflight) {
     *inflight = NULL;
     if (!model)
         return 0;
@@ -222,8 +171,8 @@ static int admit(struct server *s, struct evhttp_request *req, int openai, const
     long long limit = mc && mc->max_concurrent ? mc->max_concurrent : s->cfg->max_concurrent;
     long *slot = inflight_slot(s, model);
     if (!slot) {
-        relay_reply_error(req, openai, 503, "out of memory", NULL);
-        metrics_request_done(openai ? ROUTE_CHAT : ROUTE_NATIVE_GEN, 503, 0);
+        relay_reply_error(req, ep, 503, "out of memory", NULL);
+        metrics_request_done(ep->route, 503, 0);
         return -1;
     }
     if (limit > 0 && *slot >= limit) {
@@ -231,8 +180,8 @@ static int admit(struct server *s, struct evhttp_request *req, int openai, const
         snprintf(msg, sizeof(msg), "too many concurrent requests for model '%.120s' (max %lld)",
                  model, limit);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-        relay_reply_error(req, openai, 429, msg, "rate_limit_exceeded");
-        metrics_request_done(openai ? ROUTE_CHAT : ROUTE_NATIVE_GEN, 429, 0);
+        relay_reply_error(req, ep, 429, msg, "rate_limit_exceeded");
+        metrics_request_done(ep->route, 429, 0);
         return -1;
     }
     *inflight = slot;
@@ -247,13 +196,14 @@ static void on_model_ok(void *arg, const char *model) {
         warm_note_model(s->warm, model);
 }
 
-/* Relays a native body to Ollama (POST rr.path): admission against max_concurrent when limit is
- * set (429 otherwise), the model told to the warm loop when note is set and Ollama answers 2xx,
- * then the relay, which takes rr.body_owned over (freed here when the request is turned away). */
+/* Relays a native request to Ollama (the entry's method, rr.path): admission against
+ * max_concurrent when limit is set (429 otherwise), the model told to the warm loop when note
+ * is set and Ollama answers 2xx, then the relay, which takes rr.body_owned over (freed here when
+ * the request is turned away). */
 static void relay_native(struct server *s, struct evhttp_request *req, struct relay_request rr,
                          int limit, int note) {
     long *inflight = NULL;
-    if (limit && admit(s, req, rr.kind != RELAY_RAW, rr.model, &inflight) < 0) {
+    if (limit && admit(s, req, rr.ep, rr.model, &inflight) < 0) {
         free(rr.body_owned);
         return;
     }
@@ -261,138 +211,37 @@ static void relay_native(struct server *s, struct evhttp_request *req, struct re
         rr.on_upstream_ok = on_model_ok;
         rr.ok_arg = s;
     }
-    rr.method = "POST";
-    rr.json_body = 1;
+    rr.method = rr.ep->native_method;
+    rr.json_body = rr.body_owned != NULL;
     rr.inflight = inflight;
     relay_start(&s->env, req, &rr);
 }
 
-/* relay_native for a body still to be encoded; native stays the caller's. */
-static void relay_json(struct server *s, struct evhttp_request *req, struct relay_request rr,
-                       const json_t *native, int limit, int note) {
-    char *body = json_dumps(native, JSON_COMPACT);
-    if (!body) {
-        relay_reply_error(req, rr.kind != RELAY_RAW, 500, "out of memory", NULL);
-        return;
-    }
-    rr.body_owned = body;
-    rr.body_len = strlen(body);
-    relay_native(s, req, rr, limit, note);
-}
-
-/* The request body, contiguous, scanned by jscan for a fast path: -1 when empty or declined. */
-static int scan_body(struct evhttp_request *req, const char **data, size_t *n, struct jscan *scan) {
+/* A request for ep (not a passthrough): its body made the native request (request_build),
+ * then relayed, with admission and the warm loop's note as the entry says. */
+static void handle_endpoint(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
+                            const char *path) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    *n = evbuffer_get_length(in);
-    if (*n == 0 || !(*data = (const char *)evbuffer_pullup(in, -1)))
-        return -1;
-    return jscan_body(*data, *n, scan);
-}
-
-typedef json_t *(*translate_fn)(const json_t *in, struct openai_meta *meta, struct openai_err *err);
-
-/* The fast path of handle_openai_post for chat and completions: the native body written from
- * the client's bytes (jscan, reqfast) instead of parse, translate, policy_apply and dump.
- * Returns 0 when it took the request (answered or relayed), -1 when the jansson path must (it
- * also has every error message). */
-static int openai_reqfast(struct server *s, struct evhttp_request *req, enum relay_kind kind,
-                          enum metrics_route route, const char *native_path) {
-    size_t n, len;
-    const char *data;
-    struct openai_meta meta = {0};
-    struct jscan scan;
-    if ((kind != RELAY_CHAT && kind != RELAY_COMPLETION) || scan_body(req, &data, &n, &scan) < 0)
-        return -1;
-    char *body = kind == RELAY_CHAT ? reqfast_chat_new(s->cfg, data, n, &scan, &meta, &len)
-                                    : reqfast_completion_new(s->cfg, data, n, &scan, &meta, &len);
-    if (!body)
-        return -1;
-    struct relay_request rr = {.kind = kind,
-                               .path = native_path,
-                               .body_owned = body,
-                               .body_len = len,
-                               .model = scan.model_name,
-                               .route = route,
-                               .meta = meta};
-    relay_native(s, req, rr, 1, 1);
-    return 0;
-}
-
-/* POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
-static void handle_openai_post(struct server *s, struct evhttp_request *req, enum relay_kind kind,
-                               enum metrics_route route, translate_fn translate,
-                               const char *native_path) {
-    char err[512];
-    struct openai_meta meta = {0};
-    struct openai_err oerr = {0};
-    if (openai_reqfast(s, req, kind, route, native_path) == 0)
-        return;
-    json_t *in = body_json_new(req, err, sizeof(err));
-    if (!in) {
-        relay_reply_error(req, 1, 400, err, NULL);
+    size_t n = evbuffer_get_length(in);
+    const char *body = n ? (const char *)evbuffer_pullup(in, -1) : NULL;
+    struct request_out out;
+    struct api_err err;
+    int rc = request_build(ep, s->cfg, path, body, n, &out, &err);
+    if (out.costly)
+        trim_pending = 1;
+    if (rc < 0) {
+        relay_reply_error(req, ep, err.status, err.message, NULL);
         return;
     }
-    json_t *native = translate(in, &meta, &oerr);
-    if (!native) {
-        relay_reply_error(req, 1, oerr.status ? oerr.status : 400, oerr.message, NULL);
-        json_decref(in);
-        return;
-    }
-    if (policy_apply(s->cfg, native, err, sizeof(err)) < 0) {
-        relay_reply_error(req, 1, 400, err, NULL);
-        json_decref(native);
-        json_decref(in);
-        return;
-    }
-    /* model borrowed from `in`, alive until relay_json returns (relay copies it). */
-    struct relay_request rr = {
-        .kind = kind, .path = native_path, .model = model_of(in), .route = route, .meta = meta};
-    relay_json(s, req, rr, native, 1, kind != RELAY_EMBED);
-    json_decref(native);
-    json_decref(in);
-}
-
-/* The fast path of handle_native_inject: the body scanned (jscan) and spliced (splice) instead
- * of parsed and re-encoded. Returns 0 when it took the request (answered or relayed), -1 when
- * the jansson path must (it also has every error message). */
-static int native_splice(struct server *s, struct evhttp_request *req, const char *path) {
-    size_t n, len;
-    const char *data;
-    struct jscan scan;
-    if (scan_body(req, &data, &n, &scan) < 0)
-        return -1;
-    char *body = splice_native_new(s->cfg, data, n, &scan, &len);
-    if (!body)
-        return -1;
-    struct relay_request rr = {.kind = RELAY_RAW,
-                               .path = path,
-                               .body_owned = body,
-                               .body_len = len,
-                               .model = scan.has_model ? scan.model_name : NULL,
-                               .route = ROUTE_NATIVE_GEN};
-    relay_native(s, req, rr, 1, 1);
-    return 0;
-}
-
-/* POST /api/generate, /api/chat, /api/embed, /api/embeddings: injection, then passthrough. */
-static void handle_native_inject(struct server *s, struct evhttp_request *req, const char *path) {
-    char err[512];
-    if (native_splice(s, req, path) == 0)
-        return;
-    json_t *in = body_json_new(req, err, sizeof(err));
-    if (!in) {
-        relay_reply_error(req, 0, 400, err, NULL);
-        return;
-    }
-    if (policy_apply(s->cfg, in, err, sizeof(err)) < 0) {
-        relay_reply_error(req, 0, 400, err, NULL);
-        json_decref(in);
-        return;
-    }
-    struct relay_request rr = {
-        .kind = RELAY_RAW, .path = path, .model = model_of(in), .route = ROUTE_NATIVE_GEN};
-    relay_json(s, req, rr, in, 1, 1);
-    json_decref(in);
+    struct relay_request rr = {.ep = ep,
+                               .path = out.path,
+                               .body_owned = out.body, /* taken over by the relay */
+                               .body_len = out.body_len,
+                               .model = out.model,
+                               .meta = out.meta};
+    out.body = NULL;
+    relay_native(s, req, rr, (ep->flags & EP_ADMIT) != 0, (ep->flags & EP_NOTE_MODEL) != 0);
+    request_out_cleanup(&out); /* the model: relay copied it */
 }
 
 /* Everything else under /api/ and GET/HEAD /: relayed untouched, to path (normalised and
@@ -403,7 +252,7 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
     size_t plen = strlen(path), qlen = strlen(query);
     char *uri = malloc(plen + qlen + 1);
     if (!uri) {
-        relay_reply_error(req, 0, 500, "out of memory", NULL);
+        relay_reply_error(req, &endpoint_native_pass, 500, "out of memory", NULL);
         return;
     }
     memcpy(uri, path, plen);
@@ -411,37 +260,17 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
     size_t n = evbuffer_get_length(in);
     const char *method = method_name(evhttp_request_get_command(req));
     struct relay_request rr = {
-        .kind = RELAY_RAW,
+        .ep = &endpoint_native_pass,
         .method = method,
         .path = uri,
         .body = n ? (const char *)evbuffer_pullup(in, -1) : NULL,
         .body_len = n,
-        .route = ROUTE_NATIVE,
     };
     if (!rr.body && strcmp(method, "POST") == 0) {
         rr.body = "";
     }
     relay_start(&s->env, req, &rr); /* copies the path */
     free(uri);
-}
-
-static void handle_models(struct server *s, struct evhttp_request *req, const char *path) {
-    if (path_is(path, "/v1/models")) {
-        struct relay_request rr = {
-            .kind = RELAY_MODELS, .method = "GET", .path = "/api/tags", .route = ROUTE_MODELS};
-        relay_start(&s->env, req, &rr);
-        return;
-    }
-    const char *id = path + strlen("/v1/models/"); /* already %-decoded */
-    if (!*id) {
-        relay_reply_error(req, 1, 404, "model id is empty", NULL);
-        return;
-    }
-    json_t *show = json_pack("{s:s}", "model", id);
-    struct relay_request rr = {
-        .kind = RELAY_MODEL, .path = "/api/show", .model = id, .route = ROUTE_MODELS};
-    relay_json(s, req, rr, show, 0, 0);
-    json_decref(show);
 }
 
 static void reply_text(struct evhttp_request *req, int status, const char *type, const char *text) {
@@ -460,7 +289,7 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
     int status = 200;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         status = 405;
-        relay_reply_error(req, 0, 405, "method not allowed", NULL);
+        relay_reply_error(req, &endpoint_native_pass, 405, "method not allowed", NULL);
     } else if (path_is(path, "/healthz")) {
         reply_text(req, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (path_is(path, "/readyz")) {
@@ -469,7 +298,7 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
             return;
         } else {
             status = 503;
-            relay_reply_error(req, 0, 503, "warm loop not running", NULL);
+            relay_reply_error(req, &endpoint_native_pass, 503, "warm loop not running", NULL);
         }
     } else if (path_is(path, "/status")) {
         json_t *st = s->warm ? warm_status_new(s->warm) : json_object();
@@ -595,11 +424,15 @@ static void deadline_arm(struct conn *c, int64_t ms) {
  * it reads a request) and lets evhttp free the connection, which shuts the socket down. */
 static void frontdoor_reply(struct conn *c, struct evhttp_request *req, int status,
                             const char *message) {
-    char out[FRONTDOOR_REPLY_MAX];
+    char out[FRONTDOOR_REPLY_MAX], body[512];
     const char *uri = evhttp_request_get_uri(req);
-    int openai = uri && strncmp(uri, "/v1/", 4) == 0;
     int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-    size_t n = frontdoor_reply_format(out, sizeof(out), status, message, openai, head);
+    json_t *e = endpoint_errors_for(uri ? uri : "")->error_new(status, message, NULL);
+    size_t bn = e ? json_dumpb(e, body, sizeof(body), JSON_COMPACT) : 0;
+    json_decref(e);
+    size_t n = bn && bn <= sizeof(body)
+                   ? frontdoor_reply_format(out, sizeof(out), status, body, bn, head)
+                   : 0;
     evutil_socket_t fd = bufferevent_getfd(c->bev);
     if (n && fd >= 0 && send(fd, out, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         log_debug("msg=\"front door answer not sent\" error=\"%s\"", strerror(errno));
@@ -713,17 +546,18 @@ static void on_request(struct evhttp_request *req, void *arg) {
     char path[2048], fwd[3 * sizeof(path)];
     size_t plen = strcspn(uri, "?#");
     if (plen >= sizeof(path) || uri[0] != '/') {
-        relay_reply_error(req, 0, 414, "request URI too long or not a path", NULL);
+        relay_reply_error(req, &endpoint_native_pass, 414, "request URI too long or not a path",
+                          NULL);
         return;
     }
     if (uri_has_control(uri)) {
-        relay_reply_error(req, 0, 400, "invalid request line", NULL);
+        relay_reply_error(req, &endpoint_native_pass, 400, "invalid request line", NULL);
         metrics_request_done(ROUTE_OTHER, 400, 0);
         return;
     }
     if (access_path_normalize(uri, plen, path, sizeof(path)) < 0 ||
         access_path_encode(path, fwd, sizeof(fwd)) < 0) {
-        relay_reply_error(req, strncmp(uri, "/v1/", 4) == 0, 400,
+        relay_reply_error(req, endpoint_errors_for(uri), 400,
                           "invalid request path: a bad %-escape or an encoded control character",
                           NULL);
         metrics_request_done(ROUTE_OTHER, 400, 0);
@@ -733,23 +567,23 @@ static void on_request(struct evhttp_request *req, void *arg) {
 
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-    int openai = strncmp(path, "/v1/", 4) == 0;
+    const struct endpoint *errors = endpoint_errors_for(path);
     const char *host = evhttp_find_header(in, "Host");
     const char *origin = evhttp_find_header(in, "Origin");
     /* Ollama's own checks, in its order (CORS, then allowed hosts): a request it would refuse
      * with 403 is refused here, because keepwarm forwards neither header. */
     if (!access_origin_allowed(s->cfg, origin, host)) {
-        relay_reply_error(req, openai, 403, "origin not allowed (cors_origins)", NULL);
+        relay_reply_error(req, errors, 403, "origin not allowed (cors_origins)", NULL);
         metrics_request_done(ROUTE_OTHER, 403, 0);
         return;
     }
     if (host_missing(req, host)) {
-        relay_reply_error(req, openai, 400, "missing required Host header", NULL);
+        relay_reply_error(req, errors, 400, "missing required Host header", NULL);
         metrics_request_done(ROUTE_OTHER, 400, 0);
         return;
     }
     if (s->listen_loopback && !access_host_allowed(s->cfg, host, s->hostname)) {
-        relay_reply_error(req, openai, 403, "host not allowed (allowed_hosts)", NULL);
+        relay_reply_error(req, errors, 403, "host not allowed (allowed_hosts)", NULL);
         metrics_request_done(ROUTE_OTHER, 403, 0);
         return;
     }
@@ -770,11 +604,11 @@ static void on_request(struct evhttp_request *req, void *arg) {
             break;
         case ACCESS_UNAUTHORIZED:
             evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"keepwarm\"");
-            relay_reply_error(req, openai, 401, "missing or invalid API key", "invalid_api_key");
+            relay_reply_error(req, errors, 401, "missing or invalid API key", "invalid_api_key");
             metrics_request_done(ROUTE_OTHER, 401, 0);
             return;
         case ACCESS_FORBIDDEN:
-            relay_reply_error(req, openai, 403, "model management is disabled on this server",
+            relay_reply_error(req, errors, 403, "model management is disabled on this server",
                               NULL);
             metrics_request_done(ROUTE_OTHER, 403, 0);
             return;
@@ -785,41 +619,15 @@ static void on_request(struct evhttp_request *req, void *arg) {
         handle_own(s, req, path, cmd);
         return;
     }
-    if (strncmp(path, "/v1/", 4) == 0) {
-        int post = cmd == EVHTTP_REQ_POST;
-        if (path_is(path, "/v1/chat/completions") && post)
-            handle_openai_post(s, req, RELAY_CHAT, ROUTE_CHAT, openai_chat_request_new,
-                               "/api/chat");
-        else if (path_is(path, "/v1/completions") && post)
-            handle_openai_post(s, req, RELAY_COMPLETION, ROUTE_COMPLETIONS,
-                               openai_completion_request_new, "/api/generate");
-        else if (path_is(path, "/v1/embeddings") && post)
-            handle_openai_post(s, req, RELAY_EMBED, ROUTE_EMBEDDINGS, openai_embed_request_new,
-                               "/api/embed");
-        else if ((path_is(path, "/v1/models") || strncmp(path, "/v1/models/", 11) == 0) &&
-                 cmd == EVHTTP_REQ_GET)
-            handle_models(s, req, path);
-        else if (path_is(path, "/v1/chat/completions") || path_is(path, "/v1/completions") ||
-                 path_is(path, "/v1/embeddings") || strncmp(path, "/v1/models", 10) == 0)
-            relay_reply_error(req, 1, 405, "method not allowed", NULL);
-        else
-            relay_reply_error(req, 1, 404, "unknown endpoint", NULL);
-        return;
-    }
-    if (strncmp(path, "/api/", 5) == 0) {
-        if (cmd == EVHTTP_REQ_POST &&
-            (path_is(path, "/api/generate") || path_is(path, "/api/chat") ||
-             path_is(path, "/api/embed") || path_is(path, "/api/embeddings")))
-            handle_native_inject(s, req, path);
-        else
-            handle_passthrough(s, req, fwd, query);
-        return;
-    }
-    if (path_is(path, "/") && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)) {
+    int status = 404;
+    const char *message = NULL;
+    const struct endpoint *ep = endpoint_route(cmd, path, &status, &message, &errors);
+    if (!ep)
+        relay_reply_error(req, errors, status, message, NULL);
+    else if (!ep->native_method) /* the client's method and path: passed through */
         handle_passthrough(s, req, fwd, query);
-        return;
-    }
-    relay_reply_error(req, 0, 404, "404 page not found", NULL);
+    else
+        handle_endpoint(s, req, ep, path);
 }
 
 static void listener_pause(struct server *s, int pause) {

@@ -1,7 +1,7 @@
 /* libFuzzer target: Ollama's non-streaming answers, translated back to OpenAI's shapes as
- * relay.c does at the end of a buffered reply. The input is the upstream body: parsed as relay
- * parses it (json_loadb, flags 0) and given to every response translator, and given raw to
- * openai_error_from_native_new (an error answer may be anything, JSON or not). */
+ * ep_openai.c's answer hooks do at the end of a buffered reply. The input is the upstream
+ * body: parsed as they parse it (json_loadb, flags 0) and given to every response translator, and
+ * given raw to openai_error_from_native_new (an error answer may be anything, JSON or not). */
 #include "fuzz.h"
 #include "openai.h"
 #include "rfc3339.h"

@@ -1,9 +1,9 @@
 /* libFuzzer target: the non-stream fast path (proxy/openai_fast.h) against the jansson path.
  * The input is an upstream body, given to openai_chat_response_fast and
- * openai_completion_response_fast. Whenever one answers, the body must be JSON that relay.c's
+ * openai_completion_response_fast. Whenever one answers, the body must be JSON that ep_openai.c's
  * json_loadb accepts, the answer must parse, and it must be byte for byte the compact dump of
  * openai_{chat,completion}_response_new of the parsed body (hence json_equal to it), with the
- * token counts relay.c's note_tokens would read. An answer needs no more than len +
+ * token counts ep_openai.c's note_tokens would read. An answer needs no more than len +
  * OPENAI_FAST_SLACK bytes, and one byte less than it took gives nothing. */
 #include "fuzz.h"
 #include "openai.h"

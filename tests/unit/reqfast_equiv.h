@@ -1,7 +1,7 @@
 /* The contract between the OpenAI request fast path (jscan + reqfast) and the jansson path
- * (json_loadb with JSON_REJECT_DUPLICATES, openai_*_request_new, policy_apply, json_dumps, as
- * server.c runs them), checked on one body. Shared by tests/unit/test_reqfast.c and
- * tests/fuzz/fuzz_reqfast.c. */
+ * (json_loadb with JSON_REJECT_DUPLICATES, openai_*_request_new, policy_apply, json_dumps),
+ * both run by request_build_way, the function server.c calls, checked on one body. Shared by
+ * tests/unit/test_reqfast.c and tests/fuzz/fuzz_reqfast.c. */
 #ifndef KEEPWARM_REQFAST_EQUIV_H
 #define KEEPWARM_REQFAST_EQUIV_H
 
@@ -12,10 +12,9 @@
 
 #include "body_equiv.h"
 #include "config.h"
-#include "jscan.h"
-#include "openai.h"
-#include "policy.h"
+#include "endpoint.h"
 #include "reqfast.h"
+#include "request.h"
 
 enum reqfast_outcome {
     REQFAST_MISMATCH = -1, /* the fast path broke its contract; why says how */
@@ -29,30 +28,30 @@ static inline int reqfast_mismatch(char *why, size_t whylen, const char *what, c
     return REQFAST_MISMATCH;
 }
 
+static inline const struct endpoint *reqfast_endpoint(int completion) {
+    return completion ? &endpoint_openai_completions : &endpoint_openai_chat;
+}
+
+static inline const char *reqfast_path(int completion) {
+    return completion ? "/v1/completions" : "/v1/chat/completions";
+}
+
 /* The jansson path's final body, parsed back as Ollama would read it (NULL when that path
  * refuses the request), with its meta and model. */
 static inline json_t *reqfast_slow_new(const struct config *cfg, int completion, const char *body,
-                                       size_t len, struct openai_meta *meta, char *model,
+                                       size_t len, struct endpoint_meta *meta, char *model,
                                        size_t modellen) {
-    char err[512];
-    struct openai_err oerr = {0, ""};
+    struct request_out out;
+    struct api_err err;
     json_t *back = NULL;
-    json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    json_t *native = NULL;
-    if (!json_is_object(in))
-        goto cleanup;
-    native = completion ? openai_completion_request_new(in, meta, &oerr)
-                        : openai_chat_request_new(in, meta, &oerr);
-    if (!native || policy_apply(cfg, native, err, sizeof(err)) < 0)
-        goto cleanup;
-    const json_t *m = json_object_get(in, "model");
-    snprintf(model, modellen, "%s", json_is_string(m) ? json_string_value(m) : "");
-    char *text = json_dumps(native, JSON_COMPACT);
-    back = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
-    free(text);
-cleanup:
-    json_decref(native);
-    json_decref(in);
+    out.meta = *meta;
+    if (request_build_way(reqfast_endpoint(completion), cfg, reqfast_path(completion), body, len,
+                          REQUEST_JANSSON, &out, &err) < 0)
+        return NULL;
+    *meta = out.meta;
+    snprintf(model, modellen, "%s", out.model ? out.model : "");
+    back = out.body ? json_loads(out.body, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    request_out_cleanup(&out);
     return back;
 }
 
@@ -62,16 +61,22 @@ static inline enum reqfast_outcome reqfast_compare(const struct config *cfg, int
                                                    const char *body, size_t len, char *why,
                                                    size_t whylen) {
     enum reqfast_outcome rc = REQFAST_DECLINED;
-    struct openai_meta slow_meta = {-1, -1, -1}, fast_meta = {-1, -1, -1};
+    struct endpoint_meta slow_meta = {-1, -1, -1}, fast_meta = {-1, -1, -1};
     char model[1024] = "";
-    struct jscan scan;
+    struct request_out fast;
+    struct api_err err;
     size_t outlen = 0;
     char *out = NULL;
     json_t *slow = reqfast_slow_new(cfg, completion, body, len, &slow_meta, model, sizeof(model));
 
-    if (jscan_body(body, len, &scan) == 0)
-        out = completion ? reqfast_completion_new(cfg, body, len, &scan, &fast_meta, &outlen)
-                         : reqfast_chat_new(cfg, body, len, &scan, &fast_meta, &outlen);
+    fast.meta = fast_meta;
+    if (request_build_way(reqfast_endpoint(completion), cfg, reqfast_path(completion), body, len,
+                          REQUEST_FAST, &fast, &err) == 0) {
+        out = fast.body;
+        outlen = fast.body_len;
+        fast.body = NULL;
+    }
+    fast_meta = fast.meta;
     if (!out) {
         if (fast_meta.stream != -1 || fast_meta.include_usage != -1 || fast_meta.encoding_b64 != -1)
             rc = reqfast_mismatch(why, whylen, "declined but wrote meta", body, len);
@@ -96,13 +101,14 @@ static inline enum reqfast_outcome reqfast_compare(const struct config *cfg, int
         rc = reqfast_mismatch(why, whylen, what, body, len);
         goto cleanup;
     }
-    if (!scan.has_model || strcmp(scan.model_name, model) != 0) {
+    if (!fast.model || strcmp(fast.model, model) != 0) {
         rc = reqfast_mismatch(why, whylen, "model name differs from the jansson path's", body, len);
         goto cleanup;
     }
     rc = REQFAST_TAKEN;
 cleanup:
     free(out);
+    request_out_cleanup(&fast);
     json_decref(slow);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* The contract between the native fast path (jscan + splice) and the jansson path
- * (json_loadb with JSON_REJECT_DUPLICATES, then policy_apply, as server.c does), checked on
- * one body. Shared by tests/unit/test_splice.c and tests/fuzz/fuzz_splice.c. */
+ * (json_loadb with JSON_REJECT_DUPLICATES, then policy_apply), both run by request_build_way,
+ * the function server.c calls, checked on one body; and jscan's spans against jansson's
+ * values. Shared by tests/unit/test_splice.c and tests/fuzz/fuzz_splice.c. */
 #ifndef KEEPWARM_SPLICE_EQUIV_H
 #define KEEPWARM_SPLICE_EQUIV_H
 
@@ -11,8 +12,9 @@
 
 #include "body_equiv.h"
 #include "config.h"
+#include "endpoint.h"
 #include "jscan.h"
-#include "policy.h"
+#include "request.h"
 #include "splice.h"
 
 enum splice_outcome {
@@ -41,15 +43,19 @@ static inline int splice_span_is(const char *body, struct jscan_span span, const
 static inline enum splice_outcome splice_compare(const struct config *cfg, const char *body,
                                                  size_t len, char *why, size_t whylen) {
     enum splice_outcome rc = SPLICE_DECLINED;
-    char err[512] = "";
+    const struct endpoint *ep = &endpoint_native_inject;
+    struct request_out slow_out, fast = {0};
+    struct api_err err;
     struct jscan scan;
     size_t outlen = 0;
     char *out = NULL;
-    json_t *slow = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    int parsed = slow && json_is_object(slow);
-    int applied = parsed && policy_apply(cfg, slow, err, sizeof(err)) == 0;
-    /* A fresh parse: policy_apply rewrote slow. */
-    json_t *orig = parsed ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    json_t *orig = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    int parsed = orig && json_is_object(orig);
+    slow_out.meta = (struct endpoint_meta){0, 0, 0};
+    int applied =
+        request_build_way(ep, cfg, "/api/chat", body, len, REQUEST_JANSSON, &slow_out, &err) == 0;
+    json_t *slow = applied ? json_loads(slow_out.body, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    request_out_cleanup(&slow_out);
 
     if (jscan_body(body, len, &scan) < 0) {
         if (!scan.why)
@@ -75,8 +81,11 @@ static inline enum splice_outcome splice_compare(const struct config *cfg, const
         rc = splice_mismatch(why, whylen, "jscan decoded the model differently", body, len);
         goto cleanup;
     }
-    if (!(out = splice_native_new(cfg, body, len, &scan, &outlen)))
+    if (request_build_way(ep, cfg, "/api/chat", body, len, REQUEST_FAST, &fast, &err) != 0)
         goto cleanup;
+    out = fast.body;
+    outlen = fast.body_len;
+    fast.body = NULL;
     if (!applied) {
         rc = splice_mismatch(why, whylen, "spliced a body policy_apply rejects", body, len);
         goto cleanup;
@@ -90,6 +99,7 @@ static inline enum splice_outcome splice_compare(const struct config *cfg, const
     rc = SPLICE_SPLICED;
 cleanup:
     free(out);
+    request_out_cleanup(&fast);
     json_decref(orig);
     json_decref(slow);
     return rc;

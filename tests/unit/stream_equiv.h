@@ -1,8 +1,8 @@
 /* The contract between the stream fast paths (openai_chat_stream_fast for token lines,
  * openai_{chat,completion}_stream_done_fast for the done line) and the jansson path
  * (json_loadb, note_tokens, openai_*_stream_feed, one compact dump per frame, "data: [DONE]"),
- * checked line by line. Each side runs a line as relay.c's on_line does, one side with the fast
- * paths first (falling back to jansson when they decline), the other with jansson only; after
+ * checked line by line. Each side runs a line as ep_openai.c's chat_line does, one side with the
+ * fast paths first (falling back to jansson when they decline), the other with jansson only; after
  * every line the SSE bytes the line produced, the stream state and the token counts must be the
  * same. Shared by tests/unit/test_stream_fast.c and tests/fuzz/stream.h. */
 #ifndef KEEPWARM_STREAM_EQUIV_H
@@ -17,12 +17,12 @@
 #include "openai.h"
 #include "openai_fast.h"
 
-#define STREAM_EQUIV_OUT 8192 /* relay.c's buffer for a fast path's events */
+#define STREAM_EQUIV_OUT 8192 /* ep_openai.c's buffer for a fast path's events */
 
-/* One side: what relay.c keeps for a stream. */
+/* One side: what relay.c and ep_openai.c keep for a stream. */
 struct stream_side {
     struct openai_stream s;
-    long long prompt_tokens, completion_tokens; /* relay's note_tokens */
+    long long prompt_tokens, completion_tokens; /* ep_openai.c's note_tokens */
     int over;                                   /* relay's stream_over */
     char *sse;                                  /* the bytes written to the client */
     size_t len, cap;
@@ -55,7 +55,7 @@ static inline void stream_side_put(struct stream_side *d, const char *p, size_t 
 
 #define STREAM_SIDE_LIT(d, lit) stream_side_put((d), (lit), sizeof(lit) - 1)
 
-/* Frames and the stream result as relay.c's add_frames writes them. */
+/* Frames and the stream result as ep_openai.c's sse_frames writes them. */
 static inline void stream_side_frames(struct stream_side *d, const json_t *frames, int rc) {
     size_t i;
     const json_t *f;
@@ -75,8 +75,8 @@ static inline void stream_side_frames(struct stream_side *d, const json_t *frame
     }
 }
 
-/* One line as relay.c's on_line runs it; use_fast 0: the jansson path only. Returns 1 when a
- * fast path took it as a token line, 2 as a done line, else 0. */
+/* One line as relay.c's on_line and ep_openai.c's *_line run it; use_fast 0: the jansson path only.
+ * Returns 1 when a fast path took it as a token line, 2 as a done line, else 0. */
 static inline int stream_side_line(struct stream_side *d, int chat, const char *line, size_t len,
                                    int use_fast) {
     if (d->over)
@@ -135,7 +135,7 @@ static inline int stream_side_line(struct stream_side *d, int chat, const char *
     return 0;
 }
 
-/* The end of the upstream answer, as relay.c's on_done. */
+/* The end of the upstream answer, as relay.c's on_done and ep_openai.c's *_end. */
 static inline void stream_side_eof(struct stream_side *d, int chat) {
     if (d->over)
         return;

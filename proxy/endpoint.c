@@ -1,0 +1,91 @@
+/* endpoint: the routing table (method and path -> entry, or the 404/405 a family answers) and
+ * the JSON appender the entries share. The entries themselves live in ep_*.c. */
+#include "endpoint.h"
+
+#include <string.h>
+
+enum match { EXACT, PREFIX };
+
+#define M_ANY  0u
+#define M_GET  ((unsigned)EVHTTP_REQ_GET)
+#define M_HEAD ((unsigned)EVHTTP_REQ_HEAD)
+#define M_POST ((unsigned)EVHTTP_REQ_POST)
+
+/* One row: requests whose path matches (and method is in methods, M_ANY for all) go to ep, or,
+ * with a status, are answered with status and message in ep's envelope. The first row that
+ * matches wins, as nginx's locations in order. */
+struct route {
+    const char *path;
+    enum match match;
+    unsigned methods;
+    const struct endpoint *ep;
+    int status;
+    const char *message;
+};
+
+static const struct route routes[] = {
+    {"/v1/chat/completions", EXACT, M_POST, &endpoint_openai_chat, 0, NULL},
+    {"/v1/completions", EXACT, M_POST, &endpoint_openai_completions, 0, NULL},
+    {"/v1/embeddings", EXACT, M_POST, &endpoint_openai_embeddings, 0, NULL},
+    {"/v1/models", EXACT, M_GET, &endpoint_openai_models, 0, NULL},
+    {"/v1/models/", PREFIX, M_GET, &endpoint_openai_model, 0, NULL}, /* ids may hold '/' */
+    {"/v1/chat/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
+    {"/v1/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
+    {"/v1/embeddings", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
+    {"/v1/models", PREFIX, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
+    {"/v1/", PREFIX, M_ANY, &endpoint_openai_chat, 404, "unknown endpoint"},
+    {"/api/generate", EXACT, M_POST, &endpoint_native_inject, 0, NULL},
+    {"/api/chat", EXACT, M_POST, &endpoint_native_inject, 0, NULL},
+    {"/api/embed", EXACT, M_POST, &endpoint_native_inject, 0, NULL},
+    {"/api/embeddings", EXACT, M_POST, &endpoint_native_inject, 0, NULL},
+    {"/api/", PREFIX, M_ANY, &endpoint_native_pass, 0, NULL},
+    {"/", EXACT, M_GET | M_HEAD, &endpoint_native_pass, 0, NULL},
+    {"", PREFIX, M_ANY, &endpoint_native_pass, 404, "404 page not found"},
+};
+
+static int route_matches(const struct route *rt, enum evhttp_cmd_type method, const char *path) {
+    if (rt->methods != M_ANY && !(rt->methods & (unsigned)method))
+        return 0;
+    if (rt->match == EXACT)
+        return strcmp(path, rt->path) == 0;
+    return strncmp(path, rt->path, strlen(rt->path)) == 0;
+}
+
+const struct endpoint *endpoint_route(enum evhttp_cmd_type method, const char *path, int *status,
+                                      const char **message, const struct endpoint **errors) {
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route *rt = &routes[i];
+        if (!route_matches(rt, method, path))
+            continue;
+        if (!rt->status)
+            return rt->ep;
+        *status = rt->status;
+        *message = rt->message;
+        *errors = rt->ep;
+        return NULL;
+    }
+    *status = 404; /* not reached: the last row matches every path */
+    *message = "404 page not found";
+    *errors = &endpoint_native_pass;
+    return NULL;
+}
+
+const struct endpoint *endpoint_errors_for(const char *path) {
+    return strncmp(path, "/v1/", 4) == 0 ? &endpoint_openai_chat : &endpoint_native_pass;
+}
+
+static int dump_to_evbuffer(const char *buf, size_t size, void *data) {
+    return evbuffer_add(data, buf, size);
+}
+
+/* jansson calls a dump callback once per token, and evbuffer_add per token costs more than the
+ * dump itself: dump into a stack buffer first and add it whole; only a value larger than the
+ * buffer goes token by token. */
+void endpoint_add_json(struct evbuffer *out, const json_t *v) {
+    char buf[16384];
+    size_t n = json_dumpb(v, buf, sizeof(buf), JSON_COMPACT);
+    if (n > 0 && n <= sizeof(buf))
+        evbuffer_add(out, buf, n);
+    else if (n > sizeof(buf))
+        json_dump_callback(v, dump_to_evbuffer, out, JSON_COMPACT);
+}

@@ -1,0 +1,139 @@
+/* endpoint: one operations struct per API keepwarm serves, and the one table that routes a
+ * method and path to it. An entry says where its requests go on Ollama (native method and
+ * path), how a client body becomes the native body (a fast path on the client's bytes, and
+ * the jansson translation), how Ollama's answer comes back (a buffered answer, or a stream: its
+ * state, one line at a time, its end), and the API's error envelope. The relay calls these
+ * hooks and moves bytes; it names no API. curl's vtls backends are the model: adding an API is
+ * one new file (ep_*.c) with its entries and rows in endpoint.c's table.
+ *
+ * Entries are const and live for the process. Hooks are pure (no I/O beyond appending to the
+ * evbuffer they are given); the stream hooks run once per line from Ollama, the hot path. */
+#ifndef KEEPWARM_ENDPOINT_H
+#define KEEPWARM_ENDPOINT_H
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "jscan.h"
+#include "metrics.h"
+
+/* What the relay and the answer hooks need to know about one translated request. */
+struct endpoint_meta {
+    int stream;        /* the client asked for a stream */
+    int include_usage; /* the stream ends with usage */
+    int encoding_b64;  /* embeddings as base64 */
+};
+
+/* Token counts an answer reported (for the log and keepwarm_tokens_total). */
+struct endpoint_usage {
+    long long prompt_tokens;
+    long long completion_tokens;
+};
+
+/* A request an entry refuses: status and message for its error envelope. */
+struct api_err {
+    int status;
+    char message[512];
+};
+
+/* The native request request_build writes (request.h); the relay takes it over. */
+struct request_out {
+    const char *path; /* native path: the entry's (static) */
+    char *body;       /* malloc'd, NUL-terminated native body, or NULL (none) */
+    size_t body_len;  /* bytes of body */
+    char *model;      /* malloc'd model name (for the answer, logs, limits), or NULL */
+    struct endpoint_meta meta;
+    int costly; /* a large body or tree was parsed: the heap is worth trimming */
+};
+
+/* Stream hook results. */
+enum endpoint_stream_result {
+    EP_STREAM_MORE = 0,   /* keep reading */
+    EP_STREAM_OVER = 1,   /* the stream's end (terminator or error event) was written */
+    EP_STREAM_FAILED = 2, /* OVER, by an error line from Ollama (counted as a broken answer) */
+    EP_STREAM_ABORT = 3,  /* OVER by a line that cannot be read: stop reading Ollama too */
+};
+
+/* flags */
+#define EP_PASSTHROUGH (1u << 0) /* Ollama's status, Content-Type and bytes as they come */
+#define EP_REPLAYABLE  (1u << 1) /* safe to send twice (retries), whatever the method */
+#define EP_JSON_BODY   (1u << 2) /* the client's body is a JSON object to translate */
+#define EP_POLICY      (1u << 3) /* keep_alive and pinned options go into the native body */
+#define EP_ADMIT       (1u << 4) /* counted against the model's max_concurrent */
+#define EP_NOTE_MODEL  (1u << 5) /* a 2xx answer tells the warm loop about the model */
+
+typedef json_t *(*endpoint_error_fn)(int status, const char *message, const char *code);
+
+struct endpoint {
+    const char *name;          /* for logs and docs: "openai.chat", "native.inject", ... */
+    enum metrics_route route;  /* keepwarm_requests_total's route label */
+    unsigned flags;            /* EP_* */
+    const char *native_method; /* the method Ollama gets; NULL: the client's (passthrough) */
+    const char *native_path;   /* the path Ollama gets; NULL: the client's (passthrough) */
+
+    /* ---- errors: the API's envelope ---- */
+    /* The error body for status and message (code may be NULL). New reference. */
+    endpoint_error_fn error_new;
+    /* A native error answer (status and raw body) in this API's envelope; NULL: passed on. */
+    json_t *(*native_error_new)(int status, const char *body, size_t len);
+
+    /* ---- request: client body -> native body (request.c runs the pipeline) ---- */
+    /* The fast path on the client's bytes (scanned by jscan_body): fills out (body, model,
+     * meta) and returns 0, or returns -1 having set nothing: the jansson path serves it. NULL:
+     * no fast path. */
+    int (*request_fast)(const struct config *cfg, const char *body, size_t len,
+                        const struct jscan *scan, struct request_out *out);
+    /* The jansson path: the native body for the parsed client body `in` (NULL unless
+     * EP_JSON_BODY) and the request path, meta filled; NULL with err filled to refuse. NULL
+     * hook: the client's body is the native body (policy may still apply). */
+    json_t *(*request_new)(const char *path, const json_t *in, struct endpoint_meta *meta,
+                           struct api_err *err);
+
+    /* ---- a buffered answer (Ollama's 2xx answer, whole) ---- */
+    /* Appends the client's answer for Ollama's body[0, len) to out: the answer object, or,
+     * when framed (the stream already started), its stream events and terminator. Fills usage.
+     * Returns 0, or -1 with *why (a static text) when it cannot be translated: the relay then
+     * answers 502 in the envelope. model is the request's (may be NULL). */
+    int (*answer)(const struct endpoint_meta *meta, const char *model, const char *body, size_t len,
+                  int framed, struct evbuffer *out, struct endpoint_usage *usage, const char **why);
+
+    /* ---- a translated stream (meta.stream and a 200 from Ollama) ---- */
+    const char *stream_type; /* its Content-Type; NULL: the entry never streams */
+    const char *wait_text;   /* sent while Ollama is silent (wait_comment_interval); or NULL */
+    size_t stream_size;      /* bytes of stream state the relay holds for it */
+    /* Initialises the state (called once per request, when the relay starts). */
+    void (*stream_open)(void *state, const struct endpoint_meta *meta);
+    /* One NDJSON line from Ollama: appends the client's bytes for it to out. Per token. */
+    enum endpoint_stream_result (*stream_line)(void *state, const char *line, size_t len,
+                                               struct evbuffer *out, struct endpoint_usage *usage);
+    /* Ollama's answer ended without the stream's end: appends what ends it well. */
+    void (*stream_end)(void *state, struct evbuffer *out);
+    /* One event carrying payload (an error envelope); the stream ends after it. */
+    void (*stream_event)(struct evbuffer *out, const json_t *payload);
+};
+
+/* The entry for a method and a path (as Ollama's router reads it). Returns it, or NULL with
+ * *status (404, 405), *message and *errors (the entry whose envelope answers it) set. */
+const struct endpoint *endpoint_route(enum evhttp_cmd_type method, const char *path, int *status,
+                                      const char **message, const struct endpoint **errors);
+
+/* The entry whose error envelope answers a request for path before it is routed (a bad path,
+ * access checks): the OpenAI one under /v1/, Ollama's otherwise. */
+const struct endpoint *endpoint_errors_for(const char *path);
+
+/* Appends v as compact JSON (a stack buffer first: one evbuffer_add for common sizes). */
+void endpoint_add_json(struct evbuffer *out, const json_t *v);
+
+/* The entries (ep_*.c). */
+extern const struct endpoint endpoint_openai_chat;
+extern const struct endpoint endpoint_openai_completions;
+extern const struct endpoint endpoint_openai_embeddings;
+extern const struct endpoint endpoint_openai_models;
+extern const struct endpoint endpoint_openai_model;
+extern const struct endpoint endpoint_native_inject;
+extern const struct endpoint endpoint_native_pass;
+
+#endif
