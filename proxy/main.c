@@ -197,9 +197,6 @@ int main(int argc, char **argv) {
         log_error("msg=\"%s\"", err);
         goto out;
     }
-    if (a.cfg.upstream_insecure)
-        log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
-                 "checked\"");
     if (!(a.srv = server_new(a.base, &a.cfg, a.up, err, sizeof(err)))) {
         log_error("msg=\"%s\"", err);
         goto out;
@@ -219,6 +216,9 @@ int main(int argc, char **argv) {
     }
     log_info("msg=\"listening\" addr=%s:%d upstream=%s version=%s", a.cfg.listen_host,
              server_port(a.srv), a.cfg.upstream, KEEPWARM_VERSION);
+    if (a.cfg.upstream_insecure)
+        log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
+                 "checked\"");
     struct timeval quarter = {0, 250000};
     a.logtick = event_new(a.base, -1, EV_PERSIST, on_log_tick, NULL);
     if (a.logtick)

@@ -414,6 +414,8 @@ struct upstream_curl *upstream_curl_new(struct event_base *base, char *err, size
             return NULL;
         }
         curl_ready = 1;
+        log_info("msg=\"upstream client: libcurl\" libcurl=%s tls=\"%s\"", v->version,
+                 v->ssl_version ? v->ssl_version : "none");
     }
     struct upstream_curl *uc = calloc(1, sizeof(*uc));
     if (!uc) {
