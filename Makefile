@@ -36,7 +36,7 @@ MANDIR     ?= $(PREFIX)/share/man
 # The configuration goes to /etc for PREFIX=/usr (a package), else under the prefix.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps test unit integration run demo clean format format-check bench fuzz install valgrind
+.PHONY: all deps test unit integration integration-curl run demo clean format format-check bench fuzz install valgrind
 
 all: $(BUILD)/keepwarm $(BUILD)/fake_ollama
 
@@ -79,6 +79,17 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-curl
+
+# The core, warm, streaming, cancellation and error tests again with every keepwarm on the
+# libcurl backend against plain http:// (harness.js: KEEPWARM_TEST_UPSTREAM_CLIENT). Not
+# here: upstream-http.test.js checks the builtin client's own wire behaviour (framing,
+# pooling, retry byte by byte) that libcurl does its own way.
+CURL_TESTS := core warm streaming-writes upstream-errors hardening
+integration-curl: all
+	KEEPWARM_TEST_UPSTREAM_CLIENT=curl KEEPWARM_BIN=$(CURDIR)/$(BUILD)/keepwarm \
+	  FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama node --test --test-concurrency=1 \
+	  $(CURL_TESTS:%=tests/integration/%.test.js)
 
 run: deps $(BUILD)/keepwarm
 	$(BUILD)/keepwarm $(ARGS)

@@ -206,6 +206,12 @@ static void after_curl(struct upstream_curl *uc) {
         enum upstream_result r = map_result(rc, x);
         if (r == UPSTREAM_ABORTED)
             snprintf(x->why, sizeof(x->why), "%s", "stopped by the receiver");
+        else if (!x->why[0] &&
+                 (rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR))
+            /* the builtin client's words, curl's detail */
+            snprintf(x->why, sizeof(x->why), "Ollama closed the connection %s: %.100s",
+                     x->answered ? "mid-answer" : "before answering",
+                     x->error[0] ? x->error : curl_easy_strerror(rc));
         const char *detail = x->why[0] ? x->why : x->error[0] ? x->error : curl_easy_strerror(rc);
         xfer_report(x, r, detail);
     }
@@ -362,6 +368,13 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
     } else if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
         x->content_type[0] = '\0'; /* a new answer (after a 1xx) */
         x->status = 0;
+        const char *sp = memchr(buf, ' ', len);
+        if (sp && len - (size_t)(sp - buf) > 4 && strncmp(sp + 1, "101", 3) == 0) {
+            /* never asked for: curl would take it as the answer; the connection is closed */
+            snprintf(x->why, sizeof(x->why), "%s",
+                     "Ollama switched protocols (101) without being asked");
+            return 0;
+        }
     }
     return len;
 }
