@@ -575,6 +575,9 @@ static void easy_setup(struct upstream_xfer_curl *x, const char *method, const c
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     }
     curl_easy_setopt(e, CURLOPT_URL, url);
+    /* the path byte for byte as the builtin client sends it (no "/../" folding by curl after
+     * keepwarm routed and checked it) */
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
     /* HTTP/1.1 even over TLS: a paused HTTP/2 stream may buffer its whole window */
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
