@@ -66,6 +66,9 @@ struct upstream_curl {
     int insecure;
     struct curl_slist *extra; /* upstream_header lines, sent with every request */
     struct upstream_opts opts;
+    /* opts.read_timeout_ms as a libevent common timeout (re-armed at every read: the O(1)
+     * queue rather than the heap); NULL: a plain timeval */
+    const struct timeval *read_tv;
     struct upstream_xfer_curl *live;
     size_t nlive;
     struct upstream_xfer_curl *touched; /* on_read_end due after this pass */
@@ -119,7 +122,9 @@ static void rtimer_arm(struct upstream_xfer_curl *x) {
     if (x->read_ms <= 0 || x->paused)
         return;
     struct timeval tv = {x->read_ms / 1000, (x->read_ms % 1000) * 1000};
-    x->rtimer_on = evtimer_add(&x->rtimer, &tv) == 0;
+    const struct timeval *t =
+        x->uc->read_tv && x->read_ms == x->uc->opts.read_timeout_ms ? x->uc->read_tv : &tv;
+    x->rtimer_on = evtimer_add(&x->rtimer, t) == 0;
 }
 
 /* Takes x off curl and frees it (no callback). Never from inside a curl callback. */
@@ -487,6 +492,11 @@ int upstream_curl_set_base(struct upstream_curl *uc, const char *base_url,
     uc->opts = *opts;
     uc->opts.ca_file = uc->opts.client_cert = uc->opts.client_key = NULL; /* borrowed: gone */
     uc->opts.extra_headers = NULL;
+    uc->read_tv = NULL;
+    if (opts->read_timeout_ms > 0) {
+        struct timeval tv = {opts->read_timeout_ms / 1000, (opts->read_timeout_ms % 1000) * 1000};
+        uc->read_tv = event_base_init_common_timeout(uc->base, &tv);
+    }
     return 0;
 }
 
