@@ -2,7 +2,7 @@
 # `make run` starts keepwarm with the default configuration. SANITIZE=address,undefined builds
 # everything with sanitizers into build/san/.
 
-PKGS      := libevent jansson inih
+PKGS      := libevent jansson inih libcurl
 BUILD     ?= build
 ifdef SANITIZE
 BUILD     := build/san
@@ -36,7 +36,7 @@ MANDIR     ?= $(PREFIX)/share/man
 # The configuration goes to /etc for PREFIX=/usr (a package), else under the prefix.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps test unit integration run demo clean format format-check bench fuzz install valgrind
+.PHONY: all deps test unit integration integration-curl run demo clean format format-check bench fuzz install valgrind
 
 all: $(BUILD)/keepwarm $(BUILD)/fake_ollama
 
@@ -79,6 +79,27 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-curl
+
+# The core, warm, streaming, cancellation and error tests again with every keepwarm on the
+# libcurl backend against plain http:// (harness.js: KEEPWARM_TEST_UPSTREAM_CLIENT), and the
+# wire tests of upstream-http.test.js whose outcome is the contract's. Its others check the
+# builtin client's own ways, which libcurl does differently: its LIFO pool and which
+# connection a retry lands on, its 32 KiB answer-head and 64 KiB request-head caps (libcurl's
+# are 100 KiB and none), its descriptor wait queue and upstream_close_idle (libcurl has its own
+# pool), the Content-Length placement in the request head, and its lookup's wording.
+CURL_TESTS := core warm streaming-writes upstream-errors hardening
+CURL_WIRE  := chunked answer dripped|interim 100 head|split head|native answers of known length
+CURL_WIRE  := $(CURL_WIRE)|small answer of known length|host name is resolved|more than 64 headers
+CURL_WIRE  := $(CURL_WIRE)|new connection closed|Ollama dies mid-body|unasked 101|read_timeout
+CURL_WIRE  := $(CURL_WIRE)|model management is sent|warm-loop load ping
+integration-curl: all
+	KEEPWARM_TEST_UPSTREAM_CLIENT=curl KEEPWARM_BIN=$(CURDIR)/$(BUILD)/keepwarm \
+	  FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama node --test --test-concurrency=1 \
+	  $(CURL_TESTS:%=tests/integration/%.test.js)
+	KEEPWARM_TEST_UPSTREAM_CLIENT=curl KEEPWARM_BIN=$(CURDIR)/$(BUILD)/keepwarm \
+	  FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama node --test --test-concurrency=1 \
+	  --test-name-pattern='$(CURL_WIRE)' tests/integration/upstream-http.test.js
 
 run: deps $(BUILD)/keepwarm
 	$(BUILD)/keepwarm $(ARGS)

@@ -75,15 +75,18 @@ static int parse_hostport(const char *v, char **host, int *port, char *err, size
     return 0;
 }
 
-/* OLLAMA_HOST forms: "host", "host:port", ":port", "http://host:port". Returns -2 for
- * https://, which keepwarm's upstream client does not speak. */
+/* OLLAMA_HOST forms: "host", "host:port", ":port", "http://host:port", "https://host[:port]"
+ * (https: port 443 by default; libcurl speaks it). */
 static int normalise_upstream(const char *v, char *out, size_t len) {
     const char *scheme = "http://";
     const char *rest = v;
+    const char *default_port = "11434";
     if (strncmp(v, "http://", 7) == 0) {
         rest = v + 7;
     } else if (strncmp(v, "https://", 8) == 0) {
-        return -2;
+        scheme = "https://";
+        rest = v + 8;
+        default_port = "443";
     } else if (strstr(v, "://")) {
         return -1;
     }
@@ -107,7 +110,7 @@ static int normalise_upstream(const char *v, char *out, size_t len) {
     else if (strcmp(host, "[::]") == 0)
         host = "[::1]";
     if (!port || !*port)
-        port = "11434";
+        port = default_port;
     for (const char *p = port; *p; p++)
         if (!isdigit((unsigned char)*p))
             return -1;
@@ -304,12 +307,18 @@ struct key_def {
 
 static const char *const policy_choices[] = {"override", "default", NULL};
 static const char *const admin_choices[] = {"allow", "deny", "keys", NULL};
+static const char *const client_choices[] = {"auto", "builtin", "curl", NULL}; /* upstream.h */
 static int list_layers[4];
 
 #define C(f) offsetof(struct config, f)
 static const struct key_def main_keys[] = {
     {"listen", K_HOSTPORT, 0, 0, 0, 0, NULL, 0, 0},
     {"upstream", K_URL, C(upstream), 0, 0, 0, NULL, 0, 0},
+    {"upstream_client", K_ENUM, C(upstream_client), 0, 0, 0, client_choices, 0, 0},
+    {"upstream_ca_file", K_STRING, C(upstream_ca_file), 0, 0, 0, NULL, 0, 0},
+    {"upstream_client_cert", K_STRING, C(upstream_client_cert), 0, 0, 0, NULL, 0, 0},
+    {"upstream_client_key", K_STRING, C(upstream_client_key), 0, 0, 0, NULL, 0, 0},
+    {"upstream_insecure", K_BOOL, C(upstream_insecure), 0, 0, 0, NULL, 0, 0},
     {"keep_alive", K_DURATION, C(keep_alive), 0, 0, KF_FOREVER | KF_ZERO, NULL, 0, 0},
     {"keep_alive_policy", K_ENUM, C(keep_alive_policy), 0, 0, 0, policy_choices, 0, 0},
     {"ping_interval", K_DURATION, C(ping_interval), 10000000LL, 0, 0, NULL, 0, 0},
@@ -386,16 +395,11 @@ static int set_by_def(const struct key_def *d, char *base, json_t *options, cons
         }
         case K_URL: {
             char url[CONFIG_MAX_STRING];
-            int rc = normalise_upstream(v, url, sizeof(url));
-            if (rc == -2)
+            if (normalise_upstream(v, url, sizeof(url)) < 0)
                 return set_err(err, errlen,
-                               "%s: \"%s\": https is not supported; keepwarm speaks plain HTTP "
-                               "to Ollama (run it beside Ollama, as Ollama itself serves HTTP)",
+                               "%s: \"%s\" is not an http URL (e.g. http://127.0.0.1:11434, or "
+                               "https://host:port)",
                                key, v);
-            if (rc < 0)
-                return set_err(err, errlen,
-                               "%s: \"%s\" is not an http URL (e.g. http://127.0.0.1:11434)", key,
-                               v);
             return replace_str((char **)(base + d->off), url) < 0
                        ? set_err(err, errlen, "out of memory")
                        : 0;
@@ -554,6 +558,9 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
 void config_free(struct config *c) {
     free(c->listen_host);
     free(c->upstream);
+    free(c->upstream_ca_file);
+    free(c->upstream_client_cert);
+    free(c->upstream_client_key);
     free(c->config_file);
     free(c->api_keys_file);
     list_clear(c->pins, &c->npins);
@@ -753,6 +760,18 @@ static const char *flag_key(int opt) {
     }
 }
 
+/* The upstream settings that only make sense together. */
+static int check_upstream_tls(const struct config *c, char *err, size_t errlen) {
+    if (c->upstream_client == 1 && strncmp(c->upstream, "http://", 7) != 0)
+        return set_err(err, errlen,
+                       "upstream_client: builtin speaks plain http:// only, and upstream is "
+                       "\"%s\" (use upstream_client = auto or curl)",
+                       c->upstream);
+    if (c->upstream_client_key && !c->upstream_client_cert)
+        return set_err(err, errlen, "upstream_client_key: set upstream_client_cert too");
+    return 0;
+}
+
 int config_load(struct config *c, int argc, char *const *argv, char *const *envp,
                 enum config_action *action, char *err, size_t errlen) {
     const char *file = NULL, *ollama_host = NULL;
@@ -816,6 +835,8 @@ int config_load(struct config *c, int argc, char *const *argv, char *const *envp
     }
     cur_layer = LAYER_DEFAULT;
     if (c->api_keys_file && load_keys_file(c, err, errlen) < 0)
+        goto fail;
+    if (check_upstream_tls(c, err, errlen) < 0)
         goto fail;
     return 0;
 oom:

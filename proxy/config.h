@@ -41,10 +41,15 @@ enum admin_api {
 };
 
 struct config {
-    char *listen_host;  /* "127.0.0.1" */
-    int listen_port;    /* 11435 */
-    char *upstream;     /* base URL without trailing slash: "http://127.0.0.1:11434" */
-    int64_t keep_alive; /* ns injected into native requests; DURATION_FOREVER = -1 */
+    char *listen_host;          /* "127.0.0.1" */
+    int listen_port;            /* 11435 */
+    char *upstream;             /* base URL without trailing slash: "http://127.0.0.1:11434" */
+    int upstream_client;        /* enum upstream_client: 0 auto, 1 builtin, 2 curl */
+    char *upstream_ca_file;     /* PEM CA bundle for https:// (NULL: the system store) */
+    char *upstream_client_cert; /* PEM client certificate for https:// (NULL: none) */
+    char *upstream_client_key;  /* its key (NULL: in the certificate's file) */
+    int upstream_insecure;      /* https:// without verification (explicit choice only) */
+    int64_t keep_alive;         /* ns injected into native requests; DURATION_FOREVER = -1 */
     enum keep_alive_policy keep_alive_policy;
     int64_t ping_interval; /* ns between warm-loop rounds */
     char *pins[CONFIG_MAX_LIST];

@@ -114,6 +114,9 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
     log_set_level(a->cfg.log_level);
     struct upstream_opts uo = upstream_opts_from(&a->cfg);
     upstream_set_base(a->up, a->cfg.upstream, &uo);
+    if (a->cfg.upstream_insecure)
+        log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
+                 "checked\"");
     server_reconfigure(a->srv);
     warm_set_config(a->warm, &a->cfg);
     char ka[32];
@@ -127,6 +130,12 @@ static struct upstream_opts upstream_opts_from(const struct config *c) {
         .connect_timeout_ms = (long)(c->connect_timeout / 1000000),
         .timeout_ms = (long)(c->request_timeout / 1000000),
         .read_timeout_ms = (long)(c->read_timeout / 1000000),
+        .client = (enum upstream_client)c->upstream_client,
+        .ca_file = c->upstream_ca_file,
+        .client_cert = c->upstream_client_cert,
+        .client_key = c->upstream_client_key,
+        .insecure = c->upstream_insecure,
+        .extra_headers = NULL, /* upstream_header (helper H's config) goes here after merging */
     };
     return o;
 }
@@ -210,6 +219,9 @@ int main(int argc, char **argv) {
     }
     log_info("msg=\"listening\" addr=%s:%d upstream=%s version=%s", a.cfg.listen_host,
              server_port(a.srv), a.cfg.upstream, KEEPWARM_VERSION);
+    if (a.cfg.upstream_insecure)
+        log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
+                 "checked\"");
     struct timeval quarter = {0, LOG_TICK_MS * 1000};
     a.logtick = event_new(a.base, -1, EV_PERSIST, on_log_tick, NULL);
     if (a.logtick)

@@ -14,7 +14,11 @@
  *
  * Callbacks: on_data runs from the read handler; on_done only ever from one of this file's
  * event callbacks (read, write, timer, deferred), never inside an API call, so callers can
- * start, cancel and free from the API without reentrancy. */
+ * start, cancel and free from the API without reentrancy.
+ *
+ * Backends: base URLs this client does not take (https://, or all with upstream_client =
+ * curl) go to upstream_curl.c; the public functions forward a transfer of its kind through
+ * its ops (upstream_curl.h), the rest of this file is the builtin client alone. */
 #include "upstream.h"
 
 #include <arpa/inet.h>
@@ -36,6 +40,7 @@
 #include "http1.h"
 #include "log.h"
 #include "lookup.h"
+#include "upstream_curl.h"
 
 #define READ_BUF        (64 * 1024) /* one recv; shared by every connection (one thread) */
 #define REQ_HEAD_MAX    (64 * 1024) /* a request's line and headers */
@@ -65,6 +70,7 @@ struct xqueue {
 };
 
 struct upstream_xfer {
+    struct upstream_xfer_hdr hdr; /* ops NULL: this client's */
     struct upstream *u;
     struct conn *c; /* NULL until a connection is assigned, and after */
     const struct upstream_cbs *cbs;
@@ -124,7 +130,9 @@ struct upstream {
     size_t nlive;
     struct conn *idle;
     size_t nidle;
-    struct xqueue fd_wait; /* transfers waiting for a descriptor */
+    struct xqueue fd_wait;      /* transfers waiting for a descriptor */
+    struct upstream_curl *curl; /* the libcurl backend, once a base URL wanted it */
+    int use_curl;               /* new transfers go to it */
     char rbuf[READ_BUF];
 };
 
@@ -132,6 +140,10 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg);
 static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void xfer_connect(struct upstream_xfer *x);
 static ssize_t send_some(struct upstream_xfer *x);
+static int set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts,
+                    char *err, size_t errlen);
+static int builtin_set_base(struct upstream *u, const char *base_url,
+                            const struct upstream_opts *opts);
 static void xfer_send(struct upstream_xfer *x);
 static void read_timer_stop(struct upstream_xfer *x);
 static void timer_start(struct upstream_xfer *x, long ms);
@@ -721,9 +733,15 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
         return NULL;
     }
     u->base = base;
-    if (upstream_set_base(u, base_url, opts) < 0) {
-        snprintf(err, errlen, "upstream: cannot use \"%s\" (want http://host:port[/path])",
-                 base_url);
+    char why[256] = "";
+    if (set_base(u, base_url, opts, why, sizeof(why)) < 0) {
+        if (why[0])
+            snprintf(err, errlen, "upstream: %s", why);
+        else
+            snprintf(err, errlen,
+                     "upstream: cannot use \"%s\" (want http://host:port[/path], or "
+                     "upstream_client = auto or curl)",
+                     base_url);
         upstream_free(u);
         return NULL;
     }
@@ -731,6 +749,34 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
 }
 
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts) {
+    char why[256] = "";
+    int rc = set_base(u, base_url, opts, why, sizeof(why));
+    if (rc < 0 && why[0])
+        log_error("msg=\"upstream unchanged\" error=\"%s\"", why);
+    return rc;
+}
+
+/* The backend for base_url: libcurl's (started on first use), or this client. */
+static int set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts,
+                    char *err, size_t errlen) {
+    if (upstream_curl_wanted(base_url, opts)) {
+        if (!u->curl && !(u->curl = upstream_curl_new(u->base, err, errlen)))
+            return -1;
+        if (upstream_curl_set_base(u->curl, base_url, opts, err, errlen) < 0)
+            return -1;
+        u->use_curl = 1;
+        u->gen++; /* this client's idle connections are of no use now */
+        close_idle(u);
+        return 0;
+    }
+    if (builtin_set_base(u, base_url, opts) < 0)
+        return -1;
+    u->use_curl = 0;
+    return 0;
+}
+
+static int builtin_set_base(struct upstream *u, const char *base_url,
+                            const struct upstream_opts *opts) {
     if (strncmp(base_url, "http://", 7) != 0)
         return -1;
     const char *hp = base_url + 7;
@@ -806,6 +852,7 @@ void upstream_free(struct upstream *u) {
     close_idle(u);
     lookup_cancel(u->lookup);
     lookup_shutdown();
+    upstream_curl_free(u->curl);
     free(u->base_url);
     free(u);
 }
@@ -832,6 +879,9 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
                                      const char *const *headers, const char *body, size_t len,
                                      const struct upstream_cbs *cbs, void *ctx, char *err,
                                      size_t errlen) {
+    if (u->use_curl)
+        return upstream_curl_start(u->curl, method, path, headers, body, len, cbs, ctx, err,
+                                   errlen);
     char clen[48] = "";
     int send_len = body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
     if (send_len)
@@ -897,6 +947,10 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
 void upstream_cancel(struct upstream_xfer *x) {
     if (!x)
         return;
+    if (upstream_xfer_ops_of(x)) {
+        upstream_xfer_ops_of(x)->cancel(x);
+        return;
+    }
     if (x->c) {
         /* Closing mid-transfer: Ollama sees the client go and stops generating. */
         struct conn *c = x->c;
@@ -908,6 +962,10 @@ void upstream_cancel(struct upstream_xfer *x) {
 }
 
 void upstream_pause(struct upstream_xfer *x) {
+    if (upstream_xfer_ops_of(x)) {
+        upstream_xfer_ops_of(x)->pause(x);
+        return;
+    }
     if (x->paused)
         return;
     x->paused = 1;
@@ -917,6 +975,10 @@ void upstream_pause(struct upstream_xfer *x) {
 }
 
 void upstream_resume(struct upstream_xfer *x) {
+    if (upstream_xfer_ops_of(x)) {
+        upstream_xfer_ops_of(x)->resume(x);
+        return;
+    }
     if (!x->paused)
         return;
     x->paused = 0;
@@ -927,6 +989,10 @@ void upstream_resume(struct upstream_xfer *x) {
 }
 
 void upstream_set_read_timeout(struct upstream_xfer *x, long ms) {
+    if (upstream_xfer_ops_of(x)) {
+        upstream_xfer_ops_of(x)->set_read_timeout(x, ms);
+        return;
+    }
     x->read_ms = ms > 0 ? ms : 0;
     if (x->rtimer_on) {
         read_timer_stop(x);
@@ -935,25 +1001,39 @@ void upstream_set_read_timeout(struct upstream_xfer *x, long ms) {
 }
 
 void upstream_set_replayable(struct upstream_xfer *x, int replayable) {
+    if (upstream_xfer_ops_of(x)) {
+        upstream_xfer_ops_of(x)->set_replayable(x, replayable);
+        return;
+    }
     x->replayable = replayable;
 }
 
 int upstream_paused(const struct upstream_xfer *x) {
+    if (upstream_xfer_ops_of(x))
+        return upstream_xfer_ops_of(x)->paused(x);
     return x->paused;
 }
 
 long upstream_status(const struct upstream_xfer *x) {
+    if (upstream_xfer_ops_of(x))
+        return upstream_xfer_ops_of(x)->status(x);
     return x->ans.status;
 }
 
 const char *upstream_content_type(const struct upstream_xfer *x) {
+    if (upstream_xfer_ops_of(x))
+        return upstream_xfer_ops_of(x)->content_type(x);
     return x->ans.content_type;
 }
 
 long long upstream_content_length(const struct upstream_xfer *x) {
+    if (upstream_xfer_ops_of(x))
+        return upstream_xfer_ops_of(x)->content_length(x);
     return x->ans.content_length;
 }
 
 int upstream_answered(const struct upstream_xfer *x) {
+    if (upstream_xfer_ops_of(x))
+        return upstream_xfer_ops_of(x)->answered(x);
     return x->got_bytes;
 }

@@ -1,5 +1,7 @@
-/* upstream: HTTP/1.1 transfers to Ollama, on the same libevent loop as the server. The only
- * file that opens, reads or writes a socket to Ollama. Connections are kept alive and reused
+/* upstream: HTTP/1.1 transfers to Ollama, on the same libevent loop as the server, by one of
+ * two backends: keepwarm's own client (upstream.c, plain http://) or libcurl's multi interface
+ * (upstream_curl.c: https://, proxies, and everything when upstream_client = curl). Only they
+ * open, read or write a socket to Ollama. Connections are kept alive and reused
  * across transfers. A transfer is sent again, once, on a new connection only when a kept-alive
  * connection failed before any answer byte, and then only if nothing of the request had been
  * written, or the transfer is replayable (Go's net/http rule: GET, HEAD, OPTIONS and TRACE
@@ -51,9 +53,25 @@ struct upstream_opts {
     /* Longest silence of Ollama once a transfer is on a connection: until the answer's first
      * byte, and between two reads after it (not while the transfer is paused); 0: none. */
     long read_timeout_ms;
+    /* Which client: UPSTREAM_CLIENT_AUTO is keepwarm's own for http://, libcurl for the rest. */
+    enum upstream_client {
+        UPSTREAM_CLIENT_AUTO = 0,
+        UPSTREAM_CLIENT_BUILTIN,
+        UPSTREAM_CLIENT_CURL
+    } client;
+    /* TLS (libcurl only; copied by upstream_new/upstream_set_base): a PEM CA bundle instead of
+     * the system store, a PEM client certificate and key, and no verification at all. */
+    const char *ca_file;     /* NULL: the system store */
+    const char *client_cert; /* NULL: none */
+    const char *client_key;  /* NULL: in client_cert's file */
+    int insecure;            /* 1 only by the operator's explicit choice */
+    /* "Name: value" strings sent with every request (upstream_header), NULL-terminated,
+     * copied; NULL for none. Taken by the libcurl backend. */
+    const char *const *extra_headers;
 };
 
-/* One per process. base_url is copied ("http://127.0.0.1:11434"). NULL with err on failure. */
+/* One per process. base_url is copied ("http://127.0.0.1:11434", "https://user:pw@host:443").
+ * NULL with err on failure. */
 struct upstream *upstream_new(struct event_base *base, const char *base_url,
                               const struct upstream_opts *opts, char *err, size_t errlen);
 /* Cancels every live transfer (no callbacks) and frees everything. */

@@ -9,6 +9,9 @@ command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 pc libevent libevent-dev
 pc jansson libjansson-dev
 pc inih libinih-dev
+# libcurl with OpenSSL: the upstream backend for https:// (bookworm's 7.88; libcurl4 at run time).
+pc libcurl libcurl4-openssl-dev
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 pc cmocka libcmocka-dev
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"

@@ -648,7 +648,7 @@ END {
         printf "  %-4s %d streams, peak RSS <= 150 MB: %.1f MB\n", (h <= 150 ? "ok" : "FAIL"), big, h
         printf "  %-4s %d streams, TTFT added <= 1 ms at p50: %.2f ms\n", (a <= 1 ? "ok" : "FAIL"), big, a
         i = median("idle") / 1024
-        printf "  %-4s idle RSS <= 8 MB: %.1f MB\n", (i <= 8 ? "ok" : "FAIL"), i
+        printf "  %-4s idle RSS <= 12 MB (libcurl linked, issue 15): %.1f MB\n", (i <= 12 ? "ok" : "FAIL"), i
     }
 }' "$results" "$results" | tee -a "$summary"
 say ""

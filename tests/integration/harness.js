@@ -73,11 +73,16 @@ export async function startFake(args = []) {
 const WRAPPER = (process.env.KEEPWARM_WRAPPER || '').split(' ').filter(Boolean);
 
 // opts.prefix: a command keepwarm runs under, e.g. ['prlimit', '--nofile=48:48'].
+// KEEPWARM_TEST_UPSTREAM_CLIENT=curl runs every keepwarm the tests start on the libcurl
+// backend (`make integration-curl`); a test's own env still wins.
+export const TEST_UPSTREAM_CLIENT = process.env.KEEPWARM_TEST_UPSTREAM_CLIENT || '';
+const CLIENT_ENV = TEST_UPSTREAM_CLIENT ? { KEEPWARM_UPSTREAM_CLIENT: TEST_UPSTREAM_CLIENT } : {};
+
 export async function startKeepwarm(upstreamUrl, args = [], env = {}, opts = {}) {
   const argv = [...(opts.prefix || []), ...WRAPPER, KEEPWARM_BIN, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, ...args];
   const child = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OLLAMA_HOST: '', ...env },
+    env: { ...process.env, OLLAMA_HOST: '', ...CLIENT_ENV, ...env },
   });
   const m = await waitForLine(child, /msg="listening" addr=127\.0\.0\.1:(\d+)/, 'keepwarm', WRAPPER.length ? 60000 : 10000);
   return new Proc(child, Number(m[1]), 'keepwarm');

@@ -44,6 +44,8 @@ static void test_ollama_host(void **state) {
         {"example.internal", "http://example.internal:11434"},
         {"http://10.0.0.2:11434/", "http://10.0.0.2:11434"},
         {"http://127.0.0.1:11434/prefix", "http://127.0.0.1:11434/prefix"},
+        {"https://ollama.example", "https://ollama.example:443"},
+        {"https://ollama.example:8443/", "https://ollama.example:8443"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct config c;
@@ -56,8 +58,6 @@ static void test_ollama_host(void **state) {
     char err[CONFIG_ERR_LEN];
     assert_int_equal(config_init(&c, "ftp://x", err, sizeof(err)), -1);
     assert_non_null(strstr(err, "OLLAMA_HOST: upstream:"));
-    assert_int_equal(config_init(&c, "https://ollama.example", err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "https is not supported"));
 }
 
 /* Each row: section (NULL = [keepwarm]), key, value, expected error fragment. */
@@ -68,7 +68,8 @@ static const char *const bad[][4] = {
     {NULL, "listen", ":80", "is not HOST:PORT"},
     {NULL, "upstream", "ftp://x", "is not an http URL"},
     {NULL, "upstream", "http://h:port", "is not an http URL"},
-    {NULL, "upstream", "https://ollama.example", "https is not supported"},
+    {NULL, "upstream_client", "libcurl", "(allowed: auto, builtin, curl)"},
+    {NULL, "upstream_insecure", "maybe", "upstream_insecure"},
     {NULL, "keep_alive", "1d", "keep_alive: time: unknown unit \"d\""},
     {NULL, "keep_alive", "", "keep_alive: time: invalid duration"},
     {NULL, "keep_alive_policy", "maybe", "(allowed: override, default)"},
@@ -300,6 +301,21 @@ static void test_layers(void **state) {
     char *argv4[] = {"keepwarm", "--listen", NULL};
     assert_int_equal(config_load(&c, 2, argv4, NULL, &action, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "needs a value"));
+    /* https needs libcurl: refused with the builtin client forced, and a key needs its cert */
+    char *argvh[] = {"keepwarm", "--upstream", "https://127.0.0.1:8443", NULL};
+    char *envph[] = {"KEEPWARM_UPSTREAM_CLIENT=builtin", NULL};
+    assert_int_equal(config_load(&c, 3, argvh, envph, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "upstream_client: builtin speaks plain http:// only"));
+    char *envpk[] = {"KEEPWARM_UPSTREAM_CLIENT_KEY=/k.pem", NULL};
+    assert_int_equal(config_load(&c, 3, argvh, envpk, &action, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "set upstream_client_cert too"));
+    char *envpc[] = {"KEEPWARM_UPSTREAM_CA_FILE=/ca.pem", "KEEPWARM_UPSTREAM_INSECURE=yes", NULL};
+    assert_int_equal(config_load(&c, 3, argvh, envpc, &action, err, sizeof(err)), 0);
+    assert_string_equal(c.upstream, "https://127.0.0.1:8443");
+    assert_string_equal(c.upstream_ca_file, "/ca.pem");
+    assert_int_equal(c.upstream_insecure, 1);
+    assert_int_equal(c.upstream_client, 0); /* auto */
+    config_free(&c);
     char *argv5[] = {"keepwarm", "stray", NULL};
     assert_int_equal(config_load(&c, 2, argv5, NULL, &action, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "unexpected argument \"stray\""));
