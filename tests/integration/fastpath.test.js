@@ -89,6 +89,13 @@ test('a key with a unicode escape makes the request fast path decline; the answe
   assert.deepEqual(d, { 'request_chat/decline': 1, 'answer/hit': 1 });
 });
 
+test('a top-level member the translators do not know makes reqfast decline (fails closed)', async () => {
+  const d = await moved(async () => {
+    await ok(await post('/v1/chat/completions', { model: 'llama3.2:3b', messages: hello, user: 'someone' }));
+  });
+  assert.deepEqual(d, { 'request_chat/decline': 1, 'answer/hit': 1 });
+});
+
 test('thinking lines are declined by the token fast path, content lines still hit', async () => {
   let events;
   const d = await moved(async () => {
