@@ -86,6 +86,7 @@ struct endpoint {
      * no fast path. */
     int (*request_fast)(const struct config *cfg, const char *body, size_t len,
                         const struct jscan *scan, struct request_out *out);
+    enum metrics_fastpath request_fastpath; /* where request_fast's tries are counted */
     /* The jansson path: the native body for the parsed client body `in` (NULL unless
      * EP_JSON_BODY) and the request path, meta filled; NULL with err filled to refuse. NULL
      * hook: the client's body is the native body (policy may still apply). */

@@ -42,6 +42,7 @@ const struct endpoint endpoint_native_inject = {
     .native_path = NULL, /* the client's */
     .error_new = native_error_new,
     .request_fast = inject_fast,
+    .request_fastpath = FASTPATH_REQUEST_NATIVE,
 };
 
 const struct endpoint endpoint_native_pass = {

@@ -141,8 +141,11 @@ static int answer_fast(answer_fast_fn fn, const char *body, size_t len, const ch
     size_t m = 0;
     if (evbuffer_reserve_space(out, (ev_ssize_t)(len + OPENAI_FAST_SLACK), &v, 1) == 1)
         m = fn(body, len, id, v.iov_base, v.iov_len, &u);
-    if (!m)
+    if (!m) {
+        metrics_fastpath_decline(FASTPATH_ANSWER);
         return -1;
+    }
+    metrics_fastpath_hit(FASTPATH_ANSWER);
     v.iov_len = m;
     evbuffer_commit_space(out, &v, 1);
     usage->prompt_tokens = (long long)u.prompt_tokens;
@@ -150,14 +153,22 @@ static int answer_fast(answer_fast_fn fn, const char *body, size_t len, const ch
     return 0;
 }
 
-/* A line the fast paths declined: parsed, fed to the translator (feed), framed. */
+/* A line the fast paths declined: parsed, fed to the translator (feed), framed. The decline
+ * is counted for the fast path the line's kind belongs to: the done line's (stream_done), or,
+ * for any other line, tokens (a fast path for token lines is tried), else nothing. */
 typedef int (*stream_feed_fn)(struct openai_stream *s, const json_t *line, json_t *frames);
 
-static enum endpoint_stream_result line_slow(stream_feed_fn feed, struct openai_stream *s,
-                                             const char *line, size_t len, struct evbuffer *out,
-                                             struct endpoint_usage *usage) {
+enum token_fast { TOKEN_FAST_NONE, TOKEN_FAST_TRIED };
+
+static enum endpoint_stream_result line_slow(stream_feed_fn feed, enum token_fast tokens,
+                                             struct openai_stream *s, const char *line, size_t len,
+                                             struct evbuffer *out, struct endpoint_usage *usage) {
     json_error_t jerr;
     json_t *v = json_loadb(line, len, 0, &jerr);
+    if (json_is_true(json_object_get(v, "done")))
+        metrics_fastpath_decline(FASTPATH_STREAM_DONE);
+    else if (tokens == TOKEN_FAST_TRIED)
+        metrics_fastpath_decline(FASTPATH_STREAM_TOKEN);
     if (!v || !json_is_object(v)) {
         json_decref(v);
         json_t *e = openai_error_new(502, "invalid JSON line from Ollama", NULL);
@@ -177,6 +188,7 @@ static enum endpoint_stream_result line_slow(stream_feed_fn feed, struct openai_
 static enum endpoint_stream_result line_done(const char *fast, size_t n, struct evbuffer *out,
                                              const struct openai_fast_usage *u,
                                              struct endpoint_usage *usage) {
+    metrics_fastpath_hit(FASTPATH_STREAM_DONE);
     usage->prompt_tokens = (long long)u->prompt_tokens;
     usage->completion_tokens = (long long)u->completion_tokens;
     evbuffer_add(out, fast, n);
@@ -233,13 +245,14 @@ static enum endpoint_stream_result chat_line(void *state, const char *line, size
     struct openai_fast_usage u;
     size_t n = openai_chat_stream_fast(state, line, len, fast, sizeof(fast));
     if (n) {
+        metrics_fastpath_hit(FASTPATH_STREAM_TOKEN);
         evbuffer_add(out, fast, n);
         return EP_STREAM_MORE;
     }
     n = openai_chat_stream_done_fast(state, line, len, fast, sizeof(fast), &u);
     if (n)
         return line_done(fast, n, out, &u, usage);
-    return line_slow(openai_chat_stream_feed, state, line, len, out, usage);
+    return line_slow(openai_chat_stream_feed, TOKEN_FAST_TRIED, state, line, len, out, usage);
 }
 
 static void chat_end(void *state, struct evbuffer *out) {
@@ -257,6 +270,7 @@ const struct endpoint endpoint_openai_chat = {
     .error_new = openai_error_new,
     .native_error_new = openai_error_from_native_new,
     .request_fast = chat_fast,
+    .request_fastpath = FASTPATH_REQUEST_CHAT,
     .request_new = chat_request,
     .answer = chat_answer,
     .stream_type = "text/event-stream",
@@ -314,7 +328,7 @@ static enum endpoint_stream_result completion_line(void *state, const char *line
     size_t n = openai_completion_stream_done_fast(state, line, len, fast, sizeof(fast), &u);
     if (n)
         return line_done(fast, n, out, &u, usage);
-    return line_slow(openai_completion_stream_feed, state, line, len, out, usage);
+    return line_slow(openai_completion_stream_feed, TOKEN_FAST_NONE, state, line, len, out, usage);
 }
 
 static void completion_end(void *state, struct evbuffer *out) {
@@ -332,6 +346,7 @@ const struct endpoint endpoint_openai_completions = {
     .error_new = openai_error_new,
     .native_error_new = openai_error_from_native_new,
     .request_fast = completion_fast,
+    .request_fastpath = FASTPATH_REQUEST_COMPLETION,
     .request_new = completion_request,
     .answer = completion_answer,
     .stream_type = "text/event-stream",

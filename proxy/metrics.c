@@ -34,6 +34,7 @@ static struct {
     unsigned long long other_prompt, other_completion;
     unsigned long long upstream_errors[UPERR_COUNT];
     unsigned long long cancels, retries, pauses;
+    unsigned long long fastpath[FASTPATH_COUNT][2]; /* [path][0 decline, 1 hit] */
     long long streams;
 } m;
 
@@ -43,6 +44,10 @@ static const char *const route_names[ROUTE_COUNT] = {
 
 static const char *const uperr_names[UPERR_COUNT] = {
     "refused", "timeout", "broken", "status_5xx", "runner_crash", "context_overflow",
+};
+
+static const char *const fastpath_names[FASTPATH_COUNT] = {
+    "request_chat", "request_completion", "request_native", "stream_token", "stream_done", "answer",
 };
 
 static void observe(struct histogram *h, double v) {
@@ -115,6 +120,14 @@ void metrics_streams_add(int delta) {
     m.streams += delta;
 }
 
+void metrics_fastpath_hit(enum metrics_fastpath path) {
+    m.fastpath[path][1]++;
+}
+
+void metrics_fastpath_decline(enum metrics_fastpath path) {
+    m.fastpath[path][0]++;
+}
+
 void metrics_label(struct evbuffer *out, const char *v) {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
@@ -178,6 +191,15 @@ void metrics_render(struct evbuffer *out) {
     for (int i = 0; i < UPERR_COUNT; i++)
         evbuffer_add_printf(out, "keepwarm_upstream_errors_total{kind=\"%s\"} %llu\n",
                             uperr_names[i], m.upstream_errors[i]);
+    evbuffer_add_printf(out, "# HELP keepwarm_fastpath_total Fast path tries: served from the "
+                             "bytes (hit) or handed to the jansson path (decline).\n"
+                             "# TYPE keepwarm_fastpath_total counter\n");
+    for (int i = 0; i < FASTPATH_COUNT; i++)
+        evbuffer_add_printf(out,
+                            "keepwarm_fastpath_total{path=\"%s\",result=\"hit\"} %llu\n"
+                            "keepwarm_fastpath_total{path=\"%s\",result=\"decline\"} %llu\n",
+                            fastpath_names[i], m.fastpath[i][1], fastpath_names[i],
+                            m.fastpath[i][0]);
     evbuffer_add_printf(out,
                         "# HELP keepwarm_cancels_total Upstream requests cancelled because the "
                         "client left.\n# TYPE keepwarm_cancels_total counter\n"

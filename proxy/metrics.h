@@ -28,6 +28,17 @@ enum metrics_upstream_error {
     UPERR_COUNT
 };
 
+/* keepwarm_fastpath_total's path label: each place a fast path (FASTPATH.md) is tried. */
+enum metrics_fastpath {
+    FASTPATH_REQUEST_CHAT = 0,   /* reqfast: /v1/chat/completions body -> /api/chat */
+    FASTPATH_REQUEST_COMPLETION, /* reqfast: /v1/completions body -> /api/generate */
+    FASTPATH_REQUEST_NATIVE,     /* splice: keep_alive into a native body */
+    FASTPATH_STREAM_TOKEN,       /* openai_fast: a chat stream's token line */
+    FASTPATH_STREAM_DONE,        /* openai_fast: a chat or completion stream's done line */
+    FASTPATH_ANSWER,             /* openai_fast: a chat or completion non-stream answer */
+    FASTPATH_COUNT
+};
+
 void metrics_request_done(enum metrics_route route, int status, double seconds);
 void metrics_ttft(double seconds);
 void metrics_tokens(const char *model, long long prompt, long long completion);
@@ -36,6 +47,11 @@ void metrics_cancel(void);
 void metrics_retry(void);
 void metrics_pause(void);            /* a slow client paused an upstream transfer */
 void metrics_streams_add(int delta); /* active streaming replies */
+
+/* One try of a fast path: it served (hit) or handed over to the jansson path (decline). A
+ * plain array increment: the stream paths call it once per line. */
+void metrics_fastpath_hit(enum metrics_fastpath path);
+void metrics_fastpath_decline(enum metrics_fastpath path);
 
 /* Appends a label value escaped for Prometheus (backslash, quote, newline). */
 void metrics_label(struct evbuffer *out, const char *value);

@@ -11,6 +11,7 @@
 #include "gokey.h"
 #include "id.h"
 #include "jsonstr.h"
+#include "openai_fields.h"
 #include "rfc3339.h"
 
 #include <math.h>
@@ -168,6 +169,17 @@ static int get_field(const json_t *obj, const char *prefix, const char *key, enu
     return 0;
 }
 
+/* The client body's top-level members are read only through these, by their id in
+ * openai_fields.h's table (shared with the fast path, which declines what it does not take). */
+static json_t *member(const json_t *in, enum openai_field id) {
+    return json_object_get(in, openai_fields[id].name);
+}
+
+static int get_member(const json_t *in, enum openai_field id, enum kind k, const json_t **out,
+                      struct openai_err *err) {
+    return get_field(in, "", openai_fields[id].name, k, out, err);
+}
+
 /* The string at obj[key], or "" when absent or not a string (lenient reading of upstream). */
 static const char *str_or_empty(const json_t *obj, const char *key) {
     const char *s = json_string_value(json_object_get(obj, key));
@@ -222,9 +234,9 @@ struct common {
 
 static int read_common(const json_t *in, struct common *c, struct openai_err *err) {
     const json_t *model, *stream, *so, *usage = NULL;
-    if (get_field(in, "", "model", K_STRING, &model, err) ||
-        get_field(in, "", "stream", K_BOOL, &stream, err) ||
-        get_field(in, "", "stream_options", K_OBJECT, &so, err) ||
+    if (get_member(in, OF_MODEL, K_STRING, &model, err) ||
+        get_member(in, OF_STREAM, K_BOOL, &stream, err) ||
+        get_member(in, OF_STREAM_OPTIONS, K_OBJECT, &so, err) ||
         (so && get_field(so, "stream_options.", "include_usage", K_BOOL, &usage, err)))
         return -1;
     c->model = model ? json_string_value(model) : "";
@@ -236,7 +248,7 @@ static int read_common(const json_t *in, struct common *c, struct openai_err *er
 /* n: Ollama always produces one choice, so n > 1 is refused rather than silently ignored. */
 static int check_n(const json_t *in, struct openai_err *err) {
     const json_t *n;
-    if (get_field(in, "", "n", K_INTEGER, &n, err))
+    if (get_member(in, OF_N, K_INTEGER, &n, err))
         return -1;
     if (n && int_value(n) > 1) {
         set_err(err, 400, "n > 1 is not supported: Ollama returns one choice");
@@ -259,7 +271,7 @@ static json_t *number_new(const json_t *v) {
 /* options.stop from "stop": a string becomes ["s"]. In an array, chat drops non-strings
  * (Ollama) and completions refuse them with Ollama's text. */
 static int map_stop(const json_t *in, enum api api, json_t *opts, struct openai_err *err) {
-    const json_t *stop = json_object_get(in, "stop"), *item;
+    const json_t *stop = member(in, OF_STOP), *item;
     json_t *list;
     size_t i;
 
@@ -290,10 +302,11 @@ static int map_stop(const json_t *in, enum api api, json_t *opts, struct openai_
 
 /* Sets key from the number field when present, else the default when the client's own
  * options do not already carry the key. */
-static int map_number(const json_t *in, const char *key, json_t *opts, double dflt, int has_dflt,
-                      struct openai_err *err) {
+static int map_number(const json_t *in, enum openai_field id, json_t *opts, double dflt,
+                      int has_dflt, struct openai_err *err) {
+    const char *key = openai_fields[id].name;
     const json_t *v;
-    if (get_field(in, "", key, K_NUMBER, &v, err))
+    if (get_member(in, id, K_NUMBER, &v, err))
         return -1;
     if (v)
         json_object_set_new(opts, key, number_new(v));
@@ -313,42 +326,42 @@ static json_t *options_new(const json_t *in, enum api api, struct openai_err *er
         set_err(err, 500, "out of memory");
         return NULL;
     }
-    if (get_field(in, "", "options", K_OBJECT, &client, err))
+    if (get_member(in, OF_OPTIONS, K_OBJECT, &client, err))
         goto fail;
     if (client)
         json_object_update(opts, (json_t *)client);
 
     if (api != API_EMBED) {
-        if (get_field(in, "", "max_completion_tokens", K_INTEGER, &mct, err) ||
-            get_field(in, "", "max_tokens", K_INTEGER, &mt, err))
+        if (get_member(in, OF_MAX_COMPLETION_TOKENS, K_INTEGER, &mct, err) ||
+            get_member(in, OF_MAX_TOKENS, K_INTEGER, &mt, err))
             goto fail;
         if (mct || mt)
             json_object_set_new(opts, "num_predict", json_integer(int_value(mct ? mct : mt)));
 
-        if (map_number(in, "temperature", opts, 1.0, 1, err))
+        if (map_number(in, OF_TEMPERATURE, opts, 1.0, 1, err))
             goto fail;
 
         /* completions: top_p 0 counts as unset (a non-pointer float32 in Ollama) */
-        if (get_field(in, "", "top_p", K_NUMBER, &v, err))
+        if (get_member(in, OF_TOP_P, K_NUMBER, &v, err))
             goto fail;
         if (v && !(api == API_COMPLETION && json_number_value(v) == 0))
             json_object_set_new(opts, "top_p", number_new(v));
         else if (v || !json_object_get(opts, "top_p"))
             json_object_set_new(opts, "top_p", json_real(1.0));
 
-        if (get_field(in, "", "seed", K_INTEGER, &v, err))
+        if (get_member(in, OF_SEED, K_INTEGER, &v, err))
             goto fail;
         if (v)
             json_object_set_new(opts, "seed", json_integer(int_value(v)));
 
         /* chat sends penalties only when given; completions always (0 by default) */
-        if (map_number(in, "frequency_penalty", opts, 0.0, api == API_COMPLETION, err) ||
-            map_number(in, "presence_penalty", opts, 0.0, api == API_COMPLETION, err) ||
+        if (map_number(in, OF_FREQUENCY_PENALTY, opts, 0.0, api == API_COMPLETION, err) ||
+            map_number(in, OF_PRESENCE_PENALTY, opts, 0.0, api == API_COMPLETION, err) ||
             map_stop(in, api, opts, err))
             goto fail;
     }
 
-    if (get_field(in, "", "num_ctx", K_INTEGER, &num_ctx, err))
+    if (get_member(in, OF_NUM_CTX, K_INTEGER, &num_ctx, err))
         goto fail;
     if (num_ctx)
         json_object_set_new(opts, "num_ctx", json_integer(int_value(num_ctx)));
@@ -360,14 +373,14 @@ fail:
 
 /* keep_alive is copied as given: policy validates and overrides it. */
 static void map_keep_alive(const json_t *in, json_t *out) {
-    json_t *ka = json_object_get(in, "keep_alive");
+    json_t *ka = member(in, OF_KEEP_ALIVE);
     if (ka && !json_is_null(ka))
         json_object_set(out, "keep_alive", ka);
 }
 
 static int map_debug_render(const json_t *in, json_t *out, struct openai_err *err) {
     const json_t *v;
-    if (get_field(in, "", "_debug_render_only", K_BOOL, &v, err))
+    if (get_member(in, OF_DEBUG_RENDER_ONLY, K_BOOL, &v, err))
         return -1;
     if (v && json_is_true(v))
         json_object_set_new(out, "_debug_render_only", json_true());
@@ -636,13 +649,13 @@ static int map_think(const json_t *in, json_t *out, struct openai_err *err) {
     const json_t *reasoning, *effort_v = NULL;
     const char *effort = "";
 
-    if (get_field(in, "", "reasoning", K_OBJECT, &reasoning, err) ||
+    if (get_member(in, OF_REASONING, K_OBJECT, &reasoning, err) ||
         (reasoning && get_field(reasoning, "reasoning.", "effort", K_STRING, &effort_v, err)))
         return -1;
     if (effort_v)
         effort = json_string_value(effort_v);
     if (!*effort) {
-        if (get_field(in, "", "reasoning_effort", K_STRING, &effort_v, err))
+        if (get_member(in, OF_REASONING_EFFORT, K_STRING, &effort_v, err))
             return -1;
         effort = effort_v ? json_string_value(effort_v) : "";
     }
@@ -669,7 +682,7 @@ static int map_format(const json_t *in, json_t *out, struct openai_err *err) {
     const char *type;
     size_t len;
 
-    if (get_field(in, "", "response_format", K_OBJECT, &rf, err))
+    if (get_member(in, OF_RESPONSE_FORMAT, K_OBJECT, &rf, err))
         return -1;
     if (!rf)
         return 0;
@@ -695,8 +708,7 @@ static int map_format(const json_t *in, json_t *out, struct openai_err *err) {
 /* tools pass through as given (native /api/chat decodes them the same way /v1 does);
  * tool_choice "none" drops them. */
 static int map_tools(const json_t *in, json_t *out, struct openai_err *err) {
-    const json_t *tools = json_object_get(in, "tools"),
-                 *choice = json_object_get(in, "tool_choice");
+    const json_t *tools = member(in, OF_TOOLS), *choice = member(in, OF_TOOL_CHOICE);
     const json_t *item;
     size_t i;
 
@@ -705,7 +717,7 @@ static int map_tools(const json_t *in, json_t *out, struct openai_err *err) {
                 type_name(choice));
         return -1;
     }
-    if (get_field(in, "", "tools", K_ARRAY, &tools, err))
+    if (get_member(in, OF_TOOLS, K_ARRAY, &tools, err))
         return -1;
     json_array_foreach(tools, i, item) {
         if (!json_is_object(item)) {
@@ -723,8 +735,8 @@ static int map_tools(const json_t *in, json_t *out, struct openai_err *err) {
 
 static int map_chat_logprobs(const json_t *in, json_t *out, struct openai_err *err) {
     const json_t *lp, *top;
-    if (get_field(in, "", "logprobs", K_BOOL, &lp, err) ||
-        get_field(in, "", "top_logprobs", K_INTEGER, &top, err))
+    if (get_member(in, OF_LOGPROBS, K_BOOL, &lp, err) ||
+        get_member(in, OF_TOP_LOGPROBS, K_INTEGER, &top, err))
         return -1;
     if (lp && json_is_true(lp))
         json_object_set_new(out, "logprobs", json_true());
@@ -741,45 +753,10 @@ static void fill_meta(struct openai_meta *meta, int stream, int include_usage, i
     meta->encoding_b64 = b64;
 }
 
-/* The top-level members a translation reads, or writes into the native body: a client key
- * that Go's decoder would take for one of them ("Model", "KEEP_ALIVE", "\u212Aeep_alive") is
- * refused, as the key names something other than what keepwarm read (gokey.h). One list for
- * the three translations; OpenAI itself refuses unknown members. */
-static const char *const request_keys[] = {
-    "model",
-    "messages",
-    "prompt",
-    "suffix",
-    "input",
-    "stream",
-    "stream_options",
-    "n",
-    "options",
-    "max_completion_tokens",
-    "max_tokens",
-    "temperature",
-    "top_p",
-    "seed",
-    "frequency_penalty",
-    "presence_penalty",
-    "stop",
-    "num_ctx",
-    "keep_alive",
-    "_debug_render_only",
-    "logprobs",
-    "top_logprobs",
-    "tools",
-    "tool_choice",
-    "response_format",
-    "reasoning",
-    "reasoning_effort",
-    "format",
-    "think",
-    "dimensions",
-    "encoding_format",
-    NULL,
-};
-
+/* A client key that Go's decoder would take for a member the translations use ("Model",
+ * "KEEP_ALIVE", "\u212Aeep_alive") is refused, as the key names something other than what
+ * keepwarm read (gokey.h). The members are openai_fields.h's table, by which every top-level
+ * member is read here; OpenAI itself refuses unknown members. */
 static int check_body(const json_t *in, struct openai_err *err) {
     const char *key;
     const json_t *v;
@@ -789,7 +766,7 @@ static int check_body(const json_t *in, struct openai_err *err) {
         return -1;
     }
     json_object_foreach((json_t *)in, key, v) {
-        const char *canonical = gokey_variant_of(key, strlen(key), request_keys);
+        const char *canonical = gokey_variant_of(key, strlen(key), openai_field_names);
         if (canonical) {
             if (err) {
                 err->status = 400;
@@ -808,7 +785,7 @@ json_t *openai_chat_request_new(const json_t *in, struct openai_meta *meta,
     json_t *out, *msgs, *opts;
 
     if (check_body(in, err) || read_common(in, &c, err) || check_n(in, err) ||
-        get_field(in, "", "messages", K_ARRAY, &messages, err))
+        get_member(in, OF_MESSAGES, K_ARRAY, &messages, err))
         return NULL;
     if (!messages || !json_array_size(messages)) {
         set_err(err, 400, "[] is too short - 'messages'");
@@ -850,9 +827,9 @@ json_t *openai_completion_request_new(const json_t *in, struct openai_meta *meta
     json_t *out, *opts;
 
     if (check_body(in, err) || read_common(in, &c, err) || check_n(in, err) ||
-        get_field(in, "", "prompt", K_STRING, &prompt, err) ||
-        get_field(in, "", "suffix", K_STRING, &suffix, err) ||
-        get_field(in, "", "logprobs", K_INTEGER, &logprobs, err))
+        get_member(in, OF_PROMPT, K_STRING, &prompt, err) ||
+        get_member(in, OF_SUFFIX, K_STRING, &suffix, err) ||
+        get_member(in, OF_LOGPROBS, K_INTEGER, &logprobs, err))
         return NULL;
     if (!(opts = options_new(in, API_COMPLETION, err)))
         return NULL;
@@ -888,9 +865,9 @@ json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
     const char *format = "";
     json_t *out, *opts;
 
-    if (check_body(in, err) || get_field(in, "", "model", K_STRING, &model, err))
+    if (check_body(in, err) || get_member(in, OF_MODEL, K_STRING, &model, err))
         return NULL;
-    input = json_object_get(in, "input");
+    input = member(in, OF_INPUT);
     if (!input || json_is_null(input) || (json_is_array(input) && !json_array_size(input))) {
         set_err(err, 400, "invalid input");
         return NULL;
@@ -899,8 +876,8 @@ json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,
         set_err(err, 400, "invalid input type");
         return NULL;
     }
-    if (get_field(in, "", "dimensions", K_INTEGER, &dims, err) ||
-        get_field(in, "", "encoding_format", K_STRING, &fmt, err))
+    if (get_member(in, OF_DIMENSIONS, K_INTEGER, &dims, err) ||
+        get_member(in, OF_ENCODING_FORMAT, K_STRING, &fmt, err))
         return NULL;
     if (fmt)
         format = json_string_value(fmt);

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "openai_fields.h"
 #include "outbuf.h"
 #include "policy.h"
 #include "splice.h"
 
-enum api { CHAT = 1, COMPLETION = 2, BOTH = 3 };
+/* The translation served, as openai_fields.h's bits. */
+enum api { CHAT = OF_API_CHAT, COMPLETION = OF_API_COMPLETION };
 
 /* A value's text. n 0: absent, or null (which every field here reads as absent). */
 struct span {
@@ -23,74 +25,6 @@ struct span {
 
 struct member {
     struct span key, value; /* key: the text between the quotes (jscan refuses escaped keys) */
-};
-
-/* The top-level members the translations read. */
-enum field {
-    F_MODEL,
-    F_MESSAGES,
-    F_PROMPT,
-    F_SUFFIX,
-    F_STREAM,
-    F_STREAM_OPTIONS,
-    F_N,
-    F_OPTIONS,
-    F_MCT,
-    F_MT,
-    F_TEMPERATURE,
-    F_TOP_P,
-    F_SEED,
-    F_FREQUENCY,
-    F_PRESENCE,
-    F_STOP,
-    F_NUM_CTX,
-    F_KEEP_ALIVE,
-    F_DEBUG,
-    F_LOGPROBS,
-    F_TOP_LOGPROBS,
-    F_TOOLS,
-    F_TOOL_CHOICE,
-    F_RESPONSE_FORMAT,
-    F_REASONING,
-    F_REASONING_EFFORT,
-    F_COUNT
-};
-
-static const struct {
-    const char *name;
-    size_t len;
-    enum field field;
-    int api; /* the translations that read it; the other ignores it */
-} fields[] = {
-#define F(name, field, api)                                                                        \
-    { name, sizeof(name) - 1, field, api }
-    F("model", F_MODEL, BOTH),
-    F("messages", F_MESSAGES, CHAT),
-    F("stream", F_STREAM, BOTH),
-    F("temperature", F_TEMPERATURE, BOTH),
-    F("max_tokens", F_MT, BOTH),
-    F("max_completion_tokens", F_MCT, BOTH),
-    F("top_p", F_TOP_P, BOTH),
-    F("stream_options", F_STREAM_OPTIONS, BOTH),
-    F("stop", F_STOP, BOTH),
-    F("seed", F_SEED, BOTH),
-    F("frequency_penalty", F_FREQUENCY, BOTH),
-    F("presence_penalty", F_PRESENCE, BOTH),
-    F("n", F_N, BOTH),
-    F("prompt", F_PROMPT, COMPLETION),
-    F("suffix", F_SUFFIX, COMPLETION),
-    F("options", F_OPTIONS, BOTH),
-    F("num_ctx", F_NUM_CTX, BOTH),
-    F("keep_alive", F_KEEP_ALIVE, BOTH),
-    F("_debug_render_only", F_DEBUG, BOTH),
-    F("logprobs", F_LOGPROBS, BOTH),
-    F("top_logprobs", F_TOP_LOGPROBS, CHAT),
-    F("tools", F_TOOLS, CHAT),
-    F("tool_choice", F_TOOL_CHOICE, CHAT),
-    F("response_format", F_RESPONSE_FORMAT, CHAT),
-    F("reasoning", F_REASONING, CHAT),
-    F("reasoning_effort", F_REASONING_EFFORT, CHAT),
-#undef F
 };
 
 /* ---- walking a validated body -------------------------------------------------------- */
@@ -253,7 +187,7 @@ static void put_member(struct outbuf *o, int *first, struct span key, const char
 
 struct req {
     enum api api;
-    struct span f[F_COUNT];
+    struct span f[OF_COUNT];
     struct member opts[REQFAST_MAX_OPTIONS]; /* the client's "options" */
     size_t nopts;
     size_t nmessages;
@@ -262,35 +196,32 @@ struct req {
 
 static const char *put_messages(struct outbuf *o, const char *p, size_t *count);
 
-/* The top-level members this api reads into r->f. A chat's messages array is written to o as
- * it is walked (one pass over the bulk of the body). -1 when a message is not covered. */
+/* The top-level members into r->f. A chat's messages array is written to o as it is walked
+ * (one pass over the bulk of the body). -1 when a message is not covered, or for any member
+ * openai_fields.h does not mark as taken by this api's fast path: reqfast fails closed, so a
+ * member it does not know goes to the jansson path rather than being dropped. */
 static int read_members(struct req *r, const char *body, struct outbuf *o) {
     const char *p = ws(body); /* the top-level '{' */
     struct span key;
     while (next_key(&p, &key)) {
+        int id = openai_field_find(key.p, key.n);
         const char *end = NULL;
-        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-            if (!key_is(key, fields[i].name, fields[i].len))
-                continue;
-            if (!(fields[i].api & r->api))
-                break;
-            if (fields[i].field == F_MESSAGES && *p == '[' &&
-                !(end = put_messages(o, p, &r->nmessages)))
-                return -1;
-            if (!end)
-                end = skip_value(p);
-            if (!text_is((struct span){p, (size_t)(end - p)}, "null"))
-                r->f[fields[i].field] = (struct span){p, (size_t)(end - p)};
-            break;
-        }
-        p = ws(end ? end : skip_value(p));
+        if (id < 0 || !(openai_fields[id].fast & r->api))
+            return -1;
+        if (id == OF_MESSAGES && *p == '[' && !(end = put_messages(o, p, &r->nmessages)))
+            return -1;
+        if (!end)
+            end = skip_value(p);
+        if (!text_is((struct span){p, (size_t)(end - p)}, "null"))
+            r->f[id] = (struct span){p, (size_t)(end - p)};
+        p = ws(end);
     }
     return 0;
 }
 
 /* stream_options: an object whose include_usage is a bool (other members are ignored). */
 static int read_stream_options(struct req *r) {
-    struct span so = r->f[F_STREAM_OPTIONS];
+    struct span so = r->f[OF_STREAM_OPTIONS];
     struct member m;
     if (!so.n)
         return 0;
@@ -308,7 +239,7 @@ static int read_stream_options(struct req *r) {
 }
 
 static int read_options(struct req *r) {
-    struct span o = r->f[F_OPTIONS];
+    struct span o = r->f[OF_OPTIONS];
     if (!o.n)
         return 0;
     if (o.p[0] != '{')
@@ -341,35 +272,37 @@ static int stop_ok(struct span v) {
 /* Every covered field has a covered value. */
 static int fields_ok(const struct req *r) {
     const struct span *f = r->f;
-    if ((f[F_STREAM].n && !is_bool(f[F_STREAM])) || (f[F_N].n && !text_is(f[F_N], "1")) ||
-        (f[F_DEBUG].n && !is_bool(f[F_DEBUG])) || !stop_ok(f[F_STOP]))
+    if ((f[OF_STREAM].n && !is_bool(f[OF_STREAM])) || (f[OF_N].n && !text_is(f[OF_N], "1")) ||
+        (f[OF_DEBUG_RENDER_ONLY].n && !is_bool(f[OF_DEBUG_RENDER_ONLY])) || !stop_ok(f[OF_STOP]))
         return 0;
-    static const enum field integers[] = {F_MCT, F_MT, F_SEED, F_NUM_CTX};
+    static const enum openai_field integers[] = {OF_MAX_COMPLETION_TOKENS, OF_MAX_TOKENS, OF_SEED,
+                                                 OF_NUM_CTX};
     for (size_t i = 0; i < sizeof(integers) / sizeof(integers[0]); i++)
         if (f[integers[i]].n && !is_integer(f[integers[i]]))
             return 0;
-    static const enum field numbers[] = {F_TEMPERATURE, F_TOP_P, F_FREQUENCY, F_PRESENCE};
+    static const enum openai_field numbers[] = {OF_TEMPERATURE, OF_TOP_P, OF_FREQUENCY_PENALTY,
+                                                OF_PRESENCE_PENALTY};
     for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
         if (f[numbers[i]].n && !is_number(f[numbers[i]]))
             return 0;
     if (r->api == COMPLETION) {
-        struct span lp = f[F_LOGPROBS];
-        return (!f[F_PROMPT].n || is_string(f[F_PROMPT])) &&
-               (!f[F_SUFFIX].n || is_string(f[F_SUFFIX])) &&
+        struct span lp = f[OF_LOGPROBS];
+        return (!f[OF_PROMPT].n || is_string(f[OF_PROMPT])) &&
+               (!f[OF_SUFFIX].n || is_string(f[OF_SUFFIX])) &&
                (!lp.n || (is_integer(lp) && (lp.p[0] == '-' || text_is(lp, "0"))));
     }
-    return f[F_MESSAGES].n && f[F_MESSAGES].p[0] == '[' && r->nmessages > 0 &&
-           (!f[F_TOOLS].n || (f[F_TOOLS].p[0] == '[' && is_empty(f[F_TOOLS]))) &&
-           !f[F_TOOL_CHOICE].n && !f[F_REASONING].n &&
-           (!f[F_REASONING_EFFORT].n || text_is(f[F_REASONING_EFFORT], "\"\"")) &&
-           (!f[F_LOGPROBS].n || text_is(f[F_LOGPROBS], "false")) &&
-           (!f[F_TOP_LOGPROBS].n || text_is(f[F_TOP_LOGPROBS], "0"));
+    return f[OF_MESSAGES].n && f[OF_MESSAGES].p[0] == '[' && r->nmessages > 0 &&
+           (!f[OF_TOOLS].n || (f[OF_TOOLS].p[0] == '[' && is_empty(f[OF_TOOLS]))) &&
+           !f[OF_TOOL_CHOICE].n && !f[OF_REASONING].n &&
+           (!f[OF_REASONING_EFFORT].n || text_is(f[OF_REASONING_EFFORT], "\"\"")) &&
+           (!f[OF_LOGPROBS].n || text_is(f[OF_LOGPROBS], "false")) &&
+           (!f[OF_TOP_LOGPROBS].n || text_is(f[OF_TOP_LOGPROBS], "0"));
 }
 
 /* response_format {"type":"json_object"} (format "json") or {"type":"text"} (no format),
  * with no json_schema and any other member: 1 for json, 0 for none, -1 not covered. */
 static int read_format(const struct req *r) {
-    struct span rf = r->f[F_RESPONSE_FORMAT], type = {0};
+    struct span rf = r->f[OF_RESPONSE_FORMAT], type = {0};
     struct member m;
     if (!rf.n)
         return 0;
@@ -451,17 +384,17 @@ static int opts_have(const struct req *r, const char *key) {
 static int put_options(struct outbuf *o, const struct req *r) {
     static const struct {
         const char *key;
-        enum field field; /* the client's options[key] gives way when this is given */
+        enum openai_field field; /* the client's options[key] gives way when this is given */
     } mapped[] = {
-        {"num_predict", F_MCT},
-        {"num_predict", F_MT},
-        {"temperature", F_TEMPERATURE},
-        {"top_p", F_TOP_P},
-        {"seed", F_SEED},
-        {"frequency_penalty", F_FREQUENCY},
-        {"presence_penalty", F_PRESENCE},
-        {"stop", F_STOP},
-        {"num_ctx", F_NUM_CTX},
+        {"num_predict", OF_MAX_COMPLETION_TOKENS},
+        {"num_predict", OF_MAX_TOKENS},
+        {"temperature", OF_TEMPERATURE},
+        {"top_p", OF_TOP_P},
+        {"seed", OF_SEED},
+        {"frequency_penalty", OF_FREQUENCY_PENALTY},
+        {"presence_penalty", OF_PRESENCE_PENALTY},
+        {"stop", OF_STOP},
+        {"num_ctx", OF_NUM_CTX},
     };
     const struct span *f = r->f;
     int first = 1, completion = r->api == COMPLETION;
@@ -477,46 +410,47 @@ static int put_options(struct outbuf *o, const struct req *r) {
 #define MEMBER(lit, text, len) put_member(o, &first, (struct span){lit, sizeof(lit) - 1}, text, len)
 #define MEMBER_SPAN(lit, v)    MEMBER(lit, (v).p, (v).n)
 #define MEMBER_LIT(lit, v)     MEMBER(lit, v, sizeof(v) - 1)
-    if (f[F_MCT].n || f[F_MT].n)
-        MEMBER_SPAN("num_predict", f[F_MCT].n ? f[F_MCT] : f[F_MT]);
-    if (f[F_TEMPERATURE].n)
-        MEMBER_SPAN("temperature", f[F_TEMPERATURE]);
+    if (f[OF_MAX_COMPLETION_TOKENS].n || f[OF_MAX_TOKENS].n)
+        MEMBER_SPAN("num_predict",
+                    f[OF_MAX_COMPLETION_TOKENS].n ? f[OF_MAX_COMPLETION_TOKENS] : f[OF_MAX_TOKENS]);
+    if (f[OF_TEMPERATURE].n)
+        MEMBER_SPAN("temperature", f[OF_TEMPERATURE]);
     else if (!opts_have(r, "temperature"))
         MEMBER_LIT("temperature", "1.0");
-    if (f[F_TOP_P].n) {
-        int zero = completion ? is_zero(f[F_TOP_P]) : 0; /* completions: 0 means unset */
+    if (f[OF_TOP_P].n) {
+        int zero = completion ? is_zero(f[OF_TOP_P]) : 0; /* completions: 0 means unset */
         if (zero < 0)
             return -1;
         if (zero)
             MEMBER_LIT("top_p", "1.0");
         else
-            MEMBER_SPAN("top_p", f[F_TOP_P]);
+            MEMBER_SPAN("top_p", f[OF_TOP_P]);
     } else if (!opts_have(r, "top_p")) {
         MEMBER_LIT("top_p", "1.0");
     }
-    if (f[F_SEED].n)
-        MEMBER_SPAN("seed", f[F_SEED]);
+    if (f[OF_SEED].n)
+        MEMBER_SPAN("seed", f[OF_SEED]);
     /* chat sends the penalties only when given; completions always (0 by default) */
-    if (f[F_FREQUENCY].n)
-        MEMBER_SPAN("frequency_penalty", f[F_FREQUENCY]);
+    if (f[OF_FREQUENCY_PENALTY].n)
+        MEMBER_SPAN("frequency_penalty", f[OF_FREQUENCY_PENALTY]);
     else if (completion && !opts_have(r, "frequency_penalty"))
         MEMBER_LIT("frequency_penalty", "0.0");
-    if (f[F_PRESENCE].n)
-        MEMBER_SPAN("presence_penalty", f[F_PRESENCE]);
+    if (f[OF_PRESENCE_PENALTY].n)
+        MEMBER_SPAN("presence_penalty", f[OF_PRESENCE_PENALTY]);
     else if (completion && !opts_have(r, "presence_penalty"))
         MEMBER_LIT("presence_penalty", "0.0");
-    if (is_string(f[F_STOP])) {
+    if (is_string(f[OF_STOP])) {
         if (!first)
             OUTBUF_LIT(o, ",");
         first = 0;
         OUTBUF_LIT(o, "\"stop\":[");
-        put_span(o, f[F_STOP]);
+        put_span(o, f[OF_STOP]);
         OUTBUF_LIT(o, "]");
-    } else if (f[F_STOP].n) {
-        MEMBER_SPAN("stop", f[F_STOP]);
+    } else if (f[OF_STOP].n) {
+        MEMBER_SPAN("stop", f[OF_STOP]);
     }
-    if (f[F_NUM_CTX].n)
-        MEMBER_SPAN("num_ctx", f[F_NUM_CTX]);
+    if (f[OF_NUM_CTX].n)
+        MEMBER_SPAN("num_ctx", f[OF_NUM_CTX]);
 #undef MEMBER_LIT
 #undef MEMBER_SPAN
 #undef MEMBER
@@ -547,27 +481,27 @@ static char *request_new(enum api api, const struct config *cfg, const char *bod
     if (read_members(r, body, &o) < 0 || !fields_ok(r) || read_stream_options(r) < 0 ||
         read_options(r) < 0 || (api == CHAT && (format = read_format(r)) < 0))
         goto decline;
-    struct span ka_in = r->f[F_KEEP_ALIVE];
+    struct span ka_in = r->f[OF_KEEP_ALIVE];
     if (!(ka_len = splice_keep_alive_text(cfg, model, ka_in.p, ka_in.n, ka, sizeof(ka))))
         goto decline;
 
     if (api == CHAT) {
         OUTBUF_LIT(&o, ",\"model\":");
-        put_span(&o, r->f[F_MODEL]);
+        put_span(&o, r->f[OF_MODEL]);
     } else {
         OUTBUF_LIT(&o, "\"model\":");
-        put_span(&o, r->f[F_MODEL]);
+        put_span(&o, r->f[OF_MODEL]);
         OUTBUF_LIT(&o, ",\"prompt\":");
-        if (r->f[F_PROMPT].n)
-            put_span(&o, r->f[F_PROMPT]);
+        if (r->f[OF_PROMPT].n)
+            put_span(&o, r->f[OF_PROMPT]);
         else
             OUTBUF_LIT(&o, "\"\"");
-        if (r->f[F_SUFFIX].n > 2) { /* not "" */
+        if (r->f[OF_SUFFIX].n > 2) { /* not "" */
             OUTBUF_LIT(&o, ",\"suffix\":");
-            put_span(&o, r->f[F_SUFFIX]);
+            put_span(&o, r->f[OF_SUFFIX]);
         }
     }
-    int stream = text_is(r->f[F_STREAM], "true");
+    int stream = text_is(r->f[OF_STREAM], "true");
     if (stream)
         OUTBUF_LIT(&o, ",\"stream\":true,");
     else
@@ -576,7 +510,7 @@ static char *request_new(enum api api, const struct config *cfg, const char *bod
         OUTBUF_LIT(&o, "\"format\":\"json\",");
     if (put_options(&o, r) < 0)
         goto decline;
-    if (text_is(r->f[F_DEBUG], "true"))
+    if (text_is(r->f[OF_DEBUG_RENDER_ONLY], "true"))
         OUTBUF_LIT(&o, ",\"_debug_render_only\":true");
     OUTBUF_LIT(&o, ",\"keep_alive\":");
     outbuf_put(&o, ka, ka_len);

@@ -5,22 +5,27 @@
  *
  * The body must first pass jscan_body (which accepts exactly what server.c's json_loadb
  * accepts, and no escaped keys, nor top-level keys with upper-case letters or bytes outside
- * ASCII, which the translation may refuse as variants Go would fold onto its own names). Covered,
- * each member at most once, null counting as absent: both:        model (a non-empty string),
- * stream (bool), stream_options (an object whose include_usage is a bool), n (1), max_tokens,
- * max_completion_tokens, seed, num_ctx (integers without a fraction or exponent), temperature,
- * top_p, frequency_penalty, presence_penalty (numbers), stop (a string or an array of strings),
- * options (an object of at most REQFAST_MAX_OPTIONS members), keep_alive (as policy_apply takes
- * it), _debug_render_only (bool), and any member the translation ignores; chat:        messages, a
- * non-empty array of objects with a string role (no escape, not "tool") and a string content, an
- * optional string name (dropped, as the translation drops it) and members the translation ignores;
- * tools [], reasoning_effort "", logprobs false, top_logprobs 0, response_format
- *                {"type":"json_object"} or {"type":"text"} (no json_schema);
- *   completions: prompt, suffix (strings), logprobs 0.
- * Anything else (content arrays, tool calls, tools, tool_choice, other response_formats,
- * reasoning, logprobs, n other than 1, real numbers where an integer goes, a model with pinned
- * options or num_predict_max, a keep_alive policy_apply refuses, any error) returns NULL, and
- * the caller takes the jansson path, which owns every error message.
+ * ASCII, which the translation may refuse as variants Go would fold onto its own names).
+ * Covered, each member at most once, null counting as absent:
+ *   both: model (a non-empty string), stream (bool), stream_options (an object whose
+ *     include_usage is a bool), n (1), max_tokens, max_completion_tokens, seed, num_ctx
+ *     (integers without a fraction or exponent), temperature, top_p, frequency_penalty,
+ *     presence_penalty (numbers), stop (a string or an array of strings), options (an object of
+ *     at most REQFAST_MAX_OPTIONS members), keep_alive (as policy_apply takes it),
+ *     _debug_render_only (bool);
+ *   chat: messages, a non-empty array of objects with a string role (no escape, not "tool") and
+ *     a string content, an optional string name (dropped, as the translation drops it) and
+ *     members the translation ignores; tools [], tool_choice null, reasoning null,
+ *     reasoning_effort "", logprobs false, top_logprobs 0, response_format
+ *     {"type":"json_object"} or {"type":"text"} (no json_schema);
+ *   completions: prompt, suffix (strings), logprobs 0 or less.
+ * It fails closed: a top-level member that openai_fields.h (the one field table, by which
+ * openai.c's translations read the body) does not mark as taken by this fast path makes it
+ * decline, even one the translation ignores. Anything else (content arrays, tool calls, tools,
+ * tool_choice, other response_formats, reasoning, logprobs, n other than 1, real numbers where an
+ * integer goes, a model with pinned options or num_predict_max, a keep_alive policy_apply
+ * refuses, any error) returns NULL, and the caller takes the jansson path, which owns every
+ * error message.
  *
  * Output: a body json_equal to json_dumps of openai_*_request_new + policy_apply of the same
  * request (tests/unit/test_reqfast.c, tests/fuzz/fuzz_reqfast.c); strings and numbers are the

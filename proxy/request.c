@@ -9,6 +9,7 @@
 
 #include "frontdoor.h"
 #include "jscan.h"
+#include "metrics.h"
 #include "policy.h"
 
 /* A body this large, or a tree this costly, has its heap handed back to the system afterwards
@@ -122,9 +123,14 @@ int request_build_way(const struct endpoint *ep, const struct config *cfg, const
     out->model = NULL;
     out->costly = 0;
     out->path = ep->native_path ? ep->native_path : path;
-    if (way != REQUEST_JANSSON && ep->request_fast && len && body &&
-        jscan_body(body, len, &scan) == 0 && ep->request_fast(cfg, body, len, &scan, out) == 0)
-        return 0;
+    if (way != REQUEST_JANSSON && ep->request_fast && len && body) {
+        if (jscan_body(body, len, &scan) == 0 &&
+            ep->request_fast(cfg, body, len, &scan, out) == 0) {
+            metrics_fastpath_hit(ep->request_fastpath);
+            return 0;
+        }
+        metrics_fastpath_decline(ep->request_fastpath);
+    }
     if (way == REQUEST_FAST)
         return 1;
     return build_jansson(ep, cfg, path, body, len, out, err);

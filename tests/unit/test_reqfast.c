@@ -15,12 +15,15 @@
 
 #include <cmocka.h>
 
+#include "openai_fields.h"
 #include "reqfast_equiv.h"
 
-#define MSG "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]"
+#define MSG    "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]"
+#define PROMPT "\"prompt\":\"Hi\""
 
 /* Hand-made bodies; want_chat / want_completion: 1 when the fast path must take it under the
- * plain configuration and the override policy, 0 when it must decline, -1 either. */
+ * plain configuration and the override policy, 0 when it must decline, -1 either. As a
+ * completion request, a body's MSG is PROMPT (as_completion). */
 static const struct {
     const char *body;
     int want_chat, want_completion;
@@ -30,7 +33,7 @@ static const struct {
     {"{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
      "{\"role\":\"user\",\"content\":\"Why is the sky blue?\"},{\"role\":\"assistant\","
      "\"content\":\"Rayleigh.\"},{\"role\":\"user\",\"content\":\"More\"}],\"temperature\":0.7}",
-     1, 1},
+     1, 0},
     {"{\"model\":\"m\"," MSG ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}", 1, 1},
     {"{\"model\":\"m\"," MSG ",\"stream\":false,\"stream_options\":{\"include_usage\":false,"
      "\"x\":[1]}}",
@@ -38,8 +41,11 @@ static const struct {
     {"{\"model\":\"m\"," MSG ",\"stream_options\":{\"include_usage\":null}}", 1, 1},
     {"{\"model\":\"m\"," MSG ",\"stream_options\":null,\"stream\":null}", 1, 1},
     {"{\"model\":\"m\"," MSG ",\"max_tokens\":100,\"top_p\":0.9,\"seed\":42,\"stop\":\"\\n\","
-     "\"frequency_penalty\":0.5,\"presence_penalty\":-0.5,\"n\":1,\"user\":\"u1\"}",
+     "\"frequency_penalty\":0.5,\"presence_penalty\":-0.5,\"n\":1}",
      1, 1},
+    /* fails closed: a member the fast path does not take, even one the translation ignores */
+    {"{\"model\":\"m\"," MSG ",\"user\":\"u1\"}", 0, 0},
+    {"{\"model\":\"m\",\"prompt\":\"\",\"echo\":true,\"best_of\":3}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"max_completion_tokens\":7,\"max_tokens\":100}", 1, 1},
     {"{\"model\":\"m\"," MSG ",\"max_tokens\":-3,\"seed\":-0,\"num_ctx\":8192}", 1, 1},
     {"{\"model\":\"m\"," MSG ",\"stop\":[\"a\",\"b\\u00e9\"],\"temperature\":1e-3}", 1, 1},
@@ -72,17 +78,17 @@ static const struct {
      1, 0},
     {" {\n \"model\" : \"m\" ,\r\n \"messages\" : [ { \"content\" : \"x\\\"y\\\\\" , \"role\" : "
      "\"user\" , \"name\" : \"bob\" } , {\"role\":\"developer\",\"content\":\"\"} ] } \n",
-     1, 1},
+     1, 0},
     {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\\ud83d\\ude00 \\u00e9 "
      "\xc3\xa9 \\/\\b\\f\\n\\r\\t\",\"images\":null,\"extra\":{\"a\":[1,{\"b\":\"]}\"}]}}]}",
-     1, 1},
+     1, 0},
     {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\",\"reasoning\":null,"
      "\"tool_calls\":null,\"tool_call_id\":null,\"name\":null}]}",
-     1, 1},
+     1, 0},
     {"{\"model\":\"m\\u00e9\\/x\"," MSG "}", 1, 1},
     {"{\"model\":\"m\",\"prompt\":\"Once upon\",\"suffix\":\"end\",\"max_tokens\":5}", 0, 1},
     {"{\"model\":\"m\",\"prompt\":\"Once upon\",\"suffix\":\"\",\"logprobs\":0}", 0, 1},
-    {"{\"model\":\"m\",\"prompt\":\"\",\"logprobs\":-2,\"echo\":true,\"best_of\":3}", 0, 1},
+    {"{\"model\":\"m\",\"prompt\":\"\",\"logprobs\":-2}", 0, 1},
     {"{\"model\":\"m\",\"prompt\":null,\"suffix\":null,\"logprobs\":null}", 0, 1},
     {"{\"model\":\"m\"}", 0, 1},
     /* declined: what the translation treats specially, or refuses */
@@ -90,23 +96,23 @@ static const struct {
     {"{\"model\":\"m\",\"prompt\":[\"p\"]}", 0, 0},
     {"{\"model\":\"m\",\"prompt\":\"p\",\"suffix\":1}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"logprobs\":true}", 0, 0},
-    {"{\"model\":\"m\"," MSG ",\"top_logprobs\":3}", 0, 1},
+    {"{\"model\":\"m\"," MSG ",\"top_logprobs\":3}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}",
-     0, 1},
-    {"{\"model\":\"m\"," MSG ",\"tool_choice\":\"auto\"}", 0, 1},
-    {"{\"model\":\"m\"," MSG ",\"response_format\":{\"type\":\"json_object\"}}", 1, 1},
+     0, 0},
+    {"{\"model\":\"m\"," MSG ",\"tool_choice\":\"auto\"}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"response_format\":{\"type\":\"json_object\"}}", 1, 0},
     {"{\"model\":\"m\"," MSG
      ",\"response_format\":{\"type\":\"text\",\"x\":1,\"json_schema\":null}}",
-     1, 1},
-    {"{\"model\":\"m\"," MSG ",\"response_format\":{\"type\":\" JSON_object\"}}", 0, 1},
+     1, 0},
+    {"{\"model\":\"m\"," MSG ",\"response_format\":{\"type\":\" JSON_object\"}}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
      "{\"schema\":{}}}}",
-     0, 1},
-    {"{\"model\":\"m\"," MSG ",\"response_format\":{\"type\":\"text\",\"json_schema\":1}}", 0, 1},
-    {"{\"model\":\"m\"," MSG ",\"response_format\":{}}", 0, 1},
-    {"{\"model\":\"m\"," MSG ",\"response_format\":\"json\"}", 0, 1},
-    {"{\"model\":\"m\"," MSG ",\"reasoning_effort\":\"high\"}", 0, 1},
-    {"{\"model\":\"m\"," MSG ",\"reasoning\":{}}", 0, 1},
+     0, 0},
+    {"{\"model\":\"m\"," MSG ",\"response_format\":{\"type\":\"text\",\"json_schema\":1}}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"response_format\":{}}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"response_format\":\"json\"}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"reasoning_effort\":\"high\"}", 0, 0},
+    {"{\"model\":\"m\"," MSG ",\"reasoning\":{}}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"n\":2}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"n\":1.0}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"n\":0}", 0, 0},
@@ -126,26 +132,26 @@ static const struct {
     {"{\"model\":null," MSG "}", 0, 0},
     {"{\"model\":7," MSG "}", 0, 0},
     {"{" MSG "}", 0, 0},
-    {"{\"model\":\"m\",\"messages\":[]}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":{}}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":null}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":[\"hi\"]}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"42\"}]}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":[{\"role\":\"TooL\",\"content\":\"42\"}]}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":[{\"role\":\"\\u0074ool\",\"content\":\"42\"}]}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":[{\"content\":\"x\"}]}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}", 0, 1},
-    {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":null}]}", 0, 1},
+    {"{\"model\":\"m\",\"messages\":[]}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":{}}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":null}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":[\"hi\"]}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"42\"}]}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":[{\"role\":\"TooL\",\"content\":\"42\"}]}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":[{\"role\":\"\\u0074ool\",\"content\":\"42\"}]}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":[{\"content\":\"x\"}]}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}", 0, 0},
+    {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":null}]}", 0, 0},
     {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\","
      "\"text\":\"hi\"}]}]}",
-     0, 1},
-    {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\",\"name\":3}]}", 0, 1},
+     0, 0},
+    {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\",\"name\":3}]}", 0, 0},
     {"{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":"
      "[{\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}]}",
-     0, 1},
+     0, 0},
     {"{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":\"a\",\"reasoning\":"
      "\"r\"}]}",
-     0, 1},
+     0, 0},
     {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\",\"role\":\"x\"}]}", 0, 0},
     {"{\"model\":\"pinned\"," MSG "}", -1, -1},
     {"{\"model\":\"capped\"," MSG ",\"max_tokens\":1000}", -1, -1},
@@ -168,8 +174,10 @@ static const struct {
     {"{\"model\":\"m\"," MSG ",\"option\xC5\xBF\":{}}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"\\u212Aeep_alive\":0}", 0, 0},
     {"{\"model\":\"m\"," MSG ",\"User\":\"u\"}", 0, 0},
-    /* not variants: inside options (exact in Ollama) and '-' for '_' */
-    {"{\"model\":\"m\"," MSG ",\"options\":{\"NUM_CTX\":1},\"keep-alive\":0}", 1, 1},
+    /* not variants: inside options (exact in Ollama) and '-' for '_' (which the translation
+     * ignores, and the fast path, failing closed, declines) */
+    {"{\"model\":\"m\"," MSG ",\"options\":{\"NUM_CTX\":1}}", 1, 1},
+    {"{\"model\":\"m\"," MSG ",\"keep-alive\":0}", 0, 0},
 };
 
 /* The configurations: plain; pinned models (with test-model, the golden cases' model). */
@@ -212,21 +220,116 @@ static int both_ways(int completion, const char *body, size_t len, const char *w
     return first;
 }
 
+/* A case as a completion request: its MSG, a member completions do not take (reqfast fails
+ * closed), becomes PROMPT, so the rest of the body is still tried on the completion path. */
+static char *as_completion(const char *body) {
+    const char *at = strstr(body, MSG);
+    size_t n = strlen(body) + sizeof(PROMPT);
+    char *out = malloc(n);
+    assert_non_null(out);
+    if (!at)
+        snprintf(out, n, "%s", body);
+    else
+        snprintf(out, n, "%.*s%s%s", (int)(at - body), body, PROMPT, at + strlen(MSG));
+    return out;
+}
+
 static void test_hand_made(void **state) {
     (void)state;
+    int wrong = 0;
     taken = declined = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *b = cases[i].body;
+        char *cb = as_completion(b);
         int chat = both_ways(0, b, strlen(b), b);
-        int completion = both_ways(1, b, strlen(b), b);
-        if (cases[i].want_chat >= 0 && chat != cases[i].want_chat)
-            fail_msg("chat %s: want %s", b, cases[i].want_chat ? "fast path" : "declined");
-        if (cases[i].want_completion >= 0 && completion != cases[i].want_completion)
-            fail_msg("completion %s: want %s", b,
-                     cases[i].want_completion ? "fast path" : "declined");
+        int completion = both_ways(1, cb, strlen(cb), cb);
+        if (cases[i].want_chat >= 0 && chat != cases[i].want_chat) {
+            print_message("chat %s: want %s\n", b, cases[i].want_chat ? "fast path" : "declined");
+            wrong++;
+        }
+        if (cases[i].want_completion >= 0 && completion != cases[i].want_completion) {
+            print_message("completion %s: want %s\n", cb,
+                          cases[i].want_completion ? "fast path" : "declined");
+            wrong++;
+        }
+        free(cb);
     }
+    assert_int_equal(wrong, 0);
     assert_true(taken > 150);
     assert_true(declined > 150);
+}
+
+/* reqfast fails closed: a top-level member that openai_fields.h does not mark as taken by the
+ * api's fast path makes it decline, whatever its value, so a member the jansson translation
+ * maps is never dropped; every member it does take, given as null (absent), keeps the common
+ * body on the fast path. */
+static int fast_takes(const struct config *c, int completion, const char *body) {
+    struct jscan scan;
+    struct openai_meta meta;
+    size_t n;
+    if (jscan_body(body, strlen(body), &scan) < 0)
+        return 0;
+    char *out = (completion ? reqfast_completion_new : reqfast_chat_new)(c, body, strlen(body),
+                                                                         &scan, &meta, &n);
+    free(out);
+    return out != NULL;
+}
+
+static void test_fails_closed(void **state) {
+    static const char *const unknown[] = {"user",   "metadata", "store",      "zzz",
+                                          "model_", "mode",     "keep-alive", "_debug"};
+    static const char *const values[] = {"null", "1", "\"x\"", "[]", "{}", "true"};
+    struct config c;
+    char body[512];
+    (void)state;
+    config_for(&c, 0, KEEP_ALIVE_OVERRIDE);
+    for (int completion = 0; completion < 2; completion++) {
+        const char *base =
+            completion ? "{\"model\":\"m\",\"prompt\":\"Hi\"" : "{\"model\":\"m\"," MSG;
+        unsigned api = completion ? OF_API_COMPLETION : OF_API_CHAT;
+        snprintf(body, sizeof(body), "%s}", base);
+        assert_true(fast_takes(&c, completion, body));
+        for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+            for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+                snprintf(body, sizeof(body), "%s,\"%s\":%s}", base, unknown[i], values[v]);
+                if (fast_takes(&c, completion, body))
+                    fail_msg("%s took %s", completion ? "completion" : "chat", body);
+            }
+        for (int id = 0; id < OF_COUNT; id++) {
+            const struct openai_field_row *f = &openai_fields[id];
+            if (id == OF_MODEL || (completion ? id == OF_PROMPT : id == OF_MESSAGES))
+                continue; /* in the base body already */
+            for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+                snprintf(body, sizeof(body), "%s,\"%s\":%s}", base, f->name, values[v]);
+                int took = fast_takes(&c, completion, body);
+                if (!(f->fast & api) && took)
+                    fail_msg("%s took %s, a member its fast path does not take",
+                             completion ? "completion" : "chat", body);
+                if ((f->fast & api) && v == 0 && !took)
+                    fail_msg("%s declined %s (null counts as absent)",
+                             completion ? "completion" : "chat", body);
+            }
+        }
+    }
+    config_free(&c);
+}
+
+/* The table itself: names unique and found, fast a subset of used, the NULL-terminated list. */
+static void test_field_table(void **state) {
+    (void)state;
+    for (int i = 0; i < OF_COUNT; i++) {
+        const struct openai_field_row *f = &openai_fields[i];
+        assert_int_equal(f->len, strlen(f->name));
+        assert_int_equal(openai_field_find(f->name, f->len), i);
+        assert_true((f->fast & ~f->used) == 0);
+        assert_true((f->fast & OF_API_EMBED) == 0); /* no fast path for embeddings */
+        assert_string_equal(openai_field_names[i], f->name);
+    }
+    assert_null(openai_field_names[OF_COUNT]);
+    assert_int_equal(openai_field_find("mode", 4), -1);
+    assert_int_equal(openai_field_find("models", 6), -1);
+    assert_int_equal(openai_field_find("Model", 5), -1);
+    assert_int_equal(openai_field_find("", 0), -1);
 }
 
 static char *read_text(const char *path, size_t *len) {
@@ -347,9 +450,9 @@ static void test_exact(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_made),
-        cmocka_unit_test(test_golden),
-        cmocka_unit_test(test_exact),
+        cmocka_unit_test(test_hand_made),   cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_exact),       cmocka_unit_test(test_fails_closed),
+        cmocka_unit_test(test_field_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
