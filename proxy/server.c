@@ -7,7 +7,6 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
-#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <malloc.h>
@@ -393,7 +392,7 @@ static int uri_has_control(const char *uri) {
 
 /* HTTP/1.1 requires a Host header (Go's server answers 400 without one); 1.0 does not. */
 static int host_missing(struct evhttp_request *req, const char *host) {
-    return !host && (req->major > 1 || (req->major == 1 && req->minor >= 1));
+    return !host && evcompat_request_http11(req);
 }
 
 /* The front door (frontdoor.h for the checks). evhttp 2.1 calls no hook when it starts a
@@ -466,7 +465,7 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
     struct evhttp_request *req = evcompat_reading_request(c->bev);
     if (!req)
         return;
-    if (req->header_cb != on_headers) {
+    if (evcompat_request_header_cb(req) != on_headers) {
         /* A new request: its bytes are the whole buffer (when evhttp's deferred read of a
          * pipelined request got here first, less the request line it drained). */
         int first = !c->req && c->phase == PHASE_HEAD; /* its deadline runs since accept */
@@ -517,7 +516,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     struct evhttp_request *req = evcompat_reading_request(c->bev);
     int silent = !c->req && c->phase == PHASE_HEAD; /* connected, not a byte since */
-    if (!req || (!silent && (req != c->req || req->header_cb != on_headers)) ||
+    if (!req || (!silent && (req != c->req || evcompat_request_header_cb(req) != on_headers)) ||
         c->phase == PHASE_IDLE)
         return;
     frontdoor_reply(c, req, 408,
@@ -739,19 +738,14 @@ static void conn_free(struct conn *c, int linger) {
     free(c);
 }
 
-/* Drops the connections evhttp has freed (it clears every callback of a bufferevent it frees;
- * while it owns one, the event callback is always set). */
+/* Drops the connections evhttp has freed (evcompat_conn_freed). */
 static void on_sweep(evutil_socket_t fd, short what, void *arg) {
     struct server *s = arg;
     (void)fd;
     (void)what;
     size_t kept = 0;
     for (size_t i = 0; i < s->nconns; i++) {
-        bufferevent_data_cb rcb, wcb;
-        bufferevent_event_cb ecb;
-        void *cbarg;
-        bufferevent_getcb(s->conns[i]->bev, &rcb, &wcb, &ecb, &cbarg);
-        if (!rcb && !wcb && !ecb)
+        if (evcompat_conn_freed(s->conns[i]->bev))
             conn_free(s->conns[i], 1);
         else
             s->conns[kept++] = s->conns[i];
@@ -818,6 +812,7 @@ struct server *server_new(struct event_base *base, const struct config *cfg, str
     }
     s->base = base;
     s->cfg = cfg;
+    s->env.base = base;
     s->env.cfg = cfg;
     s->env.up = up;
     s->env.idle_timeout_s = (long)(cfg->idle_timeout / 1000000000);
@@ -885,7 +880,8 @@ void server_free(struct server *s) {
     if (!s)
         return;
     if (s->http)
-        evhttp_free(s->http);
+        evhttp_free(s->http); /* closes every client: their relays cancel their transfers */
+    relay_env_close(&s->env); /* frees them: none outlives the in-flight table below */
     if (s->sweep)
         event_free(s->sweep);
     if (s->accept_retry)
