@@ -3,6 +3,8 @@
  * for the contract and the ordering rule. */
 #include "chunkw.h"
 
+#include "evcompat.h"
+
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
@@ -24,15 +26,9 @@ void chunkw_start(struct chunkw *w, struct evhttp_request *req) {
     w->fd = w->bev ? bufferevent_getfd(w->bev) : -1;
     if (!w->bev)
         return;
-    const char *te =
-        evhttp_find_header(evhttp_request_get_output_headers(req), "Transfer-Encoding");
-    int code = evhttp_request_get_response_code(req);
-    /* evhttp_response_needs_body (http.c), which is static */
-    int body = code != HTTP_NOCONTENT && code != HTTP_NOTMODIFIED && (code < 100 || code >= 200) &&
-               evhttp_request_get_command(req) != EVHTTP_REQ_HEAD;
-    if (te && strcasecmp(te, "chunked") == 0)
+    if (evcompat_reply_chunked(req))
         w->framing = CHUNKW_CHUNKED;
-    else if (body)
+    else if (evcompat_reply_has_body(req))
         w->framing = CHUNKW_RAW;
 }
 
@@ -80,22 +76,6 @@ static int queue_rest(struct bufferevent *bev, const char *line, size_t ll, stru
     return rc ? -1 : 0;
 }
 
-/* evhttp has just queued a write on the client connection's bev (alive) and switched EV_WRITE
- * on. Writes it now; when the socket took it all, EV_WRITE goes off again and the write
- * callback evhttp set runs deferred (in this loop turn), as libevent would have run it after
- * the write. Otherwise libevent goes on with the rest, or meets the error, as it would have. */
-static void flush_queued(struct bufferevent *bev) {
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    if (fd < 0)
-        return;
-    struct evbuffer *out = bufferevent_get_output(bev);
-    while (evbuffer_get_length(out) > 0)
-        if (evbuffer_write(out, fd) <= 0)
-            return;
-    bufferevent_disable(bev, EV_WRITE);
-    bufferevent_trigger(bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
-}
-
 void chunkw_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body) {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
@@ -115,7 +95,7 @@ void chunkw_reply(struct evhttp_request *req, int code, const char *reason, stru
             evbuffer_drain(body, n);
     }
     evhttp_send_reply(req, code, reason, body);
-    flush_queued(bev); /* evhttp_send only queues: bev lives until the write callback */
+    evcompat_write_now(bev); /* evhttp_send only queues: bev lives until the write callback */
 }
 
 void chunkw_end(struct chunkw *w, struct evhttp_request *req, struct evbuffer *data) {
@@ -140,7 +120,7 @@ void chunkw_end(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
                          evbuffer_get_length(bufferevent_get_output(bev)) > 0);
     evhttp_send_reply_end(req);
     if (queues)
-        flush_queued(bev);
+        evcompat_write_now(bev);
 }
 
 size_t chunkw_queued(const struct chunkw *w) {
@@ -170,7 +150,7 @@ int chunkw_send(struct chunkw *w, struct evhttp_request *req, struct evbuffer *d
         if (w->bev) {
             w->armed = 1;
             if (first)
-                flush_queued(w->bev);
+                evcompat_write_now(w->bev);
         }
         return 0;
     }

@@ -230,6 +230,10 @@ int main(int argc, char **argv) {
     event_base_dispatch(a.base);
     rc = 0;
 out:
+    /* The loop has stopped. Relays still alive (shutdown_timeout) are freed by server_free;
+     * their on-2xx hook reaches the warm loop through the server, cut off first. */
+    if (a.srv)
+        server_set_warm(a.srv, NULL);
     warm_free(a.warm);
     server_free(a.srv);
     upstream_free(a.up);

@@ -1,8 +1,10 @@
 /* relay: one client request <-> one upstream transfer. Owns struct relay: a copy of the
  * upstream request (for a retry), the endpoint's stream state, the partial-line splitter, the
- * buffered answer (capped), the waiting timer, and the two-owner free (upstream side and
- * client side must both be finished). Transport only: every byte of an answer's shape comes
- * from the request's endpoint hooks (endpoint.h). See docs/architecture.md for the lifecycle. */
+ * buffered answer (capped), the waiting timer, and the two-sided lifetime: the client side
+ * (client_let_go) and the upstream side (upstream_let_go) each let go once, and the relay is
+ * freed only by its reap event, which the second of them activates. Transport only: every byte of
+ * an answer's shape comes from the request's endpoint hooks (endpoint.h). See docs/architecture.md
+ * for the lifecycle. */
 #include "relay.h"
 
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <sys/time.h>
 
 #include "chunkw.h"
+#include "evcompat.h"
 #include "log.h"
 #include "ndjson.h"
 
@@ -44,10 +47,12 @@ struct relay {
     enum relay_mode mode;
     struct endpoint_meta meta;
     struct ndjson lines;
-    struct evbuffer *answer; /* MODE_BUFFER: the upstream answer, capped at max_line */
-    struct evbuffer *out;    /* bytes for the client built during one upstream read */
-    struct chunkw cw;        /* writes out to the client (straight to the socket when it can) */
-    struct event *waiting;   /* the endpoint's wait_text while nothing came */
+    struct evbuffer *answer;     /* MODE_BUFFER: the upstream answer, capped at max_line */
+    struct evbuffer *out;        /* bytes for the client built during one upstream read */
+    struct chunkw cw;            /* writes out to the client (straight to the socket when it can) */
+    struct event *waiting;       /* the endpoint's wait_text while nothing came */
+    struct event *reap;          /* frees the relay once both sides have let go */
+    struct relay *next, **pprev; /* in env->live */
     /* the upstream request, kept for a retry */
     char *up_method, *up_path, *up_body;
     size_t up_body_len;
@@ -62,9 +67,9 @@ struct relay {
     char path[256];
     int reply_started;
     int reply_ended;
-    int client_done;
-    int upstream_done;
-    int streaming; /* counted in keepwarm_active_streams */
+    int client_done;   /* the client side has let go: req and evcon are NULL */
+    int upstream_done; /* the upstream side has let go: xfer is NULL */
+    int streaming;     /* counted in keepwarm_active_streams */
     int got_first_byte;
     int stream_over; /* the stream's end (terminator or error event) was written */
     int overflow;    /* the buffered answer hit its cap */
@@ -86,8 +91,7 @@ static double since(const struct timeval *t0) {
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_usec - t0->tv_usec) / 1e6;
 }
 
-/* Sends value as the whole answer with status; *bytes (if given) gets the body size before the
- * send, which may complete the request and free whoever holds bytes: the call is a last use. */
+/* Sends value as the whole answer with status; *bytes (if given) gets the body size. */
 static void send_json(struct evhttp_request *req, int status, const json_t *value, size_t *bytes) {
     struct evbuffer *b = evbuffer_new();
     if (!b) {
@@ -113,8 +117,7 @@ void relay_reply_error(struct evhttp_request *req, const struct endpoint *ep, in
     json_decref(e);
 }
 
-/* The relay's final JSON answer. The size is counted before the send, which may complete the
- * request and free r: the call is the last use of r. */
+/* The relay's final JSON answer. */
 static void reply_json_last(struct relay *r, int status, const json_t *value) {
     r->status = status;
     r->reply_ended = 1;
@@ -138,6 +141,9 @@ static int can_retry(const struct relay *r) {
 }
 
 static void relay_free(struct relay *r) {
+    *r->pprev = r->next;
+    if (r->next)
+        r->next->pprev = r->pprev;
     double secs = since(&r->t0);
     metrics_request_done(r->ep->route, r->status, secs);
     if (r->streaming)
@@ -160,6 +166,8 @@ static void relay_free(struct relay *r) {
         evbuffer_free(r->out);
     if (r->waiting)
         event_free(r->waiting);
+    if (r->reap)
+        event_free(r->reap);
     for (size_t i = 0; i < MAX_FWD_HEADERS + 2; i++)
         free(r->headers[i]);
     free(r->up_method);
@@ -170,24 +178,58 @@ static void relay_free(struct relay *r) {
     free(r);
 }
 
+static void on_reap(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    relay_free(arg);
+}
+
+/* Both sides have let go: the relay is freed by its reap event, after the callback running
+ * now (and whatever called into the relay from it) has returned. */
+static void reap_if_done(struct relay *r) {
+    if (r->client_done && r->upstream_done)
+        event_active(r->reap, EV_TIMEOUT, 1);
+}
+
+/* The client side lets go (once): the reply is complete or its connection is gone. */
+static void client_let_go(struct relay *r) {
+    r->req = NULL;
+    r->evcon = NULL;
+    r->client_done = 1;
+    reap_if_done(r);
+}
+
+/* The upstream side lets go (once): the transfer is over, with no retry started, or
+ * cancelled. */
+static void upstream_let_go(struct relay *r) {
+    r->xfer = NULL;
+    r->upstream_done = 1;
+    reap_if_done(r);
+}
+
+void relay_env_close(struct relay_env *env) {
+    while (env->live) {
+        struct relay *r = env->live;
+        if (r->xfer) {
+            upstream_cancel(r->xfer);
+            metrics_cancel();
+            r->xfer = NULL;
+        }
+        if (!r->client_done)
+            r->cancelled = 1;
+        relay_free(r);
+    }
+}
+
 /* The client side is finished: the reply went out in full. */
 static void on_complete(struct evhttp_request *req, void *arg) {
     struct relay *r = arg;
     (void)req;
     if (r->evcon) {
         evhttp_connection_set_closecb(r->evcon, NULL, NULL);
-        struct bufferevent *bev = evhttp_connection_get_bufferevent(r->evcon);
-        struct timeval t = {r->env->idle_timeout_s, 0};
-        if (bev) {
-            bufferevent_set_timeouts(bev, &t, &t);
-            bufferevent_setwatermark(bev, EV_READ, 0, 0);
-        }
+        evcompat_reply_done(r->evcon, r->env->idle_timeout_s);
     }
-    r->req = NULL;
-    r->evcon = NULL;
-    r->client_done = 1;
-    if (r->upstream_done)
-        relay_free(r);
+    client_let_go(r);
 }
 
 /* The client's connection is going away (EOF, error, timeout, shutdown). */
@@ -196,25 +238,20 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg) {
     (void)evcon;
     if (r->client_done)
         return;
-    r->client_done = 1;
     if (!r->reply_ended) {
         r->cancelled = 1;
-        if (r->req && evhttp_request_get_connection(r->req) == NULL)
-            evhttp_request_free(r->req); /* orphaned by evhttp: ours to free */
+        if (r->req)
+            evcompat_request_free_orphan(r->req);
     }
-    r->req = NULL;
-    r->evcon = NULL;
     if (r->waiting)
         event_del(r->waiting);
+    client_let_go(r);
     if (r->xfer) {
         log_debug("msg=\"client left, cancelling upstream\" path=\"%s\"", r->path);
         upstream_cancel(r->xfer);
         metrics_cancel();
-        r->xfer = NULL;
-        r->upstream_done = 1;
+        upstream_let_go(r);
     }
-    if (r->upstream_done)
-        relay_free(r);
 }
 
 static void on_client_drained(struct evhttp_connection *evcon, void *arg) {
@@ -241,13 +278,8 @@ static void start_reply(struct relay *r, int status, const char *content_type, i
     }
     evhttp_send_reply_start(r->req, status, NULL);
     chunkw_start(&r->cw, r->req);
-    /* evhttp keeps EV_READ on while a reply streams, so its idle read timeout would cut a long
-     * healthy stream (libevent#715): only a stalled writer times out now; on_complete restores
-     * the idle timeout for the next request on this connection. */
-    struct bufferevent *bev = r->evcon ? evhttp_connection_get_bufferevent(r->evcon) : NULL;
-    struct timeval wt = {r->env->idle_timeout_s, 0};
-    if (bev)
-        bufferevent_set_timeouts(bev, NULL, &wt);
+    /* only a stalled writer times out now; on_complete restores the idle timeout */
+    evcompat_stream_timeouts(r->evcon, r->env->idle_timeout_s);
 }
 
 /* Sends what the current read produced; pauses Ollama if the client is not keeping up. */
@@ -371,8 +403,7 @@ static void on_read_end(void *ctx, struct upstream_xfer *x) {
     flush_out(ctx);
 }
 
-/* Ends the reply: what the last read produced goes out with the end, in one write. Last use
- * of r. */
+/* Ends the reply: what the last read produced goes out with the end, in one write. */
 static void end_reply(struct relay *r) {
     r->reply_ended = 1;
     r->bytes += evbuffer_get_length(r->out);
@@ -395,7 +426,7 @@ static int is_context_overflow(const char *text) {
 static int retry(struct relay *r, const char *why);
 
 /* Replies with a finished error answer: in the stream if it was started early (waiting text),
- * else as the endpoint's JSON error. Last use of r. */
+ * else as the endpoint's JSON error. */
 static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     r->reply_ended = 1;
     if (r->reply_started) {
@@ -407,7 +438,7 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     reply_json_last(r, status, envelope);
 }
 
-/* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer. Last use of r. */
+/* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer, or retry. */
 static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
     size_t n = evbuffer_get_length(r->answer);
@@ -441,7 +472,7 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         const char *ct = upstream_content_type(x);
         evhttp_add_header(h, "Content-Type", *ct ? ct : "application/json");
         r->bytes += evbuffer_get_length(r->answer);
-        chunkw_reply(r->req, (int)status, NULL, r->answer); /* last use of r */
+        chunkw_reply(r->req, (int)status, NULL, r->answer);
         return;
     }
     if (status >= 400 || status < 200) {
@@ -468,14 +499,14 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     r->bytes += evbuffer_get_length(r->out);
     evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",
                       "application/json");
-    chunkw_reply(r->req, 200, NULL, r->out); /* last use of r */
+    chunkw_reply(r->req, 200, NULL, r->out);
 }
 
 /* A native answer that broke off after its head went out: what came is sent, then the
  * client's connection is closed without the chunked body's last chunk, so the client sees a
  * transport error, never a short answer that looks whole (nginx does the same). An error line
  * added to an NDJSON stream would not do: the line it breaks off in is half a JSON value, and a
- * clean end tells any client the answer is complete. Last use of r. */
+ * clean end tells any client the answer is complete. */
 static void cut_reply(struct relay *r) {
     struct evhttp_connection *evcon = r->evcon;
     if (!evcon) { /* no connection to cut (evhttp gave none): end it as best we can */
@@ -483,24 +514,12 @@ static void cut_reply(struct relay *r) {
         return;
     }
     flush_out(r);
-    /* what evhttp still holds goes to the socket now, as far as it takes it: freeing the
-     * connection drops the rest */
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    while (fd >= 0 && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-        if (evbuffer_write(bufferevent_get_output(bev), fd) <= 0)
-            break;
     r->reply_ended = 1;
-    r->client_done = 1;
-    r->req = NULL; /* evhttp_connection_free frees it with the connection */
-    r->evcon = NULL;
-    evhttp_connection_set_closecb(evcon, NULL, NULL);
-    evhttp_connection_free(evcon);
-    relay_free(r); /* the upstream side is over: on_done called us */
+    client_let_go(r); /* req goes with the connection */
+    evcompat_conn_cut(evcon);
 }
 
-/* The transfer failed (no HTTP answer, or cut). answered: some answer bytes came. Last use of
- * r. */
+/* The transfer failed (no HTTP answer, or cut). answered: some answer bytes came. */
 static void finish_failed(struct relay *r, enum upstream_result result, const char *detail,
                           int answered) {
     char msg[512];
@@ -533,25 +552,17 @@ static void finish_failed(struct relay *r, enum upstream_result result, const ch
      * stream: say so in the endpoint's error event, then end it (its lines only ever carry
      * whole NDJSON lines, so nothing half is sent). */
     if (r->mode == MODE_PASS) {
-        cut_reply(r); /* last use of r */
+        cut_reply(r);
         return;
     }
     if (!is_passthrough(r) && !r->stream_over)
         add_error_text(r, msg);
-    end_reply(r); /* last use of r */
+    end_reply(r);
 }
 
-static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result result,
-                    const char *detail) {
-    struct relay *r = ctx;
-    r->xfer = NULL;
-    r->upstream_done = 1;
-    if (r->waiting)
-        event_del(r->waiting);
-    if (r->client_done) {
-        relay_free(r);
-        return;
-    }
+/* The transfer is over and the client still waits: its answer, or a retry. */
+static void finish(struct relay *r, struct upstream_xfer *x, enum upstream_result result,
+                   const char *detail) {
     if (result != UPSTREAM_OK) {
         finish_failed(r, result, detail, upstream_answered(x));
         return;
@@ -574,7 +585,7 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
         }
     }
     if (r->mode == MODE_BUFFER) {
-        finish_buffered(r, x); /* last use of r */
+        finish_buffered(r, x);
         return;
     }
     if (r->mode == MODE_STREAM) {
@@ -582,7 +593,20 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
         if (!r->stream_over)
             r->ep->stream_end(r->state, r->out);
     }
-    end_reply(r); /* last use of r */
+    end_reply(r);
+}
+
+/* upstream frees x after this returns; the upstream side lets go unless a retry started. */
+static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result result,
+                    const char *detail) {
+    struct relay *r = ctx;
+    r->xfer = NULL;
+    if (r->waiting)
+        event_del(r->waiting);
+    if (!r->client_done)
+        finish(r, x, result, detail);
+    if (!r->xfer)
+        upstream_let_go(r);
 }
 
 static const struct upstream_cbs relay_cbs = {on_data, on_done, on_read_end};
@@ -596,7 +620,6 @@ static int start_upstream(struct relay *r, char *err, size_t errlen) {
     if (!r->xfer)
         return -1;
     upstream_set_replayable(r->xfer, r->replayable);
-    r->upstream_done = 0;
     return 0;
 }
 
@@ -607,11 +630,7 @@ static int retry(struct relay *r, const char *why) {
     metrics_retry();
     log_warn("msg=\"retrying after a runner failure\" model=\"%s\" reason=\"%.200s\"",
              r->model ? r->model : "", why);
-    if (start_upstream(r, err, sizeof(err)) < 0) {
-        r->upstream_done = 1;
-        return -1;
-    }
-    return 0;
+    return start_upstream(r, err, sizeof(err));
 }
 
 /* Stream clients get the endpoint's wait_text every wait_comment_interval while Ollama loads
@@ -629,29 +648,6 @@ static void on_waiting(evutil_socket_t fd, short what, void *arg) {
     int64_t ns = r->env->cfg->wait_comment_interval;
     struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
     event_add(r->waiting, &tv);
-}
-
-/* evhttp 2.1.12 stops reading once a request is in, so a client that hangs up while Ollama is
- * still silent (loading, prefill, a long non-stream generation) would go unnoticed until the
- * answer is written. Read on with no read callback, exactly as evhttp itself does while it
- * writes (evhttp_write_buffer): pipelined bytes wait in the input buffer (capped by a
- * watermark) for evhttp's next request, and EOF reaches evhttp's error callback, which frees
- * the connection and so calls on_client_close, which cancels the transfer. evhttp's read
- * callback is never called in this state, so its "illegal connection state" abort on a
- * pipelined byte cannot happen. The idle read timeout is lifted while we wait. */
-static void watch_client(struct relay *r) {
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(r->evcon);
-    bufferevent_data_cb rcb, wcb;
-    bufferevent_event_cb ecb;
-    void *cbarg;
-    if (!bev)
-        return;
-    bufferevent_getcb(bev, &rcb, &wcb, &ecb, &cbarg);
-    bufferevent_setcb(bev, NULL, wcb, ecb, cbarg);
-    bufferevent_setwatermark(bev, EV_READ, 0, PIPELINE_MAX);
-    struct timeval wt = {r->env->idle_timeout_s, 0};
-    bufferevent_set_timeouts(bev, NULL, &wt);
-    bufferevent_enable(bev, EV_READ);
 }
 
 /* Client headers that never go to Ollama: its own Host/Origin checks would 403 them, the key
@@ -738,6 +734,11 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
         return;
     }
     env->active++;
+    r->next = env->live;
+    r->pprev = &env->live;
+    if (r->next)
+        r->next->pprev = &r->next;
+    env->live = r;
     gettimeofday(&r->t0, NULL);
     r->env = env;
     r->req = req;
@@ -761,6 +762,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->model = rr->model ? strdup(rr->model) : NULL;
     r->answer = evbuffer_new();
     r->out = evbuffer_new();
+    r->reap = event_new(env->base, -1, 0, on_reap, r);
     r->up_method = strdup(rr->method);
     r->up_path = strdup(rr->path);
     r->up_body_len = rr->body_len;
@@ -771,8 +773,8 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     ndjson_init(&r->lines, env->cfg->max_line);
     if (ep->stream_open)
         ep->stream_open(r->state, &rr->meta);
-    if (!r->answer || !r->out || !r->up_method || !r->up_path || (rr->body && !r->up_body) ||
-        copy_headers(r, req, rr->json_body, rid) < 0) {
+    if (!r->answer || !r->out || !r->reap || !r->up_method || !r->up_path ||
+        (rr->body && !r->up_body) || copy_headers(r, req, rr->json_body, rid) < 0) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
     }
@@ -792,13 +794,13 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     evhttp_request_set_on_complete_cb(req, on_complete, r);
     if (r->evcon) {
         evhttp_connection_set_closecb(r->evcon, on_client_close, r);
-        watch_client(r);
+        /* a client that hangs up while Ollama is silent is noticed (on_client_close) */
+        evcompat_read_on(r->evcon, PIPELINE_MAX, r->env->idle_timeout_s);
     }
     return;
 
-fail:
+fail: /* neither side ever held r: nothing can reach it */
     r->status = status;
     relay_reply_error(req, ep, status, err, NULL);
-    r->upstream_done = r->client_done = 1;
     relay_free(r);
 }

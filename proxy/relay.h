@@ -5,8 +5,11 @@
  * stops), and the error answers. What an answer looks like is the endpoint's business
  * (endpoint.h): the relay names no API.
  *
- * Lifetime: a relay is freed when both sides have let go — the upstream transfer is over
- * (done or cancelled) and the client side is finished (reply complete or connection gone). */
+ * Lifetime: a relay has two sides, each of which lets go of it once: the client side (the
+ * reply is complete, or the connection is gone) and the upstream side (the transfer is done,
+ * with no retry started, or cancelled). Neither side frees it: once both have let go, one
+ * deferred event frees it after the callback that let go last has returned, so no code path
+ * can use a freed relay. relay_env_close frees what is left when the loop has stopped. */
 #ifndef KEEPWARM_RELAY_H
 #define KEEPWARM_RELAY_H
 
@@ -19,10 +22,12 @@
 
 /* What every relay needs from the process; owned by main, outlives every relay. */
 struct relay_env {
+    struct event_base *base; /* runs each relay's deferred free */
     const struct config *cfg;
     struct upstream *up;
     unsigned long long active; /* relays alive */
     long idle_timeout_s;       /* client idle timeout; also the stalled-writer timeout */
+    struct relay *live;        /* every relay alive, for relay_env_close */
 };
 
 struct relay_request {
@@ -35,7 +40,8 @@ struct relay_request {
     struct endpoint_meta meta; /* stream, include_usage, encoding */
     const char *model;         /* for the endpoint's answers and the logs; may be NULL */
     int json_body;             /* body was re-encoded by keepwarm: send Content-Type json */
-    long *inflight;            /* per-model counter, held while the relay lives; may be NULL */
+    long *inflight;            /* per-model counter, held while the relay lives (at most until
+                                * relay_env_close); may be NULL */
     /* Called at most once, with model, when Ollama answers with a 2xx status (the model is
      * one Ollama has); may be NULL. ok_arg is passed back and must outlive the relay. */
     void (*on_upstream_ok)(void *ok_arg, const char *model);
@@ -44,6 +50,11 @@ struct relay_request {
 
 /* Starts relaying req. From here on the relay answers req exactly once (also on failure). */
 void relay_start(struct relay_env *env, struct evhttp_request *req, const struct relay_request *rr);
+
+/* Teardown, once the loop has stopped and the client connections are gone (evhttp_free):
+ * cancels every transfer left and frees every relay, whatever its sides say, so that none
+ * outlives what it borrows from its requester (the in-flight counter, ok_arg). */
+void relay_env_close(struct relay_env *env);
 
 /* Answers req with an error in ep's envelope (code may be NULL). */
 void relay_reply_error(struct evhttp_request *req, const struct endpoint *ep, int status,

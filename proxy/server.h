@@ -1,4 +1,5 @@
-/* server: the evhttp listener and routing. Owns the evhttp instance and the per-process
+/* server: routing, limits and keepwarm's own endpoints (its connections: listener.h). Owns
+ * the evhttp instance and the per-process
  * relay environment; maps each request to an own endpoint, an OpenAI translation, or a
  * native passthrough, and applies the request limits. */
 #ifndef KEEPWARM_SERVER_H

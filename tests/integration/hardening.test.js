@@ -384,6 +384,33 @@ test('SIGTERM with a stream that outlasts shutdown_timeout: cancelled, exit 0', 
   await reader.read().catch(() => null);
 });
 
+test('SIGTERM past shutdown_timeout with every kind of relay in flight: all freed at teardown, exit 0', async () => {
+  // Streams (OpenAI SSE, native NDJSON), buffered answers (non-stream), a per-model counter
+  // held (max_concurrent) and a model the warm loop would note: teardown frees every relay
+  // after the loop stopped, before the server and warm loop they borrow from (a sanitizer
+  // build reports any relay that leaks or outlives them).
+  const fake = await startFake(['--token-delay', '500']);
+  procs.push(fake);
+  const ctl = new FakeControl(fake);
+  const kw = await startKeepwarm(fake.url, [], { KEEPWARM_SHUTDOWN_TIMEOUT: '300ms', KEEPWARM_MAX_CONCURRENT: '8' });
+  const post = (p, body) => fetch(`${kw.url}${p}`, { method: 'POST', body: JSON.stringify(body) });
+  const gen = { model: 'llama3.2:3b', prompt: 'x' };
+  const answers = [
+    post('/v1/chat/completions', { model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }], stream: true }),
+    post('/v1/completions', { ...gen, stream: true }),
+    post('/api/generate', { ...gen, stream: true }),
+    post('/api/chat', { model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }] }),
+    post('/v1/chat/completions', { model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }] }),
+    post('/api/generate', { ...gen, stream: false }),
+  ].map((p) => p.then((r) => r.text()).catch(() => null));
+  await until(async () => (await ctl.stats()).in_flight >= 6, 'every request reached Ollama');
+  kw.child.kill('SIGTERM');
+  assert.equal(await kw.exited(), 0, kw.output.slice(-4000));
+  assert.match(kw.output, /shutdown_timeout reached/);
+  assert.doesNotMatch(kw.output, /AddressSanitizer|LeakSanitizer|runtime error/);
+  await Promise.all(answers);
+});
+
 test('SIGHUP reloads: the injected keep_alive changes; a bad file keeps the old one', async () => {
   const fake = await startFake();
   procs.push(fake);
