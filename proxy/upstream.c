@@ -668,7 +668,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     }
     if (n <= 0) {
         int e = n < 0 ? errno : 0;
-        if (http1_answer_ends_at_eof(&x->ans)) {
+        if (n == 0 && http1_answer_ends_at_eof(&x->ans)) { /* a reset is no end: a cut */
             xfer_finish(x, UPSTREAM_OK, 0);
         } else if (!x->got_bytes && c->reused && !x->retried && (x->sent == 0 || x->replayable)) {
             /* a kept-alive connection that Ollama closed as we sent: once more, fresh, if

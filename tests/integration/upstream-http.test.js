@@ -731,3 +731,99 @@ test('a warm-loop load ping on a kept-alive connection that Ollama closes under 
   assert.equal(st.pings_failed, 0);
   assert.ok(st.pings_ok >= 1);
 });
+
+// ---- framing defects (issue 15) ----
+
+test('a reset under a body framed by the connection\'s end is a cut, never a complete answer', async () => {
+  const srv = await rawServer((req, sock) => {
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"b":');
+    setTimeout(() => sock.resetAndDestroy(), 100);
+  });
+  const kw = await kwFor(srv);
+  const { data, closed } = await exchange(kw.port, `GET /api/tags HTTP/1.1\r\nHost: 127.0.0.1:${kw.port}\r\n\r\n`);
+  if (/^HTTP\/1\.1 200 /.test(data)) {
+    assert.ok(closed, 'the client\'s connection is cut');
+    assert.doesNotMatch(data, LAST_CHUNK, 'no last chunk: the client cannot take {"b": for whole');
+    assert.doesNotMatch(data, /\r\nContent-Length: 5\r\n/i, 'not passed on as a whole 5-byte answer');
+  } else {
+    assert.match(data, /^HTTP\/1\.1 502 /, data);
+  }
+  // a clean close still ends such a body
+  const fin = await rawServer((req, sock) => { sock.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"b":1}'); });
+  const kw2 = await kwFor(fin);
+  assert.deepEqual(await (await fetch(`${kw2.url}/api/tags`)).json(), { b: 1 });
+});
+
+test('Transfer-Encoding and Content-Length together: chunked frames the body and the connection is closed after it', async () => {
+  let closedTE = 0;
+  const srv = await rawServer((req, sock) => {
+    if (req.line.startsWith('GET /api/tags ')) {
+      sock.once('close', () => { closedTE++; });
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 100\r\n\r\n7\r\n{"a":1}\r\n0\r\n\r\n');
+      return;
+    }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await kwFor(srv);
+  const r = await fetch(`${kw.url}/api/tags`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { a: 1 });
+  await until(() => closedTE === 1, 'keepwarm closing the connection that carried both framings');
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+});
+
+test('a Transfer-Encoding other than chunked (gzip, chunked; chunked, gzip): 502, coded bytes never passed on', async () => {
+  const zlib = await import('node:zlib');
+  const gz = zlib.gzipSync('{"a":1}');
+  const srv = await rawServer((req, sock) => {
+    const te = req.line.includes('/api/tags') ? 'gzip, chunked' : req.line.includes('/api/ps2') ? 'chunked, gzip' : 'gzip';
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: ${te}\r\n\r\n`);
+    sock.write(Buffer.concat([Buffer.from(`${gz.length.toString(16)}\r\n`), gz, Buffer.from('\r\n0\r\n\r\n')]));
+    setTimeout(() => sock.end(), 50);
+  });
+  const kw = await kwFor(srv);
+  for (const path of ['/api/tags', '/api/ps2', '/api/version']) {
+    const r = await fetch(`${kw.url}${path}`, { signal: AbortSignal.timeout(5000) });
+    const text = await r.text();
+    assert.equal(r.status, 502, `${path}: ${text}`);
+    assert.match(JSON.parse(text).error, /Transfer-Encoding other than chunked/, path);
+  }
+});
+
+test('after a chunk size only ";ext" or the line\'s end: other bytes are a broken answer, not an extension', async () => {
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    const size = { '/api/zz': '2zz', '/api/sp': '2 x', '/api/ok': '2 ;name=v', '/api/tab': '2\t' }[path];
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nab\r\n0\r\n\r\n`);
+  });
+  const kw = await kwFor(srv);
+  for (const path of ['/api/zz', '/api/sp']) {
+    const r = await fetch(`${kw.url}${path}`, { signal: AbortSignal.timeout(5000) });
+    if (r.status === 200) {
+      await assert.rejects(r.text(), `${path}: cut, not completed`);
+      continue;
+    }
+    assert.equal(r.status, 502, path);
+    assert.match((await r.json()).error, /malformed chunk/, path);
+  }
+  for (const path of ['/api/ok', '/api/tab']) {
+    const r = await fetch(`${kw.url}${path}`);
+    assert.equal(await r.text(), 'ab', `${path}: an extension or blanks after the size are fine`);
+  }
+});
+
+test('a header line with a blank before its colon ("Content-Length : 2") is a broken answer: 502, not a body to the close', async () => {
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    const head = path === '/api/fold' ? 'Content-Type: text/plain\r\n folded: x\r\nContent-Length: 2' : 'Content-Length : 2';
+    sock.write(`HTTP/1.1 200 OK\r\n${head}\r\n\r\nok`);
+    setTimeout(() => sock.end(), 100);
+  });
+  const kw = await kwFor(srv);
+  for (const path of ['/api/version', '/api/fold']) {
+    const r = await fetch(`${kw.url}${path}`, { signal: AbortSignal.timeout(5000) });
+    const text = await r.text();
+    assert.equal(r.status, 502, `${path}: ${text}`);
+    assert.match(JSON.parse(text).error, /malformed header line/, path);
+  }
+});
