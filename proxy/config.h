@@ -41,9 +41,18 @@ enum admin_api {
 };
 
 struct config {
-    char *listen_host;  /* "127.0.0.1" */
-    int listen_port;    /* 11435 */
-    char *upstream;     /* base URL without trailing slash: "http://127.0.0.1:11434" */
+    char *listen_host; /* "127.0.0.1" */
+    int listen_port;   /* 11435 */
+    /* Ollama's base URL without trailing slash, as shown in logs, errors, /status and --check:
+     * a password in it is replaced by "***" ("http://alice:***@gpu:11434") */
+    char *upstream;
+    char *upstream_url; /* the same as given, credentials included: only for upstream_new and
+                         * upstream_set_base, never logged */
+    /* "Name: value" strings sent on every request to Ollama, replacing a client's header of
+     * the same name (upstream_header, repeatable; KEEPWARM_UPSTREAM_HEADER: one per line).
+     * Secrets: never logged. */
+    char *upstream_headers[CONFIG_MAX_LIST];
+    size_t nupstream_headers;
     int64_t keep_alive; /* ns injected into native requests; DURATION_FOREVER = -1 */
     enum keep_alive_policy keep_alive_policy;
     int64_t ping_interval; /* ns between warm-loop rounds */

@@ -110,7 +110,9 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
     a->cfg = fresh; /* same address: every module sees the new values */
     log_set_level(a->cfg.log_level);
     struct upstream_opts uo = upstream_opts_from(&a->cfg);
-    upstream_set_base(a->up, a->cfg.upstream, &uo);
+    if (upstream_set_base(a->up, a->cfg.upstream_url, &uo) < 0)
+        log_error("msg=\"reload: cannot use the new upstream, keeping the old\" upstream=%s",
+                  a->cfg.upstream);
     server_reconfigure(a->srv);
     warm_set_config(a->warm, &a->cfg);
     char ka[32];
@@ -124,6 +126,8 @@ static struct upstream_opts upstream_opts_from(const struct config *c) {
         .connect_timeout_ms = (long)(c->connect_timeout / 1000000),
         .timeout_ms = (long)(c->request_timeout / 1000000),
         .read_timeout_ms = (long)(c->read_timeout / 1000000),
+        .headers = c->upstream_headers,
+        .nheaders = c->nupstream_headers,
     };
     return o;
 }
@@ -153,8 +157,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (action == CONFIG_CHECK) {
-        printf("keepwarm: configuration OK (listen %s:%d, upstream %s, %zu pinned, %zu models)\n",
-               a.cfg.listen_host, a.cfg.listen_port, a.cfg.upstream, a.cfg.npins, a.cfg.nmodels);
+        printf("keepwarm: configuration OK (listen %s:%d, upstream %s, %zu upstream headers, %zu "
+               "pinned, %zu models)\n",
+               a.cfg.listen_host, a.cfg.listen_port, a.cfg.upstream, a.cfg.nupstream_headers,
+               a.cfg.npins, a.cfg.nmodels);
         config_free(&a.cfg);
         return 0;
     }
@@ -184,7 +190,7 @@ int main(int argc, char **argv) {
         goto out;
     }
     struct upstream_opts uo = upstream_opts_from(&a.cfg);
-    if (!(a.up = upstream_new(a.base, a.cfg.upstream, &uo, err, sizeof(err)))) {
+    if (!(a.up = upstream_new(a.base, a.cfg.upstream_url, &uo, err, sizeof(err)))) {
         log_error("msg=\"%s\"", err);
         goto out;
     }

@@ -18,6 +18,7 @@
 #include "upstream.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <event2/event_struct.h> /* struct event embedded: one allocation per connection */
 #include <limits.h>
@@ -105,6 +106,13 @@ struct upstream {
     char host[256];
     char port[8];
     char prefix[512]; /* path prefix from the base URL, "" usually */
+    /* Headers sent on every request (upstream_opts.headers, and the base URL's credentials as
+     * Basic auth): "Name: value\r\n" each, in one block; their names, to drop a caller's
+     * header of the same name. Secrets: never logged. */
+    char *xhead;
+    size_t xhead_len;
+    char **xnames;
+    size_t nxnames;
     /* opts.read_timeout_ms as a libevent common timeout: re-armed at every read, so the O(1)
      * queue rather than the heap (NULL: a plain timeval) */
     const struct timeval *read_tv;
@@ -723,13 +731,113 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
         return NULL;
     }
     u->base = base;
-    if (upstream_set_base(u, base_url, opts) < 0) {
-        snprintf(err, errlen, "upstream: cannot use \"%s\" (want http://host:port[/path])",
-                 base_url);
+    if (upstream_set_base(u, base_url, opts) < 0) { /* the URL may hold a password: not shown */
+        snprintf(err, errlen,
+                 "upstream: cannot use the base URL (want http://[user:password@]host:port[/path]) "
+                 "or its headers");
         upstream_free(u);
         return NULL;
     }
     return u;
+}
+
+/* Percent-decodes s[0..n) into out (cap bytes with the NUL). Returns the length or -1. */
+static long pct_decode(const char *s, size_t n, char *out, size_t cap) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int ch = (unsigned char)s[i];
+        if (ch == '%') {
+            char hex[3] = {0};
+            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+                !isxdigit((unsigned char)s[i + 2]))
+                return -1;
+            hex[0] = s[i + 1];
+            hex[1] = s[i + 2];
+            ch = (int)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        if (o + 1 >= cap)
+            return -1;
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+    return (long)o;
+}
+
+/* Base64 (RFC 4648, padded) of in[0..n) into out; the caller gives 4*ceil(n/3)+1 bytes. */
+static void base64_put(const unsigned char *in, size_t n, char *out) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = tab[v >> 18 & 63];
+        out[o++] = tab[v >> 12 & 63];
+        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+/* The headers sent on every request: opts' ones, then Basic auth from userinfo (NULL: none)
+ * unless opts has an Authorization. Into *block and *names (owned; freed by the caller on
+ * failure too). Returns 0 or -1 (a header that cannot be sent, bad user info, no memory). */
+static int xheaders_build(const struct upstream_opts *opts, const char *userinfo, size_t ulen,
+                          char **block, size_t *block_len, char ***names, size_t *nnames) {
+    char auth[1024 + 64] = "";
+    int has_auth = 0;
+    size_t need = 0, n = 0;
+    for (size_t i = 0; i < opts->nheaders; i++) {
+        const char *h = opts->headers[i], *colon = strchr(h, ':');
+        if (!colon || colon == h || strpbrk(h, "\r\n"))
+            return -1;
+        has_auth |= (size_t)(colon - h) == 13 && strncasecmp(h, "Authorization", 13) == 0;
+        need += strlen(h) + 2;
+    }
+    if (userinfo && !has_auth) {
+        char plain[512];
+        long pl = pct_decode(userinfo, ulen, plain, sizeof(plain));
+        if (pl < 0 || memchr(plain, '\0', (size_t)pl) || strpbrk(plain, "\r\n"))
+            return -1;
+        if (!memchr(plain, ':', (size_t)pl)) { /* "user@": an empty password */
+            plain[pl++] = ':';
+            plain[pl] = '\0';
+        }
+        memcpy(auth, "Authorization: Basic ", 21);
+        base64_put((const unsigned char *)plain, (size_t)pl, auth + 21);
+        explicit_bzero(plain, sizeof(plain));
+        need += strlen(auth) + 2;
+    }
+    *block = malloc(need + 1);
+    *names = calloc(opts->nheaders + 1, sizeof(**names));
+    if (!*block || !*names)
+        return -1;
+    char *w = *block;
+    for (size_t i = 0; i <= opts->nheaders; i++) {
+        const char *h = i < opts->nheaders ? opts->headers[i] : auth;
+        if (!*h)
+            continue;
+        size_t hl = strlen(h), nl = strcspn(h, ":");
+        if (!((*names)[n] = strndup(h, nl)))
+            return -1;
+        *nnames = ++n;
+        memcpy(w, h, hl);
+        memcpy(w + hl, "\r\n", 2);
+        w += hl + 2;
+    }
+    *w = '\0';
+    *block_len = (size_t)(w - *block);
+    explicit_bzero(auth, sizeof(auth));
+    return 0;
+}
+
+static void xheaders_free(char *block, size_t len, char **names, size_t n) {
+    if (block)
+        explicit_bzero(block, len);
+    free(block);
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts) {
@@ -738,6 +846,17 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
     const char *hp = base_url + 7;
     size_t hl = strcspn(hp, "/");
     const char *path = hp + hl;
+    const char *userinfo = NULL;
+    size_t ulen = 0;
+    for (size_t i = 0; i < hl; i++) /* "user:password@host": the host holds no '@' */
+        if (hp[i] == '@') {
+            userinfo = base_url + 7;
+            ulen = i;
+        }
+    if (userinfo) {
+        hp += ulen + 1;
+        hl -= ulen + 1;
+    }
     if (hl == 0 || hl >= sizeof(u->scheme_host) || strlen(path) >= sizeof(u->prefix))
         return -1;
     char hostport[256];
@@ -753,9 +872,25 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
         host++;
         h -= 2;
     }
+    char *block = NULL, **names = NULL;
+    size_t block_len = 0, nnames = 0;
     char *copy = strdup(base_url);
-    if (!copy)
+    if (!copy || xheaders_build(opts, userinfo, ulen, &block, &block_len, &names, &nnames) < 0) {
+        free(copy);
+        xheaders_free(block, block_len, names, nnames);
         return -1;
+    }
+    /* The same host and port (a reload that changed timeouts, headers or the path): the
+     * kept-alive connections and the addresses stay. */
+    int same = u->base_url && strlen(u->host) == h && memcmp(u->host, host, h) == 0 &&
+               strcmp(u->port, colon + 1) == 0;
+    xheaders_free(u->xhead, u->xhead_len, u->xnames, u->nxnames);
+    u->xhead = block;
+    u->xhead_len = block_len;
+    u->xnames = names;
+    u->nxnames = nnames;
+    if (u->base_url)
+        explicit_bzero(u->base_url, strlen(u->base_url));
     free(u->base_url);
     u->base_url = copy;
     memcpy(u->scheme_host, hp, hl);
@@ -765,11 +900,15 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
     snprintf(u->port, sizeof(u->port), "%s", colon + 1);
     snprintf(u->prefix, sizeof(u->prefix), "%s", path);
     u->opts = *opts;
+    u->opts.headers = NULL; /* copied into xhead */
+    u->opts.nheaders = 0;
     u->read_tv = NULL;
     if (opts->read_timeout_ms > 0) {
         struct timeval tv = {opts->read_timeout_ms / 1000, (opts->read_timeout_ms % 1000) * 1000};
         u->read_tv = event_base_init_common_timeout(u->base, &tv); /* NULL: plain timevals */
     }
+    if (same)
+        return 0;
     u->gen++;
     close_idle(u);
     if (u->lookup) { /* for the old name */
@@ -808,6 +947,7 @@ void upstream_free(struct upstream *u) {
     close_idle(u);
     lookup_cancel(u->lookup);
     lookup_shutdown();
+    xheaders_free(u->xhead, u->xhead_len, u->xnames, u->nxnames);
     free(u->base_url);
     free(u);
 }
@@ -821,6 +961,15 @@ static char *put(char *w, const char *s) {
 
 static int valid_header(const char *h) {
     return strpbrk(h, "\r\n") == NULL && strchr(h, ':') != NULL;
+}
+
+/* 1 if h names one of the headers upstream sends itself (they replace the caller's). */
+static int header_configured(const struct upstream *u, const char *h) {
+    size_t nl = strcspn(h, ":");
+    for (size_t i = 0; i < u->nxnames; i++)
+        if (strlen(u->xnames[i]) == nl && strncasecmp(h, u->xnames[i], nl) == 0)
+            return 1;
+    return 0;
 }
 
 /* upstream_start's failure: err, and errno for the caller to tell the client's fault. */
@@ -841,7 +990,7 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     if (strpbrk(method, " \r\n") || strpbrk(path, " \r\n"))
         return start_failed(err, errlen, EINVAL, "invalid request line");
     size_t need = strlen(method) + 1 + strlen(u->prefix) + strlen(path) + 11 + 6 +
-                  strlen(u->scheme_host) + 2 + strlen(clen) + 2;
+                  strlen(u->scheme_host) + 2 + strlen(clen) + 2 + u->xhead_len;
     for (size_t i = 0; headers && headers[i]; i++) {
         if (!valid_header(headers[i]))
             return start_failed(err, errlen, EINVAL, "invalid request header");
@@ -862,9 +1011,13 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     w = put(w, "\r\n");
     w = put(w, clen);
     for (size_t i = 0; headers && headers[i]; i++) {
+        if (u->nxnames && header_configured(u, headers[i]))
+            continue;
         w = put(w, headers[i]);
         w = put(w, "\r\n");
     }
+    memcpy(w, u->xhead, u->xhead_len);
+    w += u->xhead_len;
     w = put(w, "\r\n");
     x->head_len = (size_t)(w - x->head);
     x->u = u;

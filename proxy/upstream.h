@@ -51,9 +51,16 @@ struct upstream_opts {
     /* Longest silence of Ollama once a transfer is on a connection: until the answer's first
      * byte, and between two reads after it (not while the transfer is paused); 0: none. */
     long read_timeout_ms;
+    /* "Name: value" strings sent on every request (credentials for a proxy in front of
+     * Ollama), replacing a caller's header of the same name; copied. Secrets: upstream never
+     * logs them. A "user:password@" in the base URL becomes "Authorization: Basic ...", unless
+     * one of these is an Authorization. */
+    char *const *headers;
+    size_t nheaders;
 };
 
-/* One per process. base_url is copied ("http://127.0.0.1:11434"). NULL with err on failure. */
+/* One per process. base_url is copied ("http://127.0.0.1:11434", or with "user:password@"
+ * before the host, percent-encoded). NULL with err on failure (err never holds a password). */
 struct upstream *upstream_new(struct event_base *base, const char *base_url,
                               const struct upstream_opts *opts, char *err, size_t errlen);
 /* Cancels every live transfer (no callbacks) and frees everything. */
@@ -63,7 +70,8 @@ void upstream_free(struct upstream *u);
  * serve better (a new connection for a transfer, a client waiting to be accepted). Returns 1
  * if one was closed, 0 if none was idle. */
 int upstream_close_idle(struct upstream *u);
-/* Points new transfers at another base URL (reload). */
+/* Points new transfers at another base URL and options (reload). When the host and port
+ * stay the same, the kept-alive connections and the resolved addresses are kept. */
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts);
 
 /* Starts METHOD base_url+path. headers: NULL-terminated "Name: value" strings (copied).

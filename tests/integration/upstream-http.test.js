@@ -6,13 +6,17 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startKeepwarm, startFake, sleep, until, parseSSE, metric } from './harness.js';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startKeepwarm, startFake, sleep, until, parseSSE, metric, KEEPWARM_BIN } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
 
 // A server that hands each parsed request (line, headers, body) to script(req, sock, n) where n
-// counts requests on that socket. /api/ps (the warm loop) gets an empty list.
+// counts requests on that socket. /api/ps (the warm loop) gets an empty list (the last one is
+// kept in srv.ps).
 async function rawServer(script) {
   const srv = { connections: 0, closed: 0, requests: [] };
   const server = net.createServer((sock) => {
@@ -35,6 +39,7 @@ async function rawServer(script) {
         const line = head.split('\r\n')[0];
         const req = { line, head, body };
         if (line.startsWith('GET /api/ps ')) {
+          srv.ps = req;
           const j = '{"models":[]}';
           sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${j.length}\r\n\r\n${j}`);
           continue;
@@ -825,5 +830,74 @@ test('a header line with a blank before its colon ("Content-Length : 2") is a br
     const text = await r.text();
     assert.equal(r.status, 502, `${path}: ${text}`);
     assert.match(JSON.parse(text).error, /malformed header line/, path);
+  }
+});
+
+// ---- credentials for an Ollama behind a proxy (issue 15) ----
+
+const headerValues = (head, name) => head.split('\r\n').slice(1)
+  .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`)).map((l) => l.slice(name.length + 1).trim());
+
+test('credentials: user:password in the URL goes as Basic auth, upstream_header on every request (the warm loop\'s too) replacing a client\'s; neither logged nor shown', async () => {
+  const srv = await rawServer((req, sock) => {
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-cred-'));
+  const ini = path.join(dir, 'keepwarm.ini');
+  fs.writeFileSync(ini, '[keepwarm]\nupstream_header = X-Tenant: good, with, commas\nupstream_header = X-Api-Key:   k-file-secret  \n');
+  const port = srv.url.split(':').at(-1);
+  const url = `http://al%69ce:pa%3Ass%40w@127.0.0.1:${port}`;
+  const kw = await startKeepwarm(url, ['-c', ini, '--log-level', 'debug']);
+  procs.push(kw);
+  const r = await fetch(`${kw.url}/api/tags`, { headers: { 'X-Tenant': 'evil', 'x-api-key': 'client-key' } });
+  assert.equal(r.status, 200);
+  const head = srv.requests.at(-1).head;
+  assert.deepEqual(headerValues(head, 'X-Tenant'), ['good, with, commas'], 'one header per line, commas kept; the client\'s replaced');
+  assert.deepEqual(headerValues(head, 'X-Api-Key'), ['k-file-secret']);
+  assert.deepEqual(headerValues(head, 'Authorization'), [`Basic ${Buffer.from('alice:pa:ss@w').toString('base64')}`], 'percent-decoded');
+  assert.deepEqual(headerValues(head, 'Host'), [`127.0.0.1:${port}`], 'no user info in Host');
+  await until(() => srv.ps, 'the warm loop\'s /api/ps');
+  assert.deepEqual(headerValues(srv.ps.head, 'X-Api-Key'), ['k-file-secret'], 'the warm loop sends them too');
+  assert.equal(headerValues(srv.ps.head, 'Authorization').length, 1);
+  // the URL as shown everywhere: the password replaced (here an Ollama that is not there)
+  const gone = net.createServer();
+  await new Promise((res) => gone.listen(0, '127.0.0.1', res));
+  const gonePort = gone.address().port;
+  await new Promise((res) => gone.close(res));
+  const kwDown = await startKeepwarm(`http://al%69ce:pa%3Ass%40w@127.0.0.1:${gonePort}`, ['--log-level', 'debug']);
+  procs.push(kwDown);
+  const fail = await fetch(`${kwDown.url}/api/tags`);
+  assert.equal(fail.status, 502);
+  const msg = (await fail.json()).error;
+  assert.match(msg, new RegExp(`al%69ce:\\*\\*\\*@127\\.0\\.0\\.1:${gonePort}`));
+  await until(() => /upstream transfer failed/.test(kwDown.output), 'the warm loop failing again (a debug line)');
+  const status = await (await fetch(`${kw.url}/status`)).text();
+  assert.match(status, /al%69ce:\*\*\*@/);
+  const check = execFileSync(KEEPWARM_BIN, ['-c', ini, '--upstream', url, '--check'], { env: { PATH: process.env.PATH } }).toString();
+  assert.match(check, /upstream http:\/\/al%69ce:\*\*\*@127\.0\.0\.1/);
+  for (const [where, text] of [['log', kw.output + kwDown.output], ['502', msg], ['/status', status], ['--check', check]]) {
+    for (const secret of ['pa%3Ass', 'pa:ss', 'k-file-secret', 'good, with', Buffer.from('alice:pa:ss@w').toString('base64')]) {
+      assert.ok(!text.includes(secret), `${where} shows ${secret}`);
+    }
+  }
+  // KEEPWARM_UPSTREAM_HEADER: several, one per line; an Authorization there wins over the URL's
+  const kw2 = await startKeepwarm(url, [], { KEEPWARM_UPSTREAM_HEADER: 'Authorization: Bearer tok-env\nX-Env: e2\n' });
+  procs.push(kw2);
+  await fetch(`${kw2.url}/api/tags`, { headers: { Authorization: 'Bearer client' } });
+  const head2 = srv.requests.at(-1).head;
+  assert.deepEqual(headerValues(head2, 'Authorization'), ['Bearer tok-env']);
+  assert.deepEqual(headerValues(head2, 'X-Env'), ['e2']);
+  // a header that cannot be sent is refused at startup, without echoing the value
+  for (const bad of ['X-A: 1\rsecretvalue', 'X A: secretvalue', 'Host: secretvalue', 'Content-Length : secretvalue', 'no-colon-secretvalue']) {
+    let out = '';
+    try {
+      execFileSync(KEEPWARM_BIN, ['--check'], { env: { PATH: process.env.PATH, KEEPWARM_UPSTREAM_HEADER: bad }, stdio: 'pipe' });
+      assert.fail(`accepted ${JSON.stringify(bad)}`);
+    } catch (e) {
+      assert.equal(e.status, 2, JSON.stringify(bad));
+      out = e.stderr.toString();
+    }
+    assert.match(out, /KEEPWARM_UPSTREAM_HEADER: upstream_header: /);
+    assert.ok(!out.includes('secretvalue'), out);
   }
 });
