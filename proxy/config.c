@@ -455,6 +455,7 @@ static const struct key_def main_keys[] = {
     {"connect_timeout", K_DURATION, C(connect_timeout), 1000000LL, 0, 0, NULL, 0, 0},
     {"request_timeout", K_DURATION, C(request_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"read_timeout", K_DURATION, C(read_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
+    {"upstream_idle_timeout", K_DURATION, C(upstream_idle_timeout), 100000000LL, 0, 0, NULL, 0, 0},
     {"idle_timeout", K_DURATION, C(idle_timeout), 1000000000LL, 0, 0, NULL, 0, 0},
     {"header_timeout", K_DURATION, C(header_timeout), 100000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"body_timeout", K_DURATION, C(body_timeout), 100000000LL, 0, KF_ZERO, NULL, 0, 0},
@@ -661,6 +662,7 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     c->connect_timeout = 5 * DURATION_SECOND;
     c->request_timeout = 0;
     c->read_timeout = 10 * 60 * DURATION_SECOND; /* see docs/configuration.md */
+    c->upstream_idle_timeout = 60 * DURATION_SECOND;
     c->admin_api = ADMIN_KEYS;
     c->idle_timeout = 120 * DURATION_SECOND;
     c->header_timeout = 30 * DURATION_SECOND;

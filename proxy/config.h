@@ -74,6 +74,7 @@ struct config {
     int64_t connect_timeout;       /* ns to connect to Ollama before 502/504 */
     int64_t request_timeout;       /* ns a whole upstream request may take; 0 = unlimited */
     int64_t read_timeout;          /* ns Ollama may stay silent mid-request; 0 = unlimited */
+    int64_t upstream_idle_timeout; /* ns a kept-alive connection to Ollama may idle */
     int64_t idle_timeout;          /* ns a client may idle, dawdle over headers, or stall reading */
     int64_t header_timeout;        /* ns for a request's whole head (line and headers); 0 = off */
     int64_t body_timeout;          /* ns for a request's whole body, +1 s per MiB; 0 = off */

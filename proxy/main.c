@@ -126,6 +126,7 @@ static struct upstream_opts upstream_opts_from(const struct config *c) {
         .connect_timeout_ms = (long)(c->connect_timeout / 1000000),
         .timeout_ms = (long)(c->request_timeout / 1000000),
         .read_timeout_ms = (long)(c->read_timeout / 1000000),
+        .idle_timeout_ms = (long)(c->upstream_idle_timeout / 1000000),
         .headers = c->upstream_headers,
         .nheaders = c->nupstream_headers,
     };

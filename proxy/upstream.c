@@ -44,8 +44,16 @@
 #define IDLE_MAX         256         /* idle connections kept for reuse */
 #define MAX_ADDRS        8           /* addresses of Ollama's host name kept */
 #define RESOLVE_AGAIN_S  10          /* a failing name is resolved again at most this often */
-#define FD_WAIT_MAX      4096 /* transfers waiting for a descriptor (EMFILE); more fail at once */
-#define CHUNK_DIGITS_MAX 15   /* hex digits in a chunk size: < 2^60 */
+#define FD_WAIT_MAX      4096  /* transfers waiting for a descriptor (EMFILE); more fail at once */
+#define CHUNK_DIGITS_MAX 15    /* hex digits in a chunk size: < 2^60 */
+#define IDLE_AGE_MS      60000 /* upstream_opts.idle_timeout_ms's default */
+#define ADDR_TRY_MS      2000  /* connect to one of several addresses (not the last) */
+/* TCP keepalive on every connection: a peer that vanishes without a reset (a host switched
+ * off, a NAT or firewall that forgot the flow) is found after KEEPIDLE_S of silence plus
+ * KEEPCNT unanswered probes KEEPINTVL_S apart, instead of the kernel's 2 h + 11 min. */
+#define KEEPIDLE_S  30
+#define KEEPINTVL_S 10
+#define KEEPCNT     3
 
 struct conn {
     struct upstream *u;
@@ -57,7 +65,9 @@ struct conn {
     int connecting;
     int reused;        /* served an earlier transfer */
     int addr_idx;      /* which of upstream's addresses */
-    struct conn *next; /* idle stack */
+    long connect_ms;   /* this attempt's connect timeout */
+    long long idle_at; /* monotonic ms when it went idle */
+    struct conn *next; /* idle stack, newest first */
 };
 
 /* Transfers waiting for something before they can connect, first come first served. A
@@ -80,6 +90,7 @@ struct upstream_xfer {
     int retried;    /* once, on a reused connection that died before any answer byte */
     int replayable; /* may be sent again even when some of it was written (upstream.h) */
     int tries;      /* addresses that failed for this connection attempt */
+    int first_addr; /* the address it started from (upstream's pref may move meanwhile) */
     /* the answer */
     struct http1_answer ans;
     int got_bytes;
@@ -132,8 +143,10 @@ struct upstream {
     struct upstream_opts opts;
     struct upstream_xfer *live;
     size_t nlive;
-    struct conn *idle;
+    struct conn *idle; /* newest first: idle_at only decreases down the stack */
     size_t nidle;
+    struct event sweep; /* closes connections idle over opts.idle_timeout_ms */
+    int sweep_on;
     struct xqueue fd_wait; /* transfers waiting for a descriptor */
     char rbuf[READ_BUF];
 };
@@ -155,6 +168,16 @@ static int set_err(char *err, size_t errlen, const char *msg) {
 }
 
 /* ---- connections ---- */
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long idle_max_ms(const struct upstream *u) {
+    return u->opts.idle_timeout_ms > 0 ? u->opts.idle_timeout_ms : IDLE_AGE_MS;
+}
 
 static void wake_waiter(struct upstream *u);
 
@@ -227,9 +250,52 @@ static void conn_release(struct conn *c) {
         xfer_send(w);
         return;
     }
+    c->idle_at = now_ms();
     c->next = u->idle;
     u->idle = c;
     u->nidle++;
+    if (!u->sweep_on) {
+        long ms = idle_max_ms(u);
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        u->sweep_on = evtimer_add(&u->sweep, &tv) == 0;
+    }
+}
+
+/* Closes the idle connections older than idle_timeout (the stack's tail, newest first). A
+ * proxy in front of Ollama closes idle connections after its own timeout (nginx 75 s, Node
+ * 5 s); one closed as a request goes out costs a retry or, for a request that cannot be sent
+ * twice, a 502. Ollama's own Go server sets no IdleTimeout. */
+static void idle_prune(struct upstream *u) {
+    long long limit = now_ms() - idle_max_ms(u);
+    struct conn **p = &u->idle;
+    while (*p && (*p)->idle_at > limit)
+        p = &(*p)->next;
+    struct conn *c = *p;
+    *p = NULL;
+    while (c) {
+        struct conn *next = c->next;
+        u->nidle--;
+        conn_close(c);
+        c = next;
+    }
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg) {
+    struct upstream *u = arg;
+    (void)fd;
+    (void)what;
+    u->sweep_on = 0;
+    idle_prune(u);
+    if (u->idle) { /* again when the oldest left will have aged */
+        struct conn *old = u->idle;
+        while (old->next)
+            old = old->next;
+        long long ms = old->idle_at + idle_max_ms(u) - now_ms() + 1;
+        if (ms < 1)
+            ms = 1;
+        struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+        u->sweep_on = evtimer_add(&u->sweep, &tv) == 0;
+    }
 }
 
 static void close_idle(struct upstream *u) {
@@ -490,7 +556,9 @@ static void xfer_connect(struct upstream_xfer *x) {
     }
     if (u->stale && !u->numeric && !u->lookup && time(NULL) - u->resolved_at >= RESOLVE_AGAIN_S)
         lookup_begin(u); /* in the background: this connection tries the addresses we have */
-    int idx = (u->pref + x->tries) % u->naddr;
+    if (!x->tries || x->first_addr >= u->naddr)
+        x->first_addr = u->pref;
+    int idx = (x->first_addr + x->tries) % u->naddr;
     int family = u->addrs[idx].ss_family;
     evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE) && upstream_close_idle(u))
@@ -510,8 +578,12 @@ static void xfer_connect(struct upstream_xfer *x) {
         xfer_defer_fail(x, UPSTREAM_REFUSED, "out of memory");
         return;
     }
-    int one = 1;
+    int one = 1, idle = KEEPIDLE_S, intvl = KEEPINTVL_S, cnt = KEEPCNT;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
     c->u = u;
     c->fd = fd;
     c->addr_idx = idx;
@@ -544,6 +616,12 @@ static void xfer_connect(struct upstream_xfer *x) {
     }
     c->connecting = 1;
     long ms = u->opts.connect_timeout_ms > 0 ? u->opts.connect_timeout_ms : 300000;
+    /* Several addresses (a name with IPv6 and IPv4, or a few hosts): one that swallows the
+     * handshake costs at most ADDR_TRY_MS before the next is tried; the last one gets the
+     * whole connect_timeout. */
+    if (x->tries + 1 < u->naddr && ms > ADDR_TRY_MS)
+        ms = ADDR_TRY_MS;
+    c->connect_ms = ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     event_add(&c->wev, &tv);
 }
@@ -551,6 +629,8 @@ static void xfer_connect(struct upstream_xfer *x) {
 /* A connection for x: the most recently used idle one, else a new one. */
 static void xfer_attach(struct upstream_xfer *x) {
     struct upstream *u = x->u;
+    if (u->idle && u->idle->idle_at <= now_ms() - idle_max_ms(u))
+        idle_prune(u); /* the sweep has not run yet: all of them are too old */
     struct conn *c = u->idle;
     if (!c) {
         xfer_connect(x);
@@ -628,7 +708,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
         if (what & EV_TIMEOUT) {
             char msg[128];
             snprintf(msg, sizeof(msg), "connecting to %.60s timed out after %ld ms", u->scheme_host,
-                     u->opts.connect_timeout_ms);
+                     c->connect_ms);
             addr_failed(x, UPSTREAM_TIMEOUT, msg);
             return;
         }
@@ -731,6 +811,7 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
         return NULL;
     }
     u->base = base;
+    evtimer_assign(&u->sweep, base, on_sweep, u);
     if (upstream_set_base(u, base_url, opts) < 0) { /* the URL may hold a password: not shown */
         snprintf(err, errlen,
                  "upstream: cannot use the base URL (want http://[user:password@]host:port[/path]) "
@@ -945,6 +1026,8 @@ void upstream_free(struct upstream *u) {
     while (u->live)
         upstream_cancel(u->live);
     close_idle(u);
+    if (u->sweep_on)
+        event_del(&u->sweep);
     lookup_cancel(u->lookup);
     lookup_shutdown();
     xheaders_free(u->xhead, u->xhead_len, u->xnames, u->nxnames);

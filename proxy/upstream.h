@@ -51,6 +51,7 @@ struct upstream_opts {
     /* Longest silence of Ollama once a transfer is on a connection: until the answer's first
      * byte, and between two reads after it (not while the transfer is paused); 0: none. */
     long read_timeout_ms;
+    long idle_timeout_ms; /* a kept-alive connection idle longer is closed; 0: 60 s */
     /* "Name: value" strings sent on every request (credentials for a proxy in front of
      * Ollama), replacing a caller's header of the same name; copied. Secrets: upstream never
      * logs them. A "user:password@" in the base URL becomes "Authorization: Basic ...", unless

@@ -901,3 +901,64 @@ test('credentials: user:password in the URL goes as Basic auth, upstream_header 
     assert.ok(!out.includes('secretvalue'), out);
   }
 });
+
+// ---- dead peers (issue 15) ----
+
+test('every connection to Ollama has TCP keepalive (probes after 30 s of silence); one idle past upstream_idle_timeout is closed and the next request opens a new one', async () => {
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const kw = await startKeepwarm(srv.url, ['--ping-interval', '1h'], { KEEPWARM_UPSTREAM_IDLE_TIMEOUT: '1s' });
+  procs.push(kw);
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  // the kernel's keepalive timer on keepwarm's side of the kept-alive connection
+  const port = srv.url.split(':').at(-1);
+  const ss = execFileSync('ss', ['-tnoH', 'state', 'established', `( dport = :${port} )`]).toString();
+  const m = /timer:\(keepalive,(\d+)(min|sec)/.exec(ss);
+  assert.ok(m, `no keepalive timer: ${ss}`);
+  assert.ok(m[2] === 'sec' && Number(m[1]) <= 30, ss);
+  // the idle connections are closed by keepwarm once idle for 1 s, without a request
+  await until(() => srv.connections > 0 && srv.closed === srv.connections, 'keepwarm closing its idle connections');
+  const before = srv.connections;
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  assert.equal(srv.connections, before + 1, 'a new connection');
+});
+
+test('a name with several addresses: one that swallows the handshake costs a short try, not the whole connect_timeout', async (t) => {
+  const dns = await import('node:dns');
+  const addrs = await dns.promises.lookup('localhost', { all: true, verbatim: true });
+  if (addrs.length < 2) { t.skip(`localhost has one address here (${JSON.stringify(addrs)})`); return; }
+  const [first, second] = addrs;
+  // the first address: a listener whose process is stopped, with its accept queue full, so a
+  // new handshake gets no answer at all (the kernel drops the SYN)
+  const { spawn } = await import('node:child_process');
+  const hole = spawn(process.execPath, ['-e', `require('net').createServer(() => {}).listen({ port: 0, host: '${first.address}', backlog: 1 }, function () { console.log(this.address().port); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  procs.push({ stop: async () => { hole.kill('SIGKILL'); } });
+  const port = Number(await new Promise((res) => hole.stdout.once('data', (d) => res(String(d).trim()))));
+  hole.kill('SIGSTOP');
+  const fillers = [];
+  for (let i = 0; i < 8; i++) {
+    const s = net.connect({ port, host: first.address });
+    s.on('error', () => {});
+    fillers.push(s);
+  }
+  procs.push({ stop: async () => { for (const s of fillers) s.destroy(); } });
+  await sleep(300);
+  const probe = net.connect({ port, host: first.address });
+  probe.on('error', () => {});
+  const answered = await Promise.race([new Promise((res) => probe.once('connect', () => res(true))), sleep(1000).then(() => false)]);
+  probe.destroy();
+  if (answered) { t.skip('this kernel answers handshakes beyond a full accept queue'); return; }
+  // the second address: a working Ollama on the same port
+  const good = net.createServer((sock) => {
+    sock.on('error', () => {});
+    sock.on('data', (d) => {
+      if (String(d).startsWith('GET /api/ps ')) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{"models":[]}');
+      else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+  });
+  await new Promise((res) => good.listen(port, second.address, res));
+  procs.push({ stop: () => new Promise((res) => { good.close(res); good.unref(); }) });
+  const kw = await startKeepwarm(`http://localhost:${port}`, ['--ping-interval', '1h'], { KEEPWARM_CONNECT_TIMEOUT: '60s' });
+  procs.push(kw);
+  const r = await fetch(`${kw.url}/api/version`, { signal: AbortSignal.timeout(20000) });
+  assert.equal(await r.text(), 'ok', 'served by the second address well within connect_timeout');
+});
