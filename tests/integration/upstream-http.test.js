@@ -962,3 +962,21 @@ test('a name with several addresses: one that swallows the handshake costs a sho
   const r = await fetch(`${kw.url}/api/version`, { signal: AbortSignal.timeout(20000) });
   assert.equal(await r.text(), 'ok', 'served by the second address well within connect_timeout');
 });
+
+test('SIGHUP keeps the kept-alive connections when the upstream stays the same; new headers and timeouts apply at once', async () => {
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-hup-'));
+  const ini = path.join(dir, 'keepwarm.ini');
+  fs.writeFileSync(ini, '[keepwarm]\nupstream_header = X-Gen: 1\n');
+  const kw = await startKeepwarm(srv.url, ['-c', ini, '--ping-interval', '1h']);
+  procs.push(kw);
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  const conns = srv.connections;
+  fs.writeFileSync(ini, '[keepwarm]\nupstream_header = X-Gen: 2\nread_timeout = 5m\n');
+  kw.child.kill('SIGHUP');
+  await until(() => /configuration reloaded/.test(kw.output), 'the reload');
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  assert.equal(srv.connections, conns, 'no new connection after the reload');
+  assert.equal(srv.closed, 0, 'none closed');
+  assert.deepEqual(headerValues(srv.requests.at(-1).head, 'X-Gen'), ['2']);
+});
