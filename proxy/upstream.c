@@ -5,8 +5,11 @@
  * A transfer: its request head (method, path, headers; built once at upstream_start, stored
  * after the struct), the borrowed body, and the answer parser (status line and headers, then a
  * Content-Length body, a chunked body, or a body up to EOF). Connections to Ollama are kept
- * alive and reused (LIFO, at most IDLE_MAX idle); an idle connection stays registered for
- * reading, so an Ollama restart closes it at once instead of failing the next request.
+ * alive and reused (LIFO, at most IDLE_MAX idle, none older than idle_timeout_ms, swept by a
+ * timer); an idle connection stays registered for reading, so an Ollama restart closes it at
+ * once instead of failing the next request, and has TCP keepalive, so a vanished peer is
+ * found too. Every request carries the configured headers (upstream_opts.headers, and the
+ * base URL's user:password as Basic auth), which replace a caller's of the same name.
  *
  * Timeouts: the transfer's timer (request_timeout, and the wait for a descriptor), the read
  * timer (read_timeout: armed while the request is being sent and again at every read, off while

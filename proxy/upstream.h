@@ -1,6 +1,7 @@
 /* upstream: HTTP/1.1 transfers to Ollama, on the same libevent loop as the server. The only
  * file that opens, reads or writes a socket to Ollama. Connections are kept alive and reused
- * across transfers. A transfer is sent again, once, on a new connection only when a kept-alive
+ * across transfers (TCP keepalive on each; an idle one is closed after idle_timeout_ms). A
+ * transfer is sent again, once, on a new connection only when a kept-alive
  * connection failed before any answer byte, and then only if nothing of the request had been
  * written, or the transfer is replayable (Go's net/http rule: GET, HEAD, OPTIONS and TRACE
  * are; the caller marks others it knows are safe, upstream_set_replayable). An answer that
