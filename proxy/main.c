@@ -158,10 +158,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (action == CONFIG_CHECK) {
-        printf("keepwarm: configuration OK (listen %s:%d, upstream %s, %zu upstream headers, %zu "
-               "pinned, %zu models)\n",
-               a.cfg.listen_host, a.cfg.listen_port, a.cfg.upstream, a.cfg.nupstream_headers,
-               a.cfg.npins, a.cfg.nmodels);
+        printf("keepwarm: configuration OK (listen %s:%d, upstream %s, %zu pinned, %zu models, %zu "
+               "upstream headers)\n",
+               a.cfg.listen_host, a.cfg.listen_port, a.cfg.upstream, a.cfg.npins, a.cfg.nmodels,
+               a.cfg.nupstream_headers);
         config_free(&a.cfg);
         return 0;
     }
