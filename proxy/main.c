@@ -38,7 +38,9 @@ struct app {
     int stopping;
 };
 
-static struct upstream_opts upstream_opts_from(const struct config *c);
+/* hdrs: CONFIG_MAX_LIST + 1 slots for the NULL-terminated upstream_header list (copied by
+ * upstream_new and upstream_set_base). */
+static struct upstream_opts upstream_opts_from(const struct config *c, const char **hdrs);
 
 static void on_log_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
@@ -109,7 +111,8 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
     config_free(&a->cfg);
     a->cfg = fresh; /* same address: every module sees the new values */
     log_set_level(a->cfg.log_level);
-    struct upstream_opts uo = upstream_opts_from(&a->cfg);
+    const char *hdrs[CONFIG_MAX_LIST + 1];
+    struct upstream_opts uo = upstream_opts_from(&a->cfg, hdrs);
     if (upstream_set_base(a->up, a->cfg.upstream_url, &uo) < 0)
         log_error("msg=\"reload: cannot use the new upstream, keeping the old\" upstream=%s",
                   a->cfg.upstream);
@@ -121,14 +124,17 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
              a->cfg.upstream, ka, a->cfg.npins, a->cfg.napi_keys);
 }
 
-static struct upstream_opts upstream_opts_from(const struct config *c) {
+static struct upstream_opts upstream_opts_from(const struct config *c, const char **hdrs) {
+    size_t n = 0;
+    for (; n < c->nupstream_headers && n < CONFIG_MAX_LIST; n++)
+        hdrs[n] = c->upstream_headers[n];
+    hdrs[n] = NULL;
     struct upstream_opts o = {
         .connect_timeout_ms = (long)(c->connect_timeout / 1000000),
         .timeout_ms = (long)(c->request_timeout / 1000000),
         .read_timeout_ms = (long)(c->read_timeout / 1000000),
         .idle_timeout_ms = (long)(c->upstream_idle_timeout / 1000000),
-        .headers = c->upstream_headers,
-        .nheaders = c->nupstream_headers,
+        .extra_headers = hdrs,
     };
     return o;
 }
@@ -190,7 +196,8 @@ int main(int argc, char **argv) {
         log_error("msg=\"cannot create event base\"");
         goto out;
     }
-    struct upstream_opts uo = upstream_opts_from(&a.cfg);
+    const char *hdrs[CONFIG_MAX_LIST + 1];
+    struct upstream_opts uo = upstream_opts_from(&a.cfg, hdrs);
     if (!(a.up = upstream_new(a.base, a.cfg.upstream_url, &uo, err, sizeof(err)))) {
         log_error("msg=\"%s\"", err);
         goto out;

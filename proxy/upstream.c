@@ -8,7 +8,7 @@
  * alive and reused (LIFO, at most IDLE_MAX idle, none older than idle_timeout_ms, swept by a
  * timer); an idle connection stays registered for reading, so an Ollama restart closes it at
  * once instead of failing the next request, and has TCP keepalive, so a vanished peer is
- * found too. Every request carries the configured headers (upstream_opts.headers, and the
+ * found too. Every request carries the configured headers (upstream_opts.extra_headers, and the
  * base URL's user:password as Basic auth), which replace a caller's of the same name.
  *
  * Timeouts: the transfer's timer (request_timeout, and the wait for a descriptor), the read
@@ -120,7 +120,7 @@ struct upstream {
     char host[256];
     char port[8];
     char prefix[512]; /* path prefix from the base URL, "" usually */
-    /* Headers sent on every request (upstream_opts.headers, and the base URL's credentials as
+    /* Headers sent on every request (upstream_opts.extra_headers, and the base URL's credentials as
      * Basic auth): "Name: value\r\n" each, in one block; their names, to drop a caller's
      * header of the same name. Secrets: never logged. */
     char *xhead;
@@ -863,16 +863,18 @@ static void base64_put(const unsigned char *in, size_t n, char *out) {
     out[o] = '\0';
 }
 
-/* The headers sent on every request: opts' ones, then Basic auth from userinfo (NULL: none)
- * unless opts has an Authorization. Into *block and *names (owned; freed by the caller on
+/* The headers sent on every request: opts' extra_headers, then Basic auth from userinfo (NULL:
+ * none) unless opts has an Authorization. Into *block and *names (owned; freed by the caller on
  * failure too). Returns 0 or -1 (a header that cannot be sent, bad user info, no memory). */
 static int xheaders_build(const struct upstream_opts *opts, const char *userinfo, size_t ulen,
                           char **block, size_t *block_len, char ***names, size_t *nnames) {
     char auth[1024 + 64] = "";
     int has_auth = 0;
-    size_t need = 0, n = 0;
-    for (size_t i = 0; i < opts->nheaders; i++) {
-        const char *h = opts->headers[i], *colon = strchr(h, ':');
+    size_t need = 0, n = 0, nh = 0;
+    while (opts->extra_headers && opts->extra_headers[nh])
+        nh++;
+    for (size_t i = 0; i < nh; i++) {
+        const char *h = opts->extra_headers[i], *colon = strchr(h, ':');
         if (!colon || colon == h || strpbrk(h, "\r\n"))
             return -1;
         has_auth |= (size_t)(colon - h) == 13 && strncasecmp(h, "Authorization", 13) == 0;
@@ -893,12 +895,12 @@ static int xheaders_build(const struct upstream_opts *opts, const char *userinfo
         need += strlen(auth) + 2;
     }
     *block = malloc(need + 1);
-    *names = calloc(opts->nheaders + 1, sizeof(**names));
+    *names = calloc(nh + 1, sizeof(**names));
     if (!*block || !*names)
         return -1;
     char *w = *block;
-    for (size_t i = 0; i <= opts->nheaders; i++) {
-        const char *h = i < opts->nheaders ? opts->headers[i] : auth;
+    for (size_t i = 0; i <= nh; i++) {
+        const char *h = i < nh ? opts->extra_headers[i] : auth;
         if (!*h)
             continue;
         size_t hl = strlen(h), nl = strcspn(h, ":");
@@ -984,8 +986,7 @@ int upstream_set_base(struct upstream *u, const char *base_url, const struct ups
     snprintf(u->port, sizeof(u->port), "%s", colon + 1);
     snprintf(u->prefix, sizeof(u->prefix), "%s", path);
     u->opts = *opts;
-    u->opts.headers = NULL; /* copied into xhead */
-    u->opts.nheaders = 0;
+    u->opts.extra_headers = NULL; /* copied into xhead */
     u->read_tv = NULL;
     if (opts->read_timeout_ms > 0) {
         struct timeval tv = {opts->read_timeout_ms / 1000, (opts->read_timeout_ms % 1000) * 1000};

@@ -53,12 +53,11 @@ struct upstream_opts {
      * byte, and between two reads after it (not while the transfer is paused); 0: none. */
     long read_timeout_ms;
     long idle_timeout_ms; /* a kept-alive connection idle longer is closed; 0: 60 s */
-    /* "Name: value" strings sent on every request (credentials for a proxy in front of
-     * Ollama), replacing a caller's header of the same name; copied. Secrets: upstream never
-     * logs them. A "user:password@" in the base URL becomes "Authorization: Basic ...", unless
-     * one of these is an Authorization. */
-    char *const *headers;
-    size_t nheaders;
+    /* "Name: value" strings sent on every request (upstream_header: credentials for a proxy
+     * in front of Ollama), NULL-terminated, copied; NULL for none. They replace a caller's
+     * header of the same name. Secrets: upstream never logs them. A "user:password@" in the
+     * base URL becomes "Authorization: Basic ...", unless one of these is an Authorization. */
+    const char *const *extra_headers;
 };
 
 /* One per process. base_url is copied ("http://127.0.0.1:11434", or with "user:password@"
