@@ -75,9 +75,47 @@ static int parse_hostport(const char *v, char **host, int *port, char *err, size
     return 0;
 }
 
-/* OLLAMA_HOST forms: "host", "host:port", ":port", "http://host:port", "https://host[:port]"
- * (https: port 443 by default; libcurl speaks it). */
-static int normalise_upstream(const char *v, char *out, size_t len) {
+/* The URL with a password replaced by "***" (all of the user info when it has no ':'), for
+ * logs and errors: "http://alice:s3cret@gpu" -> "http://alice:***@gpu". */
+static void url_redact(const char *v, char *out, size_t len) {
+    const char *sep = strstr(v, "://");
+    const char *auth = sep ? sep + 3 : v;
+    size_t alen = strcspn(auth, "/");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            at = p;
+    if (!at) {
+        snprintf(out, len, "%s", v);
+        return;
+    }
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    size_t keep = colon ? (size_t)(colon + 1 - v) : (size_t)(auth - v);
+    snprintf(out, len, "%.*s***%s", (int)keep, v, at);
+}
+
+/* User info as RFC 3986 allows it (unreserved, sub-delims, ":" and well-formed %XX), and a
+ * raw "@" (the last one ends the user info). */
+static int userinfo_ok(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '%') {
+            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+                !isxdigit((unsigned char)s[i + 2]))
+                return 0;
+            i += 2;
+        } else if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=:@", ch)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* OLLAMA_HOST forms: "host", "host:port", ":port", "http://host:port", each with an optional
+ * "user:password@" (percent-encoded) before the host. out gets the URL, shown the same with
+ * the password replaced by "***". "https://host[:port]" too (port 443 by default; the libcurl
+ * backend speaks it). */
+static int normalise_upstream(const char *v, char *out, size_t len, char *shown, size_t shownlen) {
     const char *scheme = "http://";
     const char *rest = v;
     const char *default_port = "11434";
@@ -99,8 +137,18 @@ static int normalise_upstream(const char *v, char *out, size_t len) {
     const char *path = rest + n;
     if (strcmp(path, "/") == 0)
         path = "";
-    const char *host = hostport, *port = NULL;
-    char *colon = strrchr(hostport, ':');
+    char *hp = hostport;
+    const char *userinfo = "";
+    char *at = strrchr(hostport, '@'); /* the host cannot hold one; the password may, encoded */
+    if (at) {
+        *at = '\0';
+        userinfo = hostport;
+        hp = at + 1;
+        if (!*userinfo || !userinfo_ok(userinfo, strlen(userinfo)))
+            return -1;
+    }
+    const char *host = hp, *port = NULL;
+    char *colon = strrchr(hp, ':');
     if (colon && !strchr(colon, ']')) {
         *colon = '\0';
         port = colon + 1;
@@ -114,13 +162,89 @@ static int normalise_upstream(const char *v, char *out, size_t len) {
     for (const char *p = port; *p; p++)
         if (!isdigit((unsigned char)*p))
             return -1;
-    int w = snprintf(out, len, "%s%s:%s%s", scheme, host, port, path);
+    int w = snprintf(out, len, "%s%s%s%s:%s%s", scheme, userinfo, *userinfo ? "@" : "", host, port,
+                     path);
     if (w < 0 || (size_t)w >= len)
         return -1;
     /* no trailing slash */
     size_t ol = strlen(out);
     while (ol > 0 && out[ol - 1] == '/')
         out[--ol] = '\0';
+    url_redact(out, shown, shownlen);
+    return 0;
+}
+
+/* RFC 9110 tchar: what a header name is made of. */
+static int is_token(const char *s, size_t n) {
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!isalnum(ch) && !strchr("!#$%&'*+-.^_`|~", ch))
+            return 0;
+    }
+    return 1;
+}
+
+/* upstream_header: "Name: value", or several, one per line (the environment's form). Each
+ * adds one header; a higher layer's replace a lower layer's, as for lists. Errors name the
+ * header, never its value (a token). */
+static int header_add(const char *key, char **list, size_t *count, int *layer, const char *v,
+                      char *err, size_t errlen) {
+    static const char *const reserved[] = {
+        "host", "content-length", "transfer-encoding", "connection", "upgrade", "trailer",
+        "te",   "keep-alive",     "proxy-connection",  NULL};
+    if (*layer != cur_layer) {
+        for (size_t i = 0; i < *count; i++)
+            free(list[i]);
+        *count = 0;
+        *layer = cur_layer;
+    }
+    for (const char *line = v; *line;) {
+        size_t ll = strcspn(line, "\n");
+        const char *next = line[ll] ? line + ll + 1 : line + ll;
+        while (ll && isspace((unsigned char)*line))
+            line++, ll--;
+        while (ll && isspace((unsigned char)line[ll - 1]))
+            ll--;
+        if (!ll) {
+            line = next;
+            continue;
+        }
+        const char *colon = memchr(line, ':', ll);
+        size_t nl = colon ? (size_t)(colon - line) : 0;
+        if (!colon || !is_token(line, nl))
+            return set_err(err, errlen,
+                           "%s: want \"Name: value\" with a header name made of letters, digits "
+                           "and !#$%%&'*+-.^_`|~ (a blank before the colon is not allowed)",
+                           key);
+        for (size_t i = 0; reserved[i]; i++)
+            if (nl == strlen(reserved[i]) && strncasecmp(line, reserved[i], nl) == 0)
+                return set_err(err, errlen, "%s: %.*s is keepwarm's to send, not a setting", key,
+                               (int)nl, line);
+        const char *val = colon + 1;
+        size_t vl = ll - nl - 1;
+        while (vl && (*val == ' ' || *val == '\t'))
+            val++, vl--;
+        if (!vl)
+            return set_err(err, errlen, "%s: %.*s has an empty value", key, (int)nl, line);
+        for (size_t i = 0; i < vl; i++) {
+            unsigned char ch = (unsigned char)val[i];
+            if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+                return set_err(err, errlen,
+                               "%s: %.*s: the value may not hold control characters (CR, LF, "
+                               "NUL, ...)",
+                               key, (int)nl, line);
+        }
+        if (*count >= CONFIG_MAX_LIST)
+            return set_err(err, errlen, "%s: more than %d headers", key, CONFIG_MAX_LIST);
+        char *h = malloc(nl + 2 + vl + 1);
+        if (!h)
+            return set_err(err, errlen, "out of memory");
+        snprintf(h, nl + 2 + vl + 1, "%.*s: %.*s", (int)nl, line, (int)vl, val);
+        list[(*count)++] = h;
+        line = next;
+    }
     return 0;
 }
 
@@ -281,6 +405,7 @@ static struct model_conf *model_get(struct config *c, const char *name, char *er
 enum key_type {
     K_HOSTPORT, /* listen */
     K_URL,      /* upstream */
+    K_HEADER,   /* upstream_header: char *[CONFIG_MAX_LIST] "Name: value" strings */
     K_DURATION, /* int64_t ns; min in ns; FOREVER only with KF_FOREVER, "0" only with KF_ZERO */
     K_SIZE,     /* size_t bytes */
     K_BOOL,     /* int */
@@ -308,7 +433,7 @@ struct key_def {
 static const char *const policy_choices[] = {"override", "default", NULL};
 static const char *const admin_choices[] = {"allow", "deny", "keys", NULL};
 static const char *const client_choices[] = {"auto", "builtin", "curl", NULL}; /* upstream.h */
-static int list_layers[4];
+static int list_layers[5];
 
 #define C(f) offsetof(struct config, f)
 static const struct key_def main_keys[] = {
@@ -319,6 +444,7 @@ static const struct key_def main_keys[] = {
     {"upstream_client_cert", K_STRING, C(upstream_client_cert), 0, 0, 0, NULL, 0, 0},
     {"upstream_client_key", K_STRING, C(upstream_client_key), 0, 0, 0, NULL, 0, 0},
     {"upstream_insecure", K_BOOL, C(upstream_insecure), 0, 0, 0, NULL, 0, 0},
+    {"upstream_header", K_HEADER, C(upstream_headers), 0, 0, 0, NULL, C(nupstream_headers), 4},
     {"keep_alive", K_DURATION, C(keep_alive), 0, 0, KF_FOREVER | KF_ZERO, NULL, 0, 0},
     {"keep_alive_policy", K_ENUM, C(keep_alive_policy), 0, 0, 0, policy_choices, 0, 0},
     {"ping_interval", K_DURATION, C(ping_interval), 10000000LL, 0, 0, NULL, 0, 0},
@@ -338,6 +464,7 @@ static const struct key_def main_keys[] = {
     {"connect_timeout", K_DURATION, C(connect_timeout), 1000000LL, 0, 0, NULL, 0, 0},
     {"request_timeout", K_DURATION, C(request_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"read_timeout", K_DURATION, C(read_timeout), 1000000LL, 0, KF_ZERO, NULL, 0, 0},
+    {"upstream_idle_timeout", K_DURATION, C(upstream_idle_timeout), 100000000LL, 0, 0, NULL, 0, 0},
     {"idle_timeout", K_DURATION, C(idle_timeout), 1000000000LL, 0, 0, NULL, 0, 0},
     {"header_timeout", K_DURATION, C(header_timeout), 100000000LL, 0, KF_ZERO, NULL, 0, 0},
     {"body_timeout", K_DURATION, C(body_timeout), 100000000LL, 0, KF_ZERO, NULL, 0, 0},
@@ -394,16 +521,23 @@ static int set_by_def(const struct key_def *d, char *base, json_t *options, cons
             return parse_hostport(v, &c->listen_host, &c->listen_port, err, errlen);
         }
         case K_URL: {
-            char url[CONFIG_MAX_STRING];
-            if (normalise_upstream(v, url, sizeof(url)) < 0)
+            struct config *c = (struct config *)base;
+            char url[CONFIG_MAX_STRING], shown[CONFIG_MAX_STRING], quoted[CONFIG_MAX_STRING];
+            int rc = normalise_upstream(v, url, sizeof(url), shown, sizeof(shown));
+            url_redact(v, quoted, sizeof(quoted)); /* errors never show a password */
+            if (rc < 0)
                 return set_err(err, errlen,
-                               "%s: \"%s\" is not an http URL (e.g. http://127.0.0.1:11434, or "
-                               "https://host:port)",
-                               key, v);
-            return replace_str((char **)(base + d->off), url) < 0
+                               "%s: \"%s\" is not an http URL (e.g. http://127.0.0.1:11434, "
+                               "https://host:port, http://user:password@host:11434 with %%XX "
+                               "for reserved characters)",
+                               key, quoted);
+            return replace_str(&c->upstream, shown) < 0 || replace_str(&c->upstream_url, url) < 0
                        ? set_err(err, errlen, "out of memory")
                        : 0;
         }
+        case K_HEADER:
+            return header_add(key, (char **)(base + d->off), (size_t *)(base + d->count_off),
+                              &list_layers[d->list], v, err, errlen);
         case K_STRING:
             return replace_str((char **)(base + d->off), v) < 0
                        ? set_err(err, errlen, "out of memory")
@@ -522,6 +656,7 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     c->listen_host = strdup("127.0.0.1");
     c->listen_port = 11435;
     c->upstream = strdup("http://127.0.0.1:11434");
+    c->upstream_url = strdup("http://127.0.0.1:11434");
     c->keep_alive = DURATION_FOREVER;
     c->keep_alive_policy = KEEP_ALIVE_OVERRIDE;
     c->ping_interval = 60 * DURATION_SECOND;
@@ -531,6 +666,7 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     c->connect_timeout = 5 * DURATION_SECOND;
     c->request_timeout = 0;
     c->read_timeout = 10 * 60 * DURATION_SECOND; /* see docs/configuration.md */
+    c->upstream_idle_timeout = 60 * DURATION_SECOND;
     c->admin_api = ADMIN_KEYS;
     c->idle_timeout = 120 * DURATION_SECOND;
     c->header_timeout = 30 * DURATION_SECOND;
@@ -541,7 +677,7 @@ int config_init(struct config *c, const char *ollama_host, char *err, size_t err
     c->max_pinned = 8;
     c->retries = 1;
     c->wait_comment_interval = 5 * DURATION_SECOND;
-    if (!c->listen_host || !c->upstream) {
+    if (!c->listen_host || !c->upstream || !c->upstream_url) {
         config_free(c);
         return set_err(err, errlen, "out of memory");
     }
@@ -561,6 +697,8 @@ void config_free(struct config *c) {
     free(c->upstream_ca_file);
     free(c->upstream_client_cert);
     free(c->upstream_client_key);
+    free(c->upstream_url);
+    list_clear(c->upstream_headers, &c->nupstream_headers);
     free(c->config_file);
     free(c->api_keys_file);
     list_clear(c->pins, &c->npins);

@@ -41,9 +41,18 @@ enum admin_api {
 };
 
 struct config {
-    char *listen_host;          /* "127.0.0.1" */
-    int listen_port;            /* 11435 */
-    char *upstream;             /* base URL without trailing slash: "http://127.0.0.1:11434" */
+    char *listen_host; /* "127.0.0.1" */
+    int listen_port;   /* 11435 */
+    /* Ollama's base URL without trailing slash, as shown in logs, errors, /status and --check:
+     * a password in it is replaced by "***" ("http://alice:***@gpu:11434") */
+    char *upstream;
+    char *upstream_url; /* the same as given, credentials included: only for upstream_new and
+                         * upstream_set_base, never logged */
+    /* "Name: value" strings sent on every request to Ollama, replacing a client's header of
+     * the same name (upstream_header, repeatable; KEEPWARM_UPSTREAM_HEADER: one per line).
+     * Secrets: never logged. */
+    char *upstream_headers[CONFIG_MAX_LIST];
+    size_t nupstream_headers;
     int upstream_client;        /* enum upstream_client: 0 auto, 1 builtin, 2 curl */
     char *upstream_ca_file;     /* PEM CA bundle for https:// (NULL: the system store) */
     char *upstream_client_cert; /* PEM client certificate for https:// (NULL: none) */
@@ -70,6 +79,7 @@ struct config {
     int64_t connect_timeout;       /* ns to connect to Ollama before 502/504 */
     int64_t request_timeout;       /* ns a whole upstream request may take; 0 = unlimited */
     int64_t read_timeout;          /* ns Ollama may stay silent mid-request; 0 = unlimited */
+    int64_t upstream_idle_timeout; /* ns a kept-alive connection to Ollama may idle */
     int64_t idle_timeout;          /* ns a client may idle, dawdle over headers, or stall reading */
     int64_t header_timeout;        /* ns for a request's whole head (line and headers); 0 = off */
     int64_t body_timeout;          /* ns for a request's whole body, +1 s per MiB; 0 = off */

@@ -13,7 +13,9 @@ enum state {
     A_BODY_LEN,   /* Content-Length body: left bytes */
     A_BODY_EOF,   /* body up to the connection's end */
     A_CHUNK_SIZE, /* hex digits of a chunk size */
+    A_CHUNK_BWS,  /* after the digits: blanks, then ';' (an extension) or the line's end */
     A_CHUNK_EXT,  /* chunk extension, up to LF */
+    A_CHUNK_EOL,  /* the LF after a chunk size line's CR */
     A_CHUNK_DATA, /* chunk data: left bytes */
     A_CHUNK_CR,   /* the CRLF after chunk data */
     A_CHUNK_LF,
@@ -57,6 +59,31 @@ static int has_token(const char *v, size_t vlen, const char *tok) {
     return 0;
 }
 
+/* RFC 9110 §5.6.2 tchar: what a field name is made of (no blank, no colon). */
+static int is_tchar(unsigned char ch) {
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* Transfer-Encoding values: 1 if v is exactly "chunked" (blanks and empty list members
+ * aside), 0 for anything else (another coding, or chunked twice or not last). */
+static int te_is_chunked(const char *v, size_t vlen) {
+    size_t i = 0, seen = 0;
+    int ok = 1;
+    while (i < vlen) {
+        while (i < vlen && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < vlen && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+            i++;
+        if (i == s)
+            break;
+        seen++;
+        ok &= i - s == 7 && strncasecmp(v + s, "chunked", 7) == 0;
+    }
+    return seen == 1 && ok;
+}
+
 /* Parses one complete head (len bytes, ending in an empty line). Sets the body state.
  * Returns 0, 1 for an interim 1xx head to skip, or -1 with a->error. */
 static int head_parse(struct http1_answer *a, const char *p, size_t len) {
@@ -91,11 +118,14 @@ static int head_parse(struct http1_answer *a, const char *p, size_t len) {
         if (ll == 0)
             break;
         const char *colon = memchr(line, ':', ll);
+        size_t nlen = colon ? (size_t)(colon - line) : 0;
+        for (size_t i = 0; i < nlen && colon; i++)
+            if (!is_tchar((unsigned char)line[i]))
+                colon = NULL; /* "Content-Length :", an obs-fold, a blank in the name */
         if (!colon || colon == line) {
             snprintf(a->error, sizeof(a->error), "Ollama's answer has a malformed header line");
             return -1;
         }
-        size_t nlen = (size_t)(colon - line);
         const char *v = colon + 1;
         size_t vlen = ll - nlen - 1;
         while (vlen && (*v == ' ' || *v == '\t'))
@@ -124,10 +154,9 @@ static int head_parse(struct http1_answer *a, const char *p, size_t len) {
             has_len = 1;
             clen = n;
         } else if (header_is(line, nlen, "transfer-encoding")) {
-            if (has_token(v, vlen, "chunked"))
-                chunked = 1;
-            else
+            if (chunked || !te_is_chunked(v, vlen))
                 other_te = 1;
+            chunked = 1;
         } else if (header_is(line, nlen, "connection")) {
             close |= has_token(v, vlen, "close");
             keep |= has_token(v, vlen, "keep-alive");
@@ -148,18 +177,31 @@ static int head_parse(struct http1_answer *a, const char *p, size_t len) {
     }
     if (status >= 100 && status < 200)
         return 1;
+    /* A coding other than chunked (gzip, chunked; chunked, gzip): keepwarm never offers one
+     * (it sends no TE header), and it reads Ollama's bodies as JSON and NDJSON, so coded bytes
+     * could be neither relayed as what they claim nor translated. Refused. */
+    if (other_te) {
+        snprintf(a->error, sizeof(a->error),
+                 "Ollama's answer has a Transfer-Encoding other than chunked");
+        return -1;
+    }
     a->status = status;
     a->keepalive = !close && (minor == 1 || keep);
+    /* Both Transfer-Encoding and Content-Length (RFC 9112 §6.3): chunked wins, and the
+     * connection is closed after the answer, as something on the way may have framed it the
+     * other way. */
+    if (chunked && has_len)
+        a->keepalive = 0;
     a->content_length = -1;
     if (a->head_request || status == 204 || status == 304) {
         a->state = A_DONE;
-        if (a->head_request && has_len && !chunked && !other_te)
+        if (a->head_request && has_len && !chunked)
             a->content_length = (long long)clen; /* what a GET would get, for the client */
-    } else if (chunked && !other_te) {
+    } else if (chunked) {
         a->state = A_CHUNK_SIZE;
         a->left = 0;
         a->digits = 0;
-    } else if (other_te || !has_len) {
+    } else if (!has_len) {
         a->state = A_BODY_EOF;
         a->keepalive = 0;
     } else {
@@ -270,10 +312,34 @@ enum http1_result http1_answer_feed(struct http1_answer *a, const char *p, size_
                 } else if (!a->digits) {
                     return bad_chunk(a);
                 } else {
-                    a->state = A_CHUNK_EXT;
+                    a->state = A_CHUNK_BWS;
                 }
                 break;
             }
+            case A_CHUNK_BWS: /* only blanks, ";ext" or the line's end may follow the size */
+                if (*p == ' ' || *p == '\t') {
+                    p++;
+                } else if (*p == ';') {
+                    p++;
+                    a->state = A_CHUNK_EXT;
+                } else if (*p == '\r') {
+                    p++;
+                    a->state = A_CHUNK_EOL;
+                } else if (*p == '\n') { /* a bare LF, as after chunk data */
+                    p++;
+                    a->digits = 0;
+                    a->state = a->left ? A_CHUNK_DATA : A_TRAILER_BOL;
+                } else {
+                    return bad_chunk(a);
+                }
+                break;
+            case A_CHUNK_EOL:
+                if (*p != '\n')
+                    return bad_chunk(a);
+                p++;
+                a->digits = 0;
+                a->state = a->left ? A_CHUNK_DATA : A_TRAILER_BOL;
+                break;
             case A_CHUNK_EXT: {
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
                 if (!nl)

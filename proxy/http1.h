@@ -2,11 +2,14 @@
  * bytes in (cut anywhere), body bytes out through a callback with the framing removed.
  *
  * Understands: a status line HTTP/1.0 or 1.1, headers (Content-Length, Transfer-Encoding,
- * Connection, Content-Type; the rest skipped), interim 1xx heads (skipped; a 101 Switching
- * Protocols, never asked for, is an error), and bodies framed
- * by Content-Length, by chunked encoding (extensions and trailers skipped) or by the
- * connection's end. Caps: a head of at most HTTP1_HEAD_MAX bytes (the only bytes it buffers,
- * and only when a head arrives in pieces), chunk sizes below 2^60, Content-Length below 10^18.
+ * Connection, Content-Type; the rest skipped, but every field name must be a token: a blank
+ * before the colon is an error), interim 1xx heads (skipped; a 101 Switching Protocols, never
+ * asked for, is an error), and bodies framed by Content-Length, by chunked encoding (";ext"
+ * extensions and trailers skipped; anything else after a chunk size is an error) or by the
+ * connection's end. Transfer-Encoding must be exactly chunked (another coding is an error);
+ * with Content-Length too, chunked frames the body and the connection is not kept. Caps: a head of
+ * at most HTTP1_HEAD_MAX bytes (the only bytes it buffers, and only when a head arrives in pieces),
+ * chunk sizes below 2^60, Content-Length below 10^18.
  */
 #ifndef KEEPWARM_HTTP1_H
 #define KEEPWARM_HTTP1_H

@@ -41,7 +41,9 @@ struct app {
     int stopping;
 };
 
-static struct upstream_opts upstream_opts_from(const struct config *c);
+/* hdrs: CONFIG_MAX_LIST + 1 slots for the NULL-terminated upstream_header list (copied by
+ * upstream_new and upstream_set_base). */
+static struct upstream_opts upstream_opts_from(const struct config *c, const char **hdrs);
 
 static void on_log_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
@@ -112,8 +114,11 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
     config_free(&a->cfg);
     a->cfg = fresh; /* same address: every module sees the new values */
     log_set_level(a->cfg.log_level);
-    struct upstream_opts uo = upstream_opts_from(&a->cfg);
-    upstream_set_base(a->up, a->cfg.upstream, &uo);
+    const char *hdrs[CONFIG_MAX_LIST + 1];
+    struct upstream_opts uo = upstream_opts_from(&a->cfg, hdrs);
+    if (upstream_set_base(a->up, a->cfg.upstream_url, &uo) < 0)
+        log_error("msg=\"reload: cannot use the new upstream, keeping the old\" upstream=%s",
+                  a->cfg.upstream);
     if (a->cfg.upstream_insecure)
         log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
                  "checked\"");
@@ -125,7 +130,11 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
              a->cfg.upstream, ka, a->cfg.npins, a->cfg.napi_keys);
 }
 
-static struct upstream_opts upstream_opts_from(const struct config *c) {
+static struct upstream_opts upstream_opts_from(const struct config *c, const char **hdrs) {
+    size_t n = 0;
+    for (; n < c->nupstream_headers && n < CONFIG_MAX_LIST; n++)
+        hdrs[n] = c->upstream_headers[n];
+    hdrs[n] = NULL;
     struct upstream_opts o = {
         .connect_timeout_ms = (long)(c->connect_timeout / 1000000),
         .timeout_ms = (long)(c->request_timeout / 1000000),
@@ -135,7 +144,8 @@ static struct upstream_opts upstream_opts_from(const struct config *c) {
         .client_cert = c->upstream_client_cert,
         .client_key = c->upstream_client_key,
         .insecure = c->upstream_insecure,
-        .extra_headers = NULL, /* upstream_header (helper H's config) goes here after merging */
+        .idle_timeout_ms = (long)(c->upstream_idle_timeout / 1000000),
+        .extra_headers = hdrs,
     };
     return o;
 }
@@ -165,8 +175,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (action == CONFIG_CHECK) {
-        printf("keepwarm: configuration OK (listen %s:%d, upstream %s, %zu pinned, %zu models)\n",
-               a.cfg.listen_host, a.cfg.listen_port, a.cfg.upstream, a.cfg.npins, a.cfg.nmodels);
+        printf("keepwarm: configuration OK (listen %s:%d, upstream %s, %zu pinned, %zu models, %zu "
+               "upstream headers)\n",
+               a.cfg.listen_host, a.cfg.listen_port, a.cfg.upstream, a.cfg.npins, a.cfg.nmodels,
+               a.cfg.nupstream_headers);
         config_free(&a.cfg);
         return 0;
     }
@@ -195,8 +207,9 @@ int main(int argc, char **argv) {
         log_error("msg=\"cannot create event base\"");
         goto out;
     }
-    struct upstream_opts uo = upstream_opts_from(&a.cfg);
-    if (!(a.up = upstream_new(a.base, a.cfg.upstream, &uo, err, sizeof(err)))) {
+    const char *hdrs[CONFIG_MAX_LIST + 1];
+    struct upstream_opts uo = upstream_opts_from(&a.cfg, hdrs);
+    if (!(a.up = upstream_new(a.base, a.cfg.upstream_url, &uo, err, sizeof(err)))) {
         log_error("msg=\"%s\"", err);
         goto out;
     }

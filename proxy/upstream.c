@@ -5,8 +5,11 @@
  * A transfer: its request head (method, path, headers; built once at upstream_start, stored
  * after the struct), the borrowed body, and the answer parser (status line and headers, then a
  * Content-Length body, a chunked body, or a body up to EOF). Connections to Ollama are kept
- * alive and reused (LIFO, at most IDLE_MAX idle); an idle connection stays registered for
- * reading, so an Ollama restart closes it at once instead of failing the next request.
+ * alive and reused (LIFO, at most IDLE_MAX idle, none older than idle_timeout_ms, swept by a
+ * timer); an idle connection stays registered for reading, so an Ollama restart closes it at
+ * once instead of failing the next request, and has TCP keepalive, so a vanished peer is
+ * found too. Every request carries the configured headers (upstream_opts.extra_headers, and the
+ * base URL's user:password as Basic auth), which replace a caller's of the same name.
  *
  * Timeouts: the transfer's timer (request_timeout, and the wait for a descriptor), the read
  * timer (read_timeout: armed while the request is being sent and again at every read, off while
@@ -22,6 +25,7 @@
 #include "upstream.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <event2/event_struct.h> /* struct event embedded: one allocation per connection */
 #include <limits.h>
@@ -47,7 +51,15 @@
 #define IDLE_MAX        256         /* idle connections kept for reuse */
 #define MAX_ADDRS       8           /* addresses of Ollama's host name kept */
 #define RESOLVE_AGAIN_S 10          /* a failing name is resolved again at most this often */
-#define FD_WAIT_MAX     4096 /* transfers waiting for a descriptor (EMFILE); more fail at once */
+#define FD_WAIT_MAX     4096  /* transfers waiting for a descriptor (EMFILE); more fail at once */
+#define IDLE_AGE_MS     60000 /* upstream_opts.idle_timeout_ms's default */
+#define ADDR_TRY_MS     2000  /* connect to one of several addresses (not the last) */
+/* TCP keepalive on every connection: a peer that vanishes without a reset (a host switched
+ * off, a NAT or firewall that forgot the flow) is found after KEEPIDLE_S of silence plus
+ * KEEPCNT unanswered probes KEEPINTVL_S apart, instead of the kernel's 2 h + 11 min. */
+#define KEEPIDLE_S  30
+#define KEEPINTVL_S 10
+#define KEEPCNT     3
 
 struct conn {
     struct upstream *u;
@@ -59,7 +71,9 @@ struct conn {
     int connecting;
     int reused;        /* served an earlier transfer */
     int addr_idx;      /* which of upstream's addresses */
-    struct conn *next; /* idle stack */
+    long connect_ms;   /* this attempt's connect timeout */
+    long long idle_at; /* monotonic ms when it went idle */
+    struct conn *next; /* idle stack, newest first */
 };
 
 /* Transfers waiting for something before they can connect, first come first served. A
@@ -83,6 +97,7 @@ struct upstream_xfer {
     int retried;    /* once, on a reused connection that died before any answer byte */
     int replayable; /* may be sent again even when some of it was written (upstream.h) */
     int tries;      /* addresses that failed for this connection attempt */
+    int first_addr; /* the address it started from (upstream's pref may move meanwhile) */
     /* the answer */
     struct http1_answer ans;
     int got_bytes;
@@ -109,6 +124,13 @@ struct upstream {
     char host[256];
     char port[8];
     char prefix[512]; /* path prefix from the base URL, "" usually */
+    /* Headers sent on every request (upstream_opts.extra_headers, and the base URL's credentials as
+     * Basic auth): "Name: value\r\n" each, in one block; their names, to drop a caller's
+     * header of the same name. Secrets: never logged. */
+    char *xhead;
+    size_t xhead_len;
+    char **xnames;
+    size_t nxnames;
     /* opts.read_timeout_ms as a libevent common timeout: re-armed at every read, so the O(1)
      * queue rather than the heap (NULL: a plain timeval) */
     const struct timeval *read_tv;
@@ -128,8 +150,10 @@ struct upstream {
     struct upstream_opts opts;
     struct upstream_xfer *live;
     size_t nlive;
-    struct conn *idle;
+    struct conn *idle; /* newest first: idle_at only decreases down the stack */
     size_t nidle;
+    struct event sweep; /* closes connections idle over opts.idle_timeout_ms */
+    int sweep_on;
     struct xqueue fd_wait;      /* transfers waiting for a descriptor */
     struct upstream_curl *curl; /* the libcurl backend, once a base URL wanted it */
     int use_curl;               /* new transfers go to it */
@@ -157,6 +181,16 @@ static int set_err(char *err, size_t errlen, const char *msg) {
 }
 
 /* ---- connections ---- */
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long idle_max_ms(const struct upstream *u) {
+    return u->opts.idle_timeout_ms > 0 ? u->opts.idle_timeout_ms : IDLE_AGE_MS;
+}
 
 static void wake_waiter(struct upstream *u);
 
@@ -229,9 +263,52 @@ static void conn_release(struct conn *c) {
         xfer_send(w);
         return;
     }
+    c->idle_at = now_ms();
     c->next = u->idle;
     u->idle = c;
     u->nidle++;
+    if (!u->sweep_on) {
+        long ms = idle_max_ms(u);
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        u->sweep_on = evtimer_add(&u->sweep, &tv) == 0;
+    }
+}
+
+/* Closes the idle connections older than idle_timeout (the stack's tail, newest first). A
+ * proxy in front of Ollama closes idle connections after its own timeout (nginx 75 s, Node
+ * 5 s); one closed as a request goes out costs a retry or, for a request that cannot be sent
+ * twice, a 502. Ollama's own Go server sets no IdleTimeout. */
+static void idle_prune(struct upstream *u) {
+    long long limit = now_ms() - idle_max_ms(u);
+    struct conn **p = &u->idle;
+    while (*p && (*p)->idle_at > limit)
+        p = &(*p)->next;
+    struct conn *c = *p;
+    *p = NULL;
+    while (c) {
+        struct conn *next = c->next;
+        u->nidle--;
+        conn_close(c);
+        c = next;
+    }
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg) {
+    struct upstream *u = arg;
+    (void)fd;
+    (void)what;
+    u->sweep_on = 0;
+    idle_prune(u);
+    if (u->idle) { /* again when the oldest left will have aged */
+        struct conn *old = u->idle;
+        while (old->next)
+            old = old->next;
+        long long ms = old->idle_at + idle_max_ms(u) - now_ms() + 1;
+        if (ms < 1)
+            ms = 1;
+        struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+        u->sweep_on = evtimer_add(&u->sweep, &tv) == 0;
+    }
 }
 
 static void close_idle(struct upstream *u) {
@@ -492,7 +569,9 @@ static void xfer_connect(struct upstream_xfer *x) {
     }
     if (u->stale && !u->numeric && !u->lookup && time(NULL) - u->resolved_at >= RESOLVE_AGAIN_S)
         lookup_begin(u); /* in the background: this connection tries the addresses we have */
-    int idx = (u->pref + x->tries) % u->naddr;
+    if (!x->tries || x->first_addr >= u->naddr)
+        x->first_addr = u->pref;
+    int idx = (x->first_addr + x->tries) % u->naddr;
     int family = u->addrs[idx].ss_family;
     evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE) && upstream_close_idle(u))
@@ -512,8 +591,12 @@ static void xfer_connect(struct upstream_xfer *x) {
         xfer_defer_fail(x, UPSTREAM_REFUSED, "out of memory");
         return;
     }
-    int one = 1;
+    int one = 1, idle = KEEPIDLE_S, intvl = KEEPINTVL_S, cnt = KEEPCNT;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
     c->u = u;
     c->fd = fd;
     c->addr_idx = idx;
@@ -546,6 +629,12 @@ static void xfer_connect(struct upstream_xfer *x) {
     }
     c->connecting = 1;
     long ms = u->opts.connect_timeout_ms > 0 ? u->opts.connect_timeout_ms : 300000;
+    /* Several addresses (a name with IPv6 and IPv4, or a few hosts): one that swallows the
+     * handshake costs at most ADDR_TRY_MS before the next is tried; the last one gets the
+     * whole connect_timeout. */
+    if (x->tries + 1 < u->naddr && ms > ADDR_TRY_MS)
+        ms = ADDR_TRY_MS;
+    c->connect_ms = ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     event_add(&c->wev, &tv);
 }
@@ -553,6 +642,8 @@ static void xfer_connect(struct upstream_xfer *x) {
 /* A connection for x: the most recently used idle one, else a new one. */
 static void xfer_attach(struct upstream_xfer *x) {
     struct upstream *u = x->u;
+    if (u->idle && u->idle->idle_at <= now_ms() - idle_max_ms(u))
+        idle_prune(u); /* the sweep has not run yet: all of them are too old */
     struct conn *c = u->idle;
     if (!c) {
         xfer_connect(x);
@@ -630,7 +721,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
         if (what & EV_TIMEOUT) {
             char msg[128];
             snprintf(msg, sizeof(msg), "connecting to %.60s timed out after %ld ms", u->scheme_host,
-                     u->opts.connect_timeout_ms);
+                     c->connect_ms);
             addr_failed(x, UPSTREAM_TIMEOUT, msg);
             return;
         }
@@ -678,7 +769,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     }
     if (n <= 0) {
         int e = n < 0 ? errno : 0;
-        if (http1_answer_ends_at_eof(&x->ans)) {
+        if (n == 0 && http1_answer_ends_at_eof(&x->ans)) { /* a reset is no end: a cut */
             xfer_finish(x, UPSTREAM_OK, 0);
         } else if (!x->got_bytes && c->reused && !x->retried && (x->sent == 0 || x->replayable)) {
             /* a kept-alive connection that Ollama closed as we sent: once more, fresh, if
@@ -733,19 +824,121 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
         return NULL;
     }
     u->base = base;
+    evtimer_assign(&u->sweep, base, on_sweep, u);
     char why[256] = "";
-    if (set_base(u, base_url, opts, why, sizeof(why)) < 0) {
+    if (set_base(u, base_url, opts, why, sizeof(why)) < 0) { /* the URL may hold a password */
         if (why[0])
             snprintf(err, errlen, "upstream: %s", why);
         else
             snprintf(err, errlen,
-                     "upstream: cannot use \"%s\" (want http://host:port[/path], or "
-                     "upstream_client = auto or curl)",
-                     base_url);
+                     "upstream: cannot use the base URL (want "
+                     "http://[user:password@]host:port[/path], or https:// with upstream_client "
+                     "= auto or curl) or its headers");
         upstream_free(u);
         return NULL;
     }
     return u;
+}
+
+/* Percent-decodes s[0..n) into out (cap bytes with the NUL). Returns the length or -1. */
+static long pct_decode(const char *s, size_t n, char *out, size_t cap) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int ch = (unsigned char)s[i];
+        if (ch == '%') {
+            char hex[3] = {0};
+            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+                !isxdigit((unsigned char)s[i + 2]))
+                return -1;
+            hex[0] = s[i + 1];
+            hex[1] = s[i + 2];
+            ch = (int)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        if (o + 1 >= cap)
+            return -1;
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+    return (long)o;
+}
+
+/* Base64 (RFC 4648, padded) of in[0..n) into out; the caller gives 4*ceil(n/3)+1 bytes. */
+static void base64_put(const unsigned char *in, size_t n, char *out) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = tab[v >> 18 & 63];
+        out[o++] = tab[v >> 12 & 63];
+        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+/* The headers sent on every request: opts' extra_headers, then Basic auth from userinfo (NULL:
+ * none) unless opts has an Authorization. Into *block and *names (owned; freed by the caller on
+ * failure too). Returns 0 or -1 (a header that cannot be sent, bad user info, no memory). */
+static int xheaders_build(const struct upstream_opts *opts, const char *userinfo, size_t ulen,
+                          char **block, size_t *block_len, char ***names, size_t *nnames) {
+    char auth[1024 + 64] = "";
+    int has_auth = 0;
+    size_t need = 0, n = 0, nh = 0;
+    while (opts->extra_headers && opts->extra_headers[nh])
+        nh++;
+    for (size_t i = 0; i < nh; i++) {
+        const char *h = opts->extra_headers[i], *colon = strchr(h, ':');
+        if (!colon || colon == h || strpbrk(h, "\r\n"))
+            return -1;
+        has_auth |= (size_t)(colon - h) == 13 && strncasecmp(h, "Authorization", 13) == 0;
+        need += strlen(h) + 2;
+    }
+    if (userinfo && !has_auth) {
+        char plain[512];
+        long pl = pct_decode(userinfo, ulen, plain, sizeof(plain));
+        if (pl < 0 || memchr(plain, '\0', (size_t)pl) || strpbrk(plain, "\r\n"))
+            return -1;
+        if (!memchr(plain, ':', (size_t)pl)) { /* "user@": an empty password */
+            plain[pl++] = ':';
+            plain[pl] = '\0';
+        }
+        memcpy(auth, "Authorization: Basic ", 21);
+        base64_put((const unsigned char *)plain, (size_t)pl, auth + 21);
+        explicit_bzero(plain, sizeof(plain));
+        need += strlen(auth) + 2;
+    }
+    *block = malloc(need + 1);
+    *names = calloc(nh + 1, sizeof(**names));
+    if (!*block || !*names)
+        return -1;
+    char *w = *block;
+    for (size_t i = 0; i <= nh; i++) {
+        const char *h = i < nh ? opts->extra_headers[i] : auth;
+        if (!*h)
+            continue;
+        size_t hl = strlen(h), nl = strcspn(h, ":");
+        if (!((*names)[n] = strndup(h, nl)))
+            return -1;
+        *nnames = ++n;
+        memcpy(w, h, hl);
+        memcpy(w + hl, "\r\n", 2);
+        w += hl + 2;
+    }
+    *w = '\0';
+    *block_len = (size_t)(w - *block);
+    explicit_bzero(auth, sizeof(auth));
+    return 0;
+}
+
+static void xheaders_free(char *block, size_t len, char **names, size_t n) {
+    if (block)
+        explicit_bzero(block, len);
+    free(block);
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts) {
@@ -782,6 +975,17 @@ static int builtin_set_base(struct upstream *u, const char *base_url,
     const char *hp = base_url + 7;
     size_t hl = strcspn(hp, "/");
     const char *path = hp + hl;
+    const char *userinfo = NULL;
+    size_t ulen = 0;
+    for (size_t i = 0; i < hl; i++) /* "user:password@host": the host holds no '@' */
+        if (hp[i] == '@') {
+            userinfo = base_url + 7;
+            ulen = i;
+        }
+    if (userinfo) {
+        hp += ulen + 1;
+        hl -= ulen + 1;
+    }
     if (hl == 0 || hl >= sizeof(u->scheme_host) || strlen(path) >= sizeof(u->prefix))
         return -1;
     char hostport[256];
@@ -797,9 +1001,25 @@ static int builtin_set_base(struct upstream *u, const char *base_url,
         host++;
         h -= 2;
     }
+    char *block = NULL, **names = NULL;
+    size_t block_len = 0, nnames = 0;
     char *copy = strdup(base_url);
-    if (!copy)
+    if (!copy || xheaders_build(opts, userinfo, ulen, &block, &block_len, &names, &nnames) < 0) {
+        free(copy);
+        xheaders_free(block, block_len, names, nnames);
         return -1;
+    }
+    /* The same host and port (a reload that changed timeouts, headers or the path): the
+     * kept-alive connections and the addresses stay. */
+    int same = u->base_url && strlen(u->host) == h && memcmp(u->host, host, h) == 0 &&
+               strcmp(u->port, colon + 1) == 0;
+    xheaders_free(u->xhead, u->xhead_len, u->xnames, u->nxnames);
+    u->xhead = block;
+    u->xhead_len = block_len;
+    u->xnames = names;
+    u->nxnames = nnames;
+    if (u->base_url)
+        explicit_bzero(u->base_url, strlen(u->base_url));
     free(u->base_url);
     u->base_url = copy;
     memcpy(u->scheme_host, hp, hl);
@@ -809,11 +1029,14 @@ static int builtin_set_base(struct upstream *u, const char *base_url,
     snprintf(u->port, sizeof(u->port), "%s", colon + 1);
     snprintf(u->prefix, sizeof(u->prefix), "%s", path);
     u->opts = *opts;
+    u->opts.extra_headers = NULL; /* copied into xhead */
     u->read_tv = NULL;
     if (opts->read_timeout_ms > 0) {
         struct timeval tv = {opts->read_timeout_ms / 1000, (opts->read_timeout_ms % 1000) * 1000};
         u->read_tv = event_base_init_common_timeout(u->base, &tv); /* NULL: plain timevals */
     }
+    if (same)
+        return 0;
     u->gen++;
     close_idle(u);
     if (u->lookup) { /* for the old name */
@@ -850,9 +1073,12 @@ void upstream_free(struct upstream *u) {
     while (u->live)
         upstream_cancel(u->live);
     close_idle(u);
+    if (u->sweep_on)
+        event_del(&u->sweep);
     lookup_cancel(u->lookup);
     lookup_shutdown();
     upstream_curl_free(u->curl);
+    xheaders_free(u->xhead, u->xhead_len, u->xnames, u->nxnames);
     free(u->base_url);
     free(u);
 }
@@ -866,6 +1092,15 @@ static char *put(char *w, const char *s) {
 
 static int valid_header(const char *h) {
     return strpbrk(h, "\r\n") == NULL && strchr(h, ':') != NULL;
+}
+
+/* 1 if h names one of the headers upstream sends itself (they replace the caller's). */
+static int header_configured(const struct upstream *u, const char *h) {
+    size_t nl = strcspn(h, ":");
+    for (size_t i = 0; i < u->nxnames; i++)
+        if (strlen(u->xnames[i]) == nl && strncasecmp(h, u->xnames[i], nl) == 0)
+            return 1;
+    return 0;
 }
 
 /* upstream_start's failure: err, and errno for the caller to tell the client's fault. */
@@ -889,7 +1124,7 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     if (strpbrk(method, " \r\n") || strpbrk(path, " \r\n"))
         return start_failed(err, errlen, EINVAL, "invalid request line");
     size_t need = strlen(method) + 1 + strlen(u->prefix) + strlen(path) + 11 + 6 +
-                  strlen(u->scheme_host) + 2 + strlen(clen) + 2;
+                  strlen(u->scheme_host) + 2 + strlen(clen) + 2 + u->xhead_len;
     for (size_t i = 0; headers && headers[i]; i++) {
         if (!valid_header(headers[i]))
             return start_failed(err, errlen, EINVAL, "invalid request header");
@@ -910,9 +1145,13 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     w = put(w, "\r\n");
     w = put(w, clen);
     for (size_t i = 0; headers && headers[i]; i++) {
+        if (u->nxnames && header_configured(u, headers[i]))
+            continue;
         w = put(w, headers[i]);
         w = put(w, "\r\n");
     }
+    memcpy(w, u->xhead, u->xhead_len);
+    w += u->xhead_len;
     w = put(w, "\r\n");
     x->head_len = (size_t)(w - x->head);
     x->u = u;

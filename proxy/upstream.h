@@ -2,7 +2,8 @@
  * two backends: keepwarm's own client (upstream.c, plain http://) or libcurl's multi interface
  * (upstream_curl.c: https://, proxies, and everything when upstream_client = curl). Only they
  * open, read or write a socket to Ollama. Connections are kept alive and reused
- * across transfers. A transfer is sent again, once, on a new connection only when a kept-alive
+ * across transfers (TCP keepalive on each; an idle one is closed after idle_timeout_ms). A
+ * transfer is sent again, once, on a new connection only when a kept-alive
  * connection failed before any answer byte, and then only if nothing of the request had been
  * written, or the transfer is replayable (Go's net/http rule: GET, HEAD, OPTIONS and TRACE
  * are; the caller marks others it knows are safe, upstream_set_replayable). An answer that
@@ -65,13 +66,16 @@ struct upstream_opts {
     const char *client_cert; /* NULL: none */
     const char *client_key;  /* NULL: in client_cert's file */
     int insecure;            /* 1 only by the operator's explicit choice */
-    /* "Name: value" strings sent with every request (upstream_header), NULL-terminated,
-     * copied; NULL for none. Taken by the libcurl backend. */
+    long idle_timeout_ms;    /* a kept-alive connection idle longer is closed; 0: 60 s */
+    /* "Name: value" strings sent on every request (upstream_header: credentials for a proxy
+     * in front of Ollama), NULL-terminated, copied; NULL for none. They replace a caller's
+     * header of the same name. Secrets: upstream never logs them. A "user:password@" in the
+     * base URL becomes "Authorization: Basic ...", unless one of these is an Authorization. */
     const char *const *extra_headers;
 };
 
-/* One per process. base_url is copied ("http://127.0.0.1:11434", "https://user:pw@host:443").
- * NULL with err on failure. */
+/* One per process. base_url is copied ("http://127.0.0.1:11434", or with "user:password@"
+ * before the host, percent-encoded). NULL with err on failure (err never holds a password). */
 struct upstream *upstream_new(struct event_base *base, const char *base_url,
                               const struct upstream_opts *opts, char *err, size_t errlen);
 /* Cancels every live transfer (no callbacks) and frees everything. */
@@ -81,7 +85,8 @@ void upstream_free(struct upstream *u);
  * serve better (a new connection for a transfer, a client waiting to be accepted). Returns 1
  * if one was closed, 0 if none was idle. */
 int upstream_close_idle(struct upstream *u);
-/* Points new transfers at another base URL (reload). */
+/* Points new transfers at another base URL and options (reload). When the host and port
+ * stay the same, the kept-alive connections and the resolved addresses are kept. */
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts);
 
 /* Starts METHOD base_url+path. headers: NULL-terminated "Name: value" strings (copied).

@@ -533,6 +533,15 @@ static int has_header(const char *const *headers, const char *name) {
 
 /* The slist of x's request headers: the caller's, upstream_header's, and curl's defaults
  * switched off (no "Expect: 100-continue" round trip, no "Accept: * / *"). */
+/* Is the caller's header h ("Name: value") one that upstream_header replaces (same name)? */
+static int replaced_by_extra(const struct upstream_curl *uc, const char *h) {
+    size_t n = strcspn(h, ":");
+    for (const struct curl_slist *e = uc->extra; e; e = e->next)
+        if (strcspn(e->data, ":") == n && strncasecmp(e->data, h, n) == 0)
+            return 1;
+    return 0;
+}
+
 static int build_headers(struct upstream_xfer_curl *x, const char *const *headers) {
     struct curl_slist *l;
     for (size_t i = 0; headers && headers[i]; i++) {
@@ -540,6 +549,8 @@ static int build_headers(struct upstream_xfer_curl *x, const char *const *header
             errno = EINVAL;
             return -1;
         }
+        if (replaced_by_extra(x->uc, headers[i]))
+            continue;
         if (!(l = curl_slist_append(x->headers, headers[i])))
             goto oom;
         x->headers = l;
@@ -606,6 +617,10 @@ static void easy_setup(struct upstream_xfer_curl *x, const char *method, const c
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, KEEPIDLE_S);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, KEEPINTVL_S);
+    /* upstream_idle_timeout: a kept-alive connection idle longer is not reused (7.65+). */
+    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN,
+                     x->uc->opts.idle_timeout_ms > 0 ? (x->uc->opts.idle_timeout_ms + 999) / 1000
+                                                     : 60L);
     /* Ollama's lines are short: an 8 KiB receive buffer (not 16) halves the memory each of
      * many concurrent streams holds. */
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);

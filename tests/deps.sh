@@ -17,6 +17,8 @@ command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 # clang-format for `make format-check`, which CI runs before the tests.
 command -v clang-format >/dev/null 2>&1 || missing="$missing clang-format"
+# ss (the keepalive test reads the kernel's timers)
+command -v ss >/dev/null 2>&1 || missing="$missing iproute2"
 # nginx for the scale-out test (tests/integration/scaleout.test.js runs /usr/sbin/nginx).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
 if [ -n "$missing" ]; then

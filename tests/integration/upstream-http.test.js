@@ -6,13 +6,17 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startKeepwarm, startFake, sleep, until, parseSSE, metric } from './harness.js';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startKeepwarm, startFake, sleep, until, parseSSE, metric, KEEPWARM_BIN } from './harness.js';
 
 const procs = [];
 after(async () => { for (const p of procs.reverse()) await p.stop(); });
 
 // A server that hands each parsed request (line, headers, body) to script(req, sock, n) where n
-// counts requests on that socket. /api/ps (the warm loop) gets an empty list.
+// counts requests on that socket. /api/ps (the warm loop) gets an empty list (the last one is
+// kept in srv.ps).
 async function rawServer(script) {
   const srv = { connections: 0, closed: 0, requests: [] };
   const server = net.createServer((sock) => {
@@ -35,6 +39,7 @@ async function rawServer(script) {
         const line = head.split('\r\n')[0];
         const req = { line, head, body };
         if (line.startsWith('GET /api/ps ')) {
+          srv.ps = req;
           const j = '{"models":[]}';
           sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${j.length}\r\n\r\n${j}`);
           continue;
@@ -730,4 +735,248 @@ test('a warm-loop load ping on a kept-alive connection that Ollama closes under 
   assert.equal(drops, 1);
   assert.equal(st.pings_failed, 0);
   assert.ok(st.pings_ok >= 1);
+});
+
+// ---- framing defects (issue 15) ----
+
+test('a reset under a body framed by the connection\'s end is a cut, never a complete answer', async () => {
+  const srv = await rawServer((req, sock) => {
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"b":');
+    setTimeout(() => sock.resetAndDestroy(), 100);
+  });
+  const kw = await kwFor(srv);
+  const { data, closed } = await exchange(kw.port, `GET /api/tags HTTP/1.1\r\nHost: 127.0.0.1:${kw.port}\r\n\r\n`);
+  if (/^HTTP\/1\.1 200 /.test(data)) {
+    assert.ok(closed, 'the client\'s connection is cut');
+    assert.doesNotMatch(data, LAST_CHUNK, 'no last chunk: the client cannot take {"b": for whole');
+    assert.doesNotMatch(data, /\r\nContent-Length: 5\r\n/i, 'not passed on as a whole 5-byte answer');
+  } else {
+    assert.match(data, /^HTTP\/1\.1 502 /, data);
+  }
+  // a clean close still ends such a body
+  const fin = await rawServer((req, sock) => { sock.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"b":1}'); });
+  const kw2 = await kwFor(fin);
+  assert.deepEqual(await (await fetch(`${kw2.url}/api/tags`)).json(), { b: 1 });
+});
+
+test('Transfer-Encoding and Content-Length together: chunked frames the body and the connection is closed after it', async () => {
+  let closedTE = 0;
+  const srv = await rawServer((req, sock) => {
+    if (req.line.startsWith('GET /api/tags ')) {
+      sock.once('close', () => { closedTE++; });
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 100\r\n\r\n7\r\n{"a":1}\r\n0\r\n\r\n');
+      return;
+    }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await kwFor(srv);
+  const r = await fetch(`${kw.url}/api/tags`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { a: 1 });
+  await until(() => closedTE === 1, 'keepwarm closing the connection that carried both framings');
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+});
+
+test('a Transfer-Encoding other than chunked (gzip, chunked; chunked, gzip): 502, coded bytes never passed on', async () => {
+  const zlib = await import('node:zlib');
+  const gz = zlib.gzipSync('{"a":1}');
+  const srv = await rawServer((req, sock) => {
+    const te = req.line.includes('/api/tags') ? 'gzip, chunked' : req.line.includes('/api/ps2') ? 'chunked, gzip' : 'gzip';
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: ${te}\r\n\r\n`);
+    sock.write(Buffer.concat([Buffer.from(`${gz.length.toString(16)}\r\n`), gz, Buffer.from('\r\n0\r\n\r\n')]));
+    setTimeout(() => sock.end(), 50);
+  });
+  const kw = await kwFor(srv);
+  for (const path of ['/api/tags', '/api/ps2', '/api/version']) {
+    const r = await fetch(`${kw.url}${path}`, { signal: AbortSignal.timeout(5000) });
+    const text = await r.text();
+    assert.equal(r.status, 502, `${path}: ${text}`);
+    assert.match(JSON.parse(text).error, /Transfer-Encoding other than chunked/, path);
+  }
+});
+
+test('after a chunk size only ";ext" or the line\'s end: other bytes are a broken answer, not an extension', async () => {
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    const size = { '/api/zz': '2zz', '/api/sp': '2 x', '/api/ok': '2 ;name=v', '/api/tab': '2\t' }[path];
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nab\r\n0\r\n\r\n`);
+  });
+  const kw = await kwFor(srv);
+  for (const path of ['/api/zz', '/api/sp']) {
+    const r = await fetch(`${kw.url}${path}`, { signal: AbortSignal.timeout(5000) });
+    if (r.status === 200) {
+      await assert.rejects(r.text(), `${path}: cut, not completed`);
+      continue;
+    }
+    assert.equal(r.status, 502, path);
+    assert.match((await r.json()).error, /malformed chunk/, path);
+  }
+  for (const path of ['/api/ok', '/api/tab']) {
+    const r = await fetch(`${kw.url}${path}`);
+    assert.equal(await r.text(), 'ab', `${path}: an extension or blanks after the size are fine`);
+  }
+});
+
+test('a header line with a blank before its colon ("Content-Length : 2") is a broken answer: 502, not a body to the close', async () => {
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    const head = path === '/api/fold' ? 'Content-Type: text/plain\r\n folded: x\r\nContent-Length: 2' : 'Content-Length : 2';
+    sock.write(`HTTP/1.1 200 OK\r\n${head}\r\n\r\nok`);
+    setTimeout(() => sock.end(), 100);
+  });
+  const kw = await kwFor(srv);
+  for (const path of ['/api/version', '/api/fold']) {
+    const r = await fetch(`${kw.url}${path}`, { signal: AbortSignal.timeout(5000) });
+    const text = await r.text();
+    assert.equal(r.status, 502, `${path}: ${text}`);
+    assert.match(JSON.parse(text).error, /malformed header line/, path);
+  }
+});
+
+// ---- credentials for an Ollama behind a proxy (issue 15) ----
+
+const headerValues = (head, name) => head.split('\r\n').slice(1)
+  .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`)).map((l) => l.slice(name.length + 1).trim());
+
+test('credentials: user:password in the URL goes as Basic auth, upstream_header on every request (the warm loop\'s too) replacing a client\'s; neither logged nor shown', async () => {
+  const srv = await rawServer((req, sock) => {
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-cred-'));
+  const ini = path.join(dir, 'keepwarm.ini');
+  fs.writeFileSync(ini, '[keepwarm]\nupstream_header = X-Tenant: good, with, commas\nupstream_header = X-Api-Key:   k-file-secret  \n');
+  const port = srv.url.split(':').at(-1);
+  const url = `http://al%69ce:pa%3Ass%40w@127.0.0.1:${port}`;
+  const kw = await startKeepwarm(url, ['-c', ini, '--log-level', 'debug']);
+  procs.push(kw);
+  const r = await fetch(`${kw.url}/api/tags`, { headers: { 'X-Tenant': 'evil', 'x-api-key': 'client-key' } });
+  assert.equal(r.status, 200);
+  const head = srv.requests.at(-1).head;
+  assert.deepEqual(headerValues(head, 'X-Tenant'), ['good, with, commas'], 'one header per line, commas kept; the client\'s replaced');
+  assert.deepEqual(headerValues(head, 'X-Api-Key'), ['k-file-secret']);
+  assert.deepEqual(headerValues(head, 'Authorization'), [`Basic ${Buffer.from('alice:pa:ss@w').toString('base64')}`], 'percent-decoded');
+  assert.deepEqual(headerValues(head, 'Host'), [`127.0.0.1:${port}`], 'no user info in Host');
+  await until(() => srv.ps, 'the warm loop\'s /api/ps');
+  assert.deepEqual(headerValues(srv.ps.head, 'X-Api-Key'), ['k-file-secret'], 'the warm loop sends them too');
+  assert.equal(headerValues(srv.ps.head, 'Authorization').length, 1);
+  // the URL as shown everywhere: the password replaced (here an Ollama that is not there)
+  const gone = net.createServer();
+  await new Promise((res) => gone.listen(0, '127.0.0.1', res));
+  const gonePort = gone.address().port;
+  await new Promise((res) => gone.close(res));
+  const kwDown = await startKeepwarm(`http://al%69ce:pa%3Ass%40w@127.0.0.1:${gonePort}`, ['--log-level', 'debug']);
+  procs.push(kwDown);
+  const fail = await fetch(`${kwDown.url}/api/tags`);
+  assert.equal(fail.status, 502);
+  const msg = (await fail.json()).error;
+  assert.match(msg, new RegExp(`al%69ce:\\*\\*\\*@127\\.0\\.0\\.1:${gonePort}`));
+  await until(() => /upstream transfer failed/.test(kwDown.output), 'the warm loop failing again (a debug line)');
+  const status = await (await fetch(`${kw.url}/status`)).text();
+  assert.match(status, /al%69ce:\*\*\*@/);
+  const check = execFileSync(KEEPWARM_BIN, ['-c', ini, '--upstream', url, '--check'], { env: { PATH: process.env.PATH } }).toString();
+  assert.match(check, /upstream http:\/\/al%69ce:\*\*\*@127\.0\.0\.1/);
+  for (const [where, text] of [['log', kw.output + kwDown.output], ['502', msg], ['/status', status], ['--check', check]]) {
+    for (const secret of ['pa%3Ass', 'pa:ss', 'k-file-secret', 'good, with', Buffer.from('alice:pa:ss@w').toString('base64')]) {
+      assert.ok(!text.includes(secret), `${where} shows ${secret}`);
+    }
+  }
+  // KEEPWARM_UPSTREAM_HEADER: several, one per line; an Authorization there wins over the URL's
+  const kw2 = await startKeepwarm(url, [], { KEEPWARM_UPSTREAM_HEADER: 'Authorization: Bearer tok-env\nX-Env: e2\n' });
+  procs.push(kw2);
+  await fetch(`${kw2.url}/api/tags`, { headers: { Authorization: 'Bearer client' } });
+  const head2 = srv.requests.at(-1).head;
+  assert.deepEqual(headerValues(head2, 'Authorization'), ['Bearer tok-env']);
+  assert.deepEqual(headerValues(head2, 'X-Env'), ['e2']);
+  // a header that cannot be sent is refused at startup, without echoing the value
+  for (const bad of ['X-A: 1\rsecretvalue', 'X A: secretvalue', 'Host: secretvalue', 'Content-Length : secretvalue', 'no-colon-secretvalue']) {
+    let out = '';
+    try {
+      execFileSync(KEEPWARM_BIN, ['--check'], { env: { PATH: process.env.PATH, KEEPWARM_UPSTREAM_HEADER: bad }, stdio: 'pipe' });
+      assert.fail(`accepted ${JSON.stringify(bad)}`);
+    } catch (e) {
+      assert.equal(e.status, 2, JSON.stringify(bad));
+      out = e.stderr.toString();
+    }
+    assert.match(out, /KEEPWARM_UPSTREAM_HEADER: upstream_header: /);
+    assert.ok(!out.includes('secretvalue'), out);
+  }
+});
+
+// ---- dead peers (issue 15) ----
+
+test('every connection to Ollama has TCP keepalive (probes after 30 s of silence); one idle past upstream_idle_timeout is closed and the next request opens a new one', async () => {
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const kw = await startKeepwarm(srv.url, ['--ping-interval', '1h'], { KEEPWARM_UPSTREAM_IDLE_TIMEOUT: '1s' });
+  procs.push(kw);
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  // the kernel's keepalive timer on keepwarm's side of the kept-alive connection
+  const port = srv.url.split(':').at(-1);
+  const ss = execFileSync('ss', ['-tnoH', 'state', 'established', `( dport = :${port} )`]).toString();
+  const m = /timer:\(keepalive,(\d+)(min|sec)/.exec(ss);
+  assert.ok(m, `no keepalive timer: ${ss}`);
+  assert.ok(m[2] === 'sec' && Number(m[1]) <= 30, ss);
+  // the idle connections are closed by keepwarm once idle for 1 s, without a request
+  await until(() => srv.connections > 0 && srv.closed === srv.connections, 'keepwarm closing its idle connections');
+  const before = srv.connections;
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  assert.equal(srv.connections, before + 1, 'a new connection');
+});
+
+test('a name with several addresses: one that swallows the handshake costs a short try, not the whole connect_timeout', async (t) => {
+  const dns = await import('node:dns');
+  const addrs = await dns.promises.lookup('localhost', { all: true, verbatim: true });
+  if (addrs.length < 2) { t.skip(`localhost has one address here (${JSON.stringify(addrs)})`); return; }
+  const [first, second] = addrs;
+  // the first address: a listener whose process is stopped, with its accept queue full, so a
+  // new handshake gets no answer at all (the kernel drops the SYN)
+  const { spawn } = await import('node:child_process');
+  const hole = spawn(process.execPath, ['-e', `require('net').createServer(() => {}).listen({ port: 0, host: '${first.address}', backlog: 1 }, function () { console.log(this.address().port); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  procs.push({ stop: async () => { hole.kill('SIGKILL'); } });
+  const port = Number(await new Promise((res) => hole.stdout.once('data', (d) => res(String(d).trim()))));
+  hole.kill('SIGSTOP');
+  const fillers = [];
+  for (let i = 0; i < 8; i++) {
+    const s = net.connect({ port, host: first.address });
+    s.on('error', () => {});
+    fillers.push(s);
+  }
+  procs.push({ stop: async () => { for (const s of fillers) s.destroy(); } });
+  await sleep(300);
+  const probe = net.connect({ port, host: first.address });
+  probe.on('error', () => {});
+  const answered = await Promise.race([new Promise((res) => probe.once('connect', () => res(true))), sleep(1000).then(() => false)]);
+  probe.destroy();
+  if (answered) { t.skip('this kernel answers handshakes beyond a full accept queue'); return; }
+  // the second address: a working Ollama on the same port
+  const good = net.createServer((sock) => {
+    sock.on('error', () => {});
+    sock.on('data', (d) => {
+      if (String(d).startsWith('GET /api/ps ')) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{"models":[]}');
+      else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+  });
+  await new Promise((res) => good.listen(port, second.address, res));
+  procs.push({ stop: () => new Promise((res) => { good.close(res); good.unref(); }) });
+  const kw = await startKeepwarm(`http://localhost:${port}`, ['--ping-interval', '1h'], { KEEPWARM_CONNECT_TIMEOUT: '60s' });
+  procs.push(kw);
+  const r = await fetch(`${kw.url}/api/version`, { signal: AbortSignal.timeout(20000) });
+  assert.equal(await r.text(), 'ok', 'served by the second address well within connect_timeout');
+});
+
+test('SIGHUP keeps the kept-alive connections when the upstream stays the same; new headers and timeouts apply at once', async () => {
+  const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-hup-'));
+  const ini = path.join(dir, 'keepwarm.ini');
+  fs.writeFileSync(ini, '[keepwarm]\nupstream_header = X-Gen: 1\n');
+  const kw = await startKeepwarm(srv.url, ['-c', ini, '--ping-interval', '1h']);
+  procs.push(kw);
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  const conns = srv.connections;
+  fs.writeFileSync(ini, '[keepwarm]\nupstream_header = X-Gen: 2\nread_timeout = 5m\n');
+  kw.child.kill('SIGHUP');
+  await until(() => /configuration reloaded/.test(kw.output), 'the reload');
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+  assert.equal(srv.connections, conns, 'no new connection after the reload');
+  assert.equal(srv.closed, 0, 'none closed');
+  assert.deepEqual(headerValues(srv.requests.at(-1).head, 'X-Gen'), ['2']);
 });

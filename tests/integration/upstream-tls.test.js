@@ -133,9 +133,9 @@ async function kwTLS(url, conf = '', env = {}) {
   return kw;
 }
 
-const chat = (kw, stream) => fetch(`${kw.url}/v1/chat/completions`, {
+const chat = (kw, stream, headers = {}) => fetch(`${kw.url}/v1/chat/completions`, {
   method: 'POST',
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'hi' }], stream }),
 });
 
@@ -231,12 +231,21 @@ test('user:password in the URL reaches nginx as Basic auth through libcurl', asy
   assert.equal((await r.json()).object, 'chat.completion');
 });
 
-test('a bearer token checked by nginx', async () => {
+test('a bearer token checked by nginx: upstream_header, through libcurl', async () => {
   const url = `https://127.0.0.1:${ports.bearer}`;
   const kw = await kwTLS(url, `upstream_ca_file = ${file('ca.pem')}\n`);
   assert.equal((await chat(kw, false)).status, 401, 'no token: nginx refuses');
-  // TODO(lead, after merging helper H's upstream_header): start keepwarm with
-  // `upstream_header = Authorization: Bearer s3cret` and assert 200 here.
+  const withToken = await kwTLS(url, `upstream_ca_file = ${file('ca.pem')}\n` +
+    'upstream_header = Authorization: Bearer s3cret\n');
+  const r = await chat(withToken, false);
+  assert.equal(r.status, 200, 'the token reached nginx');
+  assert.equal((await r.json()).object, 'chat.completion');
+  // A client's own Authorization (here a keepwarm key would be stripped anyway) never
+  // replaces the configured one: the configured header wins.
+  const s = await chat(withToken, true, { authorization: 'Bearer wrong' });
+  assert.equal(s.status, 200);
+  await s.text();
+  assert.ok(!withToken.output.includes('s3cret'), 'the token is never logged');
 });
 
 test('HTTPS_PROXY from the environment: libcurl tunnels through it', async () => {

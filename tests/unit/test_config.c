@@ -46,6 +46,9 @@ static void test_ollama_host(void **state) {
         {"http://127.0.0.1:11434/prefix", "http://127.0.0.1:11434/prefix"},
         {"https://ollama.example", "https://ollama.example:443"},
         {"https://ollama.example:8443/", "https://ollama.example:8443"},
+        {"http://u:p%40ss@gpu:8080/", "http://u:***@gpu:8080"},
+        {"tok@gpu", "http://***@gpu:11434"},
+        {"http://u:p@ss@[::1]", "http://u:***@[::1]:11434"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct config c;
@@ -70,6 +73,15 @@ static const char *const bad[][4] = {
     {NULL, "upstream", "http://h:port", "is not an http URL"},
     {NULL, "upstream_client", "libcurl", "(allowed: auto, builtin, curl)"},
     {NULL, "upstream_insecure", "maybe", "upstream_insecure"},
+    {NULL, "upstream", "http://u:p w@h:1", "\"http://u:***@h:1\" is not an http URL"},
+    {NULL, "upstream", "http://u:p%zz@h:1", "\"http://u:***@h:1\" is not an http URL"},
+    {NULL, "upstream_header", "X A: v", "want \"Name: value\""},
+    {NULL, "upstream_header", "X-A : v", "a blank before the colon"},
+    {NULL, "upstream_header", "X-A v", "want \"Name: value\""},
+    {NULL, "upstream_header", "X-A:", "X-A has an empty value"},
+    {NULL, "upstream_header", "X-A: a\rb", "X-A: the value may not hold control characters"},
+    {NULL, "upstream_header", "content-length: 1", "content-length is keepwarm's to send"},
+    {NULL, "upstream_header", "Host: h", "Host is keepwarm's to send"},
     {NULL, "keep_alive", "1d", "keep_alive: time: unknown unit \"d\""},
     {NULL, "keep_alive", "", "keep_alive: time: invalid duration"},
     {NULL, "keep_alive_policy", "maybe", "(allowed: override, default)"},
@@ -131,6 +143,18 @@ static void test_set_values(void **state) {
     assert_true(c.keep_alive == 600 * DURATION_SECOND);
     assert_int_equal(config_set(&c, NULL, "max_body_size", "64KiB", err, sizeof(err)), 0);
     assert_int_equal(c.max_body, 65536);
+    assert_int_equal(
+        config_set(&c, NULL, "upstream", "http://al%69ce:p%3A@h:1/x", err, sizeof(err)), 0);
+    assert_string_equal(c.upstream, "http://al%69ce:***@h:1/x");
+    assert_string_equal(c.upstream_url, "http://al%69ce:p%3A@h:1/x");
+    assert_int_equal(config_set(&c, NULL, "upstream_header", "X-A:  a, b ", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&c, NULL, "upstream_header", "\nAuthorization: Bearer t\r\n\nX-B:c",
+                                err, sizeof(err)),
+                     0);
+    assert_int_equal(c.nupstream_headers, 3); /* each adds one; commas are part of a value */
+    assert_string_equal(c.upstream_headers[0], "X-A: a, b");
+    assert_string_equal(c.upstream_headers[1], "Authorization: Bearer t");
+    assert_string_equal(c.upstream_headers[2], "X-B: c");
     assert_int_equal(config_set(&c, NULL, "pin", "a, b ,,a", err, sizeof(err)), 0);
     assert_int_equal(c.npins, 2); /* empty and duplicate entries dropped */
     assert_int_equal(config_set(&c, "llama3.2", "num_ctx", "8192", err, sizeof(err)), 0);
