@@ -52,11 +52,15 @@ static int fits(struct lbuf *b, size_t n) {
 
 /* Trusted text (the format's literals, numbers): a quote opens or closes a value. */
 static void put_raw(struct lbuf *b, const char *s, size_t n) {
-    for (size_t i = 0; i < n && fits(b, 1); i++) {
-        if (s[i] == '"')
-            b->quoted = !b->quoted;
-        b->p[b->n++] = s[i];
-    }
+    if (b->full)
+        return;
+    size_t room = b->cap - b->n, k = n <= room ? n : room;
+    memcpy(b->p + b->n, s, k);
+    b->n += k;
+    for (const char *q = s; (q = memchr(q, '"', (size_t)(s + k - q))) != NULL; q++)
+        b->quoted = !b->quoted;
+    if (k < n)
+        b->full = 1;
 }
 
 static int needs_escape(unsigned char c) {
@@ -100,6 +104,18 @@ static size_t escape_byte(unsigned char c, char e[6]) {
  * before LOG_VALUE_MAX - 3 and ends with "...". */
 static void put_escaped(struct lbuf *b, const char *s, size_t n) {
     char e[6];
+    if (n <= LOG_VALUE_MAX) { /* the common value: nothing to escape, copied whole */
+        size_t i = 0;
+        while (i < n && !needs_escape((unsigned char)s[i]))
+            i++;
+        if (i == n) {
+            if (fits(b, n)) {
+                memcpy(b->p + b->n, s, n);
+                b->n += n;
+            }
+            return;
+        }
+    }
     size_t total = 0, limit = LOG_VALUE_MAX;
     for (size_t i = 0; i < n && total <= LOG_VALUE_MAX; i++)
         total += escape_byte((unsigned char)s[i], e);
@@ -134,10 +150,49 @@ static void put_value(struct lbuf *b, const char *s, size_t n) {
 }
 
 /* A conversion other than %s and %c, formatted by snprintf from its own spec (a number). */
+/* Decimal digits of v, written backwards from end; returns where they start. */
+static char *put_decimal(char *end, unsigned long long v) {
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 static void put_number(struct lbuf *b, const char *spec, char conv, const char *len, va_list *ap) {
     char tmp[512];
     int m = -1;
     int l = len[0] == 'l' ? (len[1] == 'l' ? 2 : 1) : len[0] == 'h' ? -1 : 0;
+    /* The common conversions without flags, width or precision ("%d", "%lld", "%zu"), written
+     * without snprintf (a tenth of its cost on an access line): the same digits. */
+    if ((conv == 'd' || conv == 'i' || conv == 'u') && len[0] != 'h' &&
+        strlen(spec) == 2 + strlen(len)) {
+        char digits[24], *end = digits + sizeof(digits), *start;
+        unsigned long long u;
+        int neg = 0;
+        if (conv == 'u') {
+            u = len[0] == 'z'   ? (unsigned long long)va_arg(*ap, size_t)
+                : len[0] == 'j' ? (unsigned long long)va_arg(*ap, uintmax_t)
+                : len[0] == 't' ? (unsigned long long)va_arg(*ap, ptrdiff_t)
+                : l == 2        ? va_arg(*ap, unsigned long long)
+                : l == 1        ? va_arg(*ap, unsigned long)
+                                : va_arg(*ap, unsigned);
+        } else {
+            long long v = len[0] == 'z'   ? (long long)va_arg(*ap, ssize_t)
+                          : len[0] == 'j' ? (long long)va_arg(*ap, intmax_t)
+                          : len[0] == 't' ? (long long)va_arg(*ap, ptrdiff_t)
+                          : l == 2        ? va_arg(*ap, long long)
+                          : l == 1        ? va_arg(*ap, long)
+                                          : va_arg(*ap, int);
+            neg = v < 0;
+            u = neg ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        }
+        start = put_decimal(end, u);
+        if (neg)
+            *--start = '-';
+        put_raw(b, start, (size_t)(end - start));
+        return;
+    }
     switch (conv) {
         case 'd':
         case 'i':

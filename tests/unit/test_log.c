@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
@@ -171,6 +173,32 @@ static void test_conversions(void **state) {
     assert_string_equal(buf, "q=\"a\\\"b\"");
 }
 
+/* The integer conversions written without snprintf give snprintf's digits. */
+static void test_integers_as_printf(void **state) {
+    (void)state;
+    static const long long v[] = {0,          1,
+                                  -1,         9,
+                                  10,         -10,
+                                  99999,      -2147483647 - 1,
+                                  2147483647, 4294967295LL,
+                                  INT64_MAX,  INT64_MIN,
+                                  1000000007, -123456789012LL};
+    char got[256], want[256];
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        fmt(got, sizeof(got), "a=%d b=%i c=%u", (int)v[i], (int)v[i], (unsigned)v[i]);
+        snprintf(want, sizeof(want), "a=%d b=%i c=%u", (int)v[i], (int)v[i], (unsigned)v[i]);
+        assert_string_equal(got, want);
+        fmt(got, sizeof(got), "a=%ld b=%lld c=%llu d=%zu e=%zd f=%lu", (long)v[i], v[i],
+            (unsigned long long)v[i], (size_t)v[i], (ssize_t)v[i], (unsigned long)v[i]);
+        snprintf(want, sizeof(want), "a=%ld b=%lld c=%llu d=%zu e=%zd f=%lu", (long)v[i], v[i],
+                 (unsigned long long)v[i], (size_t)v[i], (ssize_t)v[i], (unsigned long)v[i]);
+        assert_string_equal(got, want);
+        fmt(got, sizeof(got), "w=%5d p=%.3d m=%-4lld|", (int)v[i], (int)v[i], v[i] % 1000);
+        snprintf(want, sizeof(want), "w=%5d p=%.3d m=%-4lld|", (int)v[i], (int)v[i], v[i] % 1000);
+        assert_string_equal(got, want);
+    }
+}
+
 static void test_line_cap(void **state) {
     char big[1024], buf[64], keys[256];
     (void)state;
@@ -220,8 +248,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote_escapes), cmocka_unit_test(test_quote_caps),
         cmocka_unit_test(test_bare_values),   cmocka_unit_test(test_quoted_values),
-        cmocka_unit_test(test_conversions),   cmocka_unit_test(test_line_cap),
-        cmocka_unit_test(test_random_values),
+        cmocka_unit_test(test_conversions),   cmocka_unit_test(test_integers_as_printf),
+        cmocka_unit_test(test_line_cap),      cmocka_unit_test(test_random_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
