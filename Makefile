@@ -20,7 +20,11 @@ LDLIBS     := $(PKG_LIBS) -lm
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 override CFLAGS += -DKEEPWARM_VERSION='"$(VERSION)"'
 
-PROXY_SRCS := $(wildcard proxy/*.c)
+# proxy/ holds main.c and one folder per layer (net, api, fast, control, upstream, base; each
+# includes only from its own floor and the ones below); headers are found by name in any of them.
+PROXY_DIRS := $(sort $(dir $(wildcard proxy/*/*.c)))
+PROXY_SRCS := $(wildcard proxy/*.c proxy/*/*.c)
+override CFLAGS += $(addprefix -I,$(PROXY_DIRS:%/=%))
 PROXY_OBJS := $(PROXY_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS   := $(filter-out $(BUILD)/proxy/main.o,$(PROXY_OBJS))
 FAKE_SRCS  := $(wildcard tests/fake_ollama/*.c)
@@ -48,7 +52,7 @@ $(BUILD)/fake_ollama: $(FAKE_OBJS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iproxy $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
 # The stand-in's duration parser, tested with keepwarm's vectors but linked with the stand-in's
 # objects only (an explicit rule: it wins over the pattern above).
@@ -75,6 +79,7 @@ integration: all
 	  node --test --test-concurrency=1 tests/integration/ tests/clients/
 
 test: deps
+	@sh tests/layers.sh
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
@@ -132,7 +137,7 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iproxy $(LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/standalone.o $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/standalone.o $(LIB_OBJS) $(LDLIBS)
 
 $(FUZZ_BINS): $(BUILD)/tests/fuzz/standalone.o
 
@@ -148,7 +153,7 @@ install: $(BUILD)/keepwarm
 	test -e $(DESTDIR)$(SYSCONFDIR)/keepwarm/keepwarm.ini || \
 	  install -m 0644 conf/keepwarm.ini $(DESTDIR)$(SYSCONFDIR)/keepwarm/keepwarm.ini
 
-FORMAT_SRCS := proxy/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] \
+FORMAT_SRCS := proxy/*.[ch] proxy/*/*.[ch] tests/fake_ollama/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] \
 	tests/bench/*.c
 
 format:

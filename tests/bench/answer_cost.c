@@ -1,4 +1,4 @@
-/* Instructions per non-stream answer, jansson path vs fast path (proxy/openai_fast.h), for a
+/* Instructions per non-stream answer, jansson path vs fast path (proxy/fast/openai_fast.h), for a
  * typical 200-token chat answer. Build and count:
  *   cc -O2 -Iproxy $(pkg-config --cflags jansson) tests/bench/answer_cost.c build/proxy/openai.o \
  *      build/proxy/openai_fast.o $(pkg-config --libs jansson) -lm -o build/answer_cost

@@ -1,6 +1,6 @@
 /* goduration: Go's time.ParseDuration and Duration.String and Ollama's keep_alive rules,
  * written from Go's time/format.go semantics and Ollama's api/types.go and envconfig, not from
- * keepwarm's proxy/duration.c. Pure functions; nothing allocated. */
+ * keepwarm's proxy/base/duration.c. Pure functions; nothing allocated. */
 #include "goduration.h"
 
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* goduration: the keep_alive durations of the stand-in Ollama. Owns Go's time.ParseDuration
  * (with its error texts), Duration.String, Ollama's api.Duration.UnmarshalJSON rules and the
- * OLLAMA_KEEP_ALIVE syntax. Written independently of keepwarm's proxy/duration.c so that a
+ * OLLAMA_KEEP_ALIVE syntax. Written independently of keepwarm's proxy/base/duration.c so that a
  * mistake in one is caught by the other (tests/unit/test_fake_duration.c runs keepwarm's
  * vectors against this file).
  *

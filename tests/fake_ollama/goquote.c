@@ -1,5 +1,5 @@
 /* goquote: strconv.Quote for the stand-in, written from Go's strconv/quote.go rules (not from
- * keepwarm's proxy/duration.c). unicode.IsPrint is approximated: the categories Go excludes
+ * keepwarm's proxy/base/duration.c). unicode.IsPrint is approximated: the categories Go excludes
  * (controls, format characters, separators other than ' ', private use, surrogates and the
  * noncharacters) are listed by range; unassigned code points are not modelled and are kept
  * as printable. */

@@ -1,4 +1,4 @@
-/* libFuzzer target: the front door's pure checks (proxy/frontdoor.h).
+/* libFuzzer target: the front door's pure checks (proxy/base/frontdoor.h).
  *
  * - frontdoor_head_feed gives the same verdict and head length whether the bytes come whole
  *   or in fuzzer-chosen pieces, and a head it accepts holds no control byte but HTAB and

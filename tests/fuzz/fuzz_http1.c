@@ -1,5 +1,5 @@
-/* libFuzzer target: the HTTP/1.1 answer parser (proxy/http1.h). The same bytes are fed whole
- * and in fuzzer-chosen pieces: the outcome (result, status, keep-alive, content type, body
+/* libFuzzer target: the HTTP/1.1 answer parser (proxy/upstream/http1.h). The same bytes are fed
+ * whole and in fuzzer-chosen pieces: the outcome (result, status, keep-alive, content type, body
  * bytes, bytes used) must not depend on how the network cut them, the body never exceeds what
  * came in, and nothing is buffered beyond the head cap.
  *

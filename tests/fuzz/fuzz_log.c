@@ -1,4 +1,4 @@
-/* libFuzzer target: log's formatter (proxy/log.h). Whatever two client values hold, a line is
+/* libFuzzer target: log's formatter (proxy/base/log.h). Whatever two client values hold, a line is
  * one line (no byte below 0x20, no DEL), its quotes are balanced, it has exactly the fields
  * its format names, and each value reads back as the client's text (or, when cut, a prefix of
  * it followed by "...").

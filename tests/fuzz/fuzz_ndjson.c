@@ -1,4 +1,4 @@
-/* libFuzzer target: the NDJSON line splitter (proxy/ndjson.h). The same bytes are fed in
+/* libFuzzer target: the NDJSON line splitter (proxy/base/ndjson.h). The same bytes are fed in
  * fuzzer-chosen pieces and compared with a one-shot reference split, so a line is delivered
  * the same way however the network cuts the stream, and never longer than the cap.
  *

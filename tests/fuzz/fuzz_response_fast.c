@@ -1,4 +1,4 @@
-/* libFuzzer target: the non-stream fast path (proxy/openai_fast.h) against the jansson path.
+/* libFuzzer target: the non-stream fast path (proxy/fast/openai_fast.h) against the jansson path.
  * The input is an upstream body, given to openai_chat_response_fast and
  * openai_completion_response_fast. Whenever one answers, the body must be JSON that ep_openai.c's
  * json_loadb accepts, the answer must parse, and it must be byte for byte the compact dump of

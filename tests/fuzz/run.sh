@@ -54,19 +54,20 @@ fi
 rm -f "$out/probe"
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $FUZZ_CFLAGS"
-cflags="-O1 -g -std=c11 -D_GNU_SOURCE $(pkg-config --cflags $pkgs)"
+incs=$(for d in "$root"/proxy/*/; do printf ' -I%s' "${d%/}"; done)
+cflags="-O1 -g -std=c11 -D_GNU_SOURCE $incs $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lm"
 
 # The proxy objects (everything but main.c, as the Makefile's LIB_OBJS), with coverage.
 echo "fuzz: building with $cc"
 rm -f "$out"/proxy/*.o
-for src in "$root"/proxy/*.c; do
+for src in "$root"/proxy/*.c "$root"/proxy/*/*.c; do
     name=$(basename "$src" .c)
     [ "$name" = main ] && continue
     "$cc" $cflags $san -fsanitize=fuzzer-no-link -c "$src" -o "$out/proxy/$name.o"
 done
 for t in $targets; do
-    "$cc" $cflags $san -fsanitize=fuzzer -I"$root/proxy" "$here/fuzz_$t.c" "$out"/proxy/*.o \
+    "$cc" $cflags $san -fsanitize=fuzzer "$here/fuzz_$t.c" "$out"/proxy/*.o \
         $libs -o "$out/fuzz_$t"
 done
 

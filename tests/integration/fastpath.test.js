@@ -1,5 +1,5 @@
 // keepwarm_fastpath_total{path,result}: every fast path counts its tries where it is tried, a
-// common request as hits and an unusual one as declines (proxy/FASTPATH.md).
+// common request as hits and an unusual one as declines (proxy/fast/README.md).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFake, startKeepwarm, readSSE } from './harness.js';

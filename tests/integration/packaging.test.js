@@ -233,7 +233,7 @@ test('the man page renders cleanly and documents every flag and key', (t) => {
   // Keys: the tables of docs/configuration.md and the ones keepwarm's parser knows.
   const keys = new Set();
   for (const m of read('docs/configuration.md').matchAll(/^\| `([a-z_]+)`/gm)) keys.add(m[1]);
-  for (const m of read('proxy/config.c').matchAll(/^\s*\{"([a-z_]+)", K_[A-Z]+/gm)) keys.add(m[1]);
+  for (const m of read('proxy/base/config.c').matchAll(/^\s*\{"([a-z_]+)", K_[A-Z]+/gm)) keys.add(m[1]);
   assert.ok(keys.size >= 20, `found ${keys.size} keys`);
   for (const k of keys) assert.ok(words.has(k), `key ${k} is documented in docs/keepwarm.1`);
   for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) assert.match(page, new RegExp(`\\b${s}\\b`));

@@ -1,5 +1,5 @@
 // Streamed answers on the wire: keepwarm writes a piece straight to the client's socket while
-// nothing is queued and falls back to libevent's buffer when the socket is full (proxy/chunkw.c).
+// nothing is queued and falls back to libevent's buffer when the socket is full (proxy/net/chunkw.c).
 // These tests read the raw bytes and check the framing (chunked for HTTP/1.1, none for HTTP/1.0),
 // that every token arrives once and in order, and that the connection is usable afterwards.
 import { test, after } from 'node:test';

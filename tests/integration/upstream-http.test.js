@@ -1,4 +1,4 @@
-// keepwarm's own HTTP/1.1 client (proxy/upstream.c) against a raw TCP server that answers
+// keepwarm's own HTTP/1.1 client (proxy/upstream/upstream.c) against a raw TCP server that answers
 // with exactly the bytes each test scripts: framings Go's net/http and proxies in front of
 // Ollama produce (chunked with extensions and trailers, EOF-delimited, interim 1xx, split
 // heads), kept-alive connections that die, and answers that break the caps.
@@ -354,7 +354,7 @@ function ownNofile() {
   return m && m[1] !== 'unlimited' ? Number(m[1]) : Infinity;
 }
 
-// FD_WAIT_MAX in proxy/upstream.c, reached for real: keepwarm gets 4,200 descriptors and first
+// FD_WAIT_MAX in proxy/upstream/upstream.c, reached for real: keepwarm gets 4,200 descriptors and first
 // accepts 4,160 client connections (each proves it was accepted with a /healthz answer), so
 // only a few dozen descriptors are left for connections to Ollama, which holds every request.
 // Then every client sends a request: the first few get a connection, 4,096 wait for one, and
@@ -421,7 +421,7 @@ test('out of descriptors: 4,096 requests wait, more get a 502 at once; the waiti
   assert.match(metrics.body, new RegExp(`\nkeepwarm_upstream_errors_total\\{kind="refused"\\} ${refused.length}\n`));
 });
 
-// REQ_HEAD_MAX in proxy/upstream.c (64 KiB, the head keepwarm sends Ollama) is reachable from
+// REQ_HEAD_MAX in proxy/upstream/upstream.c (64 KiB, the head keepwarm sends Ollama) is reachable from
 // a client: evhttp's own cap (64 KiB, server.c) counts the request line and header lines
 // without their CRLFs, while the forwarded head adds them back, a space after each colon, the
 // Host line and " HTTP/1.1\r\n": with 64 forwarded headers (relay.c forwards at most 64) sent
@@ -462,7 +462,7 @@ test('a forwarded request head over 64 KiB: a clear error (exactly 64 KiB goes t
   assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
 });
 
-// MAX_FWD_HEADERS in proxy/relay.c: at most 64 of the client's headers go to Ollama, and the
+// MAX_FWD_HEADERS in proxy/net/relay.c: at most 64 of the client's headers go to Ollama, and the
 // request id (the client's or keepwarm's) is always one of them.
 test('a client with more than 64 headers: the first 64 go to Ollama, the request id always among them', async () => {
   const srv = await rawServer((req, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));

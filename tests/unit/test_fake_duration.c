@@ -1,6 +1,6 @@
 /* Unit tests for the stand-in Ollama's own duration code (tests/fake_ollama/goduration.c and
  * goquote.c), linked without any keepwarm object. The first tests run the vectors of
- * test_duration.c, so keepwarm's proxy/duration.c and this independent implementation are
+ * test_duration.c, so keepwarm's proxy/base/duration.c and this independent implementation are
  * held to the same Go facts; the rest are Go facts only the stand-in models. */
 #include <setjmp.h>
 #include <stdarg.h>

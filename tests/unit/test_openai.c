@@ -1,5 +1,5 @@
-/* test_openai: unit tests for proxy/openai.c (base64 embeddings and images, error envelopes, type
- * errors, tool-call ids, stream edge cases) and the data-driven golden runner over
+/* test_openai: unit tests for proxy/api/openai.c (base64 embeddings and images, error envelopes,
+ * type errors, tool-call ids, stream edge cases) and the data-driven golden runner over
  * $TRANSLATE_CASES/<case>/ (layout in tests/translate/README.md). JSON is compared as values:
  * an integer equals a real of the same value and key order does not matter. */
 #include <setjmp.h>

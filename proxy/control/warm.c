@@ -12,7 +12,6 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "chunkw.h"
 #include "duration.h"
 #include "log.h"
 #include "metrics.h"
@@ -63,6 +62,7 @@ struct readyz {
 };
 
 struct warm {
+    warm_reply_fn reply; /* writes /readyz's answer (warm_set_reply; evhttp_send_reply) */
     struct event_base *base;
     const struct config *cfg;
     struct upstream *up;
@@ -502,6 +502,7 @@ struct warm *warm_new(struct event_base *base, const struct config *cfg, struct 
     if (!w)
         return NULL;
     w->base = base;
+    w->reply = evhttp_send_reply;
     w->cfg = cfg;
     w->up = up;
     w->upstream_up = -1;
@@ -585,14 +586,14 @@ static void readyz_free(struct readyz *z) {
     free(z);
 }
 
-static void reply_json(struct evhttp_request *req, int status, json_t *v) {
+static void reply_json(struct warm *w, struct evhttp_request *req, int status, json_t *v) {
     struct evbuffer *b = evbuffer_new();
     char *s = json_dumps(v, JSON_COMPACT);
     if (b && s)
         evbuffer_add(b, s, strlen(s));
     free(s);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    chunkw_reply(req, status, NULL, b); /* HEAD: the length, no body */
+    w->reply(req, status, NULL, b); /* the server's writer: HEAD gets the length, no body */
     if (b)
         evbuffer_free(b);
 }
@@ -619,7 +620,7 @@ static void readyz_answer(struct warm *w, struct evhttp_request *req) {
         json_decref(missing);
         body = json_pack("{s:b,s:I}", "ready", 1, "pinned", (json_int_t)npinned(w));
     }
-    reply_json(req, status, body);
+    reply_json(w, req, status, body);
     json_decref(body);
     metrics_request_done(ROUTE_OWN, status, 0);
 }
@@ -664,6 +665,10 @@ static void on_readyz_done(void *ctx, struct upstream_xfer *x, enum upstream_res
 
 static const struct upstream_cbs readyz_cbs = {.on_data = on_readyz_data,
                                                .on_done = on_readyz_done};
+
+void warm_set_reply(struct warm *w, warm_reply_fn reply) {
+    w->reply = reply ? reply : evhttp_send_reply;
+}
 
 void warm_handle_readyz(struct warm *w, struct evhttp_request *req) {
     size_t slot = MAX_READYZ;

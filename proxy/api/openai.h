@@ -15,19 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* A request the translation refuses: HTTP status (400, or 404 where Ollama says 404) and
- * a message in Ollama's words where Ollama has one. */
-struct openai_err {
-    int status;
-    char message[512];
-};
-
-/* What the relay needs to know about a translated request. */
-struct openai_meta {
-    int stream;        /* client asked for SSE */
-    int include_usage; /* stream_options.include_usage */
-    int encoding_b64;  /* embeddings: encoding_format "base64" */
-};
+#include "openai_types.h"
 
 /* ---- chat: POST /v1/chat/completions -> POST /api/chat ------------------------------- */
 
@@ -44,31 +32,7 @@ json_t *openai_chat_response_new(const json_t *native, const char *id);
 
 /* ---- streaming (chat and completions) -------------------------------------------------- */
 
-enum openai_stream_result {
-    OPENAI_STREAM_MORE = 0,  /* keep reading */
-    OPENAI_STREAM_DONE = 1,  /* send "data: [DONE]" and end the stream */
-    OPENAI_STREAM_ERROR = 2, /* frames got one {"error":{...}} payload; end without [DONE] */
-};
-
-/* struct openai_stream.finished: the stream ended with a done line (or EOF), or an error. */
-enum { OPENAI_FINISHED_DONE = 1, OPENAI_FINISHED_ERROR = 2 };
-
-struct openai_stream {
-    char id[48];        /* fixed for the whole stream */
-    int id_plain;       /* id is printable ASCII without '"' or '\\': JSON as it is */
-    json_int_t created; /* unix(created_at of the first line), reused for every chunk */
-    int created_set;
-    int role_sent; /* role only on the first chunk */
-    int tool_sent; /* any chunk carried tool_calls: "stop" becomes "tool_calls" */
-    int include_usage;
-    int finished;    /* 0, OPENAI_FINISHED_DONE or OPENAI_FINISHED_ERROR */
-    char model[256]; /* last native "model", for chunks whose line lacks one */
-};
-
 void openai_stream_init(struct openai_stream *s, const char *id, int include_usage);
-
-/* An id JSON holds as it is: printable ASCII without '"' or '\\'. */
-int openai_id_plain(const char *id);
 
 /* Feeds one parsed native /api/chat NDJSON line; appends the SSE payload objects it produces
  * (zero or more "chat.completion.chunk" objects) to the array `frames`. A native

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "jsonstr.h"
-#include "openai.h"
+#include "openai_types.h"
 #include "outbuf.h"
 #include "rfc3339.h"
 

@@ -33,6 +33,12 @@ void warm_set_config(struct warm *w, const struct config *cfg);
 /* A client used model (for pin_requested, and for /status's "seen" models). */
 void warm_note_model(struct warm *w, const char *model);
 
+/* How /readyz's answer is written: evhttp_send_reply's signature. The server sets its own
+ * writer (chunkw_reply: HEAD answers with the length and no body); the default is evhttp's. */
+typedef void (*warm_reply_fn)(struct evhttp_request *req, int code, const char *reason,
+                              struct evbuffer *body);
+void warm_set_reply(struct warm *w, warm_reply_fn reply);
+
 /* GET /readyz: asks Ollama for /api/ps now and answers 200 {"ready":true,...} or 503 with
  * {"ready":false,"reason":...,"missing":[...]}. Answers req exactly once. */
 void warm_handle_readyz(struct warm *w, struct evhttp_request *req);

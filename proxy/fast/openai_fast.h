@@ -26,7 +26,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "openai.h"
+#include "openai_types.h"
 
 /* outlen >= len + OPENAI_FAST_SLACK always has room for the answer of a len-byte body (with an
  * id of at most OPENAI_FAST_ID_MAX bytes). */

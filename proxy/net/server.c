@@ -501,6 +501,8 @@ int server_port(const struct server *s) {
 
 void server_set_warm(struct server *s, struct warm *w) {
     s->warm = w;
+    if (w)
+        warm_set_reply(w, chunkw_reply);
 }
 
 void server_stop_accepting(struct server *s) {

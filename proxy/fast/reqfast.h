@@ -37,7 +37,7 @@
 
 #include "config.h"
 #include "jscan.h"
-#include "openai.h"
+#include "openai_types.h"
 
 #define REQFAST_MAX_OPTIONS 64 /* members of the client's "options" */
 /* The output is at most len + REQFAST_GROWTH bytes (plus a NUL). */

@@ -1124,13 +1124,6 @@ json_t *openai_model_new(const char *id, const json_t *show) {
 
 /* ---- streaming ------------------------------------------------------------------------------ */
 
-int openai_id_plain(const char *id) {
-    for (; *id; id++)
-        if ((unsigned char)*id < 0x20 || (unsigned char)*id > 0x7e || *id == '"' || *id == '\\')
-            return 0;
-    return 1;
-}
-
 void openai_stream_init(struct openai_stream *s, const char *id, int include_usage) {
     memset(s, 0, sizeof(*s));
     utf8_copy(s->id, sizeof(s->id), id ? id : "");

@@ -28,7 +28,7 @@ enum metrics_upstream_error {
     UPERR_COUNT
 };
 
-/* keepwarm_fastpath_total's path label: each place a fast path (FASTPATH.md) is tried. */
+/* keepwarm_fastpath_total's path label: each place a fast path (proxy/fast/README.md) is tried. */
 enum metrics_fastpath {
     FASTPATH_REQUEST_CHAT = 0,   /* reqfast: /v1/chat/completions body -> /api/chat */
     FASTPATH_REQUEST_COMPLETION, /* reqfast: /v1/completions body -> /api/generate */
