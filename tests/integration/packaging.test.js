@@ -239,8 +239,10 @@ test('the man page renders cleanly and documents every flag and key', (t) => {
   for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) assert.match(page, new RegExp(`\\b${s}\\b`));
   for (const e of ['/healthz', '/readyz', '/status', '/metrics']) assert.ok(tags.includes(e), `${e} documented`);
   const metrics = new Set();
-  for (const f of fs.readdirSync(path.join(root, 'proxy')).filter((f) => f.endsWith('.c'))) {
-    for (const m of read(`proxy/${f}`).matchAll(/# TYPE (keepwarm_[a-z0-9_]+)/g)) metrics.add(m[1]);
+  const sources = (dir) => fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(`${dir}/${e.name}`) : e.name.endsWith('.c') ? [`${dir}/${e.name}`] : []);
+  for (const f of sources('proxy')) {
+    for (const m of read(f).matchAll(/# TYPE (keepwarm_[a-z0-9_]+)/g)) metrics.add(m[1]);
   }
   assert.ok(metrics.size >= 10, `found ${metrics.size} metrics`);
   for (const m of metrics) assert.match(page, new RegExp(`\\b${m}\\b`), `metric ${m} is named in docs/keepwarm.1`);

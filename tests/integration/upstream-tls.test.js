@@ -168,7 +168,8 @@ test('a private CA (upstream_ca_file): chat streams and not, the warm loop pins 
 
   // The warm loop's own calls go through TLS too: the pin was loaded with its options.
   const load = await until(async () => (await ctl.requests()).find((q) =>
-    q.path === '/api/generate' && q.body.model === 'llama3.2:3b' && q.body.prompt === undefined), 'the pin loaded');
+    q.path === '/api/generate' && q.body.model === 'llama3.2:3b' && q.body.prompt === undefined), 'the pin loaded',
+  15000); // the warm loop's first round, through TLS, on a busy machine
   assert.equal(load.body.keep_alive, -1);
   assert.deepEqual(load.body.options, { num_ctx: 8192 });
   const up = await ctl.lastRequest('/api/chat');
