@@ -1,7 +1,8 @@
 /* Instructions per non-stream answer, jansson path vs fast path (proxy/fast/openai_fast.h), for a
  * typical 200-token chat answer. Build and count:
- *   make && cc -O2 -D_GNU_SOURCE $(for d in proxy/*/; do printf -- '-I%s ' "${d%/}"; done) \
- *      $(pkg-config --cflags jansson) tests/bench/answer_cost.c build/proxy/*/*.o \
+ *   make && cc -O2 -D_GNU_SOURCE -Iproxy/{api,base,control,fast,net,upstream} \
+ *      $(pkg-config --cflags jansson) tests/bench/answer_cost.c \
+ *      $(find build/proxy -mindepth 2 -name '*.o') \
  *      $(pkg-config --libs jansson inih libevent libcurl) -lm -o build/answer_cost
  *   for m in none slow fast; do valgrind --tool=callgrind --callgrind-out-file=/dev/null \
  *      build/answer_cost $m 1000 2>&1 | grep Collected; done

@@ -2,8 +2,9 @@
  * JSON_REJECT_DUPLICATES, openai_chat_request_new, policy_apply, json_dumps) against the fast
  * path (jscan_body, reqfast_chat_new), as server.c runs them. Count with callgrind:
  *
- *   make && cc -O2 -g -D_GNU_SOURCE $(for d in proxy/*/; do printf -- '-I%s ' "${d%/}"; done) \
- *       $(pkg-config --cflags jansson) tests/bench/reqfast_insns.c build/proxy/*/*.o \
+ *   make && cc -O2 -g -D_GNU_SOURCE -Iproxy/{api,base,control,fast,net,upstream} \
+ *       $(pkg-config --cflags jansson) tests/bench/reqfast_insns.c \
+ *       $(find build/proxy -mindepth 2 -name '*.o') \
  *       $(pkg-config --libs jansson inih libevent libcurl) -lm -o build/reqfast_insns
  *   valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=slow_path \
  *       build/reqfast_insns tests/bench/chat-openai.json   # then --toggle-collect=fast_path;

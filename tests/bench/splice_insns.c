@@ -2,8 +2,9 @@
  * JSON_REJECT_DUPLICATES, policy_apply, json_dumps) against the fast path (jscan_body,
  * splice_native_new), as server.c runs them. Count with callgrind:
  *
- *   make && cc -O2 -g -D_GNU_SOURCE $(for d in proxy/*/; do printf -- '-I%s ' "${d%/}"; done) \
- *       $(pkg-config --cflags jansson) tests/bench/splice_insns.c build/proxy/*/*.o \
+ *   make && cc -O2 -g -D_GNU_SOURCE -Iproxy/{api,base,control,fast,net,upstream} \
+ *       $(pkg-config --cflags jansson) tests/bench/splice_insns.c \
+ *       $(find build/proxy -mindepth 2 -name '*.o') \
  *       $(pkg-config --libs jansson inih libevent libcurl) -lm -o build/splice_insns
  *   valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=slow_path \
  *       build/splice_insns      # then --toggle-collect=fast_path; divide Ir by ROUNDS
