@@ -192,15 +192,14 @@ static const json_t *nonempty_array(const json_t *obj, const char *key) {
     return json_is_array(v) && json_array_size(v) > 0 ? v : NULL;
 }
 
-#define COUNT_MAX 1000000000000000LL /* token counts beyond this are not counts */
-
 /* A token count from Ollama: a non-negative number, else 0 (so sums cannot overflow). */
 static json_int_t count_value(const json_t *obj, const char *key) {
     const json_t *v = json_object_get(obj, key);
     double d = json_is_number(v) ? json_number_value(v) : 0;
-    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= COUNT_MAX)
+    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+        json_integer_value(v) <= OPENAI_COUNT_MAX)
         return json_integer_value(v);
-    if (json_is_real(v) && d >= 0 && d <= (double)COUNT_MAX)
+    if (json_is_real(v) && d >= 0 && d <= (double)OPENAI_COUNT_MAX)
         return (json_int_t)d;
     return 0;
 }

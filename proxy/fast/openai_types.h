@@ -21,6 +21,10 @@ struct openai_meta {
     int encoding_b64;  /* embeddings: encoding_format "base64" */
 };
 
+/* Token counts from Ollama beyond this are not counts: read as 0 by the jansson path
+ * (openai.c) and declined by the fast path (openai_fast.c), so sums cannot overflow. */
+#define OPENAI_COUNT_MAX 1000000000000000LL
+
 enum openai_stream_result {
     OPENAI_STREAM_MORE = 0,  /* keep reading */
     OPENAI_STREAM_DONE = 1,  /* send "data: [DONE]" and end the stream */
