@@ -1,7 +1,7 @@
 /* openai_types: the plain data the OpenAI translation shares with its fast paths (reqfast,
- * openai_fast) — a refused request, what the relay must know about a translated one, and a
- * stream's state. Below both (fast/), so neither includes the other's floor; the functions that
- * work on these are in api/openai.h and fast/openai_fast.h. */
+ * openai_fast) — a refused request, what the relay must know about a translated one, a
+ * stream's state and the token-count cap. Below both (fast/), so neither includes the other's
+ * floor; the functions that work on these are in api/openai.h and fast/openai_fast.h. */
 #ifndef KEEPWARM_OPENAI_TYPES_H
 #define KEEPWARM_OPENAI_TYPES_H
 
