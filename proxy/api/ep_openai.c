@@ -184,16 +184,42 @@ static enum endpoint_stream_result line_slow(stream_feed_fn feed, enum token_fas
     return rc;
 }
 
-/* A done line written by a fast path: its events, then [DONE]. */
-static enum endpoint_stream_result line_done(const char *fast, size_t n, struct evbuffer *out,
-                                             const struct openai_fast_usage *u,
+typedef size_t (*stream_done_fast_fn)(struct openai_stream *s, const char *line, size_t len,
+                                      char *out, size_t outlen, struct openai_fast_usage *usage);
+
+/* A line that is not a token written by a fast path: the done line by its fast path (done_fast:
+ * its events, then [DONE]), else line_slow. fast is the caller's scratch buffer. */
+static enum endpoint_stream_result line_rest(stream_done_fast_fn done_fast, stream_feed_fn feed,
+                                             enum token_fast tokens, struct openai_stream *s,
+                                             const char *line, size_t len, char *fast,
+                                             size_t fastlen, struct evbuffer *out,
                                              struct endpoint_usage *usage) {
+    struct openai_fast_usage u;
+    size_t n = done_fast(s, line, len, fast, fastlen, &u);
+    if (!n)
+        return line_slow(feed, tokens, s, line, len, out, usage);
     metrics_fastpath_hit(FASTPATH_STREAM_DONE);
-    usage->prompt_tokens = (long long)u->prompt_tokens;
-    usage->completion_tokens = (long long)u->completion_tokens;
+    usage->prompt_tokens = (long long)u.prompt_tokens;
+    usage->completion_tokens = (long long)u.completion_tokens;
     evbuffer_add(out, fast, n);
     sse_done(out);
     return EP_STREAM_OVER;
+}
+
+/* A stream's state, with a new id under prefix. */
+static void stream_open_with(const char *prefix, void *state, const struct endpoint_meta *meta) {
+    char id[48];
+    gen_id(id, sizeof(id), prefix);
+    openai_stream_init(state, id, meta->include_usage);
+}
+
+/* A stream that ended without its done line: what eof writes to end it well. */
+typedef int (*stream_eof_fn)(struct openai_stream *s, json_t *frames);
+
+static void stream_end_with(stream_eof_fn eof, void *state, struct evbuffer *out) {
+    json_t *frames = json_array();
+    sse_frames(out, frames, eof(state, frames));
+    json_decref(frames);
 }
 
 static void stream_event(struct evbuffer *out, const json_t *payload) {
@@ -232,9 +258,7 @@ static int chat_answer(const struct endpoint_meta *meta, const char *model, cons
 }
 
 static void chat_open(void *state, const struct endpoint_meta *meta) {
-    char id[48];
-    gen_id(id, sizeof(id), "chatcmpl-");
-    openai_stream_init(state, id, meta->include_usage);
+    stream_open_with("chatcmpl-", state, meta);
 }
 
 /* Most lines are one plain token, and the last one the common done line: no JSON tree needed
@@ -242,23 +266,18 @@ static void chat_open(void *state, const struct endpoint_meta *meta) {
 static enum endpoint_stream_result chat_line(void *state, const char *line, size_t len,
                                              struct evbuffer *out, struct endpoint_usage *usage) {
     char fast[8192];
-    struct openai_fast_usage u;
     size_t n = openai_chat_stream_fast(state, line, len, fast, sizeof(fast));
     if (n) {
         metrics_fastpath_hit(FASTPATH_STREAM_TOKEN);
         evbuffer_add(out, fast, n);
         return EP_STREAM_MORE;
     }
-    n = openai_chat_stream_done_fast(state, line, len, fast, sizeof(fast), &u);
-    if (n)
-        return line_done(fast, n, out, &u, usage);
-    return line_slow(openai_chat_stream_feed, TOKEN_FAST_TRIED, state, line, len, out, usage);
+    return line_rest(openai_chat_stream_done_fast, openai_chat_stream_feed, TOKEN_FAST_TRIED, state,
+                     line, len, fast, sizeof(fast), out, usage);
 }
 
 static void chat_end(void *state, struct evbuffer *out) {
-    json_t *frames = json_array();
-    sse_frames(out, frames, openai_chat_stream_eof(state, frames));
-    json_decref(frames);
+    stream_end_with(openai_chat_stream_eof, state, out);
 }
 
 const struct endpoint endpoint_openai_chat = {
@@ -315,26 +334,19 @@ static int completion_answer(const struct endpoint_meta *meta, const char *model
 }
 
 static void completion_open(void *state, const struct endpoint_meta *meta) {
-    char id[48];
-    gen_id(id, sizeof(id), "cmpl-");
-    openai_stream_init(state, id, meta->include_usage);
+    stream_open_with("cmpl-", state, meta);
 }
 
 static enum endpoint_stream_result completion_line(void *state, const char *line, size_t len,
                                                    struct evbuffer *out,
                                                    struct endpoint_usage *usage) {
     char fast[8192];
-    struct openai_fast_usage u;
-    size_t n = openai_completion_stream_done_fast(state, line, len, fast, sizeof(fast), &u);
-    if (n)
-        return line_done(fast, n, out, &u, usage);
-    return line_slow(openai_completion_stream_feed, TOKEN_FAST_NONE, state, line, len, out, usage);
+    return line_rest(openai_completion_stream_done_fast, openai_completion_stream_feed,
+                     TOKEN_FAST_NONE, state, line, len, fast, sizeof(fast), out, usage);
 }
 
 static void completion_end(void *state, struct evbuffer *out) {
-    json_t *frames = json_array();
-    sse_frames(out, frames, openai_completion_stream_eof(state, frames));
-    json_decref(frames);
+    stream_end_with(openai_completion_stream_eof, state, out);
 }
 
 const struct endpoint endpoint_openai_completions = {

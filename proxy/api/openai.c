@@ -192,15 +192,14 @@ static const json_t *nonempty_array(const json_t *obj, const char *key) {
     return json_is_array(v) && json_array_size(v) > 0 ? v : NULL;
 }
 
-#define COUNT_MAX 1000000000000000LL /* token counts beyond this are not counts */
-
 /* A token count from Ollama: a non-negative number, else 0 (so sums cannot overflow). */
 static json_int_t count_value(const json_t *obj, const char *key) {
     const json_t *v = json_object_get(obj, key);
     double d = json_is_number(v) ? json_number_value(v) : 0;
-    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= COUNT_MAX)
+    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+        json_integer_value(v) <= OPENAI_COUNT_MAX)
         return json_integer_value(v);
-    if (json_is_real(v) && d >= 0 && d <= (double)COUNT_MAX)
+    if (json_is_real(v) && d >= 0 && d <= (double)OPENAI_COUNT_MAX)
         return (json_int_t)d;
     return 0;
 }
@@ -753,6 +752,26 @@ static void fill_meta(struct openai_meta *meta, int stream, int include_usage, i
     meta->encoding_b64 = b64;
 }
 
+/* The end of a chat or completion request: _debug_render_only and keep_alive into out, then
+ * the empty model refused with status and message (the last check, as Ollama's), meta filled.
+ * Returns out, or NULL having released it. */
+static json_t *request_finish(const json_t *in, json_t *out, const struct common *c,
+                              struct openai_meta *meta, struct openai_err *err, int status,
+                              const char *no_model) {
+    if (map_debug_render(in, out, err))
+        goto fail;
+    map_keep_alive(in, out);
+    if (!*c->model) {
+        set_err(err, status, "%s", no_model);
+        goto fail;
+    }
+    fill_meta(meta, c->stream, c->include_usage, 0);
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
+
 /* A client key that Go's decoder would take for a member the translations use ("Model",
  * "KEEP_ALIVE", "\u212Aeep_alive") is refused, as the key names something other than what
  * keepwarm read (gokey.h). The members are openai_fields.h's table, by which every top-level
@@ -803,16 +822,9 @@ json_t *openai_chat_request_new(const json_t *in, struct openai_meta *meta,
     if (map_format(in, out, err) || !(opts = options_new(in, API_CHAT, err)))
         goto fail;
     json_object_set_new(out, "options", opts);
-    if (map_tools(in, out, err) || map_think(in, out, err) || map_chat_logprobs(in, out, err) ||
-        map_debug_render(in, out, err))
+    if (map_tools(in, out, err) || map_think(in, out, err) || map_chat_logprobs(in, out, err))
         goto fail;
-    map_keep_alive(in, out);
-    if (!*c.model) {
-        set_err(err, 400, "model is required");
-        goto fail;
-    }
-    fill_meta(meta, c.stream, c.include_usage, 0);
-    return out;
+    return request_finish(in, out, &c, meta, err, 400, "model is required");
 fail:
     json_decref(out);
     return NULL;
@@ -845,18 +857,7 @@ json_t *openai_completion_request_new(const json_t *in, struct openai_meta *meta
         json_object_set_new(out, "logprobs", json_true());
         json_object_set_new(out, "top_logprobs", json_integer(int_value(logprobs)));
     }
-    if (map_debug_render(in, out, err))
-        goto fail;
-    map_keep_alive(in, out);
-    if (!*c.model) {
-        set_err(err, 404, "model '' not found");
-        goto fail;
-    }
-    fill_meta(meta, c.stream, c.include_usage, 0);
-    return out;
-fail:
-    json_decref(out);
-    return NULL;
+    return request_finish(in, out, &c, meta, err, 404, "model '' not found");
 }
 
 json_t *openai_embed_request_new(const json_t *in, struct openai_meta *meta,

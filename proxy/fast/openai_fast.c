@@ -14,8 +14,7 @@
 #include "outbuf.h"
 #include "rfc3339.h"
 
-#define COUNT_MAX      1000000000000000LL /* as openai.c: token counts beyond this are not counts */
-#define INT_DIGITS_MAX 18                 /* integers we skip: always within json_int_t */
+#define INT_DIGITS_MAX 18 /* integers we skip: always within json_int_t */
 
 /* ---- scanning ------------------------------------------------------------------------------ */
 
@@ -228,9 +227,9 @@ static const char *scan_member(const char *p, const char *end, int m, struct ans
         case M_DONE_REASON:
             return scan_string(p, end, &a->reason);
         case M_PROMPT_EVAL_COUNT:
-            return scan_int(p, end, 0, COUNT_MAX, &a->prompt);
+            return scan_int(p, end, 0, OPENAI_COUNT_MAX, &a->prompt);
         case M_EVAL_COUNT:
-            return scan_int(p, end, 0, COUNT_MAX, &a->completion);
+            return scan_int(p, end, 0, OPENAI_COUNT_MAX, &a->completion);
         default:
             return scan_int(p, end, SKIP_MIN, SKIP_MAX, &skipped);
     }

@@ -1,7 +1,7 @@
 /* openai_types: the plain data the OpenAI translation shares with its fast paths (reqfast,
- * openai_fast) — a refused request, what the relay must know about a translated one, and a
- * stream's state. Below both (fast/), so neither includes the other's floor; the functions that
- * work on these are in api/openai.h and fast/openai_fast.h. */
+ * openai_fast) — a refused request, what the relay must know about a translated one, a
+ * stream's state and the token-count cap. Below both (fast/), so neither includes the other's
+ * floor; the functions that work on these are in api/openai.h and fast/openai_fast.h. */
 #ifndef KEEPWARM_OPENAI_TYPES_H
 #define KEEPWARM_OPENAI_TYPES_H
 
@@ -20,6 +20,10 @@ struct openai_meta {
     int include_usage; /* stream_options.include_usage */
     int encoding_b64;  /* embeddings: encoding_format "base64" */
 };
+
+/* Token counts from Ollama beyond this are not counts: read as 0 by the jansson path
+ * (openai.c) and declined by the fast path (openai_fast.c), so sums cannot overflow. */
+#define OPENAI_COUNT_MAX 1000000000000000LL
 
 enum openai_stream_result {
     OPENAI_STREAM_MORE = 0,  /* keep reading */
