@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "xheaders.h"
 
 #define EASY_POOL   64   /* idle easy handles kept: curl_easy_init is a large allocation */
 #define URL_MAX     4096 /* base URL + path */
@@ -64,7 +65,11 @@ struct upstream_curl {
     char *base_url;
     char *ca_file, *client_cert, *client_key;
     int insecure;
-    struct curl_slist *extra; /* upstream_header lines, sent with every request */
+    /* upstream_header's lines, sent with every request and replacing a caller's of the same
+     * name (xh: checked and named as the builtin client's; extra: the same lines for curl). A
+     * base URL's user:password is curl's own (CURLOPT_URL). */
+    struct xheaders xh;
+    struct curl_slist *extra;
     struct upstream_opts opts;
     /* opts.read_timeout_ms as a libevent common timeout (re-armed at every read: the O(1)
      * queue rather than the heap); NULL: a plain timeval */
@@ -470,13 +475,16 @@ static int copy_opt(char **dst, const char *src) {
 
 int upstream_curl_set_base(struct upstream_curl *uc, const char *base_url,
                            const struct upstream_opts *opts, char *err, size_t errlen) {
+    struct xheaders xh = {0};
     struct curl_slist *extra = NULL;
+    if (xheaders_set(&xh, opts->extra_headers, NULL, 0) < 0)
+        return set_err(err, errlen, "upstream_header: a line is empty or not \"Name: value\"");
     for (size_t i = 0; opts->extra_headers && opts->extra_headers[i]; i++) {
-        const char *h = opts->extra_headers[i];
-        struct curl_slist *l = NULL;
-        if (strpbrk(h, "\r\n") || !strchr(h, ':') || !(l = curl_slist_append(extra, h))) {
+        struct curl_slist *l = curl_slist_append(extra, opts->extra_headers[i]);
+        if (!l) {
             curl_slist_free_all(extra);
-            return set_err(err, errlen, "upstream_header: a line is empty or not \"Name: value\"");
+            xheaders_free(&xh);
+            return set_err(err, errlen, "out of memory");
         }
         extra = l;
     }
@@ -484,8 +492,11 @@ int upstream_curl_set_base(struct upstream_curl *uc, const char *base_url,
         copy_opt(&uc->client_cert, opts->client_cert) < 0 ||
         copy_opt(&uc->client_key, opts->client_key) < 0 || !uc->base_url) {
         curl_slist_free_all(extra);
+        xheaders_free(&xh);
         return set_err(err, errlen, "out of memory");
     }
+    xheaders_free(&uc->xh);
+    uc->xh = xh;
     curl_slist_free_all(uc->extra);
     uc->extra = extra;
     uc->insecure = opts->insecure;
@@ -511,6 +522,7 @@ void upstream_curl_free(struct upstream_curl *uc) {
         curl_multi_cleanup(uc->multi); /* may call on_curl_socket(REMOVE): before the timer */
     if (uc->timer)
         event_free(uc->timer);
+    xheaders_free(&uc->xh);
     curl_slist_free_all(uc->extra);
     free(uc->base_url);
     free(uc->ca_file);
@@ -531,25 +543,17 @@ static int has_header(const char *const *headers, const char *name) {
     return 0;
 }
 
-/* The slist of x's request headers: the caller's, upstream_header's, and curl's defaults
- * switched off (no "Expect: 100-continue" round trip, no "Accept: * / *"). */
-/* Is the caller's header h ("Name: value") one that upstream_header replaces (same name)? */
-static int replaced_by_extra(const struct upstream_curl *uc, const char *h) {
-    size_t n = strcspn(h, ":");
-    for (const struct curl_slist *e = uc->extra; e; e = e->next)
-        if (strcspn(e->data, ":") == n && strncasecmp(e->data, h, n) == 0)
-            return 1;
-    return 0;
-}
-
+/* x->headers: the caller's, upstream_header's in place of a caller's of the same name, and
+ * curl's defaults switched off (no "Expect: 100-continue" round trip, no "Accept: * / *"). */
 static int build_headers(struct upstream_xfer_curl *x, const char *const *headers) {
     struct curl_slist *l;
+    const struct xheaders *xh = &x->uc->xh;
     for (size_t i = 0; headers && headers[i]; i++) {
-        if (strpbrk(headers[i], "\r\n") || !strchr(headers[i], ':')) {
+        if (!xheaders_line_ok(headers[i])) {
             errno = EINVAL;
             return -1;
         }
-        if (replaced_by_extra(x->uc, headers[i]))
+        if (xh->n && xheaders_replaces(xh, headers[i]))
             continue;
         if (!(l = curl_slist_append(x->headers, headers[i])))
             goto oom;
@@ -671,8 +675,7 @@ struct upstream_xfer *upstream_curl_start(struct upstream_curl *uc, const char *
     x->body_len = body ? len : 0;
     x->content_length = -1;
     x->read_ms = uc->opts.read_timeout_ms > 0 ? uc->opts.read_timeout_ms : 0;
-    x->replayable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
-                    strcmp(method, "OPTIONS") == 0 || strcmp(method, "TRACE") == 0;
+    x->replayable = upstream_method_replayable(method);
     evtimer_assign(&x->rtimer, uc->base, on_read_timer, x);
     event_assign(&x->unpause, uc->base, -1, 0, on_unpause, x);
     if (build_headers(x, headers) < 0) {
