@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http1.h"
 #include "log.h"
 #include "xheaders.h"
 
@@ -43,9 +44,12 @@ struct upstream_xfer_curl {
     long long content_length;
     int answered; /* an answer byte came */
     int paused;
-    int aborted;   /* on_data said stop */
-    int cancelled; /* cancelled while curl ran: removed after socket_action */
-    int touched;   /* on_data ran in this socket_action pass: on_read_end due */
+    int aborted;       /* on_data said stop */
+    int cancelled;     /* cancelled while curl ran: removed after socket_action */
+    int touched;       /* on_data ran in this socket_action pass: on_read_end due */
+    int head_1xx;      /* the head being read is an interim 1xx */
+    int head_over;     /* the final head ended: what curl hands on_header now are trailers */
+    size_t head_bytes; /* of the head (or the trailers) so far: capped as http1's */
     long read_ms;
     struct event rtimer; /* read timeout */
     int rtimer_on;
@@ -359,11 +363,23 @@ static int on_seek(void *arg, curl_off_t off, int origin) {
     return CURL_SEEKFUNC_OK;
 }
 
+/* CURLOPT_HEADERFUNCTION: every line of every head (1xx, the final one) and of the trailers.
+ * The same cap as the builtin client's, HTTP1_HEAD_MAX a head (and for the trailers, which
+ * curl keeps too), so a hostile upstream's endless head ends at 32 KiB. */
 static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
     struct upstream_xfer_curl *x = arg;
     size_t len = size * n;
     x->answered = 1;
     rtimer_arm(x);
+    if (len > 5 && strncmp(buf, "HTTP/", 5) == 0 && !x->head_over)
+        x->head_bytes = 0; /* a new head (after a 1xx) */
+    x->head_bytes += len;
+    if (x->head_bytes > HTTP1_HEAD_MAX) {
+        snprintf(x->why, sizeof(x->why), "Ollama's answer headers exceed %d bytes", HTTP1_HEAD_MAX);
+        return 0;
+    }
+    if (x->head_over) /* trailers: read by neither client */
+        return len;
     if (len > 13 && strncasecmp(buf, "content-type:", 13) == 0) {
         const char *v = buf + 13;
         size_t vl = len - 13;
@@ -379,11 +395,17 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
         x->content_type[0] = '\0'; /* a new answer (after a 1xx) */
         x->status = 0;
         const char *sp = memchr(buf, ' ', len);
-        if (sp && len - (size_t)(sp - buf) > 4 && strncmp(sp + 1, "101", 3) == 0) {
+        x->head_1xx = sp && len - (size_t)(sp - buf) > 4 && sp[1] == '1';
+        if (x->head_1xx && strncmp(sp + 1, "101", 3) == 0) {
             /* never asked for: curl would take it as the answer; the connection is closed */
             snprintf(x->why, sizeof(x->why), "%s",
                      "Ollama switched protocols (101) without being asked");
             return 0;
+        }
+    } else if ((len == 2 && buf[0] == '\r') || (len == 1 && buf[0] == '\n')) {
+        if (!x->head_1xx) { /* the final head's end: trailers may follow */
+            x->head_over = 1;
+            x->head_bytes = 0;
         }
     }
     return len;
