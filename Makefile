@@ -90,14 +90,14 @@ test: deps
 # libcurl backend against plain http:// (harness.js: KEEPWARM_TEST_UPSTREAM_CLIENT), and the
 # wire tests of upstream-http.test.js whose outcome is the contract's. Its others check the
 # builtin client's own ways, which libcurl does differently: its LIFO pool and which
-# connection a retry lands on, its 32 KiB answer-head and 64 KiB request-head caps (libcurl's
-# are 100 KiB and none), its descriptor wait queue and upstream_close_idle (libcurl has its own
-# pool), the Content-Length placement in the request head, and its lookup's wording.
+# connection a retry lands on, its 64 KiB request-head cap (libcurl has none; both cap the
+# answer head at 32 KiB), its descriptor wait queue and upstream_close_idle (libcurl has its
+# own pool), the Content-Length placement in the request head, and its lookup's wording.
 CURL_TESTS := core warm streaming-writes upstream-errors hardening
 CURL_WIRE  := chunked answer dripped|interim 100 head|split head|native answers of known length
 CURL_WIRE  := $(CURL_WIRE)|small answer of known length|host name is resolved|more than 64 headers
 CURL_WIRE  := $(CURL_WIRE)|new connection closed|Ollama dies mid-body|unasked 101|read_timeout
-CURL_WIRE  := $(CURL_WIRE)|model management is sent|warm-loop load ping
+CURL_WIRE  := $(CURL_WIRE)|model management is sent|warm-loop load ping|endless answer head
 integration-curl: all
 	KEEPWARM_TEST_UPSTREAM_CLIENT=curl KEEPWARM_BIN=$(CURDIR)/$(BUILD)/keepwarm \
 	  FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama node --test --test-concurrency=1 \

@@ -25,7 +25,6 @@
 #include "upstream.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <event2/event_struct.h> /* struct event embedded: one allocation per connection */
 #include <limits.h>
@@ -45,6 +44,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "upstream_curl.h"
+#include "xheaders.h"
 
 #define READ_BUF        (64 * 1024) /* one recv; shared by every connection (one thread) */
 #define REQ_HEAD_MAX    (64 * 1024) /* a request's line and headers */
@@ -124,13 +124,9 @@ struct upstream {
     char host[256];
     char port[8];
     char prefix[512]; /* path prefix from the base URL, "" usually */
-    /* Headers sent on every request (upstream_opts.extra_headers, and the base URL's credentials as
-     * Basic auth): "Name: value\r\n" each, in one block; their names, to drop a caller's
-     * header of the same name. Secrets: never logged. */
-    char *xhead;
-    size_t xhead_len;
-    char **xnames;
-    size_t nxnames;
+    /* Headers sent on every request (upstream_opts.extra_headers, and the base URL's
+     * credentials as Basic auth), replacing a caller's of the same name. Secrets: never logged. */
+    struct xheaders xh;
     /* opts.read_timeout_ms as a libevent common timeout: re-armed at every read, so the O(1)
      * queue rather than the heap (NULL: a plain timeval) */
     const struct timeval *read_tv;
@@ -840,107 +836,6 @@ struct upstream *upstream_new(struct event_base *base, const char *base_url,
     return u;
 }
 
-/* Percent-decodes s[0..n) into out (cap bytes with the NUL). Returns the length or -1. */
-static long pct_decode(const char *s, size_t n, char *out, size_t cap) {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int ch = (unsigned char)s[i];
-        if (ch == '%') {
-            char hex[3] = {0};
-            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
-                !isxdigit((unsigned char)s[i + 2]))
-                return -1;
-            hex[0] = s[i + 1];
-            hex[1] = s[i + 2];
-            ch = (int)strtol(hex, NULL, 16);
-            i += 2;
-        }
-        if (o + 1 >= cap)
-            return -1;
-        out[o++] = (char)ch;
-    }
-    out[o] = '\0';
-    return (long)o;
-}
-
-/* Base64 (RFC 4648, padded) of in[0..n) into out; the caller gives 4*ceil(n/3)+1 bytes. */
-static void base64_put(const unsigned char *in, size_t n, char *out) {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-                     (i + 2 < n ? in[i + 2] : 0);
-        out[o++] = tab[v >> 18 & 63];
-        out[o++] = tab[v >> 12 & 63];
-        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
-/* The headers sent on every request: opts' extra_headers, then Basic auth from userinfo (NULL:
- * none) unless opts has an Authorization. Into *block and *names (owned; freed by the caller on
- * failure too). Returns 0 or -1 (a header that cannot be sent, bad user info, no memory). */
-static int xheaders_build(const struct upstream_opts *opts, const char *userinfo, size_t ulen,
-                          char **block, size_t *block_len, char ***names, size_t *nnames) {
-    char auth[1024 + 64] = "";
-    int has_auth = 0;
-    size_t need = 0, n = 0, nh = 0;
-    while (opts->extra_headers && opts->extra_headers[nh])
-        nh++;
-    for (size_t i = 0; i < nh; i++) {
-        const char *h = opts->extra_headers[i], *colon = strchr(h, ':');
-        if (!colon || colon == h || strpbrk(h, "\r\n"))
-            return -1;
-        has_auth |= (size_t)(colon - h) == 13 && strncasecmp(h, "Authorization", 13) == 0;
-        need += strlen(h) + 2;
-    }
-    if (userinfo && !has_auth) {
-        char plain[512];
-        long pl = pct_decode(userinfo, ulen, plain, sizeof(plain));
-        if (pl < 0 || memchr(plain, '\0', (size_t)pl) || strpbrk(plain, "\r\n"))
-            return -1;
-        if (!memchr(plain, ':', (size_t)pl)) { /* "user@": an empty password */
-            plain[pl++] = ':';
-            plain[pl] = '\0';
-        }
-        memcpy(auth, "Authorization: Basic ", 21);
-        base64_put((const unsigned char *)plain, (size_t)pl, auth + 21);
-        explicit_bzero(plain, sizeof(plain));
-        need += strlen(auth) + 2;
-    }
-    *block = malloc(need + 1);
-    *names = calloc(nh + 1, sizeof(**names));
-    if (!*block || !*names)
-        return -1;
-    char *w = *block;
-    for (size_t i = 0; i <= nh; i++) {
-        const char *h = i < nh ? opts->extra_headers[i] : auth;
-        if (!*h)
-            continue;
-        size_t hl = strlen(h), nl = strcspn(h, ":");
-        if (!((*names)[n] = strndup(h, nl)))
-            return -1;
-        *nnames = ++n;
-        memcpy(w, h, hl);
-        memcpy(w + hl, "\r\n", 2);
-        w += hl + 2;
-    }
-    *w = '\0';
-    *block_len = (size_t)(w - *block);
-    explicit_bzero(auth, sizeof(auth));
-    return 0;
-}
-
-static void xheaders_free(char *block, size_t len, char **names, size_t n) {
-    if (block)
-        explicit_bzero(block, len);
-    free(block);
-    for (size_t i = 0; names && i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
 int upstream_set_base(struct upstream *u, const char *base_url, const struct upstream_opts *opts) {
     char why[256] = "";
     int rc = set_base(u, base_url, opts, why, sizeof(why));
@@ -1001,23 +896,18 @@ static int builtin_set_base(struct upstream *u, const char *base_url,
         host++;
         h -= 2;
     }
-    char *block = NULL, **names = NULL;
-    size_t block_len = 0, nnames = 0;
+    struct xheaders xh = {0};
     char *copy = strdup(base_url);
-    if (!copy || xheaders_build(opts, userinfo, ulen, &block, &block_len, &names, &nnames) < 0) {
+    if (!copy || xheaders_set(&xh, opts->extra_headers, userinfo, ulen) < 0) {
         free(copy);
-        xheaders_free(block, block_len, names, nnames);
         return -1;
     }
     /* The same host and port (a reload that changed timeouts, headers or the path): the
      * kept-alive connections and the addresses stay. */
     int same = u->base_url && strlen(u->host) == h && memcmp(u->host, host, h) == 0 &&
                strcmp(u->port, colon + 1) == 0;
-    xheaders_free(u->xhead, u->xhead_len, u->xnames, u->nxnames);
-    u->xhead = block;
-    u->xhead_len = block_len;
-    u->xnames = names;
-    u->nxnames = nnames;
+    xheaders_free(&u->xh);
+    u->xh = xh;
     if (u->base_url)
         explicit_bzero(u->base_url, strlen(u->base_url));
     free(u->base_url);
@@ -1029,7 +919,7 @@ static int builtin_set_base(struct upstream *u, const char *base_url,
     snprintf(u->port, sizeof(u->port), "%s", colon + 1);
     snprintf(u->prefix, sizeof(u->prefix), "%s", path);
     u->opts = *opts;
-    u->opts.extra_headers = NULL; /* copied into xhead */
+    u->opts.extra_headers = NULL; /* copied into xh */
     u->read_tv = NULL;
     if (opts->read_timeout_ms > 0) {
         struct timeval tv = {opts->read_timeout_ms / 1000, (opts->read_timeout_ms % 1000) * 1000};
@@ -1078,7 +968,7 @@ void upstream_free(struct upstream *u) {
     lookup_cancel(u->lookup);
     lookup_shutdown();
     upstream_curl_free(u->curl);
-    xheaders_free(u->xhead, u->xhead_len, u->xnames, u->nxnames);
+    xheaders_free(&u->xh);
     free(u->base_url);
     free(u);
 }
@@ -1088,19 +978,6 @@ static char *put(char *w, const char *s) {
     size_t n = strlen(s);
     memcpy(w, s, n);
     return w + n;
-}
-
-static int valid_header(const char *h) {
-    return strpbrk(h, "\r\n") == NULL && strchr(h, ':') != NULL;
-}
-
-/* 1 if h names one of the headers upstream sends itself (they replace the caller's). */
-static int header_configured(const struct upstream *u, const char *h) {
-    size_t nl = strcspn(h, ":");
-    for (size_t i = 0; i < u->nxnames; i++)
-        if (strlen(u->xnames[i]) == nl && strncasecmp(h, u->xnames[i], nl) == 0)
-            return 1;
-    return 0;
 }
 
 /* upstream_start's failure: err, and errno for the caller to tell the client's fault. */
@@ -1124,9 +1001,9 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     if (strpbrk(method, " \r\n") || strpbrk(path, " \r\n"))
         return start_failed(err, errlen, EINVAL, "invalid request line");
     size_t need = strlen(method) + 1 + strlen(u->prefix) + strlen(path) + 11 + 6 +
-                  strlen(u->scheme_host) + 2 + strlen(clen) + 2 + u->xhead_len;
+                  strlen(u->scheme_host) + 2 + strlen(clen) + 2 + u->xh.len;
     for (size_t i = 0; headers && headers[i]; i++) {
-        if (!valid_header(headers[i]))
+        if (!xheaders_line_ok(headers[i]))
             return start_failed(err, errlen, EINVAL, "invalid request header");
         need += strlen(headers[i]) + 2;
     }
@@ -1145,13 +1022,15 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     w = put(w, "\r\n");
     w = put(w, clen);
     for (size_t i = 0; headers && headers[i]; i++) {
-        if (u->nxnames && header_configured(u, headers[i]))
+        if (u->xh.n && xheaders_replaces(&u->xh, headers[i]))
             continue;
         w = put(w, headers[i]);
         w = put(w, "\r\n");
     }
-    memcpy(w, u->xhead, u->xhead_len);
-    w += u->xhead_len;
+    if (u->xh.len) {
+        memcpy(w, u->xh.block, u->xh.len);
+        w += u->xh.len;
+    }
     w = put(w, "\r\n");
     x->head_len = (size_t)(w - x->head);
     x->u = u;
@@ -1163,9 +1042,7 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     evtimer_assign(&x->timer, u->base, on_timer, x);
     evtimer_assign(&x->rtimer, u->base, on_read_timer, x);
     x->read_ms = u->opts.read_timeout_ms > 0 ? u->opts.read_timeout_ms : 0;
-    /* Go's isReplayable: the methods that are idempotent by definition */
-    x->replayable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
-                    strcmp(method, "OPTIONS") == 0 || strcmp(method, "TRACE") == 0;
+    x->replayable = upstream_method_replayable(method);
     event_assign(&x->defer, u->base, -1, 0, on_deferred, x);
     x->next = u->live;
     if (u->live)

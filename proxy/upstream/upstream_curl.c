@@ -20,7 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http1.h"
 #include "log.h"
+#include "xheaders.h"
 
 #define EASY_POOL   64   /* idle easy handles kept: curl_easy_init is a large allocation */
 #define URL_MAX     4096 /* base URL + path */
@@ -42,9 +44,12 @@ struct upstream_xfer_curl {
     long long content_length;
     int answered; /* an answer byte came */
     int paused;
-    int aborted;   /* on_data said stop */
-    int cancelled; /* cancelled while curl ran: removed after socket_action */
-    int touched;   /* on_data ran in this socket_action pass: on_read_end due */
+    int aborted;       /* on_data said stop */
+    int cancelled;     /* cancelled while curl ran: removed after socket_action */
+    int touched;       /* on_data ran in this socket_action pass: on_read_end due */
+    int head_1xx;      /* the head being read is an interim 1xx */
+    int head_over;     /* the final head ended: what curl hands on_header now are trailers */
+    size_t head_bytes; /* of the head (or the trailers) so far: capped as http1's */
     long read_ms;
     struct event rtimer; /* read timeout */
     int rtimer_on;
@@ -64,7 +69,11 @@ struct upstream_curl {
     char *base_url;
     char *ca_file, *client_cert, *client_key;
     int insecure;
-    struct curl_slist *extra; /* upstream_header lines, sent with every request */
+    /* upstream_header's lines, sent with every request and replacing a caller's of the same
+     * name (xh: checked and named as the builtin client's; extra: the same lines for curl). A
+     * base URL's user:password is curl's own (CURLOPT_URL). */
+    struct xheaders xh;
+    struct curl_slist *extra;
     struct upstream_opts opts;
     /* opts.read_timeout_ms as a libevent common timeout (re-armed at every read: the O(1)
      * queue rather than the heap); NULL: a plain timeval */
@@ -354,11 +363,23 @@ static int on_seek(void *arg, curl_off_t off, int origin) {
     return CURL_SEEKFUNC_OK;
 }
 
+/* CURLOPT_HEADERFUNCTION: every line of every head (1xx, the final one) and of the trailers.
+ * The same cap as the builtin client's, HTTP1_HEAD_MAX a head (and for the trailers, which
+ * curl keeps too), so a hostile upstream's endless head ends at 32 KiB. */
 static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
     struct upstream_xfer_curl *x = arg;
     size_t len = size * n;
     x->answered = 1;
     rtimer_arm(x);
+    if (len > 5 && strncmp(buf, "HTTP/", 5) == 0 && !x->head_over)
+        x->head_bytes = 0; /* a new head (after a 1xx) */
+    x->head_bytes += len;
+    if (x->head_bytes > HTTP1_HEAD_MAX) {
+        snprintf(x->why, sizeof(x->why), "Ollama's answer headers exceed %d bytes", HTTP1_HEAD_MAX);
+        return 0;
+    }
+    if (x->head_over) /* trailers: read by neither client */
+        return len;
     if (len > 13 && strncasecmp(buf, "content-type:", 13) == 0) {
         const char *v = buf + 13;
         size_t vl = len - 13;
@@ -374,11 +395,17 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
         x->content_type[0] = '\0'; /* a new answer (after a 1xx) */
         x->status = 0;
         const char *sp = memchr(buf, ' ', len);
-        if (sp && len - (size_t)(sp - buf) > 4 && strncmp(sp + 1, "101", 3) == 0) {
+        x->head_1xx = sp && len - (size_t)(sp - buf) > 4 && sp[1] == '1';
+        if (x->head_1xx && strncmp(sp + 1, "101", 3) == 0) {
             /* never asked for: curl would take it as the answer; the connection is closed */
             snprintf(x->why, sizeof(x->why), "%s",
                      "Ollama switched protocols (101) without being asked");
             return 0;
+        }
+    } else if ((len == 2 && buf[0] == '\r') || (len == 1 && buf[0] == '\n')) {
+        if (!x->head_1xx) { /* the final head's end: trailers may follow */
+            x->head_over = 1;
+            x->head_bytes = 0;
         }
     }
     return len;
@@ -470,13 +497,16 @@ static int copy_opt(char **dst, const char *src) {
 
 int upstream_curl_set_base(struct upstream_curl *uc, const char *base_url,
                            const struct upstream_opts *opts, char *err, size_t errlen) {
+    struct xheaders xh = {0};
     struct curl_slist *extra = NULL;
+    if (xheaders_set(&xh, opts->extra_headers, NULL, 0) < 0)
+        return set_err(err, errlen, "upstream_header: a line is empty or not \"Name: value\"");
     for (size_t i = 0; opts->extra_headers && opts->extra_headers[i]; i++) {
-        const char *h = opts->extra_headers[i];
-        struct curl_slist *l = NULL;
-        if (strpbrk(h, "\r\n") || !strchr(h, ':') || !(l = curl_slist_append(extra, h))) {
+        struct curl_slist *l = curl_slist_append(extra, opts->extra_headers[i]);
+        if (!l) {
             curl_slist_free_all(extra);
-            return set_err(err, errlen, "upstream_header: a line is empty or not \"Name: value\"");
+            xheaders_free(&xh);
+            return set_err(err, errlen, "out of memory");
         }
         extra = l;
     }
@@ -484,8 +514,11 @@ int upstream_curl_set_base(struct upstream_curl *uc, const char *base_url,
         copy_opt(&uc->client_cert, opts->client_cert) < 0 ||
         copy_opt(&uc->client_key, opts->client_key) < 0 || !uc->base_url) {
         curl_slist_free_all(extra);
+        xheaders_free(&xh);
         return set_err(err, errlen, "out of memory");
     }
+    xheaders_free(&uc->xh);
+    uc->xh = xh;
     curl_slist_free_all(uc->extra);
     uc->extra = extra;
     uc->insecure = opts->insecure;
@@ -511,6 +544,7 @@ void upstream_curl_free(struct upstream_curl *uc) {
         curl_multi_cleanup(uc->multi); /* may call on_curl_socket(REMOVE): before the timer */
     if (uc->timer)
         event_free(uc->timer);
+    xheaders_free(&uc->xh);
     curl_slist_free_all(uc->extra);
     free(uc->base_url);
     free(uc->ca_file);
@@ -531,25 +565,17 @@ static int has_header(const char *const *headers, const char *name) {
     return 0;
 }
 
-/* The slist of x's request headers: the caller's, upstream_header's, and curl's defaults
- * switched off (no "Expect: 100-continue" round trip, no "Accept: * / *"). */
-/* Is the caller's header h ("Name: value") one that upstream_header replaces (same name)? */
-static int replaced_by_extra(const struct upstream_curl *uc, const char *h) {
-    size_t n = strcspn(h, ":");
-    for (const struct curl_slist *e = uc->extra; e; e = e->next)
-        if (strcspn(e->data, ":") == n && strncasecmp(e->data, h, n) == 0)
-            return 1;
-    return 0;
-}
-
+/* x->headers: the caller's, upstream_header's in place of a caller's of the same name, and
+ * curl's defaults switched off (no "Expect: 100-continue" round trip, no "Accept: * / *"). */
 static int build_headers(struct upstream_xfer_curl *x, const char *const *headers) {
     struct curl_slist *l;
+    const struct xheaders *xh = &x->uc->xh;
     for (size_t i = 0; headers && headers[i]; i++) {
-        if (strpbrk(headers[i], "\r\n") || !strchr(headers[i], ':')) {
+        if (!xheaders_line_ok(headers[i])) {
             errno = EINVAL;
             return -1;
         }
-        if (replaced_by_extra(x->uc, headers[i]))
+        if (xh->n && xheaders_replaces(xh, headers[i]))
             continue;
         if (!(l = curl_slist_append(x->headers, headers[i])))
             goto oom;
@@ -671,8 +697,7 @@ struct upstream_xfer *upstream_curl_start(struct upstream_curl *uc, const char *
     x->body_len = body ? len : 0;
     x->content_length = -1;
     x->read_ms = uc->opts.read_timeout_ms > 0 ? uc->opts.read_timeout_ms : 0;
-    x->replayable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
-                    strcmp(method, "OPTIONS") == 0 || strcmp(method, "TRACE") == 0;
+    x->replayable = upstream_method_replayable(method);
     evtimer_assign(&x->rtimer, uc->base, on_read_timer, x);
     event_assign(&x->unpause, uc->base, -1, 0, on_unpause, x);
     if (build_headers(x, headers) < 0) {

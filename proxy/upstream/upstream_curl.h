@@ -8,6 +8,8 @@
 #ifndef KEEPWARM_UPSTREAM_CURL_H
 #define KEEPWARM_UPSTREAM_CURL_H
 
+#include <string.h>
+
 #include "upstream.h"
 
 struct upstream_xfer_ops {
@@ -30,6 +32,14 @@ struct upstream_xfer_hdr {
 
 static inline const struct upstream_xfer_ops *upstream_xfer_ops_of(const struct upstream_xfer *x) {
     return ((const struct upstream_xfer_hdr *)(const void *)x)->ops;
+}
+
+/* Go's isReplayable, the one rule of both backends: the methods that are idempotent by
+ * definition may be sent again after part of them went out (upstream_set_replayable marks
+ * others). */
+static inline int upstream_method_replayable(const char *method) {
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+           strcmp(method, "OPTIONS") == 0 || strcmp(method, "TRACE") == 0;
 }
 
 struct upstream_curl;

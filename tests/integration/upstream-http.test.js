@@ -186,6 +186,41 @@ test('answer heads over 32 KiB, bad status lines, bad chunks and bad lengths: 50
   assert.equal((await fetch(`${kw.url}/healthz`)).status, 200);
 });
 
+test('an endless answer head: 502 once it passes 32 KiB, with either client; a trailer never changes the answer\'s Content-Type', async () => {
+  const srv = await rawServer((req, sock) => {
+    const path = req.line.split(' ')[1];
+    if (path === '/api/endless') {
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n');
+      let sent = 0; // header lines for as long as keepwarm reads them (4 MiB at most)
+      const more = () => {
+        while (!sock.destroyed && sent < 4 << 20) {
+          sent += 4096;
+          if (!sock.write(`X-More: ${'m'.repeat(4086)}\r\n`)) return sock.once('drain', more);
+        }
+      };
+      sock.on('error', () => {});
+      more();
+      return;
+    }
+    if (path === '/api/tags') { // a 500 held back for a retry, then passed on as Ollama sent it
+      sock.write('HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        '10\r\n{"error":"boom"}\r\n0\r\nContent-Type: text/html\r\n\r\n');
+      return;
+    }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const kw = await kwFor(srv);
+  const r = await fetch(`${kw.url}/api/endless`, { signal: AbortSignal.timeout(10000) });
+  const text = await r.text();
+  assert.equal(r.status, 502, text);
+  assert.match(JSON.parse(text).error, /headers exceed 32768 bytes/);
+  const t = await fetch(`${kw.url}/api/tags`, { signal: AbortSignal.timeout(10000) });
+  assert.equal(t.status, 500);
+  assert.equal(t.headers.get('content-type'), 'application/json');
+  assert.deepEqual(await t.json(), { error: 'boom' });
+  assert.equal(await (await fetch(`${kw.url}/api/version`)).text(), 'ok');
+});
+
 test('a split head (status line and headers over many writes) is put together', async () => {
   const srv = await rawServer((req, sock) => {
     dribble(sock, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"a":"b c"}', 0);
