@@ -53,6 +53,12 @@ static void test_key_forms(void **state) {
     assert_int_equal(access_check(&cfg, p, "Basic OnNrLXR3by1rZXk=", NULL), ACCESS_OK);
     assert_int_equal(access_check(&cfg, p, "Basic dXNlcjp3cm9uZw==", NULL), ACCESS_UNAUTHORIZED);
     assert_int_equal(access_check(&cfg, p, "Basic !!!", NULL), ACCESS_UNAUTHORIZED);
+    /* Go's rules: padding required, nothing after it, the password whole (no NUL in it) */
+    assert_int_equal(access_check(&cfg, p, "Basic OnNrLXR3by1rZXk", NULL), ACCESS_UNAUTHORIZED);
+    assert_int_equal(access_check(&cfg, p, "Basic OnNrLXR3by1rZXk=junk", NULL),
+                     ACCESS_UNAUTHORIZED);
+    assert_int_equal(access_check(&cfg, p, "Basic dXNlcjpzay1vbmUta2V5AGp1bms=", NULL),
+                     ACCESS_UNAUTHORIZED);
     assert_int_equal(access_check(&cfg, p, "Digest x", NULL), ACCESS_UNAUTHORIZED);
     assert_int_equal(access_check(&cfg, "/healthz", NULL, NULL), ACCESS_OK);
     assert_int_equal(access_check(&cfg, "/readyz", NULL, NULL), ACCESS_OK);
