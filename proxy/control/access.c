@@ -147,22 +147,25 @@ int access_origin_allowed(const struct config *cfg, const char *origin, const ch
     return 0;
 }
 
-/* The host part of a Host header: "[::1]:11435" -> "::1", "name:80" -> "name", lower-cased.
- * -1 when it does not fit. */
+/* The host part of a Host header as Go's SplitHostPort finds it: "[::1]:11435" -> "::1",
+ * "name:80" -> "name", lower-cased ("[::1]" too, where Go wants a port); a value it cannot
+ * split ("[::1]x", "[::1]:1:2", "a:b:c") whole, as Ollama then checks it. -1 when it does not
+ * fit. */
 static int host_part(const char *host, char *out, size_t len) {
-    const char *start = host, *end;
+    const char *start = host, *end = NULL;
     if (*host == '[') {
-        start = host + 1;
-        end = strchr(start, ']');
-        if (!end)
-            return -1;
+        end = strchr(host + 1, ']');
+        if (end && (!end[1] || (end[1] == ':' && !strpbrk(end + 2, ":[]"))))
+            start = host + 1;
+        else
+            end = NULL;
     } else {
         end = strchr(host, ':');
         if (end && strchr(end + 1, ':')) /* a bare IPv6 literal, no port */
             end = NULL;
-        if (!end)
-            end = host + strlen(host);
     }
+    if (!end)
+        end = host + strlen(host);
     size_t n = (size_t)(end - start);
     if (n >= len)
         return -1;
