@@ -100,29 +100,38 @@ static size_t escape_byte(unsigned char c, char e[6]) {
     return 6;
 }
 
+/* Up to n bytes of s, as many as the line has room for (escapes of one byte). */
+static void put_bytes(struct lbuf *b, const char *s, size_t n) {
+    size_t room = b->cap - b->n, k = n <= room ? n : room;
+    if (b->full)
+        return;
+    memcpy(b->p + b->n, s, k);
+    b->n += k;
+    if (k < n)
+        b->full = 1;
+}
+
 /* s[0..n) escaped, whole escapes only; one longer than LOG_VALUE_MAX escaped bytes is cut
- * before LOG_VALUE_MAX - 3 and ends with "...". */
+ * before LOG_VALUE_MAX - 3 and ends with "...". The plain bytes before the first one to escape
+ * are scanned once and copied whole: the common value has nothing to escape. */
 static void put_escaped(struct lbuf *b, const char *s, size_t n) {
     char e[6];
-    if (n <= LOG_VALUE_MAX) { /* the common value: nothing to escape, copied whole */
-        size_t i = 0;
-        while (i < n && !needs_escape((unsigned char)s[i]))
-            i++;
-        if (i == n) {
-            if (fits(b, n)) {
-                memcpy(b->p + b->n, s, n);
-                b->n += n;
-            }
-            return;
-        }
+    size_t plain = 0;
+    while (plain < n && plain <= LOG_VALUE_MAX && !needs_escape((unsigned char)s[plain]))
+        plain++;
+    if (plain == n && n <= LOG_VALUE_MAX) { /* whole, or nothing when the line is full */
+        if (fits(b, n))
+            put_bytes(b, s, n);
+        return;
     }
-    size_t total = 0, limit = LOG_VALUE_MAX;
-    for (size_t i = 0; i < n && total <= LOG_VALUE_MAX; i++)
+    size_t total = plain, limit = LOG_VALUE_MAX;
+    for (size_t i = plain; i < n && total <= LOG_VALUE_MAX; i++)
         total += escape_byte((unsigned char)s[i], e);
     if (total > LOG_VALUE_MAX)
         limit = LOG_VALUE_MAX - 3;
-    size_t used = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t used = plain < limit ? plain : limit;
+    put_bytes(b, s, used);
+    for (size_t i = used; i < n && !b->full; i++) {
         size_t el = escape_byte((unsigned char)s[i], e);
         if (used + el > limit)
             break;
@@ -138,10 +147,18 @@ static void put_escaped(struct lbuf *b, const char *s, size_t n) {
     }
 }
 
-/* One untrusted value: escaped inside the format's quotes, else a token or quoted. */
+/* One untrusted value: escaped inside the format's quotes, else a token or quoted. A plain
+ * token has nothing to escape: copied at once. */
 static void put_value(struct lbuf *b, const char *s, size_t n) {
-    if (b->quoted || !needs_quotes(s, n)) {
+    if (b->quoted) {
         put_escaped(b, s, n);
+        return;
+    }
+    if (!needs_quotes(s, n)) {
+        if (n > LOG_VALUE_MAX)
+            put_escaped(b, s, n);
+        else if (fits(b, n))
+            put_bytes(b, s, n);
         return;
     }
     put_raw(b, "\"", 1);
@@ -149,7 +166,6 @@ static void put_value(struct lbuf *b, const char *s, size_t n) {
     put_raw(b, "\"", 1);
 }
 
-/* A conversion other than %s and %c, formatted by snprintf from its own spec (a number). */
 /* Decimal digits of v, written backwards from end; returns where they start. */
 static char *put_decimal(char *end, unsigned long long v) {
     do {
@@ -159,6 +175,8 @@ static char *put_decimal(char *end, unsigned long long v) {
     return end;
 }
 
+/* A conversion other than %s and %c: the common integer ones written here, the rest formatted
+ * by snprintf from its own spec (a number). */
 static void put_number(struct lbuf *b, const char *spec, char conv, const char *len, va_list *ap) {
     char tmp[512];
     int m = -1;
@@ -363,17 +381,41 @@ void log_flush(void) {
     }
 }
 
+/* "ts=2006-01-02T15:04:05.000Z level=info " into line (at least 48 bytes); its length. The
+ * text up to the seconds is made once a second (strftime and gmtime cost more than the rest of
+ * an access line's fields together). */
+static size_t put_prefix(char *line, enum log_level level) {
+    static time_t sec = (time_t)-1;
+    static char head[32];
+    static size_t nhead;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    if (tv.tv_sec != sec) {
+        struct tm tm;
+        gmtime_r(&tv.tv_sec, &tm);
+        nhead = strftime(head, sizeof(head), "ts=%Y-%m-%dT%H:%M:%S", &tm);
+        sec = tv.tv_sec;
+    }
+    unsigned ms = (unsigned)tv.tv_usec / 1000;
+    size_t n = nhead, ln = strlen(names[level]);
+    memcpy(line, head, n);
+    line[n++] = '.';
+    line[n++] = (char)('0' + ms / 100);
+    line[n++] = (char)('0' + ms / 10 % 10);
+    line[n++] = (char)('0' + ms % 10);
+    memcpy(line + n, "Z level=", 8);
+    n += 8;
+    memcpy(line + n, names[level], ln);
+    n += ln;
+    line[n++] = ' ';
+    return n;
+}
+
 static void log_vwrite(enum log_level level, int buffered, const char *fmt, va_list ap) {
     char line[LOG_LINE_MAX];
-    struct timeval tv;
-    struct tm tm;
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    int n = (int)strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
-    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ level=%s ", (long)tv.tv_usec / 1000,
-                  names[level]);
+    size_t n = put_prefix(line, level);
     /* the fields leave one byte for the newline; a cut line still closes its quotes */
-    size_t len = (size_t)n + log_vformat(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
+    size_t len = n + log_vformat(line + n, sizeof(line) - 1 - n, fmt, ap);
     line[len++] = '\n';
     if (buffered && npending + len <= sizeof(pending)) {
         memcpy(pending + npending, line, len);

@@ -5,8 +5,11 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "base64.h"
 
 static const char *const admin_paths[] = {"/api/pull", "/api/push", "/api/create", "/api/copy",
                                           "/api/delete"};
@@ -41,42 +44,6 @@ static int key_known(const struct config *cfg, const char *key) {
     return found;
 }
 
-static int b64_val(int c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes standard base64 (padding optional) into out; -1 if invalid or too long. */
-static int b64_decode(const char *in, char *out, size_t len) {
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (; *in && *in != '='; in++) {
-        int v = b64_val((unsigned char)*in);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o + 1 >= len)
-                return -1;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 /* The key a request presents: Bearer token, Basic password, or x-api-key. */
 static int presented_key(const char *authorization, const char *x_api_key, char *out, size_t len) {
     if (authorization) {
@@ -92,13 +59,19 @@ static int presented_key(const char *authorization, const char *x_api_key, char 
                 return 0;
             }
         } else if (strncasecmp(a, "Basic ", 6) == 0) {
-            char decoded[512];
-            const char *colon;
-            if (b64_decode(a + 6, decoded, sizeof(decoded)) == 0 &&
-                (colon = strchr(decoded, ':')) && strlen(colon + 1) < len) {
-                strcpy(out, colon + 1);
-                return 0;
+            /* As Go's Request.BasicAuth: padded standard base64, split at the first ':'. */
+            size_t n;
+            unsigned char *decoded = base64_decode_new(a + 6, &n);
+            const unsigned char *colon = decoded ? memchr(decoded, ':', n) : NULL;
+            size_t pn = colon ? n - (size_t)(colon + 1 - decoded) : 0;
+            int ok = colon && pn < len && !memchr(colon + 1, '\0', pn); /* keys hold no NUL */
+            if (ok) {
+                memcpy(out, colon + 1, pn);
+                out[pn] = '\0';
             }
+            free(decoded);
+            if (ok)
+                return 0;
         }
     }
     if (x_api_key && strlen(x_api_key) < len) {
@@ -174,22 +147,25 @@ int access_origin_allowed(const struct config *cfg, const char *origin, const ch
     return 0;
 }
 
-/* The host part of a Host header: "[::1]:11435" -> "::1", "name:80" -> "name", lower-cased.
- * -1 when it does not fit. */
+/* The host part of a Host header as Go's SplitHostPort finds it: "[::1]:11435" -> "::1",
+ * "name:80" -> "name", lower-cased ("[::1]" too, where Go wants a port); a value it cannot
+ * split ("[::1]x", "[::1]:1:2", "a:b:c") whole, as Ollama then checks it. -1 when it does not
+ * fit. */
 static int host_part(const char *host, char *out, size_t len) {
-    const char *start = host, *end;
+    const char *start = host, *end = NULL;
     if (*host == '[') {
-        start = host + 1;
-        end = strchr(start, ']');
-        if (!end)
-            return -1;
+        end = strchr(host + 1, ']');
+        if (end && (!end[1] || (end[1] == ':' && !strpbrk(end + 2, ":[]"))))
+            start = host + 1;
+        else
+            end = NULL;
     } else {
         end = strchr(host, ':');
         if (end && strchr(end + 1, ':')) /* a bare IPv6 literal, no port */
             end = NULL;
-        if (!end)
-            end = host + strlen(host);
     }
+    if (!end)
+        end = host + strlen(host);
     size_t n = (size_t)(end - start);
     if (n >= len)
         return -1;

@@ -53,6 +53,12 @@ static void test_key_forms(void **state) {
     assert_int_equal(access_check(&cfg, p, "Basic OnNrLXR3by1rZXk=", NULL), ACCESS_OK);
     assert_int_equal(access_check(&cfg, p, "Basic dXNlcjp3cm9uZw==", NULL), ACCESS_UNAUTHORIZED);
     assert_int_equal(access_check(&cfg, p, "Basic !!!", NULL), ACCESS_UNAUTHORIZED);
+    /* Go's rules: padding required, nothing after it, the password whole (no NUL in it) */
+    assert_int_equal(access_check(&cfg, p, "Basic OnNrLXR3by1rZXk", NULL), ACCESS_UNAUTHORIZED);
+    assert_int_equal(access_check(&cfg, p, "Basic OnNrLXR3by1rZXk=junk", NULL),
+                     ACCESS_UNAUTHORIZED);
+    assert_int_equal(access_check(&cfg, p, "Basic dXNlcjpzay1vbmUta2V5AGp1bms=", NULL),
+                     ACCESS_UNAUTHORIZED);
     assert_int_equal(access_check(&cfg, p, "Digest x", NULL), ACCESS_UNAUTHORIZED);
     assert_int_equal(access_check(&cfg, "/healthz", NULL, NULL), ACCESS_OK);
     assert_int_equal(access_check(&cfg, "/readyz", NULL, NULL), ACCESS_OK);
@@ -142,15 +148,27 @@ static void test_hosts(void **state) {
                                      "a.localhost",
                                      "box.local",
                                      "gpu.internal",
+                                     "[::1]x.localhost", /* no split: whole, as Go */
                                      "mybox",
                                      "MYBOX:1",
                                      ""};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         assert_true(access_host_allowed(&cfg, ok[i], "mybox"));
-    static const char *const refused[] = {
-        "evil.example",     "evil.example:11435", "8.8.8.8", "172.32.0.1",
-        "[2001:db8::1]:80", "localhost.evil",     "local",   "internal",
-        "xlocalhost",       "mybox.evil",         "[::1",    "1.2.3.4:80"};
+    static const char *const refused[] = {"evil.example",
+                                          "evil.example:11435",
+                                          "8.8.8.8",
+                                          "172.32.0.1",
+                                          "[2001:db8::1]:80",
+                                          "localhost.evil",
+                                          "local",
+                                          "internal",
+                                          "xlocalhost",
+                                          "mybox.evil",
+                                          "[::1",
+                                          "1.2.3.4:80",
+                                          "[::1]evil.example",
+                                          "[::1].evil.example:80",
+                                          "[::1]:80]"};
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         assert_false(access_host_allowed(&cfg, refused[i], "mybox"));
     assert_true(access_host_allowed(&cfg, NULL, NULL));

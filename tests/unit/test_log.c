@@ -116,6 +116,16 @@ static void test_quote_caps(void **state) {
     log_quote(buf, sizeof(buf), big);
     assert_int_equal(strlen(buf), LOG_VALUE_MAX + 2);
     assert_int_equal(buf[LOG_VALUE_MAX], 'a');
+    /* one byte more is cut, quoted by the format or bare */
+    big[LOG_VALUE_MAX] = 'a';
+    big[LOG_VALUE_MAX + 1] = '\0';
+    log_quote(buf, sizeof(buf), big);
+    assert_int_equal(strlen(buf), LOG_VALUE_MAX + 2);
+    assert_memory_equal(buf + strlen(buf) - 4, "...\"", 4);
+    size_t n = fmt(buf, sizeof(buf), "m=%s", big);
+    assert_int_equal(n, 2 + LOG_VALUE_MAX); /* a bare token stays bare */
+    assert_memory_equal(buf + n - 3, "...", 3);
+    memset(big, 'a', sizeof(big) - 1);
     /* a small buffer still closes the quote and never splits an escape */
     char small[8];
     assert_string_equal(log_quote(small, sizeof(small), "\n\n\n"), "\"\\n\\n\"");
