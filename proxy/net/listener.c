@@ -137,27 +137,33 @@ static void head_scan(struct conn *c, struct evbuffer *buf, size_t from, size_t 
     }
 }
 
+/* Runs on every change of the input buffer: each read, and each line or body evhttp drains.
+ * While a request of ours is being read (c->req set, not PHASE_IDLE) only the head's new
+ * bytes matter: evhttp starts the next request only after on_request (PHASE_IDLE) or after an
+ * error answer that closes the connection. Otherwise it looks for a request evhttp started. */
 static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg) {
     struct conn *c = arg;
     reading_conn = c;
-    struct evhttp_request *req = evcompat_reading_request(c->bev);
-    if (!req)
+    if (c->req && c->phase != PHASE_IDLE) {
+        if (c->phase == PHASE_HEAD && info->n_added) {
+            size_t len = evbuffer_get_length(buf);
+            head_scan(c, buf, len - info->n_added, info->n_added);
+        }
         return;
-    if (evcompat_request_header_cb(req) != on_headers) {
-        /* A new request: its bytes are the whole buffer (when evhttp's deferred read of a
-         * pipelined request got here first, less the request line it drained). */
-        int first = !c->req && c->phase == PHASE_HEAD; /* its deadline runs since accept */
-        evhttp_request_set_header_cb(req, on_headers);
-        c->req = req;
-        c->phase = PHASE_HEAD;
-        frontdoor_head_init(&c->head);
-        head_scan(c, buf, 0, evbuffer_get_length(buf));
-        if (!first)
-            deadline_arm(c, c->s->cfg->header_timeout / 1000000);
-    } else if (req == c->req && c->phase == PHASE_HEAD && info->n_added) {
-        size_t len = evbuffer_get_length(buf);
-        head_scan(c, buf, len - info->n_added, info->n_added);
     }
+    struct evhttp_request *req = evcompat_reading_request(c->bev);
+    if (!req || evcompat_request_header_cb(req) == on_headers)
+        return;
+    /* A new request: its bytes are the whole buffer (when evhttp's deferred read of a
+     * pipelined request got here first, less the request line it drained). */
+    int first = !c->req; /* its deadline runs since accept */
+    evhttp_request_set_header_cb(req, on_headers);
+    c->req = req;
+    c->phase = PHASE_HEAD;
+    frontdoor_head_init(&c->head);
+    head_scan(c, buf, 0, evbuffer_get_length(buf));
+    if (!first)
+        deadline_arm(c, c->s->cfg->header_timeout / 1000000);
 }
 
 /* evhttp has the head; the body is still unread. -1 frees the connection. */

@@ -103,6 +103,15 @@ test('header names and values: whitespace, non-token names, NUL and control byte
     assert.ok(r.closed, `${what}: closed`);
     await upstreamSawNothing(what);
   }
+  // The same heads pipelined behind a good request, in one write: the front door finds the
+  // second request in bytes that came while the first was read, and scans them all.
+  for (const [what, data] of Object.entries(cases)) {
+    await ctl.reset();
+    const r = await exchange(kw.port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n' + data);
+    assert.deepEqual(statuses(r.out), [200, 400], `pipelined, ${what} (${JSON.stringify(r.out.slice(0, 300))})`);
+    assert.ok(r.closed, `pipelined, ${what}: closed`);
+    await upstreamSawNothing(`pipelined, ${what}`);
+  }
   await stillServes();
 });
 
