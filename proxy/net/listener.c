@@ -36,6 +36,7 @@ struct listener {
     struct conn **conns;
     size_t nconns, conns_cap;
     struct lingering *lingering; /* refused sockets closing (the front door) */
+    size_t nlingering;           /* counted in max_connections: their sockets are still open */
     struct event *sweep;
     int accepting_paused;
     struct event *accept_retry; /* after EMFILE: accepting again in 100 ms */
@@ -62,6 +63,7 @@ struct conn {
 struct lingering {
     evutil_socket_t fd;
     struct event *ev;
+    struct listener *s;
     struct lingering *next, **pprev; /* in the listener's list, closed by listener_free */
 };
 
@@ -218,6 +220,12 @@ void listener_request_read(struct evhttp_request *req) {
     }
 }
 
+/* The client sockets open: connections evhttp serves, and refused ones lingering (max_connections
+ * counts both, or a client refused again and again would hold a descriptor each past it). */
+static size_t listener_sockets(const struct listener *s) {
+    return s->nconns + s->nlingering;
+}
+
 static void listener_pause(struct listener *s, int pause) {
     struct evconnlistener *l = s->sock ? evhttp_bound_socket_get_listener(s->sock) : NULL;
     if (!l || s->accepting_paused == pause)
@@ -225,8 +233,9 @@ static void listener_pause(struct listener *s, int pause) {
     s->accepting_paused = pause;
     if (pause) {
         evconnlistener_disable(l);
-        log_warn("msg=\"max_connections reached, new connections wait\" connections=%zu",
-                 s->nconns);
+        log_warn("msg=\"max_connections reached, new connections wait\" connections=%zu "
+                 "lingering=%zu",
+                 s->nconns, s->nlingering);
     } else {
         evconnlistener_enable(l);
     }
@@ -275,6 +284,7 @@ static void on_accept_retry(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void linger_end(struct lingering *l) {
+    l->s->nlingering--;
     *l->pprev = l->next;
     if (l->next)
         l->next->pprev = l->pprev;
@@ -301,6 +311,7 @@ static int linger_start(struct listener *s, struct bufferevent *bev) {
     if (!l)
         return -1;
     l->fd = fd;
+    l->s = s;
     l->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_linger, l);
     struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
     if (!l->ev || event_add(l->ev, &tv) < 0 || bufferevent_setfd(bev, -1) < 0) {
@@ -314,6 +325,7 @@ static int linger_start(struct listener *s, struct bufferevent *bev) {
     if (l->next)
         l->next->pprev = &l->next;
     s->lingering = l;
+    s->nlingering++;
     return 0;
 }
 
@@ -344,7 +356,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg) {
         trim_pending = 0;
         malloc_trim(0);
     }
-    if (s->cfg->max_connections > 0 && s->nconns < (size_t)s->cfg->max_connections)
+    if (s->cfg->max_connections > 0 && listener_sockets(s) < (size_t)s->cfg->max_connections)
         listener_pause(s, 0);
 }
 
@@ -377,7 +389,7 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
     deadline_arm(c, s->cfg->header_timeout / 1000000);
     bufferevent_incref(bev);
     s->conns[s->nconns++] = c;
-    if (s->cfg->max_connections > 0 && s->nconns >= (size_t)s->cfg->max_connections)
+    if (s->cfg->max_connections > 0 && listener_sockets(s) >= (size_t)s->cfg->max_connections)
         listener_pause(s, 1);
     return bev;
 }
