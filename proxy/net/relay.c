@@ -763,7 +763,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->ok_arg = rr->ok_arg;
     copy_str(r->method, sizeof(r->method), rr->method);
     copy_str(r->path, sizeof(r->path), evhttp_request_get_uri(req));
-    const char *rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
+    const char *rid = rr->request_id;
     copy_str(r->request_id, sizeof(r->request_id), rid ? rid : "-");
     r->model = rr->model ? strdup(rr->model) : NULL;
     r->answer = evbuffer_new();

@@ -301,6 +301,10 @@ test('X-Request-Id is accepted or generated, echoed, and passed to Ollama', asyn
   const b = await fetch(`${kw.url}/api/tags`);
   assert.match(b.headers.get('x-request-id'), /^[0-9a-f]{9,}$/);
   assert.equal((await ctl.lastRequest('/api/tags')).headers['x-request-id'], b.headers.get('x-request-id'));
+  // One too long is replaced: Ollama gets the new one, once, and never the client's.
+  const c = await fetch(`${kw.url}/api/tags`, { headers: { 'x-request-id': 'x'.repeat(200) } });
+  assert.match(c.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+  assert.equal((await ctl.lastRequest('/api/tags')).headers['x-request-id'], c.headers.get('x-request-id'));
 });
 
 test('hostile bodies get a 4xx and nothing else changes', async () => {
