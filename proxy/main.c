@@ -111,14 +111,21 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
         fresh.listen_port != a->cfg.listen_port)
         log_warn("msg=\"listen address changes need a restart\" running=%s:%d", a->cfg.listen_host,
                  a->cfg.listen_port);
+    /* An upstream the client cannot use (startup would refuse it) makes the whole file bad:
+     * keeping the old upstream under the new file's name would show that name in /status and
+     * in every 502 while requests still go to the old one. upstream copies what it keeps. */
+    const char *hdrs[CONFIG_MAX_LIST + 1];
+    struct upstream_opts uo = upstream_opts_from(&fresh, hdrs);
+    if (upstream_set_base(a->up, fresh.upstream_url, &uo) < 0) {
+        log_error("msg=\"reload failed, keeping the running configuration\" error=\"cannot use "
+                  "the upstream %s\"",
+                  fresh.upstream);
+        config_free(&fresh);
+        return;
+    }
     config_free(&a->cfg);
     a->cfg = fresh; /* same address: every module sees the new values */
     log_set_level(a->cfg.log_level);
-    const char *hdrs[CONFIG_MAX_LIST + 1];
-    struct upstream_opts uo = upstream_opts_from(&a->cfg, hdrs);
-    if (upstream_set_base(a->up, a->cfg.upstream_url, &uo) < 0)
-        log_error("msg=\"reload: cannot use the new upstream, keeping the old\" upstream=%s",
-                  a->cfg.upstream);
     if (a->cfg.upstream_insecure)
         log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
                  "checked\"");

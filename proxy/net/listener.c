@@ -36,6 +36,7 @@ struct listener {
     struct conn **conns;
     size_t nconns, conns_cap;
     struct lingering *lingering; /* refused sockets closing (the front door) */
+    size_t nlingering;           /* counted in max_connections: their sockets are still open */
     struct event *sweep;
     int accepting_paused;
     struct event *accept_retry; /* after EMFILE: accepting again in 100 ms */
@@ -62,6 +63,7 @@ struct conn {
 struct lingering {
     evutil_socket_t fd;
     struct event *ev;
+    struct listener *s;
     struct lingering *next, **pprev; /* in the listener's list, closed by listener_free */
 };
 
@@ -137,27 +139,33 @@ static void head_scan(struct conn *c, struct evbuffer *buf, size_t from, size_t 
     }
 }
 
+/* Runs on every change of the input buffer: each read, and each line or body evhttp drains.
+ * While a request of ours is being read (c->req set, not PHASE_IDLE) only the head's new
+ * bytes matter: evhttp starts the next request only after on_request (PHASE_IDLE) or after an
+ * error answer that closes the connection. Otherwise it looks for a request evhttp started. */
 static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg) {
     struct conn *c = arg;
     reading_conn = c;
-    struct evhttp_request *req = evcompat_reading_request(c->bev);
-    if (!req)
+    if (c->req && c->phase != PHASE_IDLE) {
+        if (c->phase == PHASE_HEAD && info->n_added) {
+            size_t len = evbuffer_get_length(buf);
+            head_scan(c, buf, len - info->n_added, info->n_added);
+        }
         return;
-    if (evcompat_request_header_cb(req) != on_headers) {
-        /* A new request: its bytes are the whole buffer (when evhttp's deferred read of a
-         * pipelined request got here first, less the request line it drained). */
-        int first = !c->req && c->phase == PHASE_HEAD; /* its deadline runs since accept */
-        evhttp_request_set_header_cb(req, on_headers);
-        c->req = req;
-        c->phase = PHASE_HEAD;
-        frontdoor_head_init(&c->head);
-        head_scan(c, buf, 0, evbuffer_get_length(buf));
-        if (!first)
-            deadline_arm(c, c->s->cfg->header_timeout / 1000000);
-    } else if (req == c->req && c->phase == PHASE_HEAD && info->n_added) {
-        size_t len = evbuffer_get_length(buf);
-        head_scan(c, buf, len - info->n_added, info->n_added);
     }
+    struct evhttp_request *req = evcompat_reading_request(c->bev);
+    if (!req || evcompat_request_header_cb(req) == on_headers)
+        return;
+    /* A new request: its bytes are the whole buffer (when evhttp's deferred read of a
+     * pipelined request got here first, less the request line it drained). */
+    int first = !c->req; /* its deadline runs since accept */
+    evhttp_request_set_header_cb(req, on_headers);
+    c->req = req;
+    c->phase = PHASE_HEAD;
+    frontdoor_head_init(&c->head);
+    head_scan(c, buf, 0, evbuffer_get_length(buf));
+    if (!first)
+        deadline_arm(c, c->s->cfg->header_timeout / 1000000);
 }
 
 /* evhttp has the head; the body is still unread. -1 frees the connection. */
@@ -212,6 +220,12 @@ void listener_request_read(struct evhttp_request *req) {
     }
 }
 
+/* The client sockets open: connections evhttp serves, and refused ones lingering (max_connections
+ * counts both, or a client refused again and again would hold a descriptor each past it). */
+static size_t listener_sockets(const struct listener *s) {
+    return s->nconns + s->nlingering;
+}
+
 static void listener_pause(struct listener *s, int pause) {
     struct evconnlistener *l = s->sock ? evhttp_bound_socket_get_listener(s->sock) : NULL;
     if (!l || s->accepting_paused == pause)
@@ -219,8 +233,9 @@ static void listener_pause(struct listener *s, int pause) {
     s->accepting_paused = pause;
     if (pause) {
         evconnlistener_disable(l);
-        log_warn("msg=\"max_connections reached, new connections wait\" connections=%zu",
-                 s->nconns);
+        log_warn("msg=\"max_connections reached, new connections wait\" connections=%zu "
+                 "lingering=%zu",
+                 s->nconns, s->nlingering);
     } else {
         evconnlistener_enable(l);
     }
@@ -269,6 +284,7 @@ static void on_accept_retry(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void linger_end(struct lingering *l) {
+    l->s->nlingering--;
     *l->pprev = l->next;
     if (l->next)
         l->next->pprev = l->pprev;
@@ -295,6 +311,7 @@ static int linger_start(struct listener *s, struct bufferevent *bev) {
     if (!l)
         return -1;
     l->fd = fd;
+    l->s = s;
     l->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_linger, l);
     struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
     if (!l->ev || event_add(l->ev, &tv) < 0 || bufferevent_setfd(bev, -1) < 0) {
@@ -308,6 +325,7 @@ static int linger_start(struct listener *s, struct bufferevent *bev) {
     if (l->next)
         l->next->pprev = &l->next;
     s->lingering = l;
+    s->nlingering++;
     return 0;
 }
 
@@ -338,7 +356,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg) {
         trim_pending = 0;
         malloc_trim(0);
     }
-    if (s->cfg->max_connections > 0 && s->nconns < (size_t)s->cfg->max_connections)
+    if (s->cfg->max_connections > 0 && listener_sockets(s) < (size_t)s->cfg->max_connections)
         listener_pause(s, 0);
 }
 
@@ -371,7 +389,7 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
     deadline_arm(c, s->cfg->header_timeout / 1000000);
     bufferevent_incref(bev);
     s->conns[s->nconns++] = c;
-    if (s->cfg->max_connections > 0 && s->nconns >= (size_t)s->cfg->max_connections)
+    if (s->cfg->max_connections > 0 && listener_sockets(s) >= (size_t)s->cfg->max_connections)
         listener_pause(s, 1);
     return bev;
 }

@@ -4,8 +4,8 @@
  * sweep counts connections evhttp freed), the front door on each connection (the raw head
  * scanned as it arrives, the header callback that checks the parsed head before evhttp reads
  * a body, header_timeout and body_timeout, the front door's own answers) and the refused
- * sockets lingering before they close. Requests that pass go to evhttp's request callback,
- * which the caller (server) sets. */
+ * sockets lingering before they close (counted in max_connections). Requests that pass go to
+ * evhttp's request callback, which the caller (server) sets. */
 #ifndef KEEPWARM_LISTENER_H
 #define KEEPWARM_LISTENER_H
 

@@ -653,29 +653,35 @@ static void on_waiting(evutil_socket_t fd, short what, void *arg) {
 /* Client headers that never go to Ollama: its own Host/Origin checks would 403 them, the key
  * is keepwarm's business, and hop-by-hop headers belong to the client's connection. */
 static int header_dropped(const char *name) {
-    static const char *const drop[] = {
-        "host",
-        "origin",
-        "authorization",
-        "x-api-key",
-        "connection",
-        "keep-alive",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-        "expect",
-        "proxy-authorization",
-        "proxy-connection",
-        "cookie",
-        "accept-encoding",
-        "referer",
-        "x-request-id", /* goes first, once: copy_headers */
+#define DROP(s)                                                                                    \
+    { s, sizeof(s) - 1 }
+    static const struct {
+        const char *name;
+        size_t len;
+    } drop[] = {
+        DROP("host"),
+        DROP("origin"),
+        DROP("authorization"),
+        DROP("x-api-key"),
+        DROP("connection"),
+        DROP("keep-alive"),
+        DROP("te"),
+        DROP("trailer"),
+        DROP("transfer-encoding"),
+        DROP("upgrade"),
+        DROP("content-length"),
+        DROP("expect"),
+        DROP("proxy-authorization"),
+        DROP("proxy-connection"),
+        DROP("cookie"),
+        DROP("accept-encoding"),
+        DROP("referer"),
+        DROP("x-request-id"), /* goes first, once: copy_headers */
     };
+#undef DROP
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-        if (strlen(drop[i]) == n && strcasecmp(name, drop[i]) == 0)
+        if (drop[i].len == n && strcasecmp(name, drop[i].name) == 0)
             return 1;
     return 0;
 }
@@ -757,7 +763,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     r->ok_arg = rr->ok_arg;
     copy_str(r->method, sizeof(r->method), rr->method);
     copy_str(r->path, sizeof(r->path), evhttp_request_get_uri(req));
-    const char *rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
+    const char *rid = rr->request_id;
     copy_str(r->request_id, sizeof(r->request_id), rid ? rid : "-");
     r->model = rr->model ? strdup(rr->model) : NULL;
     r->answer = evbuffer_new();

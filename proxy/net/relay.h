@@ -39,6 +39,9 @@ struct relay_request {
     size_t body_len;
     struct endpoint_meta meta; /* stream, include_usage, encoding */
     const char *model;         /* for the endpoint's answers and the logs; may be NULL */
+    const char *request_id;    /* the X-Request-Id the client is answered with: logged, and
+                                * the first header Ollama gets (a client's X-Request-Id line
+                                * is never copied); may be NULL */
     int json_body;             /* body was re-encoded by keepwarm: send Content-Type json */
     long *inflight;            /* per-model counter, held while the relay lives (at most until
                                 * relay_env_close); may be NULL */

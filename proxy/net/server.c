@@ -174,7 +174,7 @@ static void relay_native(struct server *s, struct evhttp_request *req, struct re
 /* A request for ep (not a passthrough): its body made the native request (request_build),
  * then relayed, with admission and the warm loop's note as the entry says. */
 static void handle_endpoint(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
-                            const char *path) {
+                            const char *path, const char *rid) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(in);
     const char *body = n ? (const char *)evbuffer_pullup(in, -1) : NULL;
@@ -192,7 +192,8 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
                                .body_owned = out.body, /* taken over by the relay */
                                .body_len = out.body_len,
                                .model = out.model,
-                               .meta = out.meta};
+                               .meta = out.meta,
+                               .request_id = rid};
     out.body = NULL;
     relay_native(s, req, rr, (ep->flags & EP_ADMIT) != 0, (ep->flags & EP_NOTE_MODEL) != 0);
     request_out_cleanup(&out); /* the model: relay copied it */
@@ -201,7 +202,7 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
 /* Everything else under /api/ and GET/HEAD /: relayed untouched, to path (normalised and
  * encoded) with the client's query. */
 static void handle_passthrough(struct server *s, struct evhttp_request *req, const char *path,
-                               const char *query) {
+                               const char *query, const char *rid) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t plen = strlen(path), qlen = strlen(query);
     char *uri = malloc(plen + qlen + 1);
@@ -219,6 +220,7 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
         .path = uri,
         .body = n ? (const char *)evbuffer_pullup(in, -1) : NULL,
         .body_len = n,
+        .request_id = rid,
     };
     if (!rr.body && strcmp(method, "POST") == 0) {
         rr.body = "";
@@ -311,30 +313,31 @@ static const char *http_date(struct server *s) {
     return s->date;
 }
 
+#define REQUEST_ID_GEN 17 /* a made X-Request-Id: 16 hex digits */
+
 static void hex_put(char *out, unsigned long long v, int digits) {
     static const char hex[] = "0123456789abcdef";
     for (int i = digits - 1; i >= 0; i--, v >>= 4)
         out[i] = hex[v & 15];
 }
 
-/* X-Request-Id: the client's (when it is short and printable) or a new one; echoed to the
- * client and, through the forwarded headers, passed to Ollama. */
-static void set_request_id(struct server *s, struct evhttp_request *req) {
-    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-    const char *rid = evhttp_find_header(in, "X-Request-Id");
+/* X-Request-Id: the client's (when it is short and printable) or a new one, made in gen;
+ * echoed to the client, and returned for the relay (its log line, and the first header Ollama
+ * gets). */
+static const char *set_request_id(struct server *s, struct evhttp_request *req,
+                                  char gen[static REQUEST_ID_GEN]) {
+    const char *rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
     int ok = rid && *rid && strlen(rid) <= 128;
     for (const char *p = rid; ok && *p; p++)
         ok = *p > 0x20 && *p < 0x7f;
-    char gen[40];
     if (!ok) {
         hex_put(gen, (unsigned long long)random(), 8);
         hex_put(gen + 8, ++s->next_id, 8);
         gen[16] = '\0';
-        evhttp_remove_header(in, "X-Request-Id");
-        evhttp_add_header(in, "X-Request-Id", gen);
         rid = gen;
     }
     evhttp_add_header(evhttp_request_get_output_headers(req), "X-Request-Id", rid);
+    return rid;
 }
 
 /* Any byte below 0x20 or DEL in the raw request target: Go's url.ParseRequestURI refuses it. */
@@ -410,7 +413,8 @@ static void on_request(struct evhttp_request *req, void *arg) {
         handle_options(req, origin);
         return;
     }
-    set_request_id(s, req);
+    char gen[REQUEST_ID_GEN];
+    const char *rid = set_request_id(s, req, gen);
     evhttp_add_header(out, "Date", http_date(s));
     switch (access_check(s->cfg, path, evhttp_find_header(in, "Authorization"),
                          evhttp_find_header(in, "X-Api-Key"))) {
@@ -439,9 +443,9 @@ static void on_request(struct evhttp_request *req, void *arg) {
     if (!ep)
         relay_reply_error(req, errors, status, message, NULL);
     else if (!ep->native_method) /* the client's method and path: passed through */
-        handle_passthrough(s, req, fwd, query);
+        handle_passthrough(s, req, fwd, query, rid);
     else
-        handle_endpoint(s, req, ep, path);
+        handle_endpoint(s, req, ep, path, rid);
 }
 
 struct server *server_new(struct event_base *base, const struct config *cfg, struct upstream *up,

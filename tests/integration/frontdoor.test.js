@@ -103,6 +103,15 @@ test('header names and values: whitespace, non-token names, NUL and control byte
     assert.ok(r.closed, `${what}: closed`);
     await upstreamSawNothing(what);
   }
+  // The same heads pipelined behind a good request, in one write: the front door finds the
+  // second request in bytes that came while the first was read, and scans them all.
+  for (const [what, data] of Object.entries(cases)) {
+    await ctl.reset();
+    const r = await exchange(kw.port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n' + data);
+    assert.deepEqual(statuses(r.out), [200, 400], `pipelined, ${what} (${JSON.stringify(r.out.slice(0, 300))})`);
+    assert.ok(r.closed, `pipelined, ${what}: closed`);
+    await upstreamSawNothing(`pipelined, ${what}`);
+  }
   await stillServes();
 });
 
@@ -208,6 +217,35 @@ test('slowloris: header_timeout bounds the whole head, so dripping sockets canno
   assert.ok(closed, 'the slow second head is cut');
   assert.deepEqual(statuses(out), [200, 408], kw.output.slice(-3000));
   s.destroy();
+});
+
+test('refused sockets lingering count in max_connections: a client refused again and again holds no more descriptors', async () => {
+  await setup({ KEEPWARM_MAX_CONNECTIONS: '4' });
+  const fds = () => fs.readdirSync(`/proc/${kw.child.pid}/fd`).length;
+  await stillServes();
+  const before = fds();
+  // Each socket is refused (400) and then lingers (2 s): the client keeps its side open after
+  // keepwarm's FIN (half-open, as a hostile client may).
+  const bad = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-A: a\x01b\r\n\r\n';
+  const socks = Array.from({ length: 16 }, () => {
+    const d = { out: '', socket: net.connect({ port: kw.port, host: '127.0.0.1', allowHalfOpen: true }) };
+    d.socket.on('data', (x) => { d.out += x; });
+    d.socket.on('error', () => {});
+    d.stop = () => d.socket.destroy();
+    d.socket.write(bad);
+    return d;
+  });
+  try {
+    await sleep(700); // several sweeps: without the count, accepting resumes under them
+    const held = fds() - before;
+    assert.ok(held <= 4 + 2, `at most max_connections client sockets open (${held} more descriptors)`);
+    const answered = socks.filter((d) => /^HTTP\/1\.1 400 /.test(d.out)).length;
+    assert.ok(answered >= 1 && answered <= 4, `the first ones are refused (${answered}), the rest wait`);
+  } finally {
+    for (const d of socks) d.stop();
+  }
+  await sleep(300);
+  await stillServes();
 });
 
 test('body_timeout: a body dripped a byte at a time gets 408 and the connection is closed', async () => {

@@ -301,6 +301,10 @@ test('X-Request-Id is accepted or generated, echoed, and passed to Ollama', asyn
   const b = await fetch(`${kw.url}/api/tags`);
   assert.match(b.headers.get('x-request-id'), /^[0-9a-f]{9,}$/);
   assert.equal((await ctl.lastRequest('/api/tags')).headers['x-request-id'], b.headers.get('x-request-id'));
+  // One too long is replaced: Ollama gets the new one, once, and never the client's.
+  const c = await fetch(`${kw.url}/api/tags`, { headers: { 'x-request-id': 'x'.repeat(200) } });
+  assert.match(c.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+  assert.equal((await ctl.lastRequest('/api/tags')).headers['x-request-id'], c.headers.get('x-request-id'));
 });
 
 test('hostile bodies get a 4xx and nothing else changes', async () => {
@@ -431,4 +435,26 @@ test('SIGHUP reloads: the injected keep_alive changes; a bad file keeps the old 
   kw.child.kill('SIGHUP');
   await until(async () => /reload failed, keeping the running configuration/.test(kw.output), 'failure logged');
   assert.equal(await send(), 7200);
+});
+
+test('SIGHUP with an upstream the client cannot use keeps the whole running configuration, upstream name included', async () => {
+  const fake = await startFake();
+  procs.push(fake);
+  const ctl = new FakeControl(fake);
+  const conf = tmpfile('k.ini', `[keepwarm]\nupstream = ${fake.url}\nkeep_alive = 10m\n`);
+  const kw = await startKeepwarm(null, ['-c', conf], { KEEPWARM_UPSTREAM_CLIENT: 'builtin' });
+  procs.push(kw);
+  const send = async () => {
+    await fetch(`${kw.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2:3b', prompt: 'x', stream: false }) });
+    return (await ctl.lastRequest('/api/generate')).body.keep_alive;
+  };
+  assert.equal(await send(), 600);
+  // A port of six digits: the file itself parses (--check says OK), the builtin client refuses it.
+  fs.writeFileSync(conf, `[keepwarm]\nupstream = http://127.0.0.1:011434\nkeep_alive = 2h\n`);
+  kw.child.kill('SIGHUP');
+  await until(async () => /reload failed, keeping the running configuration/.test(kw.output), 'failure logged');
+  assert.doesNotMatch(kw.output, /configuration reloaded/);
+  const st = await (await fetch(`${kw.url}/status`)).json();
+  assert.equal(st.upstream.url, fake.url, '/status names the upstream requests go to');
+  assert.equal(await send(), 600, 'the rest of the file is not half applied');
 });

@@ -78,8 +78,11 @@ const WRAPPER = (process.env.KEEPWARM_WRAPPER || '').split(' ').filter(Boolean);
 export const TEST_UPSTREAM_CLIENT = process.env.KEEPWARM_TEST_UPSTREAM_CLIENT || '';
 const CLIENT_ENV = TEST_UPSTREAM_CLIENT ? { KEEPWARM_UPSTREAM_CLIENT: TEST_UPSTREAM_CLIENT } : {};
 
+// upstreamUrl null: no --upstream flag (the file's or the environment's upstream, which a
+// reload reads again).
 export async function startKeepwarm(upstreamUrl, args = [], env = {}, opts = {}) {
-  const argv = [...(opts.prefix || []), ...WRAPPER, KEEPWARM_BIN, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, ...args];
+  const up = upstreamUrl === null ? [] : ['--upstream', upstreamUrl];
+  const argv = [...(opts.prefix || []), ...WRAPPER, KEEPWARM_BIN, '--listen', '127.0.0.1:0', ...up, ...args];
   const child = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OLLAMA_HOST: '', ...CLIENT_ENV, ...env },
