@@ -750,16 +750,49 @@ static int on_ini_value(void *user, const char *section, const char *name, const
     return 1;
 }
 
+/* The file as inih reads it, one line at a time into inih's own buffer (INI_MAX_LINE, 200
+ * bytes in Debian's libinih): a line that does not fit would have its tail parsed as a line of
+ * its own (a long upstream_header could end in "keep_alive = 0"), so it stops the parse here. */
+struct ini_file {
+    FILE *f;
+    int line;     /* lines handed to inih */
+    int too_long; /* the line that did not fit, or 0 */
+    int max;      /* the longest line inih can take, in bytes */
+};
+
+static char *ini_read_line(char *str, int num, void *stream) {
+    struct ini_file *r = stream;
+    if (!fgets(str, num, r->f))
+        return NULL;
+    r->line++;
+    if (!strchr(str, '\n') && !feof(r->f)) {
+        int ch = getc(r->f); /* a line exactly num - 1 bytes long still has its newline */
+        if (ch != '\n' && ch != EOF) {
+            r->too_long = r->line;
+            r->max = num - 1;
+            return NULL;
+        }
+    }
+    return str;
+}
+
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen) {
     struct ini_ctx ctx = {.c = c, .err = ""};
+    struct ini_file r = {.f = fopen(path, "r")};
+    if (!r.f)
+        return set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     int saved = cur_layer;
     cur_layer = LAYER_FILE;
-    int line = ini_parse(path, on_ini_value, &ctx);
+    int line = ini_parse_stream(ini_read_line, &r, on_ini_value, &ctx);
     cur_layer = saved;
-    if (line == -1)
-        return set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    fclose(r.f);
     if (line == -2)
         return set_err(err, errlen, "%s: out of memory", path);
+    if (r.too_long && (line == 0 || line > r.too_long))
+        return set_err(err, errlen,
+                       "%s:%d: line longer than %d bytes (put a long value, e.g. a token, in the "
+                       "environment: KEEPWARM_<KEY>)",
+                       path, r.too_long, r.max);
     if (line > 0) {
         if (ctx.err[0])
             return set_err(err, errlen, "%s:%d: %s", path, line, ctx.err);

@@ -279,6 +279,30 @@ static void test_file(void **state) {
     assert_non_null(strstr(err, ":2: unknown section [model m]"));
     config_free(&c);
 
+    /* A line longer than libinih's buffer is refused whole: its tail is never a setting. */
+    char longline[512];
+    snprintf(longline, sizeof(longline), "[keepwarm]\nupstream_header = X-T: %0*d keep_alive = 0\n",
+             300, 0);
+    char *longf = write_tmp(longline);
+    init(&c);
+    int64_t ka = c.keep_alive;
+    assert_int_equal(config_load_file(&c, longf, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2: line longer than 199 bytes"));
+    assert_true(c.keep_alive == ka);
+    config_free(&c);
+    /* 199 bytes and its newline still fit. */
+    snprintf(longline, sizeof(longline), "[keepwarm]\nupstream_header = X-T: %0*d\n",
+             199 - (int)strlen("upstream_header = X-T: "), 7);
+    char *fits = write_tmp(longline);
+    init(&c);
+    assert_int_equal(config_load_file(&c, fits, err, sizeof(err)), 0);
+    assert_int_equal(c.nupstream_headers, 1);
+    config_free(&c);
+    unlink(longf);
+    unlink(fits);
+    free(longf);
+    free(fits);
+
     init(&c);
     assert_int_equal(config_load_file(&c, "/nonexistent/kw.ini", err, sizeof(err)), -1);
     assert_non_null(strstr(err, "/nonexistent/kw.ini: cannot open"));
