@@ -6,7 +6,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import os from 'node:os';
-import { startFake, startKeepwarm, FakeControl } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, stopAll } from './harness.js';
 
 let fake, ctl, kw;
 const procs = [];
@@ -17,7 +17,7 @@ before(async () => {
   kw = await startKeepwarm(fake.url);
   procs.push(kw);
 });
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 beforeEach(async () => { await ctl.reset(); });
 
 const chat = JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }] });

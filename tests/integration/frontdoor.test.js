@@ -5,10 +5,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startFake, startKeepwarm, FakeControl, sleep } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, sleep, stopAll } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 // Writes data on one socket (never ending our side) and collects what the server sends until
 // it closes the connection or waitMs passes: { out, closed }.

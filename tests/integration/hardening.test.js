@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import http from 'node:http';
-import { startFake, startKeepwarm, FakeControl, readSSE, sleep, until, metric } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, readSSE, sleep, until, metric, stopAll } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 const chat = (extra = {}) => JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }], ...extra });
 const tmpfile = (name, text) => {

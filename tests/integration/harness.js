@@ -66,6 +66,21 @@ export class Proc {
   }
 }
 
+// Stops every process in procs (emptying it), last started first, even when one of them fails
+// its stop: a failed check must not leave the others running. Then throws what failed.
+export async function stopAll(procs) {
+  const errors = [];
+  for (const p of procs.splice(0).reverse()) {
+    try {
+      await p.stop();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new AggregateError(errors, errors.map((e) => e.message).join('\n'));
+}
+
 export async function startFake(args = []) {
   const child = spawn(FAKE_BIN, ['--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const m = await waitForLine(child, /listening 127\.0\.0\.1:(\d+)/, 'fake_ollama');

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFake, startKeepwarm, startNginx, stopNginx, freePort, FakeControl, parseSSE, sleep, until } from './harness.js';
+import { startFake, startKeepwarm, startNginx, stopNginx, freePort, FakeControl, parseSSE, sleep, until, stopAll } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -102,10 +102,7 @@ after(async () => {
     await stopNginx(nginx);
     fs.rmSync(nginx.dir, { recursive: true, force: true });
   }
-  for (const p of procs.reverse()) {
-    if (p === kwA && killedA) continue;
-    await p.stop();
-  }
+  await stopAll(procs.filter((p) => !(p === kwA && killedA)));
 });
 
 // Reads a streamed answer, calling onFirst when the first SSE event arrives.

@@ -10,13 +10,16 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, until, sleep } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, until, sleep, stopAll } from './harness.js';
 
 const procs = [];
 const servers = [];
 after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  for (const s of servers) s.close();
+  try {
+    await stopAll(procs);
+  } finally {
+    for (const s of servers) s.close();
+  }
 });
 
 function ini(text) {

@@ -9,10 +9,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startKeepwarm, startFake, sleep, until, parseSSE, metric, KEEPWARM_BIN } from './harness.js';
+import { startKeepwarm, startFake, sleep, until, parseSSE, metric, KEEPWARM_BIN, stopAll } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 // A server that hands each parsed request (line, headers, body) to script(req, sock, n) where n
 // counts requests on that socket. /api/ps (the warm loop) gets an empty list (the last one is

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startFake, startKeepwarm, startNginx, stopNginx, freePort, FakeControl, readSSE, until } from './harness.js';
+import { startFake, startKeepwarm, startNginx, stopNginx, freePort, FakeControl, readSSE, until, stopAll } from './harness.js';
 
 const procs = [];
 let dir, fake, ctl, nginx;
@@ -71,9 +71,12 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  if (nginx) await stopNginx(nginx);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    await stopAll(procs);
+  } finally {
+    if (nginx) await stopNginx(nginx);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 function ini(text) {

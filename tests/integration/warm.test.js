@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, sleep, until, metric } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, sleep, until, metric, stopAll } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 function ini(text) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-warm-'));
