@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -170,6 +171,14 @@ export async function metric(kw, re) {
   });
   const m = text.match(re);
   return m ? Number(m[1]) : undefined;
+}
+
+// text as keepwarm.ini in a new temporary directory; its path (for `-c`, or to rewrite before
+// a SIGHUP).
+export function iniFile(text) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kw-ini-')), 'keepwarm.ini');
+  fs.writeFileSync(file, text);
+  return file;
 }
 
 // A loopback port free right now (the tests that start nginx must name its ports).

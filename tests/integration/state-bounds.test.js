@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, until, sleep, stopAll } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, until, sleep, stopAll, iniFile as ini } from './harness.js';
 
 const procs = [];
 const servers = [];
@@ -21,13 +19,6 @@ after(async () => {
     for (const s of servers) s.close();
   }
 });
-
-function ini(text) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-state-'));
-  const file = path.join(dir, 'keepwarm.ini');
-  fs.writeFileSync(file, text);
-  return file;
-}
 
 const status = async (kw) => (await fetch(`${kw.url}/status`)).json();
 const modelStatus = async (kw, name) => (await status(kw)).models.find((m) => m.name === name);

@@ -3,20 +3,10 @@
 // waiting comments.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, sleep, until, metric, stopAll } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, sleep, until, metric, stopAll, iniFile as ini } from './harness.js';
 
 const procs = [];
 after(() => stopAll(procs));
-
-function ini(text) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-warm-'));
-  const file = path.join(dir, 'keepwarm.ini');
-  fs.writeFileSync(file, text);
-  return file;
-}
 
 
 const loadedNames = async (ctl) => {
