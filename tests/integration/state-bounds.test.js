@@ -112,6 +112,9 @@ test('pin_requested: models Ollama does not have fill neither max_pinned nor /st
   assert.equal((await modelStatus(kw, 'qwen3:8b')).requested, true);
   assert.equal((await modelStatus(kw, 'codellama:7b')).requested, false);
   await until(async () => /level=warn msg="not pinning a requested model: max_pinned reached" model=codellama:7b max_pinned=2/.test(kw.output), 'refusal logged');
+  // /readyz was 200 before they were asked for: that it is now says nothing of them by itself
+  await until(async () => (await modelStatus(kw, 'llama3.2:3b'))?.loaded === true &&
+    (await modelStatus(kw, 'qwen3:8b'))?.loaded === true, 'the two requested models seen loaded');
   await until(async () => (await fetch(`${kw.url}/readyz`)).status === 200, 'ready with the two requested models loaded');
 });
 
