@@ -356,6 +356,7 @@ test('SIGTERM drains: the stream in flight completes, new connections are refuse
   const fake = await startFake(['--token-delay', '200']);
   procs.push(fake);
   const kw = await startKeepwarm(fake.url);
+  procs.push(kw); // stopped here by SIGTERM; by the after hook if a check fails first
   const r = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: chat({ stream: true }) });
   const reader = r.body.getReader();
   await reader.read();
@@ -374,6 +375,7 @@ test('SIGTERM with a stream that outlasts shutdown_timeout: cancelled, exit 0', 
   procs.push(fake);
   const ctl = new FakeControl(fake);
   const kw = await startKeepwarm(fake.url, [], { KEEPWARM_SHUTDOWN_TIMEOUT: '300ms' });
+  procs.push(kw); // stopped here by SIGTERM; by the after hook if a check fails first
   const r = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: chat({ stream: true }) });
   const reader = r.body.getReader();
   await reader.read();
@@ -393,6 +395,7 @@ test('SIGTERM past shutdown_timeout with every kind of relay in flight: all free
   procs.push(fake);
   const ctl = new FakeControl(fake);
   const kw = await startKeepwarm(fake.url, [], { KEEPWARM_SHUTDOWN_TIMEOUT: '300ms', KEEPWARM_MAX_CONCURRENT: '8' });
+  procs.push(kw); // stopped here by SIGTERM; by the after hook if a check fails first
   const post = (p, body) => fetch(`${kw.url}${p}`, { method: 'POST', body: JSON.stringify(body) });
   const gen = { model: 'llama3.2:3b', prompt: 'x' };
   const answers = [

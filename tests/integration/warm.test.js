@@ -84,6 +84,7 @@ test('eviction and a crashed runner are repaired within one interval, with the s
 
 test('Ollama killed and restarted: readiness 503 then 200, models reloaded', async () => {
   let fake = await startFake();
+  procs.push(fake); // stopped below; by the after hook if a check fails first
   const port = fake.port;
   const kw = await startKeepwarm(fake.url, ['--pin', 'llama3.2:3b', '--ping-interval', '200ms']);
   procs.push(kw);
