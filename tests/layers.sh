@@ -9,7 +9,13 @@ bad=0
 for src in proxy/*/*.[ch]; do
     floor=$(basename "$(dirname "$src")")
     mine=$(rank "$floor")
-    for h in $(sed -n 's/^#include "\([a-z_0-9]*\.h\)".*/\1/p' "$src"); do
+    [ "$mine" -gt 0 ] || { echo "layers: $src is in $floor, which is not a floor (add it to order)"; bad=1; continue; }
+    for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$src"); do
+        case "$h" in */*)
+            echo "layers: $src includes \"$h\" by a path: name the header alone (its floor is on -I)"
+            bad=1
+            continue ;;
+        esac
         where=$(ls proxy/*/"$h" 2>/dev/null | head -1)
         [ -n "$where" ] || { echo "layers: $src includes $h, which no floor has"; bad=1; continue; }
         theirs=$(rank "$(basename "$(dirname "$where")")")

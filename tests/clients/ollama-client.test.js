@@ -30,8 +30,12 @@ before(async () => {
 });
 
 after(async () => {
-  const code = await kw?.stop();
-  await fake?.stop();
+  let code;
+  try {
+    code = await kw?.stop();
+  } finally {
+    await fake?.stop();
+  }
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   assert.equal(code, 0, `keepwarm exit code (output: ${kw?.output})`);
 });

@@ -6,7 +6,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import os from 'node:os';
-import { startFake, startKeepwarm, FakeControl } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, stopAll } from './harness.js';
 
 let fake, ctl, kw;
 const procs = [];
@@ -17,7 +17,7 @@ before(async () => {
   kw = await startKeepwarm(fake.url);
   procs.push(kw);
 });
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 beforeEach(async () => { await ctl.reset(); });
 
 const chat = JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }] });
@@ -74,6 +74,7 @@ test("Ollama's own allowed origins, the same origin, and no Origin are served", 
     const r = await raw(kw.port, 'POST', '/api/chat', { Host: host(), Origin: origin }, chat);
     assert.equal(r.status, 200, String(origin));
     if (origin) assert.match(r.head, new RegExp(`access-control-allow-origin: ${origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'));
+    else assert.doesNotMatch(r.head, /access-control-allow-origin/i, 'no Origin: no CORS grant');
   }
   const ups = await forwarded();
   assert.equal(ups.length, 11);
@@ -159,4 +160,6 @@ test('bad %-escapes and control bytes in the path are a 400; the normalised path
   assert.equal((await ctl.lastRequest('/api/show')).body.model, 'llama3.2:3b');
   await raw(kw.port, 'GET', '/v1/models/a%2525b', { Host: host() });
   assert.equal((await ctl.lastRequest('/api/show')).body.model, 'a%25b');
+  await raw(kw.port, 'GET', '/v1/models/library%2Fllama3.2%3A3b', { Host: host() });
+  assert.equal((await ctl.lastRequest('/api/show')).body.model, 'library/llama3.2:3b');
 });

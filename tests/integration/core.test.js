@@ -31,8 +31,12 @@ before(async () => {
 });
 
 after(async () => {
-  const code = await kw?.stop();
-  await fake?.stop();
+  let code;
+  try {
+    code = await kw?.stop();
+  } finally {
+    await fake?.stop();
+  }
   assert.equal(code, 0, `keepwarm exit code (output: ${kw?.output})`);
 });
 

@@ -11,8 +11,11 @@ before(async () => {
   kw = await startKeepwarm(fake.url, ['--keep-alive', '-1']);
 });
 after(async () => {
-  await kw?.stop();
-  await fake?.stop();
+  try {
+    await kw?.stop();
+  } finally {
+    await fake?.stop();
+  }
 });
 
 const PATHS = ['request_chat', 'request_completion', 'request_native', 'stream_token', 'stream_done', 'answer'];

@@ -5,10 +5,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startFake, startKeepwarm, FakeControl, sleep } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, sleep, until, stopAll } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 // Writes data on one socket (never ending our side) and collects what the server sends until
 // it closes the connection or waitMs passes: { out, closed }.
@@ -139,16 +139,26 @@ test('Expect: 100-continue with a body over max_body_size gets 413 at once; unkn
   assert.doesNotMatch(big.out, /100 Continue/);
   assert.ok(big.closed, 'closed');
   assert.match(big.out, /"type":"api_error"/, 'an OpenAI error envelope on /v1');
-  // Within the cap: 100 Continue, and the request goes through.
   const body = '{"model":"m"}';
-  const small = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 500);
-  assert.match(small.out, /^HTTP\/1\.1 100 Continue/);
   const other = await exchange(kw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\nExpect: something-else\r\n\r\n${body}`);
   assert.deepEqual(statuses(other.out), [417]);
   assert.ok(other.closed, '417: closed');
-  await ctl.reset();
   await stillServes();
   await upstreamSawNothing('the refused expectations');
+  // Within the cap: 100 Continue, then the body, and the request goes through.
+  const c = drip(kw.port, '', 0);
+  try {
+    c.socket.write(`POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+    await until(() => /\r\n\r\n/.test(c.out), '100 Continue', 2000);
+    assert.match(c.out, /^HTTP\/1\.1 100 Continue/);
+    c.socket.write(body);
+    await until(() => statuses(c.out).length === 2, 'the answer after the body', 5000);
+  } finally {
+    c.stop();
+  }
+  const seen = (await ctl.requests()).filter((q) => q.path === '/api/show');
+  assert.equal(seen.length, 1, 'the request within the cap reached Ollama');
+  assert.equal(seen[0].body.model, 'm');
 });
 
 test('CONNECT and TRACE get 501 and the connection is closed', async () => {
@@ -162,7 +172,8 @@ test('CONNECT and TRACE get 501 and the connection is closed', async () => {
   await stillServes();
 });
 
-// Opens a socket that sends one byte of text every intervalMs, for ever (nothing for '').
+// Opens a socket that sends one byte of text every intervalMs, for ever (nothing for '': a
+// socket the test writes on itself): { out, closed, socket, stop }.
 function drip(port, text, intervalMs) {
   const s = net.connect(port, '127.0.0.1');
   const st = { out: '', closed: false, socket: s };
@@ -203,20 +214,18 @@ test('slowloris: header_timeout bounds the whole head, so dripping sockets canno
     for (const d of silent) d.stop();
   }
   // A keep-alive connection's second request gets the deadline too.
-  const s = net.connect(kw.port, '127.0.0.1');
-  let out = '';
-  let closed = false;
-  s.on('data', (d) => { out += d; });
-  s.on('close', () => { closed = true; });
-  s.on('error', () => {});
-  s.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
-  await sleep(300);
-  assert.deepEqual(statuses(out), [200]);
-  s.write('GET /healthz HTTP/1.1\r\n');
-  for (let i = 0; i < 12 && !closed; i++) { s.write('X'); await sleep(250); }
-  assert.ok(closed, 'the slow second head is cut');
-  assert.deepEqual(statuses(out), [200, 408], kw.output.slice(-3000));
-  s.destroy();
+  const c = drip(kw.port, '', 0);
+  try {
+    c.socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await sleep(300);
+    assert.deepEqual(statuses(c.out), [200]);
+    c.socket.write('GET /healthz HTTP/1.1\r\n');
+    for (let i = 0; i < 12 && !c.closed; i++) { c.socket.write('X'); await sleep(250); }
+    assert.ok(c.closed, 'the slow second head is cut');
+    assert.deepEqual(statuses(c.out), [200, 408], kw.output.slice(-3000));
+  } finally {
+    c.stop();
+  }
 });
 
 test('refused sockets lingering count in max_connections: a client refused again and again holds no more descriptors', async () => {
@@ -250,17 +259,15 @@ test('refused sockets lingering count in max_connections: a client refused again
 
 test('body_timeout: a body dripped a byte at a time gets 408 and the connection is closed', async () => {
   await setup({ KEEPWARM_BODY_TIMEOUT: '1s' });
-  const s = net.connect(kw.port, '127.0.0.1');
-  let out = '';
-  let closed = false;
-  s.on('data', (x) => { out += x; });
-  s.on('close', () => { closed = true; });
-  s.on('error', () => {});
-  s.write('POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{');
-  for (let i = 0; i < 16 && !closed; i++) { s.write(' '); await sleep(250); }
-  assert.ok(closed, 'the dripping body is cut');
-  assert.match(out, /^HTTP\/1\.1 408 /);
-  s.destroy();
+  const c = drip(kw.port, '', 0);
+  try {
+    c.socket.write('POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{');
+    for (let i = 0; i < 16 && !c.closed; i++) { c.socket.write(' '); await sleep(250); }
+    assert.ok(c.closed, 'the dripping body is cut');
+    assert.match(c.out, /^HTTP\/1\.1 408 /);
+  } finally {
+    c.stop();
+  }
   await upstreamSawNothing('a timed-out body');
   await stillServes();
 });

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFake, startKeepwarm, sleep } from './harness.js';
+import { startFake, startKeepwarm, sleep, stopAll } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dashboard = JSON.parse(fs.readFileSync(path.join(root, 'conf/grafana-dashboard.json'), 'utf8'));
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 // Prometheus text → Map(series name → Set(label names)).
 function parseExposition(text) {

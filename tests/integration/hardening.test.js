@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import http from 'node:http';
-import { startFake, startKeepwarm, FakeControl, readSSE, sleep, until, metric } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, readSSE, sleep, until, metric, stopAll } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 const chat = (extra = {}) => JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }], ...extra });
 const tmpfile = (name, text) => {
@@ -360,6 +360,7 @@ test('SIGTERM drains: the stream in flight completes, new connections are refuse
   const fake = await startFake(['--token-delay', '200']);
   procs.push(fake);
   const kw = await startKeepwarm(fake.url);
+  procs.push(kw); // stopped here by SIGTERM; by the after hook if a check fails first
   const r = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: chat({ stream: true }) });
   const reader = r.body.getReader();
   await reader.read();
@@ -378,6 +379,7 @@ test('SIGTERM with a stream that outlasts shutdown_timeout: cancelled, exit 0', 
   procs.push(fake);
   const ctl = new FakeControl(fake);
   const kw = await startKeepwarm(fake.url, [], { KEEPWARM_SHUTDOWN_TIMEOUT: '300ms' });
+  procs.push(kw); // stopped here by SIGTERM; by the after hook if a check fails first
   const r = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: chat({ stream: true }) });
   const reader = r.body.getReader();
   await reader.read();
@@ -397,6 +399,7 @@ test('SIGTERM past shutdown_timeout with every kind of relay in flight: all free
   procs.push(fake);
   const ctl = new FakeControl(fake);
   const kw = await startKeepwarm(fake.url, [], { KEEPWARM_SHUTDOWN_TIMEOUT: '300ms', KEEPWARM_MAX_CONCURRENT: '8' });
+  procs.push(kw); // stopped here by SIGTERM; by the after hook if a check fails first
   const post = (p, body) => fetch(`${kw.url}${p}`, { method: 'POST', body: JSON.stringify(body) });
   const gen = { model: 'llama3.2:3b', prompt: 'x' };
   const answers = [

@@ -1,8 +1,12 @@
 // Test harness: starts the stand-in Ollama and keepwarm on free loopback ports (port 0, the
 // real port read from each program's first line), and stops them after the test file.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,6 +65,21 @@ export class Proc {
     }
     return code;
   }
+}
+
+// Stops every process in procs (emptying it), last started first, even when one of them fails
+// its stop: a failed check must not leave the others running. Then throws what failed.
+export async function stopAll(procs) {
+  const errors = [];
+  for (const p of procs.splice(0).reverse()) {
+    try {
+      await p.stop();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new AggregateError(errors, errors.map((e) => e.message).join('\n'));
 }
 
 export async function startFake(args = []) {
@@ -155,4 +174,81 @@ export async function metric(kw, re) {
   });
   const m = text.match(re);
   return m ? Number(m[1]) : undefined;
+}
+
+// text as keepwarm.ini in a new temporary directory; its path (for `-c`, or to rewrite before
+// a SIGHUP).
+export function iniFile(text) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kw-ini-')), 'keepwarm.ini');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+// A loopback port free right now (the tests that start nginx must name its ports).
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const NGINX_BIN = process.env.NGINX_BIN || ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
+
+// Debian's nginx in the foreground, all its files in dir: nginx.conf holds `http` (the text of
+// its http block) after private temp directories and no access log. Resolves once ready()
+// (by default: a connection to readyPort is accepted) to { child, output, dir }; rejects if
+// nginx exits first.
+export async function startNginx(dir, { http: httpBlock, readyPort, ready, workerConnections = 512 }) {
+  assert.ok(NGINX_BIN, 'nginx not found: install Debian\'s nginx (make deps does)');
+  const tmp = (n) => path.join(dir, 'tmp', n);
+  for (const n of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(tmp(n), { recursive: true });
+  // As root, workers would run as nobody and could not use the private temp directories.
+  const user = process.getuid && process.getuid() === 0 ? 'user root;' : '';
+  const conf = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(conf, `${user}
+worker_processes 1;
+events { worker_connections ${workerConnections}; }
+http {
+    access_log off;
+    client_body_temp_path ${tmp('body')};
+    proxy_temp_path ${tmp('proxy')};
+    fastcgi_temp_path ${tmp('fastcgi')};
+    uwsgi_temp_path ${tmp('uwsgi')};
+    scgi_temp_path ${tmp('scgi')};
+${httpBlock}
+}
+`);
+  const child = spawn(NGINX_BIN, ['-p', dir, '-c', conf,
+    '-g', `daemon off; pid ${path.join(dir, 'nginx.pid')}; error_log stderr;`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const n = { child, output: '', dir };
+  child.stdout.on('data', (b) => { n.output += b; });
+  child.stderr.on('data', (b) => { n.output += b; });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const accepts = () => new Promise((resolve) => {
+    const s = net.connect(readyPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+  try {
+    await until(() => {
+      if (exited) throw new Error(`nginx exited:\n${n.output}`);
+      return (ready || accepts)();
+    }, `nginx:\n${n.output}`);
+  } catch (e) {
+    await stopNginx(n);
+    throw e;
+  }
+  return n;
+}
+
+// Stops an nginx from startNginx (its dir stays: the caller made it).
+export async function stopNginx(n) {
+  if (n.child.exitCode === null && n.child.signalCode === null) {
+    n.child.kill('SIGTERM');
+    await once(n.child, 'exit');
+  }
 }

@@ -4,20 +4,10 @@
 // one. The stand-in's request log shows what reached "Ollama".
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, until, sleep } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, until, sleep, stopAll, iniFile as ini } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
-
-function ini(text) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-bypass-'));
-  const file = path.join(dir, 'keepwarm.ini');
-  fs.writeFileSync(file, text);
-  return file;
-}
+after(() => stopAll(procs));
 
 async function start(conf, fakeArgs = []) {
   const fake = await startFake(fakeArgs);

@@ -4,33 +4,18 @@
 // pinned model is missing says so on /readyz while the other keeps serving.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFake, startKeepwarm, FakeControl, parseSSE, sleep, until } from './harness.js';
+import { startFake, startKeepwarm, startNginx, stopNginx, freePort, FakeControl, parseSSE, sleep, until, stopAll } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const NGINX = process.env.NGINX_BIN || ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
 
 const procs = [];
-let nginx; // { child, output, port, bufferedPort }
+let nginx; // startNginx's { child, output, dir } and its { port, bufferedPort }
 let fakeA, fakeB, ctlA, ctlB, kwA, kwB, killedA = false;
-
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // conf/nginx.conf with the test's backends and port. Every substitution must hit, so that an
 // edit of the shipped file that the test no longer understands fails here, loudly.
@@ -50,26 +35,12 @@ function shippedConf(backends, port) {
   return conf;
 }
 
-async function startNginx(backends) {
-  assert.ok(NGINX, 'nginx not found: install Debian\'s nginx (make deps does)');
+async function startScaleNginx(backends) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-nginx-'));
   const [port, bufferedPort] = [await freePort(), await freePort()];
   fs.writeFileSync(path.join(dir, 'keepwarm.conf'), shippedConf(backends, port));
-  const tmp = (n) => path.join(dir, 'tmp', n);
-  for (const n of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(tmp(n), { recursive: true });
-  // As root, workers would run as nobody and could not use the private temp directories.
-  const user = process.getuid && process.getuid() === 0 ? 'user root;' : '';
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), `${user}
-worker_processes 1;
-events { worker_connections 512; }
-http {
-    access_log off;
-    client_body_temp_path ${tmp('body')};
-    proxy_temp_path ${tmp('proxy')};
-    fastcgi_temp_path ${tmp('fastcgi')};
-    uwsgi_temp_path ${tmp('uwsgi')};
-    scgi_temp_path ${tmp('scgi')};
-
+  const n = await startNginx(dir, {
+    http: `
     include ${path.join(dir, 'keepwarm.conf')};
 
     # An nginx left with its default buffering, and gzip for event streams: without keepwarm's
@@ -87,34 +58,19 @@ http {
             # loopback listener refuses as Ollama would (DNS rebinding guard).
             proxy_set_header Host $host;
         }
-    }
-}
-`);
-  const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf'),
-    '-g', `daemon off; pid ${path.join(dir, 'nginx.pid')}; error_log stderr;`],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  const n = { child, output: '', port, bufferedPort, dir };
-  child.stdout.on('data', (b) => { n.output += b; });
-  child.stderr.on('data', (b) => { n.output += b; });
-  let exited = false;
-  child.once('exit', () => { exited = true; });
-  await until(async () => {
-    if (exited) throw new Error(`nginx exited:\n${n.output}`);
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, `nginx on port ${port}:\n${n.output}`);
-  return n;
-}
-
-async function stopNginx(n) {
-  if (n.child.exitCode === null && n.child.signalCode === null) {
-    n.child.kill('SIGTERM');
-    await once(n.child, 'exit');
-  }
-  fs.rmSync(n.dir, { recursive: true, force: true });
+    }`,
+    ready: async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+  }).catch((e) => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  return Object.assign(n, { port, bufferedPort });
 }
 
 const chatBody = (stream, content = 'hi') => JSON.stringify({
@@ -138,15 +94,15 @@ before(async () => {
   procs.push(kwA);
   kwB = await startKeepwarm(fakeB.url, ['--pin', 'llama3.2:3b', '--pin', 'qwen3:8b', '--ping-interval', '200ms']);
   procs.push(kwB);
-  nginx = await startNginx([`127.0.0.1:${kwA.port}`, `127.0.0.1:${kwB.port}`]);
+  nginx = await startScaleNginx([`127.0.0.1:${kwA.port}`, `127.0.0.1:${kwB.port}`]);
 });
 
 after(async () => {
-  if (nginx) await stopNginx(nginx);
-  for (const p of procs.reverse()) {
-    if (p === kwA && killedA) continue;
-    await p.stop();
+  if (nginx) {
+    await stopNginx(nginx);
+    fs.rmSync(nginx.dir, { recursive: true, force: true });
   }
+  await stopAll(procs.filter((p) => !(p === kwA && killedA)));
 });
 
 // Reads a streamed answer, calling onFirst when the first SSE event arrives.

@@ -8,23 +8,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, until, sleep } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, until, sleep, stopAll, iniFile as ini } from './harness.js';
 
 const procs = [];
 const servers = [];
 after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  for (const s of servers) s.close();
+  try {
+    await stopAll(procs);
+  } finally {
+    for (const s of servers) s.close();
+  }
 });
-
-function ini(text) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-state-'));
-  const file = path.join(dir, 'keepwarm.ini');
-  fs.writeFileSync(file, text);
-  return file;
-}
 
 const status = async (kw) => (await fetch(`${kw.url}/status`)).json();
 const modelStatus = async (kw, name) => (await status(kw)).models.find((m) => m.name === name);
@@ -118,6 +112,9 @@ test('pin_requested: models Ollama does not have fill neither max_pinned nor /st
   assert.equal((await modelStatus(kw, 'qwen3:8b')).requested, true);
   assert.equal((await modelStatus(kw, 'codellama:7b')).requested, false);
   await until(async () => /level=warn msg="not pinning a requested model: max_pinned reached" model=codellama:7b max_pinned=2/.test(kw.output), 'refusal logged');
+  // /readyz was 200 before they were asked for: that it is now says nothing of them by itself
+  await until(async () => (await modelStatus(kw, 'llama3.2:3b'))?.loaded === true &&
+    (await modelStatus(kw, 'qwen3:8b'))?.loaded === true, 'the two requested models seen loaded');
   await until(async () => (await fetch(`${kw.url}/readyz`)).status === 200, 'ready with the two requested models loaded');
 });
 

@@ -5,10 +5,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startFake, startKeepwarm, FakeControl, parseSSE } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, parseSSE, stopAll } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 const chatBody = (extra = {}) => JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'x' }], ...extra });
 const post = (path, body, { version = '1.1', close = false } = {}) =>

@@ -3,10 +3,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import OpenAI from 'openai';
-import { startFake, startKeepwarm, FakeControl } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, stopAll } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
+after(() => stopAll(procs));
 
 async function closedPort() {
   const srv = net.createServer();

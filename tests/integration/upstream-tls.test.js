@@ -5,29 +5,16 @@
 // credentials nginx checks.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, readSSE, until } from './harness.js';
+import { startFake, startKeepwarm, startNginx, stopNginx, freePort, FakeControl, readSSE, until, stopAll } from './harness.js';
 
-const NGINX = process.env.NGINX_BIN || ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
 const procs = [];
 let dir, fake, ctl, nginx;
 const ports = {};
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const file = (n) => path.join(dir, n);
 const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,44 +48,17 @@ function server(port, extra) {
     }`;
 }
 
-async function startNginx() {
-  assert.ok(NGINX, 'nginx not found: install Debian\'s nginx (make deps does)');
+async function startTLSNginx() {
   for (const n of ['plain', 'mtls', 'basic', 'bearer']) ports[n] = await freePort();
-  const tmp = (n) => path.join(dir, 'tmp', n);
-  for (const n of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(tmp(n), { recursive: true });
-  // As root, workers would run as nobody and could not use the private temp directories.
-  const user = process.getuid && process.getuid() === 0 ? 'user root;' : '';
-  fs.writeFileSync(file('nginx.conf'), `${user}
-worker_processes 1;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path ${tmp('body')};
-    proxy_temp_path ${tmp('proxy')};
-    fastcgi_temp_path ${tmp('fastcgi')};
-    uwsgi_temp_path ${tmp('uwsgi')};
-    scgi_temp_path ${tmp('scgi')};
+  return startNginx(dir, {
+    workerConnections: 256,
+    readyPort: ports.bearer,
+    http: `
     ${server(ports.plain, '')}
     ${server(ports.mtls, `ssl_client_certificate ${file('ca.pem')};\n        ssl_verify_client on;`)}
     ${server(ports.basic, 'if ($http_authorization != "Basic dXNlcjpzM2NyZXQ=") { return 401; }')}
-    ${server(ports.bearer, 'if ($http_authorization != "Bearer s3cret") { return 401; }')}
-}
-`);
-  const child = spawn(NGINX, ['-p', dir, '-c', file('nginx.conf'),
-    '-g', `daemon off; pid ${file('nginx.pid')}; error_log stderr;`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const n = { child, output: '' };
-  child.stdout.on('data', (b) => { n.output += b; });
-  child.stderr.on('data', (b) => { n.output += b; });
-  let exited = false;
-  child.once('exit', () => { exited = true; });
-  await until(() => {
-    if (exited) throw new Error(`nginx exited:\n${n.output}`);
-    return new Promise((resolve) => {
-      const s = net.connect(ports.bearer, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-  }, `nginx:\n${n.output}`);
-  return n;
+    ${server(ports.bearer, 'if ($http_authorization != "Bearer s3cret") { return 401; }')}`,
+  });
 }
 
 before(async () => {
@@ -107,16 +67,16 @@ before(async () => {
   fake = await startFake();
   procs.push(fake);
   ctl = new FakeControl(fake);
-  nginx = await startNginx();
+  nginx = await startTLSNginx();
 });
 
 after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  if (nginx && nginx.child.exitCode === null && nginx.child.signalCode === null) {
-    nginx.child.kill('SIGTERM');
-    await once(nginx.child, 'exit');
+  try {
+    await stopAll(procs);
+  } finally {
+    if (nginx) await stopNginx(nginx);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function ini(text) {

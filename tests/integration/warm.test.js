@@ -3,20 +3,10 @@
 // waiting comments.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startFake, startKeepwarm, FakeControl, sleep, until, metric } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, sleep, until, metric, stopAll, iniFile as ini } from './harness.js';
 
 const procs = [];
-after(async () => { for (const p of procs.reverse()) await p.stop(); });
-
-function ini(text) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-warm-'));
-  const file = path.join(dir, 'keepwarm.ini');
-  fs.writeFileSync(file, text);
-  return file;
-}
+after(() => stopAll(procs));
 
 
 const loadedNames = async (ctl) => {
@@ -94,6 +84,7 @@ test('eviction and a crashed runner are repaired within one interval, with the s
 
 test('Ollama killed and restarted: readiness 503 then 200, models reloaded', async () => {
   let fake = await startFake();
+  procs.push(fake); // stopped below; by the after hook if a check fails first
   const port = fake.port;
   const kw = await startKeepwarm(fake.url, ['--pin', 'llama3.2:3b', '--ping-interval', '200ms']);
   procs.push(kw);

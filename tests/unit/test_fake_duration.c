@@ -1,7 +1,8 @@
 /* Unit tests for the stand-in Ollama's own duration code (tests/fake_ollama/goduration.c and
- * goquote.c), linked without any keepwarm object. The first tests run the vectors of
- * test_duration.c, so keepwarm's proxy/base/duration.c and this independent implementation are
- * held to the same Go facts; the rest are Go facts only the stand-in models. */
+ * goquote.c), linked without any keepwarm object. The first tests run the rows of
+ * duration_vectors.h, as test_duration.c does, so keepwarm's proxy/base/duration.c and this
+ * independent implementation are held to one list of Go facts; the rest are Go facts only the
+ * stand-in models. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "duration_vectors.h"
 #include "goduration.h"
 #include "goquote.h"
 
@@ -27,42 +29,10 @@ static void go_err(const char *s, const char *want) {
     assert_string_equal(err, want);
 }
 
-/* test_duration.c's test_go_valid. */
-static void test_go_valid(void **state) {
+/* The rows test_duration.c runs against keepwarm's parser (duration_vectors.h). */
+static void test_go(void **state) {
     (void)state;
-    assert_true(go_ok("0") == 0);
-    assert_true(go_ok("-0") == 0);
-    assert_true(go_ok("0s") == 0);
-    assert_true(go_ok("5m") == 300 * GODURATION_SECOND);
-    assert_true(go_ok("24h") == 86400 * GODURATION_SECOND);
-    assert_true(go_ok("1h30m") == 5400 * GODURATION_SECOND);
-    assert_true(go_ok("1.5h") == 5400 * GODURATION_SECOND);
-    assert_true(go_ok("300ms") == 300000000);
-    assert_true(go_ok("10s") == 10 * GODURATION_SECOND);
-    assert_true(go_ok("1us") == 1000);
-    assert_true(go_ok("1\xc2\xb5s") == 1000);
-    assert_true(go_ok("7ns") == 7);
-    assert_true(go_ok(".5s") == 500000000);
-    assert_true(go_ok("+2s") == 2 * GODURATION_SECOND);
-    assert_true(go_ok("-1m") == GODURATION_FOREVER);
-    assert_true(go_ok("-1s") == GODURATION_FOREVER);
-    assert_true(go_ok("-1h") == GODURATION_FOREVER);
-}
-
-/* test_duration.c's test_go_errors. */
-static void test_go_errors(void **state) {
-    (void)state;
-    go_err("-1", "time: missing unit in duration \"-1\"");
-    go_err("300", "time: missing unit in duration \"300\"");
-    go_err("1d", "time: unknown unit \"d\" in duration \"1d\"");
-    go_err("1y", "time: unknown unit \"y\" in duration \"1y\"");
-    go_err("", "time: invalid duration \"\"");
-    go_err(" 5m", "time: invalid duration \" 5m\"");
-    go_err("5m ", "time: unknown unit \"m \" in duration \"5m \"");
-    go_err("m", "time: invalid duration \"m\"");
-    go_err(".s", "time: invalid duration \".s\"");
-    go_err("9999999999h", "time: invalid duration \"9999999999h\"");
-    go_err("99999999999999999999s", "time: invalid duration \"99999999999999999999s\"");
+    dv_run_parse(dv_go, DV_COUNT(dv_go), goduration_parse, 0);
 }
 
 static int json_rc(const char *text, int64_t *ns, char *err, size_t errlen) {
@@ -88,43 +58,14 @@ static void json_err(const char *text, const char *want) {
     assert_string_equal(err, want);
 }
 
-/* test_duration.c's test_json_v18. */
 static void test_json_v18(void **state) {
     (void)state;
-    assert_true(json_ok("42") == 42 * GODURATION_SECOND);
-    assert_true(json_ok("42.5") == 42500000000LL);
-    assert_true(json_ok("\"42m\"") == 42 * 60 * GODURATION_SECOND);
-    assert_true(json_ok("-1") == GODURATION_FOREVER);
-    assert_true(json_ok("-3.14") == GODURATION_FOREVER);
-    assert_true(json_ok("\"-1m\"") == GODURATION_FOREVER);
-    assert_true(json_ok("0") == 0);
-    assert_true(json_ok("-0") == 0);
-    assert_true(json_ok("\"0\"") == 0);
-    json_err("\"-1\"", "time: missing unit in duration \"-1\"");
-    json_err("\"1d\"", "time: unknown unit \"d\" in duration \"1d\"");
-    json_err("\"\"", "time: invalid duration \"\"");
-    json_err("true", "Unsupported type: 'bool'");
-    json_err("{}", "Unsupported type: 'map[string]interface {}'");
-    json_err("[]", "Unsupported type: '[]interface {}'");
-    json_err("1e300", "keep_alive 1e+300 seconds is too large; use -1 for forever");
+    dv_run_json(dv_json, DV_COUNT(dv_json), goduration_from_json);
 }
 
-/* test_duration.c's test_config_syntax. */
 static void test_config_syntax(void **state) {
     (void)state;
-    int64_t ns;
-    char err[256];
-    assert_int_equal(goduration_parse_config("60", &ns, err, sizeof(err)), 0);
-    assert_true(ns == 60 * GODURATION_SECOND);
-    assert_int_equal(goduration_parse_config("-1", &ns, err, sizeof(err)), 0);
-    assert_true(ns == GODURATION_FOREVER);
-    assert_int_equal(goduration_parse_config("500ms", &ns, err, sizeof(err)), 0);
-    assert_true(ns == 500000000);
-    assert_int_equal(goduration_parse_config("1d", &ns, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "unknown unit \"d\""));
-    assert_non_null(strstr(err, "use -1 for forever"));
-    assert_int_equal(goduration_parse_config(" 60", &ns, err, sizeof(err)), -1);
-    assert_int_equal(goduration_parse_config("", &ns, err, sizeof(err)), -1);
+    dv_run_parse(dv_config, DV_COUNT(dv_config), goduration_parse_config, 1);
 }
 
 static void expect_format(int64_t ns, const char *want) {
@@ -133,21 +74,12 @@ static void expect_format(int64_t ns, const char *want) {
     assert_string_equal(buf, want);
 }
 
-/* test_duration.c's test_format, except 1500ns: Go's Duration.String prints "1.5µs" (U+00B5)
- * where keepwarm deliberately prints ASCII "1.5us". */
+/* The shared rows, and 1500ns as Go's Duration.String prints it: "1.5µs" (U+00B5), where
+ * keepwarm deliberately prints ASCII "1.5us". */
 static void test_format(void **state) {
     (void)state;
-    expect_format(0, "0s");
-    expect_format(300 * GODURATION_SECOND, "5m0s");
-    expect_format(5400 * GODURATION_SECOND, "1h30m0s");
-    expect_format(500000000, "500ms");
+    dv_run_format(goduration_format, goduration_parse);
     expect_format(1500, "1.5\xc2\xb5s");
-    expect_format(7, "7ns");
-    expect_format(GODURATION_FOREVER, "forever");
-    int64_t ns;
-    char err[64];
-    assert_int_equal(goduration_parse("1h2m3.5s", &ns, err, sizeof(err)), 0);
-    expect_format(ns, "1h2m3.5s");
 }
 
 /* Go facts beyond keepwarm's vectors. */
@@ -251,10 +183,13 @@ static void test_quote(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_go_valid),    cmocka_unit_test(test_go_errors),
-        cmocka_unit_test(test_json_v18),    cmocka_unit_test(test_config_syntax),
-        cmocka_unit_test(test_format),      cmocka_unit_test(test_go_more),
-        cmocka_unit_test(test_config_more), cmocka_unit_test(test_format_more),
+        cmocka_unit_test(test_go),
+        cmocka_unit_test(test_json_v18),
+        cmocka_unit_test(test_config_syntax),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_go_more),
+        cmocka_unit_test(test_config_more),
+        cmocka_unit_test(test_format_more),
         cmocka_unit_test(test_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
