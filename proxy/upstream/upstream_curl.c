@@ -199,6 +199,38 @@ static void xfer_report(struct upstream_xfer_curl *x, enum upstream_result r, co
     xfer_unlink_free(x);
 }
 
+/* curl's error text with the user info of any URL in it replaced by "***": libcurl quotes
+ * URLs in its errors ("Unsupported proxy scheme for 'http://user:pw@proxy'"), and this text
+ * goes into the client's 502 and the log. */
+static void redact_userinfo(const char *in, char *out, size_t len) {
+    size_t o = 0;
+    if (!len)
+        return;
+    for (const char *p = in; *p && o + 1 < len;) {
+        const char *sep = strstr(p, "://");
+        if (!sep) {
+            o += (size_t)snprintf(out + o, len - o, "%s", p);
+            break;
+        }
+        const char *auth = sep + 3;
+        size_t alen = strcspn(auth, "/?#'\" \t\r\n");
+        const char *at = NULL;
+        for (const char *q = auth; q < auth + alen; q++)
+            if (*q == '@')
+                at = q;
+        if (!at) {
+            o += (size_t)snprintf(out + o, len - o, "%.*s", (int)(auth - p), p);
+            p = auth;
+        } else {
+            o += (size_t)snprintf(out + o, len - o, "%.*s***", (int)(auth - p), p);
+            p = at;
+        }
+        if (o >= len)
+            o = len - 1;
+    }
+    out[o < len ? o : len - 1] = '\0';
+}
+
 /* After curl returned: finished transfers get on_done, transfers cancelled meanwhile go, and
  * those that got bytes in this pass get on_read_end. */
 static void after_curl(struct upstream_curl *uc) {
@@ -218,6 +250,8 @@ static void after_curl(struct upstream_curl *uc) {
             continue;
         }
         enum upstream_result r = map_result(rc, x);
+        char said[CURL_ERROR_SIZE];
+        redact_userinfo(x->error, said, sizeof(said));
         if (r == UPSTREAM_ABORTED)
             snprintf(x->why, sizeof(x->why), "%s", "stopped by the receiver");
         else if (!x->why[0] &&
@@ -225,8 +259,8 @@ static void after_curl(struct upstream_curl *uc) {
             /* the builtin client's words, curl's detail */
             snprintf(x->why, sizeof(x->why), "Ollama closed the connection %s: %.100s",
                      x->answered ? "mid-answer" : "before answering",
-                     x->error[0] ? x->error : curl_easy_strerror(rc));
-        const char *detail = x->why[0] ? x->why : x->error[0] ? x->error : curl_easy_strerror(rc);
+                     said[0] ? said : curl_easy_strerror(rc));
+        const char *detail = x->why[0] ? x->why : said[0] ? said : curl_easy_strerror(rc);
         xfer_report(x, r, detail);
     }
     for (struct upstream_xfer_curl *x = uc->live, *next; x; x = next) {

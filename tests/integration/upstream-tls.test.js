@@ -209,6 +209,20 @@ test('a bearer token checked by nginx: upstream_header, through libcurl', async 
   assert.ok(!withToken.output.includes('s3cret'), 'the token is never logged');
 });
 
+test("a proxy URL's password in libcurl's error text reaches neither the client nor the log", async () => {
+  const url = `https://127.0.0.1:${ports.plain}`;
+  const kw = await kwTLS(url, `upstream_ca_file = ${file('ca.pem')}\n`,
+    { HTTPS_PROXY: 'bogus://proxyuser:pr0xys3cret@127.0.0.1:1', NO_PROXY: '' });
+  const r = await chat(kw, false);
+  assert.equal(r.status, 502);
+  const text = await r.text();
+  assert.match(text, /proxy scheme/i, 'libcurl\'s own words reach the client');
+  assert.ok(!text.includes('pr0xys3cret'), text);
+  assert.match(text, /bogus:\/\/\*\*\*@127\.0\.0\.1:1/, 'the user info is shown as ***');
+  await new Promise((res) => setTimeout(res, 300)); // the access and warm lines
+  assert.ok(!kw.output.includes('pr0xys3cret'), 'nor in the log');
+});
+
 test('HTTPS_PROXY from the environment: libcurl tunnels through it', async () => {
   // A CONNECT proxy that records what it was asked for and pipes bytes both ways.
   const asked = [];
