@@ -43,6 +43,7 @@
 #include "http1.h"
 #include "log.h"
 #include "lookup.h"
+#include "readtimer.h"
 #include "upstream_curl.h"
 #include "xheaders.h"
 
@@ -105,10 +106,8 @@ struct upstream_xfer {
     /* endings */
     struct event timer; /* request timeout; also the wait for a descriptor */
     int timer_on;
-    struct event rtimer; /* read timeout: Ollama silent for read_ms */
-    int rtimer_on;
-    long read_ms;       /* 0: none */
-    struct event defer; /* reports a failure found inside an API call */
+    struct readtimer rt; /* read timeout: Ollama silent for rt.ms */
+    struct event defer;  /* reports a failure found inside an API call */
     enum upstream_result result;
     char error[256];
     struct upstream_xfer *prev, *next; /* live list */
@@ -127,8 +126,8 @@ struct upstream {
     /* Headers sent on every request (upstream_opts.extra_headers, and the base URL's
      * credentials as Basic auth), replacing a caller's of the same name. Secrets: never logged. */
     struct xheaders xh;
-    /* opts.read_timeout_ms as a libevent common timeout: re-armed at every read, so the O(1)
-     * queue rather than the heap (NULL: a plain timeval) */
+    /* opts.read_timeout_ms as a libevent common timeout, for readtimer_arm: every transfer's
+     * timer in one O(1) queue rather than the heap (NULL: a plain timeval) */
     const struct timeval *read_tv;
     /* Ollama's addresses, tried in turn (localhost is often ::1 first, and Ollama listens
      * on 127.0.0.1); the one that last worked first. Resolved at the first connect, and again
@@ -434,34 +433,29 @@ static void timer_start(struct upstream_xfer *x, long ms) {
     x->timer_on = evtimer_add(&x->timer, &tv) == 0;
 }
 
-/* Ollama said nothing for read_ms while the transfer waited on it: without this, an answer
+/* Ollama said nothing for rt.ms while the transfer waited on it: without this, an answer
  * that never comes (a hung Ollama, a proxy that holds the connection) holds the client for
  * ever when request_timeout is 0. */
 static void on_read_timer(evutil_socket_t fd, short what, void *arg) {
     struct upstream_xfer *x = arg;
     (void)fd;
     (void)what;
-    x->rtimer_on = 0;
+    if (!readtimer_fired(&x->rt))
+        return; /* a read came meanwhile */
     char msg[96];
-    snprintf(msg, sizeof(msg), "Ollama sent nothing for %ld ms (read_timeout)", x->read_ms);
+    snprintf(msg, sizeof(msg), "Ollama sent nothing for %ld ms (read_timeout)", x->rt.ms);
     xfer_fail(x, UPSTREAM_TIMEOUT, "%s", msg);
 }
 
-/* Ollama has read_ms from now to send something (re-armed at every read; not while paused:
- * then the client is the one that is slow). */
+/* Ollama has rt.ms from now to send something (a read moves it on; not while paused: then the
+ * client is the one that is slow). */
 static void read_timer_arm(struct upstream_xfer *x) {
-    if (x->read_ms <= 0 || x->paused)
-        return;
-    struct timeval tv = {x->read_ms / 1000, (x->read_ms % 1000) * 1000};
-    const struct timeval *t =
-        x->u->read_tv && x->read_ms == x->u->opts.read_timeout_ms ? x->u->read_tv : &tv;
-    x->rtimer_on = evtimer_add(&x->rtimer, t) == 0;
+    if (!x->paused)
+        readtimer_arm(&x->rt, x->u->read_tv, x->u->opts.read_timeout_ms);
 }
 
 static void read_timer_stop(struct upstream_xfer *x) {
-    if (x->rtimer_on)
-        event_del(&x->rtimer);
-    x->rtimer_on = 0;
+    readtimer_stop(&x->rt);
 }
 
 /* Waits for a descriptor (EMFILE/ENFILE): FIFO, woken by the next closed connection. */
@@ -786,7 +780,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     x->got_bytes = 1;
-    read_timer_arm(x);
+    readtimer_read(&x->rt);
     size_t used = 0;
     switch (http1_answer_feed(&x->ans, u->rbuf, (size_t)n, &used, on_body, x)) {
         case HTTP1_MORE:
@@ -1040,8 +1034,7 @@ struct upstream_xfer *upstream_start(struct upstream *u, const char *method, con
     x->body_len = body ? len : 0;
     http1_answer_init(&x->ans, strcmp(method, "HEAD") == 0);
     evtimer_assign(&x->timer, u->base, on_timer, x);
-    evtimer_assign(&x->rtimer, u->base, on_read_timer, x);
-    x->read_ms = u->opts.read_timeout_ms > 0 ? u->opts.read_timeout_ms : 0;
+    readtimer_init(&x->rt, u->base, u->opts.read_timeout_ms, on_read_timer, x);
     x->replayable = upstream_method_replayable(method);
     event_assign(&x->defer, u->base, -1, 0, on_deferred, x);
     x->next = u->live;
@@ -1109,11 +1102,7 @@ void upstream_set_read_timeout(struct upstream_xfer *x, long ms) {
         upstream_xfer_ops_of(x)->set_read_timeout(x, ms);
         return;
     }
-    x->read_ms = ms > 0 ? ms : 0;
-    if (x->rtimer_on) {
-        read_timer_stop(x);
-        read_timer_arm(x);
-    }
+    readtimer_set(&x->rt, ms, x->u->read_tv, x->u->opts.read_timeout_ms);
 }
 
 void upstream_set_replayable(struct upstream_xfer *x, int replayable) {

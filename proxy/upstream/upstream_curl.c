@@ -22,6 +22,7 @@
 
 #include "http1.h"
 #include "log.h"
+#include "readtimer.h"
 #include "xheaders.h"
 
 #define EASY_POOL   64   /* idle easy handles kept: curl_easy_init is a large allocation */
@@ -44,15 +45,13 @@ struct upstream_xfer_curl {
     long long content_length;
     int answered; /* an answer byte came */
     int paused;
-    int aborted;       /* on_data said stop */
-    int cancelled;     /* cancelled while curl ran: removed after socket_action */
-    int touched;       /* on_data ran in this socket_action pass: on_read_end due */
-    int head_1xx;      /* the head being read is an interim 1xx */
-    int head_over;     /* the final head ended: what curl hands on_header now are trailers */
-    size_t head_bytes; /* of the head (or the trailers) so far: capped as http1's */
-    long read_ms;
-    struct event rtimer; /* read timeout */
-    int rtimer_on;
+    int aborted;          /* on_data said stop */
+    int cancelled;        /* cancelled while curl ran: removed after socket_action */
+    int touched;          /* on_data ran in this socket_action pass: on_read_end due */
+    int head_1xx;         /* the head being read is an interim 1xx */
+    int head_over;        /* the final head ended: what curl hands on_header now are trailers */
+    size_t head_bytes;    /* of the head (or the trailers) so far: capped as http1's */
+    struct readtimer rt;  /* read timeout: Ollama silent for rt.ms */
     struct event unpause; /* resume's deferred curl_easy_pause(CONT) */
     char content_type[128];
     char why[160]; /* our own reason, preferred over curl's */
@@ -75,8 +74,8 @@ struct upstream_curl {
     struct xheaders xh;
     struct curl_slist *extra;
     struct upstream_opts opts;
-    /* opts.read_timeout_ms as a libevent common timeout (re-armed at every read: the O(1)
-     * queue rather than the heap); NULL: a plain timeval */
+    /* opts.read_timeout_ms as a libevent common timeout, for readtimer_arm: every transfer's
+     * timer in one O(1) queue rather than the heap (NULL: a plain timeval) */
     const struct timeval *read_tv;
     struct upstream_xfer_curl *live;
     size_t nlive;
@@ -121,19 +120,21 @@ static void touched_remove(struct upstream_xfer_curl *x) {
 }
 
 static void rtimer_stop(struct upstream_xfer_curl *x) {
-    if (x->rtimer_on)
-        event_del(&x->rtimer);
-    x->rtimer_on = 0;
+    readtimer_stop(&x->rt);
 }
 
-/* Ollama has read_ms from now to send something (not while paused: then the client is slow). */
+/* Ollama has rt.ms from now to send something (not while paused: then the client is slow). */
 static void rtimer_arm(struct upstream_xfer_curl *x) {
-    if (x->read_ms <= 0 || x->paused)
-        return;
-    struct timeval tv = {x->read_ms / 1000, (x->read_ms % 1000) * 1000};
-    const struct timeval *t =
-        x->uc->read_tv && x->read_ms == x->uc->opts.read_timeout_ms ? x->uc->read_tv : &tv;
-    x->rtimer_on = evtimer_add(&x->rtimer, t) == 0;
+    if (!x->paused)
+        readtimer_arm(&x->rt, x->uc->read_tv, x->uc->opts.read_timeout_ms);
+}
+
+/* Bytes came: the silence counts from now (arming the timer if it does not run yet). */
+static void rtimer_read(struct upstream_xfer_curl *x) {
+    if (x->rt.on)
+        readtimer_read(&x->rt);
+    else
+        rtimer_arm(x);
 }
 
 /* Takes x off curl and frees it (no callback). Never from inside a curl callback. */
@@ -335,8 +336,9 @@ static void on_read_timer(evutil_socket_t fd, short what, void *arg) {
     struct upstream_xfer_curl *x = arg;
     (void)fd;
     (void)what;
-    x->rtimer_on = 0;
-    snprintf(x->why, sizeof(x->why), "Ollama sent nothing for %ld ms (read_timeout)", x->read_ms);
+    if (!readtimer_fired(&x->rt))
+        return; /* a read came meanwhile */
+    snprintf(x->why, sizeof(x->why), "Ollama sent nothing for %ld ms (read_timeout)", x->rt.ms);
     xfer_report(x, UPSTREAM_TIMEOUT, x->why);
 }
 
@@ -362,7 +364,7 @@ static int on_prereq(void *arg, char *conn_primary_ip, char *conn_local_ip, int 
     (void)conn_local_ip;
     (void)conn_primary_port;
     (void)conn_local_port;
-    if (!x->rtimer_on)
+    if (!x->rt.on)
         rtimer_arm(x);
     return CURL_PREREQFUNC_OK;
 }
@@ -404,7 +406,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
     struct upstream_xfer_curl *x = arg;
     size_t len = size * n;
     x->answered = 1;
-    rtimer_arm(x);
+    rtimer_read(x);
     if (len > 5 && strncmp(buf, "HTTP/", 5) == 0 && !x->head_over)
         x->head_bytes = 0; /* a new head (after a 1xx) */
     x->head_bytes += len;
@@ -460,7 +462,7 @@ static size_t on_write(char *buf, size_t size, size_t n, void *arg) {
         return CURL_WRITEFUNC_ERROR;
     if (!x->status)
         learn_head(x);
-    rtimer_arm(x);
+    rtimer_read(x);
     if (x->cbs->on_data && x->cbs->on_data(x->ctx, PUB(x), buf, len) < 0) {
         x->aborted = 1;
         return CURL_WRITEFUNC_ERROR;
@@ -730,9 +732,8 @@ struct upstream_xfer *upstream_curl_start(struct upstream_curl *uc, const char *
     x->body = body;
     x->body_len = body ? len : 0;
     x->content_length = -1;
-    x->read_ms = uc->opts.read_timeout_ms > 0 ? uc->opts.read_timeout_ms : 0;
     x->replayable = upstream_method_replayable(method);
-    evtimer_assign(&x->rtimer, uc->base, on_read_timer, x);
+    readtimer_init(&x->rt, uc->base, uc->opts.read_timeout_ms, on_read_timer, x);
     event_assign(&x->unpause, uc->base, -1, 0, on_unpause, x);
     if (build_headers(x, headers) < 0) {
         int e = errno;
@@ -805,11 +806,7 @@ static int curl_paused(const struct upstream_xfer *px) {
 
 static void curl_set_read_timeout(struct upstream_xfer *px, long ms) {
     struct upstream_xfer_curl *x = XC(px);
-    x->read_ms = ms > 0 ? ms : 0;
-    if (x->rtimer_on) {
-        rtimer_stop(x);
-        rtimer_arm(x);
-    }
+    readtimer_set(&x->rt, ms, x->uc->read_tv, x->uc->opts.read_timeout_ms);
 }
 
 static void curl_set_replayable(struct upstream_xfer *px, int replayable) {
