@@ -736,6 +736,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
 
     if (!r) {
         free(rr->body_owned);
+        free(rr->model_owned);
         relay_reply_error(req, ep, 500, "out of memory", NULL);
         return;
     }
@@ -765,7 +766,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     copy_str(r->path, sizeof(r->path), evhttp_request_get_uri(req));
     const char *rid = rr->request_id;
     copy_str(r->request_id, sizeof(r->request_id), rid ? rid : "-");
-    r->model = rr->model ? strdup(rr->model) : NULL;
+    r->model = rr->model_owned ? rr->model_owned : rr->model ? strdup(rr->model) : NULL;
     r->answer = evbuffer_new();
     r->out = evbuffer_new();
     r->reap = event_new(env->base, -1, 0, on_reap, r);

@@ -38,7 +38,8 @@ struct relay_request {
     char *body_owned;          /* or a malloc'd body the relay takes over, no copy */
     size_t body_len;
     struct endpoint_meta meta; /* stream, include_usage, encoding */
-    const char *model;         /* for the endpoint's answers and the logs; may be NULL */
+    const char *model;         /* for the endpoint's answers and the logs (copied); may be NULL */
+    char *model_owned;         /* or a malloc'd model name the relay takes over, no copy */
     const char *request_id;    /* the X-Request-Id the client is answered with: logged, and
                                 * the first header Ollama gets (a client's X-Request-Id line
                                 * is never copied); may be NULL */

@@ -151,17 +151,17 @@ static void on_model_ok(void *arg, const char *model) {
 }
 
 /* Relays a native request to Ollama (the entry's method, rr.path): admission against
- * max_concurrent when limit is set (429 otherwise), the model told to the warm loop when note
- * is set and Ollama answers 2xx, then the relay, which takes rr.body_owned over (freed here when
- * the request is turned away). */
-static void relay_native(struct server *s, struct evhttp_request *req, struct relay_request rr,
-                         int limit, int note) {
+ * max_concurrent when the entry says EP_ADMIT (429 otherwise), the model told to the warm loop
+ * when it says EP_NOTE_MODEL and Ollama answers 2xx, then the relay, which takes rr.body_owned
+ * and rr.model_owned over (freed here when the request is turned away). */
+static void relay_native(struct server *s, struct evhttp_request *req, struct relay_request rr) {
     long *inflight = NULL;
-    if (limit && admit(s, req, rr.ep, rr.model, &inflight) < 0) {
+    if ((rr.ep->flags & EP_ADMIT) && admit(s, req, rr.ep, rr.model_owned, &inflight) < 0) {
         free(rr.body_owned);
+        free(rr.model_owned);
         return;
     }
-    if (note) {
+    if (rr.ep->flags & EP_NOTE_MODEL) {
         rr.on_upstream_ok = on_model_ok;
         rr.ok_arg = s;
     }
@@ -191,12 +191,10 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
                                .path = out.path,
                                .body_owned = out.body, /* taken over by the relay */
                                .body_len = out.body_len,
-                               .model = out.model,
+                               .model_owned = out.model, /* taken over too */
                                .meta = out.meta,
                                .request_id = rid};
-    out.body = NULL;
-    relay_native(s, req, rr, (ep->flags & EP_ADMIT) != 0, (ep->flags & EP_NOTE_MODEL) != 0);
-    request_out_cleanup(&out); /* the model: relay copied it */
+    relay_native(s, req, rr);
 }
 
 /* Everything else under /api/ and GET/HEAD /: relayed untouched, to path (normalised and
