@@ -43,6 +43,13 @@ struct app {
 
 /* hdrs: CONFIG_MAX_LIST + 1 slots for the NULL-terminated upstream_header list (copied by
  * upstream_new and upstream_set_base). */
+/* Said at start and at every reload, so an operator reading either sees it. */
+static void warn_insecure(const struct config *c) {
+    if (c->upstream_insecure)
+        log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
+                 "checked\"");
+}
+
 static struct upstream_opts upstream_opts_from(const struct config *c, const char **hdrs);
 
 static void on_log_tick(evutil_socket_t fd, short what, void *arg) {
@@ -126,9 +133,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg) {
     config_free(&a->cfg);
     a->cfg = fresh; /* same address: every module sees the new values */
     log_set_level(a->cfg.log_level);
-    if (a->cfg.upstream_insecure)
-        log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
-                 "checked\"");
+    warn_insecure(&a->cfg);
     server_reconfigure(a->srv);
     warm_set_config(a->warm, &a->cfg);
     char ka[32];
@@ -239,9 +244,7 @@ int main(int argc, char **argv) {
     }
     log_info("msg=\"listening\" addr=%s:%d upstream=%s version=%s", a.cfg.listen_host,
              server_port(a.srv), a.cfg.upstream, KEEPWARM_VERSION);
-    if (a.cfg.upstream_insecure)
-        log_warn("msg=\"upstream_insecure = yes: Ollama's TLS certificate and name are not "
-                 "checked\"");
+    warn_insecure(&a.cfg);
     struct timeval quarter = {0, LOG_TICK_MS * 1000};
     a.logtick = event_new(a.base, -1, EV_PERSIST, on_log_tick, NULL);
     if (a.logtick)

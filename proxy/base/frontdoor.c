@@ -151,7 +151,7 @@ int64_t frontdoor_body_deadline_ms(int64_t body_timeout_ms, uint64_t length) {
 }
 
 long frontdoor_json_cost(const char *data, size_t n, long cap) {
-    long count = 0, cost;
+    long count = 0;
     int in_string = 0, in_scalar = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)data[i];
@@ -191,8 +191,7 @@ long frontdoor_json_cost(const char *data, size_t n, long cap) {
         if (++count > cap)
             return -1;
     }
-    cost = count;
-    return cost;
+    return count;
 }
 
 static const char *reason_phrase(int status) {
