@@ -25,6 +25,10 @@ struct endpoint_meta {
     int stream;        /* the client asked for a stream */
     int include_usage; /* the stream ends with usage */
     int encoding_b64;  /* embeddings as base64 */
+    /* What the answer needs from the request beyond these flags (the request fields an API
+     * echoes in its answer, the client's model spelling, an id): a new reference the meta's
+     * holder owns (request_out, then the relay, which releases it), or NULL. */
+    json_t *echo;
 };
 
 /* Token counts an answer reported (for the log and keepwarm_tokens_total). */
@@ -105,8 +109,9 @@ struct endpoint {
     const char *stream_type; /* its Content-Type; NULL: the entry never streams */
     const char *wait_text;   /* sent while Ollama is silent (wait_comment_interval); or NULL */
     size_t stream_size;      /* bytes of stream state the relay holds for it */
-    /* Initialises the state (called once per request, when the relay starts). */
-    void (*stream_open)(void *state, const struct endpoint_meta *meta);
+    /* Initialises the state (called once per request, when the relay starts); model is the
+     * request's (may be NULL). */
+    void (*stream_open)(void *state, const struct endpoint_meta *meta, const char *model);
     /* One NDJSON line from Ollama: appends the client's bytes for it to out. Per token. */
     enum endpoint_stream_result (*stream_line)(void *state, const char *line, size_t len,
                                                struct evbuffer *out, struct endpoint_usage *usage);
@@ -114,6 +119,9 @@ struct endpoint {
     void (*stream_end)(void *state, struct evbuffer *out);
     /* One event carrying payload (an error envelope); the stream ends after it. */
     void (*stream_event)(struct evbuffer *out, const json_t *payload);
+    /* Frees what stream_open or stream_line allocated in the state (called once, when the
+     * relay ends, after stream_open). NULL: the state holds no allocation. */
+    void (*stream_close)(void *state);
 };
 
 /* The entry for a method and a path (as Ollama's router reads it). Returns it, or NULL with

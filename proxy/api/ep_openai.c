@@ -257,7 +257,8 @@ static int chat_answer(const struct endpoint_meta *meta, const char *model, cons
     return answer_with(chat_translate, meta, model, id, body, len, framed, out, usage, why);
 }
 
-static void chat_open(void *state, const struct endpoint_meta *meta) {
+static void chat_open(void *state, const struct endpoint_meta *meta, const char *model) {
+    (void)model;
     stream_open_with("chatcmpl-", state, meta);
 }
 
@@ -333,7 +334,8 @@ static int completion_answer(const struct endpoint_meta *meta, const char *model
     return answer_with(completion_translate, meta, model, id, body, len, framed, out, usage, why);
 }
 
-static void completion_open(void *state, const struct endpoint_meta *meta) {
+static void completion_open(void *state, const struct endpoint_meta *meta, const char *model) {
+    (void)model;
     stream_open_with("cmpl-", state, meta);
 }
 

@@ -109,6 +109,10 @@ static int build_jansson(const struct endpoint *ep, const struct config *cfg, co
     }
     rc = 0;
 cleanup:
+    if (rc < 0) {
+        json_decref(out->meta.echo);
+        out->meta.echo = NULL;
+    }
     json_decref(native);
     json_decref(in);
     return rc;
@@ -145,6 +149,8 @@ int request_build(const struct endpoint *ep, const struct config *cfg, const cha
 void request_out_cleanup(struct request_out *out) {
     free(out->body);
     free(out->model);
+    json_decref(out->meta.echo);
     out->body = NULL;
     out->model = NULL;
+    out->meta.echo = NULL;
 }

@@ -173,6 +173,9 @@ static void relay_free(struct relay *r) {
     free(r->up_method);
     free(r->up_path);
     free(r->up_body);
+    if (r->ep->stream_close)
+        r->ep->stream_close(r->state);
+    json_decref(r->meta.echo);
     free(r->model);
     r->env->active--;
     free(r);
@@ -779,7 +782,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
         memcpy(r->up_body, rr->body, rr->body_len);
     ndjson_init(&r->lines, env->cfg->max_line);
     if (ep->stream_open)
-        ep->stream_open(r->state, &rr->meta);
+        ep->stream_open(r->state, &rr->meta, r->model);
     if (!r->answer || !r->out || !r->reap || !r->up_method || !r->up_path ||
         (rr->body && !r->up_body) || copy_headers(r, req, rr->json_body, rid) < 0) {
         snprintf(err, sizeof(err), "out of memory");

@@ -37,7 +37,7 @@ struct relay_request {
     const char *body;          /* upstream body (copied by the relay), or NULL */
     char *body_owned;          /* or a malloc'd body the relay takes over, no copy */
     size_t body_len;
-    struct endpoint_meta meta; /* stream, include_usage, encoding */
+    struct endpoint_meta meta; /* stream, include_usage, encoding; meta.echo taken over */
     const char *model;         /* for the endpoint's answers and the logs (copied); may be NULL */
     char *model_owned;         /* or a malloc'd model name the relay takes over, no copy */
     const char *request_id;    /* the X-Request-Id the client is answered with: logged, and

@@ -159,6 +159,7 @@ static void relay_native(struct server *s, struct evhttp_request *req, struct re
     if ((rr.ep->flags & EP_ADMIT) && admit(s, req, rr.ep, rr.model_owned, &inflight) < 0) {
         free(rr.body_owned);
         free(rr.model_owned);
+        json_decref(rr.meta.echo);
         return;
     }
     if (rr.ep->flags & EP_NOTE_MODEL) {

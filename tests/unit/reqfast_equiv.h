@@ -61,7 +61,7 @@ static inline enum reqfast_outcome reqfast_compare(const struct config *cfg, int
                                                    const char *body, size_t len, char *why,
                                                    size_t whylen) {
     enum reqfast_outcome rc = REQFAST_DECLINED;
-    struct endpoint_meta slow_meta = {-1, -1, -1}, fast_meta = {-1, -1, -1};
+    struct endpoint_meta slow_meta = {-1, -1, -1, NULL}, fast_meta = {-1, -1, -1, NULL};
     char model[1024] = "";
     struct request_out fast;
     struct api_err err;

@@ -51,7 +51,7 @@ static inline enum splice_outcome splice_compare(const struct config *cfg, const
     char *out = NULL;
     json_t *orig = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     int parsed = orig && json_is_object(orig);
-    slow_out.meta = (struct endpoint_meta){0, 0, 0};
+    slow_out.meta = (struct endpoint_meta){0, 0, 0, NULL};
     int applied =
         request_build_way(ep, cfg, "/api/chat", body, len, REQUEST_JANSSON, &slow_out, &err) == 0;
     json_t *slow = applied ? json_loads(slow_out.body, JSON_REJECT_DUPLICATES, NULL) : NULL;
