@@ -19,6 +19,7 @@
 #include "config.h"
 #include "jscan.h"
 #include "metrics.h"
+#include "runopts.h"
 
 /* What the relay and the answer hooks need to know about one translated request. */
 struct endpoint_meta {
@@ -51,6 +52,10 @@ struct request_out {
     char *model;      /* malloc'd model name (for the answer, logs, limits), or NULL */
     struct endpoint_meta meta;
     int costly; /* a large body or tree was parsed: the heap is worth trimming */
+    /* The runner options the native body carries after policy (EP_POLICY entries: has_runner),
+     * written by the way that built it, for the residency's churn count (residency.h). */
+    struct runopts runner;
+    int has_runner;
 };
 
 /* Stream hook results. */
