@@ -106,7 +106,8 @@ static void history_add(struct residency *r, const char *model, enum residency_e
     h->at_ms = now_ms;
     h->ev = ev;
     snprintf(h->model, sizeof(h->model), "%s", model);
-    snprintf(h->detail, sizeof(h->detail), "%s", detail ? detail : "");
+    snprintf(h->detail, sizeof(h->detail), "%.*s", (int)sizeof(h->detail) - 1,
+             detail ? detail : "");
 }
 
 /* ---- churn ----------------------------------------------------------------------------- */
@@ -276,7 +277,11 @@ void residency_failure(struct residency *r, const char *model, int status, const
              ctx, m->last_error);
     if (!(kinds & (1u << RES_FAIL_CRASH)))
         return;
+    /* The runner died: Ollama loads it afresh (the next request is no churn). */
     m->crashed_since_load = 1;
+    m->has_last = 0;
+    m->causes[RES_CRASHED]++;
+    history_add(r, m->name, RES_CRASHED, m->last_error, now_ms);
     m->crash_at[m->ncrash % CRASH_TIMES] = now_ms;
     m->crash_ctx[m->ncrash % CRASH_TIMES] = ctx;
     m->ncrash++;
@@ -305,6 +310,8 @@ void residency_event(struct residency *r, const char *model, enum residency_even
     struct rmodel *m = get(r, model);
     if (!m || ev < 0 || ev >= RES_EVENT_COUNT)
         return;
+    if (ev == RES_CRASHED && m->crashed_since_load)
+        return; /* recorded with the crash's text when Ollama reported it */
     if (ev == RES_EVICTED || ev == RES_EXPIRED || ev == RES_CRASHED) {
         m->causes[ev]++;
         m->has_last = 0; /* the next request loads afresh */

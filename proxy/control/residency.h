@@ -11,7 +11,9 @@
  *   the last text, its time and the num_ctx of the request; RESIDENCY_CRASH_WARN crashes within
  *   an hour at one num_ctx raise a warning that suggests a lower one.
  * - history: the last RESIDENCY_HISTORY residency events (loaded, evicted, expired, crashed,
- *   repaired, reload_options) with their times, oldest first.
+ *   repaired, reload_options) with their times, oldest first. A crash is recorded when Ollama
+ *   reports it (with its text); the model's disappearance from /api/ps after it is not
+ *   recorded again.
  *
  * Owned by main (residency_new/free); the server reports requests and failures, the warm loop
  * reports what /api/ps shows. Times are passed in (milliseconds since the epoch), so the

@@ -62,6 +62,7 @@ struct relay {
     long *inflight; /* the model's in-flight counter, or NULL */
     void (*on_upstream_ok)(void *ok_arg, const char *model); /* NULL once called */
     void *ok_arg;
+    void (*on_upstream_error)(void *ok_arg, const char *model, int status, const char *text);
     char *model;
     char method[8];
     char path[256];
@@ -309,6 +310,18 @@ static void add_error_text(struct relay *r, const char *message) {
     json_decref(e);
 }
 
+/* Tells the requester about an error answer from Ollama (text[0, len), cut at 1 KiB). */
+static void tell_upstream_error(struct relay *r, int status, const char *text, size_t len) {
+    char buf[1024];
+    if (!r->on_upstream_error || !r->model)
+        return;
+    if (len > sizeof(buf) - 1)
+        len = sizeof(buf) - 1;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    r->on_upstream_error(r->ok_arg, r->model, status, buf);
+}
+
 /* One line of the stream, translated by the endpoint: the per-token path. */
 static int on_line(void *arg, const char *line, size_t len) {
     struct relay *r = arg;
@@ -318,8 +331,10 @@ static int on_line(void *arg, const char *line, size_t len) {
     if (rc == EP_STREAM_MORE)
         return 0;
     r->stream_over = 1;
-    if (rc == EP_STREAM_FAILED)
+    if (rc == EP_STREAM_FAILED) {
         metrics_upstream_error(UPERR_BROKEN);
+        tell_upstream_error(r, 200, line, len);
+    }
     return rc == EP_STREAM_ABORT ? -1 : 0;
 }
 
@@ -451,6 +466,8 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     size_t tl = n < sizeof(text) - 1 ? n : sizeof(text) - 1;
     memcpy(text, body, tl);
     text[tl] = '\0';
+    if (status >= 400)
+        tell_upstream_error(r, (int)status, text, tl);
     if (status >= 500) {
         if (is_runner_crash(text)) {
             metrics_upstream_error(UPERR_RUNNER_CRASH);
@@ -764,6 +781,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     if (r->inflight)
         (*r->inflight)++;
     r->on_upstream_ok = rr->on_upstream_ok;
+    r->on_upstream_error = rr->on_upstream_error;
     r->ok_arg = rr->ok_arg;
     copy_str(r->method, sizeof(r->method), rr->method);
     copy_str(r->path, sizeof(r->path), evhttp_request_get_uri(req));
