@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startFake, startKeepwarm, FakeControl, until, metric, stopAll, iniFile as ini } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, until, sleep, metric, stopAll, iniFile as ini } from './harness.js';
 
 const procs = [];
 after(() => stopAll(procs));
@@ -25,19 +25,25 @@ test('[model "*"] pins num_ctx for an unconfigured model: clients with different
   const fake = await startFake();
   procs.push(fake);
   const ctl = new FakeControl(fake);
-  const conf = ini('[keepwarm]\nping_interval = 100ms\n[model "*"]\nnum_ctx = 8192\n' +
+  const conf = ini('[keepwarm]\nping_interval = 100ms\npin = llama3.2:3b\n[model "*"]\nnum_ctx = 8192\n' +
     '[model "qwen3:8b"]\nnum_batch = 128\n');
   const kw = await startKeepwarm(fake.url, ['-c', conf]);
   procs.push(kw);
+  // The warm ping resolves the model the same way: it loads with the default's num_ctx.
+  await until(async () => (await ctl.stats()).loads['llama3.2:3b'] === 1, 'preloaded');
+  const ping = (await ctl.requests()).find((q) => q.path === '/api/generate');
+  assert.deepEqual(ping.body.options, { num_ctx: 8192 });
+  assert.equal(ping.body.prompt, undefined, 'a load-only ping');
   // Native and OpenAI clients, each sending its own num_ctx (or none).
   for (const ctx of [2048, 4096, undefined, 16384]) {
     assert.equal((await generate(kw, 'llama3.2:3b', ctx ? { num_ctx: ctx } : undefined)).status, 200);
     assert.equal((await chat(kw, 'llama3.2:3b', ctx ? { num_ctx: ctx } : {})).status, 200);
   }
-  const gens = (await ctl.requests()).filter((q) => q.path === '/api/generate' || q.path === '/api/chat');
+  const gens = (await ctl.requests()).filter((q) => (q.path === '/api/generate' || q.path === '/api/chat') && q.body.prompt !== undefined || q.body?.messages);
   for (const q of gens) assert.equal(q.body.options.num_ctx, 8192, `${q.path} carries the default`);
+  await sleep(300); // a few more warm rounds
   const stats = await ctl.stats();
-  assert.equal(stats.loads['llama3.2:3b'], 1, 'loaded once: no option reload');
+  assert.equal(stats.loads['llama3.2:3b'], 1, 'loaded once: no option reload, by requests or pings');
   // A named section overrides key by key: its own num_batch, the default num_ctx.
   assert.equal((await generate(kw, 'qwen3:8b', { num_ctx: 1 })).status, 200);
   const q = (await ctl.requests()).filter((r) => r.body?.model === 'qwen3:8b').pop();
