@@ -155,3 +155,20 @@ test('the history records an eviction and its repair, and a crash', async () => 
   assert.ok(h.length <= 50);
   for (let i = 1; i < h.length; i++) assert.ok(h[i].at >= h[i - 1].at, 'oldest first');
 });
+
+test('a model whose keep_alive ran out is recorded as expired, not evicted', async () => {
+  const fake = await startFake();
+  procs.push(fake);
+  const kw = await startKeepwarm(fake.url, ['--ping-interval', '100ms', '--keep-alive', '1s']);
+  procs.push(kw);
+  assert.equal((await generate(kw, 'llama3.2:3b', { num_ctx: 2048 })).status, 200);
+  const events = async () => (await status(kw)).history.filter((h) => h.model === 'llama3.2:3b').map((h) => h.event);
+  await until(async () => (await events()).includes('loaded'), 'seen loaded in /api/ps');
+  await until(async () => (await events()).includes('expired'), 'seen expired', 5000);
+  const st = await modelStatus(kw, 'llama3.2:3b');
+  assert.deepEqual(st.reload_causes, { options: 0, evicted: 0, crashed: 0, expired: 1 });
+  assert.equal(st.state, 'evicted');
+  // The next load is a new residency: a different num_ctx is no churn.
+  assert.equal((await generate(kw, 'llama3.2:3b', { num_ctx: 4096 })).status, 200);
+  assert.deepEqual((await modelStatus(kw, 'llama3.2:3b')).churn, []);
+});
