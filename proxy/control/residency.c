@@ -246,11 +246,14 @@ unsigned residency_classify(const char *text) {
     return kinds;
 }
 
-/* Copies text into dst (cap bytes) as one line: control bytes become spaces. */
+/* Copies text into dst (cap bytes) as one line: control bytes become spaces, trailing white
+ * space goes. */
 static void copy_line(char *dst, size_t cap, const char *text) {
     size_t i = 0;
     for (; text[i] && i + 1 < cap; i++)
         dst[i] = (unsigned char)text[i] < 0x20 ? ' ' : text[i];
+    while (i > 0 && dst[i - 1] == ' ')
+        i--;
     dst[i] = '\0';
 }
 

@@ -391,6 +391,10 @@ static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t l
         decide_mode(r, x);
     switch (r->mode) {
         case MODE_PASS:
+            /* Ollama writes and flushes each line of a native stream on its own, so an error
+             * line that ends one starts a read: seen for the cost of one comparison per read. */
+            if (len > 9 && memcmp(buf, "{\"error\":", 9) == 0)
+                tell_upstream_error(r, (int)upstream_status(x), buf, len);
             evbuffer_add(r->out, buf, len);
             break;
         case MODE_STREAM: {

@@ -112,15 +112,22 @@ test('repeated runner crashes are counted per model with the last text, and warn
   await ctl.post('fail', { when: 'mid', error: 'cudaMalloc failed: out of memory', model: 'llama3.2:3b' });
   const r = await chat(kw, 'llama3.2:3b', { stream: true });
   await r.text();
-  const st = await modelStatus(kw, 'llama3.2:3b');
+  let st = await modelStatus(kw, 'llama3.2:3b');
   assert.equal(st.failures.runner_crash, 3);
   assert.equal(st.failures.context_overflow, 1);
   assert.equal(st.failures.oom, 1);
   assert.match(st.failures.last_error, /cudaMalloc failed: out of memory/);
+  // A native stream is passed through untouched; its error line is still read.
+  await ctl.post('fail', { when: 'mid', error: 'failed to allocate compute buffers', model: 'llama3.2:3b' });
+  const n = await fetch(`${kw.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2:3b', prompt: 'x' }) });
+  assert.match(await n.text(), /failed to allocate/);
+  st = await modelStatus(kw, 'llama3.2:3b');
+  assert.equal(st.failures.oom, 2);
+  assert.match(st.failures.last_error, /^\{"error":"failed to allocate compute buffers"\}$/);
   assert.equal(st.failures.last_num_ctx, 32768);
   assert.ok(st.failures.last_at > Date.now() / 1000 - 60);
   assert.equal(await metric(kw, /keepwarm_model_failures_total\{model="llama3\.2:3b",kind="runner_crash"\} (\d+)/), 3);
-  assert.equal(await metric(kw, /keepwarm_model_failures_total\{model="llama3\.2:3b",kind="oom"\} (\d+)/), 1);
+  assert.equal(await metric(kw, /keepwarm_model_failures_total\{model="llama3\.2:3b",kind="oom"\} (\d+)/), 2);
   const warn = kw.output.split('\n').filter((l) => l.includes('keeps crashing at this num_ctx'));
   assert.equal(warn.length, 1);
   assert.match(warn[0], /crashes=3 within=1h num_ctx=32768 fix="pin num_ctx = 16384 for this model"/);
