@@ -36,6 +36,7 @@ struct rmodel {
     long long crash_at[CRASH_TIMES], crash_ctx[CRASH_TIMES];
     size_t ncrash; /* total, ring index = ncrash % CRASH_TIMES */
     long long crash_warned_at_ms;
+    char crash_hint[128]; /* the last crash warning's advice, "" when none */
     int crashed_since_load;
     unsigned long causes[RES_EVENT_COUNT]; /* reload causes: options, evicted, crashed, expired */
 };
@@ -295,6 +296,14 @@ void residency_failure(struct residency *r, const char *model, int status, const
         (!m->crash_warned_at_ms || now_ms - m->crash_warned_at_ms >= RESIDENCY_WARN_EVERY_MS)) {
         m->crash_warned_at_ms = now_ms;
         if (ctx > 0)
+            snprintf(m->crash_hint, sizeof(m->crash_hint),
+                     "%d crashes within an hour at num_ctx %lld: pin num_ctx = %lld", recent, ctx,
+                     ctx / 2 > 0 ? ctx / 2 : 1);
+        else
+            snprintf(m->crash_hint, sizeof(m->crash_hint),
+                     "%d crashes within an hour at Ollama's default num_ctx: pin a lower one",
+                     recent);
+        if (ctx > 0)
             log_warn("msg=\"the model's runner keeps crashing at this num_ctx: try a lower one\" "
                      "model=%s crashes=%d within=1h num_ctx=%lld fix=\"pin num_ctx = %lld for "
                      "this model\"",
@@ -342,9 +351,12 @@ void residency_status_model(const struct residency *r, const char *model, json_t
             json_t *vals = json_array();
             for (int k = 0; k < c->nvalues; k++)
                 json_array_append_new(vals, json_string(c->values[k]));
-            json_array_append_new(churn, json_pack("{s:s,s:I,s:o,s:I}", "option", runopts_names[i],
-                                                   "count", (json_int_t)c->count, "values", vals,
-                                                   "last_at", (json_int_t)(c->last_at_ms / 1000)));
+            char fix[64];
+            snprintf(fix, sizeof(fix), "pin %s = %s", runopts_names[i], churn_fix(c));
+            json_array_append_new(churn, json_pack("{s:s,s:I,s:o,s:I,s:s}", "option",
+                                                   runopts_names[i], "count", (json_int_t)c->count,
+                                                   "values", vals, "last_at",
+                                                   (json_int_t)(c->last_at_ms / 1000), "fix", fix));
         }
     }
     json_object_set_new(o, "churn", churn);
@@ -355,6 +367,7 @@ void residency_status_model(const struct residency *r, const char *model, json_t
                           m ? m->last_error : "", "last_at",
                           (json_int_t)(m ? m->last_error_at_ms / 1000 : 0), "last_num_ctx",
                           (json_int_t)(m ? m->last_num_ctx : 0));
+    json_object_set_new(f, "hint", json_string(m ? m->crash_hint : ""));
     json_object_set_new(o, "failures", f);
     json_object_set_new(o, "reload_causes",
                         json_pack("{s:I,s:I,s:I,s:I}", "options",

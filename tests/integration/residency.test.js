@@ -82,6 +82,7 @@ test('option churn is counted, warned about and shown when no pin applies', asyn
   assert.equal(st.churn[0].count, 3);
   assert.deepEqual([...st.churn[0].values].sort(), ['2048', '8192', 'default']);
   assert.ok(st.churn[0].last_at > Date.now() / 1000 - 60);
+  assert.equal(st.churn[0].fix, 'pin num_ctx = 8192');
   assert.equal(st.reload_causes.options, 3);
   assert.equal(await metric(kw, /keepwarm_option_churn_total\{model="llama3\.2:3b",option="num_ctx"\} (\d+)/), 3);
   const warnings = kw.output.split('\n').filter((l) => l.includes('clients send different runner options'));
@@ -125,6 +126,7 @@ test('repeated runner crashes are counted per model with the last text, and warn
   assert.equal(st.failures.oom, 2);
   assert.match(st.failures.last_error, /^\{"error":"failed to allocate compute buffers"\}$/);
   assert.equal(st.failures.last_num_ctx, 32768);
+  assert.equal(st.failures.hint, '3 crashes within an hour at num_ctx 32768: pin num_ctx = 16384');
   assert.ok(st.failures.last_at > Date.now() / 1000 - 60);
   assert.equal(await metric(kw, /keepwarm_model_failures_total\{model="llama3\.2:3b",kind="runner_crash"\} (\d+)/), 3);
   assert.equal(await metric(kw, /keepwarm_model_failures_total\{model="llama3\.2:3b",kind="oom"\} (\d+)/), 2);

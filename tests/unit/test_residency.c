@@ -192,6 +192,41 @@ static void test_failures(void **state) {
     residency_free(r);
 }
 
+static const char *hint_of(const struct residency *r, const char *model, char *buf, size_t len) {
+    json_t *o = model_status(r, model);
+    snprintf(buf, len, "%s",
+             json_string_value(json_object_get(json_object_get(o, "failures"), "hint")));
+    json_decref(o);
+    return buf;
+}
+
+/* RESIDENCY_CRASH_WARN crashes within an hour at one num_ctx: the hint; at several, or
+ * spread over more than an hour, none. */
+static void test_crash_rule(void **state) {
+    (void)state;
+    struct residency *r = residency_new();
+    char buf[256];
+    const char *crash = "llama runner process has terminated: exit status 2";
+    struct runopts a = ctx("8192"), b = ctx("4096");
+    for (int i = 0; i < RESIDENCY_CRASH_WARN; i++) {
+        residency_request(r, "spread", &a, FOREVER, i * 3600 * 1000LL);
+        residency_failure(r, "spread", 500, crash, i * 3600 * 1000LL);
+        residency_request(r, "mixed", i % 2 ? &a : &b, FOREVER, i);
+        residency_failure(r, "mixed", 500, crash, i);
+    }
+    assert_string_equal(hint_of(r, "spread", buf, sizeof(buf)), "");
+    assert_string_equal(hint_of(r, "mixed", buf, sizeof(buf)), "");
+    for (int i = 0; i < RESIDENCY_CRASH_WARN; i++) {
+        residency_request(r, "same", &a, FOREVER, 1000 + i);
+        residency_failure(r, "same", 500, crash, 1000 + i);
+        if (i < RESIDENCY_CRASH_WARN - 1)
+            assert_string_equal(hint_of(r, "same", buf, sizeof(buf)), "");
+    }
+    assert_string_equal(hint_of(r, "same", buf, sizeof(buf)),
+                        "3 crashes within an hour at num_ctx 8192: pin num_ctx = 4096");
+    residency_free(r);
+}
+
 static void test_history_ring(void **state) {
     (void)state;
     struct residency *r = residency_new();
@@ -230,7 +265,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runopts_texts), cmocka_unit_test(test_churn),
         cmocka_unit_test(test_churn_caps),    cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_failures),      cmocka_unit_test(test_history_ring),
+        cmocka_unit_test(test_failures),      cmocka_unit_test(test_crash_rule),
+        cmocka_unit_test(test_history_ring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
