@@ -28,8 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK("encodes", fuzz_encodes(out), "the native body does not encode");
         FUZZ_CHECK("model", json_string_length(json_object_get(out, "model")) > 0, "no model");
         FUZZ_CHECK("messages", json_is_array(json_object_get(out, "messages")), "no messages");
-        FUZZ_CHECK("stream", json_is_boolean(json_object_get(out, "stream")) &&
-                                 json_is_true(json_object_get(out, "stream")) == meta.stream,
+        FUZZ_CHECK("stream",
+                   json_is_boolean(json_object_get(out, "stream")) &&
+                       json_is_true(json_object_get(out, "stream")) == meta.stream,
                    "stream missing or not the meta's");
         json_t *np = json_object_get(json_object_get(out, "options"), "num_predict");
         FUZZ_CHECK("num_predict", json_is_integer(np) && json_integer_value(np) > 0,
