@@ -482,11 +482,10 @@ static int64_t pct(const int64_t *v, size_t n, double p) {
 }
 
 static void usage(void) {
-    fprintf(
-        stderr,
-        "usage: streamload -p PORT [-H HOST] [-P PATH] -b BODYFILE [-n STREAMS] [-m sse|ndjson|messages]\n"
-        "                  [-t TOKENS] [-r RAMP_MS] [-T TIMEOUT_S] [-c CONNECTING]"
-        " [-o TTFT_FILE]\n");
+    fprintf(stderr, "usage: streamload -p PORT [-H HOST] [-P PATH] -b BODYFILE [-n STREAMS] [-m "
+                    "sse|ndjson|messages]\n"
+                    "                  [-t TOKENS] [-r RAMP_MS] [-T TIMEOUT_S] [-c CONNECTING]"
+                    " [-o TTFT_FILE]\n");
     exit(2);
 }
 
