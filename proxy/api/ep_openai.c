@@ -480,3 +480,17 @@ const struct endpoint endpoint_openai_model = {
     .answer = model_answer,
     .stream_event = stream_event,
 };
+
+/* ---- any other /v1/ path: passed through ----------------------------------------------------- */
+
+/* An endpoint Ollama has and keepwarm does not translate (/v1/audio/transcriptions, the next one
+ * Ollama adds): the client's method, path, query, headers and body go to Ollama untouched, and
+ * its answer comes back as it is; no keep_alive or pinned options go in (nothing is parsed).
+ * Only what keepwarm answers itself (a 502 when Ollama cannot be reached) is in the OpenAI
+ * envelope. */
+const struct endpoint endpoint_openai_pass = {
+    .name = "openai.pass",
+    .route = ROUTE_V1_PASS,
+    .flags = EP_PASSTHROUGH,
+    .error_new = openai_error_new,
+};
