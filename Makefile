@@ -2,7 +2,7 @@
 # `make run` starts keepwarm with the default configuration. SANITIZE=address,undefined builds
 # everything with sanitizers into build/san/.
 
-PKGS      := libevent jansson inih libcurl
+PKGS      := libevent jansson inih libcurl libzstd
 BUILD     ?= build
 ifdef SANITIZE
 BUILD     := build/san

@@ -133,6 +133,12 @@ const struct endpoint *endpoint_route(enum evhttp_cmd_type method, const char *p
  * access checks): the OpenAI one under /v1/, Ollama's otherwise. */
 const struct endpoint *endpoint_errors_for(const char *path);
 
+/* Does ep take a request body sent with Content-Encoding: zstd? Ollama decodes one on the
+ * routes behind its cloudPassthroughMiddleware (ollama/ollama fb30760, server/routes.go and
+ * server/cloud_proxy.go): every POST /v1 route it translates, none of /api. So: every entry
+ * that translates a JSON body (EP_JSON_BODY, not EP_PASSTHROUGH). */
+int endpoint_takes_zstd(const struct endpoint *ep);
+
 /* Appends v as compact JSON (a stack buffer first: one evbuffer_add for common sizes). */
 void endpoint_add_json(struct evbuffer *out, const json_t *v);
 

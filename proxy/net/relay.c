@@ -712,7 +712,9 @@ static int copy_headers(struct relay *r, struct evhttp_request *req, int json_bo
     TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
         if (header_dropped(kv->key) || nh >= MAX_FWD_HEADERS)
             continue;
-        if (json_body && strcasecmp(kv->key, "content-type") == 0)
+        /* a body keepwarm wrote: its type is JSON, its coding none (a zstd body was decoded) */
+        if (json_body && (strcasecmp(kv->key, "content-type") == 0 ||
+                          strcasecmp(kv->key, "content-encoding") == 0))
             continue;
         if (!(r->headers[nh] = header_line_new(kv->key, kv->value)))
             return -1;

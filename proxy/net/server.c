@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "metrics.h"
 #include "relay.h"
 #include "request.h"
+#include "unzstd.h"
 #include "warm.h"
 
 #ifdef KEEPWARM_VERSION
@@ -172,16 +174,72 @@ static void relay_native(struct server *s, struct evhttp_request *req, struct re
     relay_start(&s->env, req, &rr);
 }
 
+/* Is a Content-Encoding value (NULL: absent) the coding named (ASCII case ignored, blanks
+ * around it too, as HTTP's codings are tokens)? */
+static int coding_is(const char *value, const char *name) {
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(name);
+    if (strncasecmp(value, name, n) != 0)
+        return 0;
+    for (value += n; *value == ' ' || *value == '\t'; value++)
+        ;
+    return *value == '\0';
+}
+
+/* The body of a request for ep as the entry reads it: a zstd body decompressed (unzstd.h)
+ * for the entries that take one (endpoint_takes_zstd: Ollama's /v1 routes), capped at the
+ * smaller of max_body_size and Ollama's 20 MiB. Returns 0 with *body and *n (and *owned, the
+ * decompressed copy to free, or NULL), or -1 after answering in ep's envelope: 400 for a bad
+ * zstd body or another coding (Ollama would read its bytes as JSON and refuse them), 413 past
+ * the cap. */
+static int body_for(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
+                    const char **body, size_t *n, char **owned) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    const char *coding =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
+    *owned = NULL;
+    *n = evbuffer_get_length(in);
+    *body = *n ? (const char *)evbuffer_pullup(in, -1) : NULL;
+    if (!coding || !endpoint_takes_zstd(ep) || coding_is(coding, "identity"))
+        return 0;
+    if (!coding_is(coding, "zstd")) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "unsupported Content-Encoding \"%.64s\": only zstd request bodies are decoded",
+                 coding);
+        relay_reply_error(req, ep, 400, msg, NULL);
+        metrics_request_done(ep->route, 400, 0);
+        return -1;
+    }
+    size_t cap = s->cfg->max_body < UNZSTD_MAX_OUT ? s->cfg->max_body : UNZSTD_MAX_OUT;
+    char msg[256];
+    enum unzstd_result rc = unzstd_body_new(*body, *n, cap, owned, n, msg, sizeof(msg));
+    if (rc != UNZSTD_OK) {
+        int status = rc == UNZSTD_TOO_LARGE ? 413 : rc == UNZSTD_BAD ? 400 : 500;
+        relay_reply_error(req, ep, status, msg, NULL);
+        metrics_request_done(ep->route, status, 0);
+        return -1;
+    }
+    *body = *owned;
+    if (*n >= ((size_t)1 << 20))
+        listener_trim_later();
+    return 0;
+}
+
 /* A request for ep (not a passthrough): its body made the native request (request_build),
  * then relayed, with admission and the warm loop's note as the entry says. */
 static void handle_endpoint(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
                             const char *path, const char *rid) {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in);
-    const char *body = n ? (const char *)evbuffer_pullup(in, -1) : NULL;
+    const char *body;
+    size_t n;
+    char *plain;
+    if (body_for(s, req, ep, &body, &n, &plain) < 0)
+        return;
     struct request_out out;
     struct api_err err;
     int rc = request_build(ep, s->cfg, path, body, n, &out, &err);
+    free(plain);
     if (out.costly)
         listener_trim_later();
     if (rc < 0) {
