@@ -122,7 +122,17 @@ struct endpoint {
     /* Frees what stream_open or stream_line allocated in the state (called once, when the
      * relay ends, after stream_open). NULL: the state holds no allocation. */
     void (*stream_close)(void *state);
+
+    /* ---- an answer relayed untouched (EP_PASSTHROUGH) ---- */
+    /* The token counts of Ollama's 2xx answer, read from its last bytes (tail[0, len), at most
+     * ENDPOINT_TAIL_MAX: the end of the answer, or of its last line, where Ollama writes them),
+     * called once when the answer is complete. The relay keeps those bytes as they pass; nothing
+     * is parsed per line. NULL: the entry counts nothing. */
+    void (*pass_usage)(const char *tail, size_t len, struct endpoint_usage *usage);
 };
+
+/* The bytes of a passthrough answer's end that pass_usage gets. */
+#define ENDPOINT_TAIL_MAX 512
 
 /* The entry for a method and a path (as Ollama's router reads it). Returns it, or NULL with
  * *status (404, 405), *message and *errors (the entry whose envelope answers it) set. */

@@ -135,3 +135,30 @@ test('/v1 passthrough: the access rules hold (keys, admin_api, normalised paths,
     await kw2.stop();
   }
 });
+
+// The native inject entry relays Ollama's bytes untouched; its counts are read from the end of
+// the answer (the done line), so the access log and keepwarm_tokens_total have them too.
+test('native /api/chat and /api/generate: token counts in the access log and keepwarm_tokens_total', async () => {
+  const kind = (k) => new RegExp(`keepwarm_tokens_total\\{model="codellama:7b",kind="${k}"\\} (\\d+)`);
+  const total = async () => [await metric(kw, kind('prompt')) ?? 0, await metric(kw, kind('completion')) ?? 0];
+  let [p0, c0] = await total();
+  const cases = [
+    ['/api/chat', { messages: [{ role: 'user', content: 'one two three' }] }],
+    ['/api/generate', { prompt: 'one two three four' }],
+  ];
+  for (const [path, extra] of cases) {
+    for (const stream of [false, true]) {
+      const rid = `tok-${path.slice(5)}-${stream}`;
+      const r = await post(path, { model: 'codellama:7b', stream, ...extra }, { 'X-Request-Id': rid });
+      assert.equal(r.status, 200);
+      const text = await r.text();
+      const last = JSON.parse(text.trim().split('\n').at(-1));
+      assert.ok(last.done && last.prompt_eval_count > 0 && last.eval_count > 0, text);
+      const [p1, c1] = await total();
+      assert.deepEqual([p1 - p0, c1 - c0], [last.prompt_eval_count, last.eval_count], `${path} stream=${stream}`);
+      [p0, c0] = [p1, c1];
+      const re = new RegExp(`request_id=${rid} [^\\n]* prompt_tokens=${last.prompt_eval_count} completion_tokens=${last.eval_count} `);
+      await until(() => re.test(kw.output), `the access line of ${rid}`);
+    }
+  }
+});
