@@ -61,6 +61,11 @@ $(BUILD)/tests/test_fake_duration: tests/unit/test_fake_duration.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/fake_ollama $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LDLIBS) -lcmocka
 
+# The stand-in's float32 writer, the same way.
+$(BUILD)/tests/test_fake_gofloat: tests/unit/test_fake_gofloat.c $(BUILD)/tests/fake_ollama/gofloat.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fake_ollama $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LDLIBS) -lcmocka
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<

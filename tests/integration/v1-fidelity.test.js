@@ -162,3 +162,35 @@ test('native /api/chat and /api/generate: token counts in the access log and kee
     }
   }
 });
+
+// Ollama writes its float32 embeddings in Go's shortest form (the stand-in does too); its /v1
+// layer writes the same float32 the same way. keepwarm copies the numbers' bytes.
+test('embeddings: numbers byte for byte as Ollama wrote them; base64 unchanged', async () => {
+  const input = ['the quick brown fox', 'jumps', 'over the lazy dog'];
+  const native = await (await fetch(`${fake.url}/api/embed`, {
+    method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input }),
+  })).text();
+  const arrays = (text) => [...text.matchAll(/\[(-?\d[^\[\]]*)\]/g)].map((m) => m[1]);
+  const want = arrays(native);
+  assert.equal(want.length, 3);
+  const r = await post('/v1/embeddings', { model: 'nomic-embed-text', input });
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  assert.deepEqual(arrays(text), want, 'the numbers as Ollama wrote them');
+  const body = JSON.parse(text);
+  assert.deepEqual(Object.keys(body), ['object', 'data', 'model', 'usage']);
+  assert.deepEqual(body.data.map((d) => [d.object, d.index]), [['embedding', 0], ['embedding', 1], ['embedding', 2]]);
+  assert.equal(body.model, 'nomic-embed-text');
+  assert.ok(body.usage.prompt_tokens > 0);
+  // dimensions, a single string input: the same rule
+  const one = await post('/v1/embeddings', { model: 'nomic-embed-text', input: 'x', dimensions: 3 });
+  const oneText = await one.text();
+  const oneNative = await (await fetch(`${fake.url}/api/embed`, {
+    method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input: 'x', dimensions: 3 }),
+  })).text();
+  assert.deepEqual(arrays(oneText), arrays(oneNative));
+  // base64: little-endian float32s of the same values, as before
+  const b = await (await post('/v1/embeddings', { model: 'nomic-embed-text', input, encoding_format: 'base64' })).json();
+  const floats = new Float32Array(Uint8Array.from(Buffer.from(b.data[0].embedding, 'base64')).buffer);
+  assert.deepEqual([...floats], JSON.parse(`[${want[0]}]`).map(Math.fround));
+});
