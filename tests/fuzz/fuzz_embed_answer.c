@@ -21,9 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     json_t *native = json_loadb(body, size, 0, NULL);
     json_t *want = native ? openai_embed_response_new(native, "m", 0) : NULL;
-    FUZZ_CHECK("embed-answers", (rc == 0) == (want != NULL),
-               "the entry %s, the jansson path %s", rc == 0 ? "answered" : "refused",
-               want ? "answers" : "refuses");
+    FUZZ_CHECK("embed-answers", (rc == 0) == (want != NULL), "the entry %s, the jansson path %s",
+               rc == 0 ? "answered" : "refused", want ? "answers" : "refuses");
     if (rc == 0 && want) {
         size_t n = evbuffer_get_length(out);
         const char *text = (const char *)evbuffer_pullup(out, -1);
