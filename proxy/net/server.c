@@ -78,6 +78,18 @@ static const char *method_name(enum evhttp_cmd_type cmd) {
     }
 }
 
+/* A request keepwarm refuses itself after routing it (no route, a method not allowed, a body it
+ * cannot take): answered in the envelope of errors, counted under route, and written to the
+ * access log as a relayed request is (so every 404 and 405 of keepwarm's own is seen). */
+static void refuse(struct evhttp_request *req, const struct endpoint *errors,
+                   enum metrics_route route, int status, const char *message, const char *rid) {
+    relay_reply_error(req, errors, status, message, NULL);
+    metrics_request_done(route, status, 0);
+    log_access("msg=\"request\" request_id=%s method=%s path=\"%s\" status=%d reason=\"%s\"", rid,
+               method_name(evhttp_request_get_command(req)), evhttp_request_get_uri(req), status,
+               message);
+}
+
 /* The in-flight counter for model, new at 0 if it has none; NULL only when out of memory.
  * The table holds only models with requests in flight (and the entry returned): the others,
  * left at 0 when their last relay ended, are freed on the way, so no number of names a
@@ -194,7 +206,7 @@ static int coding_is(const char *value, const char *name) {
  * zstd body or another coding (Ollama would read its bytes as JSON and refuse them), 413 past
  * the cap. */
 static int body_for(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
-                    const char **body, size_t *n, char **owned) {
+                    const char *rid, const char **body, size_t *n, char **owned) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     const char *coding =
         evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
@@ -208,17 +220,18 @@ static int body_for(struct server *s, struct evhttp_request *req, const struct e
         snprintf(msg, sizeof(msg),
                  "unsupported Content-Encoding \"%.64s\": only zstd request bodies are decoded",
                  coding);
-        relay_reply_error(req, ep, 400, msg, NULL);
-        metrics_request_done(ep->route, 400, 0);
+        refuse(req, ep, ep->route, 400, msg, rid);
         return -1;
     }
     size_t cap = s->cfg->max_body < UNZSTD_MAX_OUT ? s->cfg->max_body : UNZSTD_MAX_OUT;
     char msg[256];
     enum unzstd_result rc = unzstd_body_new(*body, *n, cap, owned, n, msg, sizeof(msg));
     if (rc != UNZSTD_OK) {
-        int status = rc == UNZSTD_TOO_LARGE ? 413 : rc == UNZSTD_BAD ? 400 : 500;
-        relay_reply_error(req, ep, status, msg, NULL);
-        metrics_request_done(ep->route, status, 0);
+        refuse(req, ep, ep->route,
+               rc == UNZSTD_TOO_LARGE ? 413
+               : rc == UNZSTD_BAD     ? 400
+                                      : 500,
+               msg, rid);
         return -1;
     }
     *body = *owned;
@@ -234,7 +247,7 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
     const char *body;
     size_t n;
     char *plain;
-    if (body_for(s, req, ep, &body, &n, &plain) < 0)
+    if (body_for(s, req, ep, rid, &body, &n, &plain) < 0)
         return;
     struct request_out out;
     struct api_err err;
@@ -243,7 +256,7 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
     if (out.costly)
         listener_trim_later();
     if (rc < 0) {
-        relay_reply_error(req, ep, err.status, err.message, NULL);
+        refuse(req, ep, ep->route, err.status, err.message, rid);
         return;
     }
     struct relay_request rr = {.ep = ep,
@@ -299,11 +312,11 @@ static void reply_text(struct evhttp_request *req, int status, const char *type,
 
 /* keepwarm's own endpoints. Their requests are counted here; relayed ones in relay. */
 static void handle_own(struct server *s, struct evhttp_request *req, const char *path,
-                       enum evhttp_cmd_type cmd) {
+                       enum evhttp_cmd_type cmd, const char *rid) {
     int status = 200;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        status = 405;
-        relay_reply_error(req, &endpoint_native_pass, 405, "method not allowed", NULL);
+        refuse(req, &endpoint_native_pass, ROUTE_OWN, 405, "method not allowed", rid);
+        return;
     } else if (path_is(path, "/healthz")) {
         reply_text(req, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (path_is(path, "/readyz")) {
@@ -492,18 +505,14 @@ static void on_request(struct evhttp_request *req, void *arg) {
 
     if (path_is(path, "/healthz") || path_is(path, "/readyz") || path_is(path, "/status") ||
         path_is(path, "/metrics")) {
-        handle_own(s, req, path, cmd);
+        handle_own(s, req, path, cmd, rid);
         return;
     }
     int status = 404;
     const char *message = NULL;
     const struct endpoint *ep = endpoint_route(cmd, path, &status, &message, &errors);
-    if (!ep) {
-        /* keepwarm's own 404 or 405: counted and logged, as a relayed request would be */
-        relay_reply_error(req, errors, status, message, NULL);
-        metrics_request_done(ROUTE_OTHER, status, 0);
-        log_access("msg=\"request\" request_id=%s method=%s path=\"%s\" status=%d reason=\"%s\"",
-                   rid, method_name(cmd), uri, status, message);
+    if (!ep) { /* keepwarm's own 404 or 405 */
+        refuse(req, errors, ROUTE_OTHER, status, message, rid);
         return;
     }
     if (ep->route == ROUTE_V1_PASS)

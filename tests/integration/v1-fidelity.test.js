@@ -128,8 +128,14 @@ test('/v1 passthrough: the access rules hold (keys, admin_api, normalised paths,
     // keepwarm's own 404s and 405s are logged
     r = await fetch(`${kw2.url}/v1/embeddings`, { headers: auth });
     assert.equal(r.status, 405);
+    r = await fetch(`${kw2.url}/healthz`, { method: 'POST', headers: auth });
+    assert.equal(r.status, 405);
+    r = await fetch(`${kw2.url}/v1/models/`, { headers: auth }); // the entry's own 404
+    assert.equal(r.status, 404);
     await until(() => /msg="request" [^\n]*path="\/V1\/chat\/completions" status=404/.test(kw2.output) &&
-      /msg="request" [^\n]*method=GET path="\/v1\/embeddings" status=405/.test(kw2.output),
+      /msg="request" [^\n]*method=GET path="\/v1\/embeddings" status=405/.test(kw2.output) &&
+      /msg="request" [^\n]*method=POST path="\/healthz" status=405/.test(kw2.output) &&
+      /msg="request" [^\n]*method=GET path="\/v1\/models\/" status=404 reason="model id is empty"/.test(kw2.output),
     'keepwarm\'s own 404 and 405 logged');
   } finally {
     await kw2.stop();
