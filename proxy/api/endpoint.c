@@ -83,7 +83,7 @@ const struct endpoint *endpoint_route(enum evhttp_cmd_type method, const char *p
         if (!rt->status && rt->ep == &endpoint_openai_pass && translated_with_slash(path)) {
             *status = 404;
             *message = "unknown endpoint (no trailing '/' on this path)";
-            *errors = rt->ep;
+            *errors = endpoint_errors_for(path); /* /v1/messages/: Anthropic's */
             return NULL;
         }
         if (!rt->status)

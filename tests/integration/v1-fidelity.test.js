@@ -113,6 +113,14 @@ test('/v1 passthrough: the access rules hold (keys, admin_api, normalised paths,
     });
     assert.equal(r.status, 404);
     assert.match((await r.json()).error.message, /unknown endpoint/);
+    // ... nor the Messages one, refused in its own API's envelope
+    r = await fetch(`${kw2.url}/v1/messages/`, {
+      method: 'POST', headers: auth, body: '{"model":"llama3.2:3b","max_tokens":9,"messages":[]}',
+    });
+    assert.equal(r.status, 404);
+    const ant = await r.json();
+    assert.equal(ant.type, 'error');
+    assert.equal(ant.error.type, 'not_found_error');
     // Ollama's router is case-sensitive: /V1/ is no /v1/ path (keepwarm's own 404, native envelope)
     r = await fetch(`${kw2.url}/V1/chat/completions`, { method: 'POST', headers: auth, body: '{}' });
     assert.equal(r.status, 404);
