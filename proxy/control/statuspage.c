@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define STYLE_SHA256  "sha256-WJR2rO7XqNLqFTe1AaaVKHZ8GIvNZHtBDzbxZr/qVOs="
-#define SCRIPT_SHA256 "sha256-FV4Dm57iPGT5JGMd61TwYl1dVKkbDJTBegPR0k6RBvc="
+#define STYLE_SHA256  "sha256-MT9S7pEcGnkiuSme3mR+5Q7VPQtmUW2fkjcqtoE51O0="
+#define SCRIPT_SHA256 "sha256-kdhJKIWh6Zh0Z4TOTY8Pz1ZPqTA1f+oXw3FR/MPaPQs="
 
 /* Nothing but the inline style and script, and fetches to this origin: no other script,
  * style, image, font, form target or <base>; no page may frame it. */
@@ -49,7 +49,8 @@ static const char page[] =
     ".b{background:#d9dde4}.st-resident,.up{background:#c8ecd0}.st-loading{background:#fbe7b5}\n"
     ".st-evicted,.st-expired,.st-crashed,.down{background:#f7c9c9}\n"
     ".st-repaired,.st-loaded{background:#cfe2fb}.m{color:#5c6370;font-size:.92em}\n"
-    ".p{display:block}.err{background:#fde2e2;border:1px solid #d66;padding:.5em .8em}\n"
+    "b+.b{margin-left:.4em}.p{display:block}\n"
+    ".err{background:#fde2e2;border:1px solid #d66;padding:.5em .8em}\n"
     ".warn{background:#fff1d6;border:1px solid #e8b84a;padding:.5em .8em;margin:.6em 0}\n"
     "</style></head>\n"
     "<body><h1>keepwarm <span id='ver' class='m'></span></h1>\n"
@@ -173,8 +174,10 @@ static const char page[] =
     "}\n"
     "async function poll() {\n"
     "  try {\n"
-    "    const r = await fetch('/status', { headers: { Accept: 'application/json' },\n"
-    "      cache: 'no-store' });\n"
+    "    // location.origin, not '/status': a page opened as user:key@host/ui has those\n"
+    "    // credentials in its base URL, which fetch() refuses; the browser sends them anyway.\n"
+    "    const r = await fetch(location.origin + '/status',\n"
+    "      { headers: { Accept: 'application/json' }, cache: 'no-store' });\n"
     "    if (r.status === 401) throw new Error('not authorized: reload the page to sign in');\n"
     "    if (!r.ok) throw new Error('HTTP ' + r.status);\n"
     "    render(await r.json());\n"
