@@ -14,18 +14,19 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFake, startKeepwarm, stopAll, until } from './harness.js';
+import { startFake, startKeepwarm, FakeControl, stopAll, until } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,' +
   'image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7';
 const KEY = 'sk-status-page-key-1';
 
-let fake, kw, kwKeys;
+let fake, ctl, kw, kwKeys;
 const procs = [];
 before(async () => {
   fake = await startFake();
   procs.push(fake);
+  ctl = new FakeControl(fake);
   kw = await startKeepwarm(fake.url, ['--ping-interval', '100ms']);
   procs.push(kw);
   kwKeys = await startKeepwarm(fake.url, ['--api-key', KEY, '--log-level', 'debug']);
@@ -313,4 +314,34 @@ test('in Chromium: every /status field is rendered, and hostile names and errors
   } finally {
     srv.close();
   }
+});
+
+test('in Chromium: an eviction and the warm loop\'s repair, as the page tells them', { skip: NO_CHROMIUM }, async (t) => {
+  const pin = await startKeepwarm(fake.url, ['--ping-interval', '100ms', '--pin', 'llama3.2:3b']);
+  procs.push(pin);
+  const status = async () => (await fetch(`${pin.url}/status`)).json();
+  const llama = (st) => st.models.find((m) => m.name === 'llama3.2:3b');
+  await until(async () => llama(await status())?.loaded, 'the pin loaded', 10000);
+  if (!Array.isArray((await status()).history)) {
+    // The residency data (state, reload causes, history) is another part of /status.
+    t.skip("this keepwarm's /status has no history: the page cannot show what evicted a model");
+    return;
+  }
+  await ctl.post('evict', { model: 'llama3.2:3b' });
+  await until(async () => {
+    const st = await status();
+    return llama(st).state === 'resident' && llama(st).reload_causes?.evicted >= 1 &&
+      st.history.some((e) => e.event === 'repaired');
+  }, 'the eviction seen and repaired', 10000);
+  const dom = await chromium(`${pin.url}/ui`, '--dump-dom');
+  const row = modelRows(dom).find((r) => r.model === 'llama3.2:3b');
+  assert.equal(row.state, 'resident', dom.slice(0, 4000));
+  assert.match(row.text, /evicted 1/, 'the reload and its cause');
+  const events = [...dom.matchAll(/<tr data-event="([^"]*)">/g)].map((m) => m[1]);
+  assert.ok(events.indexOf('repaired') >= 0 && events.indexOf('repaired') < events.indexOf('evicted'),
+    `the repair after the eviction, newest first: ${events}`);
+  const shot = path.join(root, 'build/status-page-history.png');
+  fs.rmSync(shot, { force: true });
+  await chromium(`${pin.url}/ui`, `--screenshot=${shot}`);
+  assert.ok(pngSize(shot).bytes > 10000);
 });
