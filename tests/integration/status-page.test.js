@@ -80,6 +80,9 @@ test('GET /ui and GET /status for a browser serve the page; programs keep the JS
   assert.equal(header(head, 'content-type'), 'text/html; charset=utf-8');
   assert.ok(Number(header(head, 'content-length')) > 1000);
   assert.equal(head.body, '');
+  const headStatus = await raw(kw.port, 'HEAD', '/status', { Host: `127.0.0.1:${kw.port}`, Accept: BROWSER_ACCEPT });
+  assert.equal(header(headStatus, 'content-type'), 'text/html; charset=utf-8');
+  assert.equal(header(headStatus, 'content-length'), header(head, 'content-length'));
   assert.equal((await fetch(`${kw.url}/ui`, { method: 'POST', body: '{}' })).status, 405);
   const ownAnswers = await fetch(`${kw.url}/metrics`).then((r) => r.text());
   assert.match(ownAnswers, /keepwarm_requests_total\{route="own",code="200"\} \d+/);
