@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #define STYLE_SHA256  "sha256-MT9S7pEcGnkiuSme3mR+5Q7VPQtmUW2fkjcqtoE51O0="
-#define SCRIPT_SHA256 "sha256-kdhJKIWh6Zh0Z4TOTY8Pz1ZPqTA1f+oXw3FR/MPaPQs="
+#define SCRIPT_SHA256 "sha256-4DsrTo8xr0BQkLwWtjJR3o3xI59EJDSRPA5m0ZPB8ys="
 
 /* Nothing but the inline style and script, and fetches to this origin: no other script,
  * style, image, font, form target or <base>; no page may frame it. */
@@ -107,13 +107,15 @@ static const char page[] =
     "  const out = [];\n"
     "  for (const c of Array.isArray(m.churn) ? m.churn : [])\n"
     "    out.push(el('span', 'p', c.option + ' changed ' + c.count + ' times (' +\n"
-    "      (c.values || []).join(', ') + '): pin ' + c.option + ' for this model'));\n"
+    "      (c.values || []).join(', ') + '): ' +\n"
+    "      (c.fix || 'pin ' + c.option + ' for this model')));\n"
     "  const f = m.failures;\n"
     "  const n = counts(f, ['runner_crash', 'context_overflow', 'oom']);\n"
     "  if (n)\n"
     "    out.push(el('span', 'p', n + (f.last_num_ctx ? ' at num_ctx ' + f.last_num_ctx : '') +\n"
     "      (f.last_at ? ', last ' + ago(f.last_at * 1000) : '')));\n"
     "  if (f && f.last_error) out.push(el('span', 'p m', f.last_error));\n"
+    "  if (f && f.hint) out.push(el('span', 'p', f.hint));\n"
     "  if (m.last_error && !(f && f.last_error === m.last_error))\n"
     "    out.push(el('span', 'p m', m.last_error));\n"
     "  return out;\n"

@@ -259,8 +259,8 @@ test('in Chromium: every /status field is rendered, and hostile names and errors
         size: 3221225472, size_vram: 2147483648, fully_on_gpu: false,
         last_ping: { result: 'ok', at: now - 5, duration_ms: 12.4 },
         state: 'resident', in_flight: 2,
-        churn: [{ option: 'num_ctx', count: 3, values: ['2048', '8192'], last_at: now - 30 }],
-        failures: { runner_crash: 2, context_overflow: 1, oom: 0, last_error: 'llama runner process has terminated: <script id="pwn2">x</script>', last_at: now - 100, last_num_ctx: 8192 },
+        churn: [{ option: 'num_ctx', count: 3, values: ['2048', '8192'], last_at: now - 30, fix: 'pin num_ctx = 8192' }],
+        failures: { runner_crash: 2, context_overflow: 1, oom: 0, last_error: 'llama runner process has terminated: <script id="pwn2">x</script>', last_at: now - 100, last_num_ctx: 8192, hint: 'try num_ctx = 4096' },
         reload_causes: { options: 1, evicted: 2, crashed: 1, expired: 0 } },
       { name: '<b id="pwn3">evil</b>', pinned: false, requested: true, loaded: false, reloads: 0, pings_ok: 0, pings_failed: 2,
         context_length: 0, state: 'evicted', in_flight: 0, last_error: '500 <i id="pwn4">no</i>' },
@@ -297,7 +297,8 @@ test('in Chromium: every /status field is rendered, and hostile names and errors
     assert.match(llama, /in 30 min/);
     assert.match(llama, /options 1, evicted 2, crashed 1/, 'reload causes');
     assert.match(llama, /12 ok, 1 failed last ok, 12 ms, \d+ s ago/);
-    assert.match(llama, /num_ctx changed 3 times \(2048, 8192\): pin num_ctx for this model/, 'churn');
+    assert.match(llama, /num_ctx changed 3 times \(2048, 8192\): pin num_ctx = 8192/, 'churn and its fix');
+    assert.match(llama, /try num_ctx = 4096/, "the crash warning's hint");
     assert.match(llama, /runner crash 2, context overflow 1 at num_ctx 8192, last 1\d\d s ago/, 'failures');
     assert.match(llama, /llama runner process has terminated: &lt;script id="pwn2"&gt;x&lt;\/script&gt;/);
     assert.match(evil, /&lt;b id="pwn3"&gt;evil&lt;\/b&gt;/, 'the name, as text');
