@@ -20,7 +20,8 @@ static json_t *native_error_new(int status, const char *message, const char *cod
 static int inject_fast(const struct config *cfg, const char *body, size_t len,
                        const struct jscan *scan, struct request_out *out) {
     size_t n;
-    char *native = splice_native_new(cfg, body, len, scan, &n);
+    struct runopts runner = {0};
+    char *native = splice_native_new(cfg, body, len, scan, &n, &runner);
     if (!native)
         return -1;
     char *model = NULL;
@@ -31,6 +32,8 @@ static int inject_fast(const struct config *cfg, const char *body, size_t len,
     out->body = native;
     out->body_len = n;
     out->model = model;
+    out->runner = runner;
+    out->has_runner = 1;
     return 0;
 }
 

@@ -77,13 +77,15 @@ static json_t *request_with(openai_request_fn fn, const json_t *in, struct endpo
 }
 
 typedef char *(*reqfast_fn)(const struct config *cfg, const char *body, size_t len,
-                            const struct jscan *scan, struct openai_meta *meta, size_t *outlen);
+                            const struct jscan *scan, struct openai_meta *meta, size_t *outlen,
+                            struct runopts *runner);
 
 static int fast_with(reqfast_fn fn, const struct config *cfg, const char *body, size_t len,
                      const struct jscan *scan, struct request_out *out) {
     struct openai_meta m = {0};
     size_t n;
-    char *native = fn(cfg, body, len, scan, &m, &n);
+    struct runopts runner = {0};
+    char *native = fn(cfg, body, len, scan, &m, &n, &runner);
     if (!native)
         return -1;
     char *model = strdup(scan->model_name);
@@ -95,6 +97,8 @@ static int fast_with(reqfast_fn fn, const struct config *cfg, const char *body, 
     out->body_len = n;
     out->model = model;
     meta_from(&out->meta, &m);
+    out->runner = runner;
+    out->has_runner = 1;
     return 0;
 }
 

@@ -95,6 +95,10 @@ static int build_jansson(const struct endpoint *ep, const struct config *cfg, co
         err->status = 400;
         goto cleanup;
     }
+    if (native && (ep->flags & EP_POLICY)) {
+        runopts_from_json(&out->runner, json_object_get(native, "options"));
+        out->has_runner = 1;
+    }
     const char *model = model_of(in ? in : native);
     if (native && !(out->body = json_dumps(native, JSON_COMPACT))) {
         refuse(err, 500, "out of memory");
@@ -126,6 +130,8 @@ int request_build_way(const struct endpoint *ep, const struct config *cfg, const
     out->body_len = 0;
     out->model = NULL;
     out->costly = 0;
+    memset(&out->runner, 0, sizeof(out->runner));
+    out->has_runner = 0;
     out->path = ep->native_path ? ep->native_path : path;
     if (way != REQUEST_JANSSON && ep->request_fast && len && body) {
         if (jscan_body(body, len, &scan) == 0 &&

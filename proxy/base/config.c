@@ -356,24 +356,51 @@ int config_names_match(const char *a, const char *b) {
     return modelname_equal(a, b);
 }
 
+static int is_defaults(const char *section) {
+    return strcmp(section, CONFIG_DEFAULTS_SECTION) == 0;
+}
+
 const struct model_conf *config_model(const struct config *c, const char *name) {
     char key[MODELNAME_MAX];
-    if (!name || !c->nmodels)
+    const struct model_conf *defaults = NULL;
+    if (!c->nmodels)
         return NULL;
     /* the name resolved once, against each section's canonical form */
-    int has_key = modelname_normalize(name, key, sizeof(key)) == 0;
+    int has_key = name && modelname_normalize(name, key, sizeof(key)) == 0;
     for (size_t i = 0; i < c->nmodels; i++) {
         const struct model_conf *m = &c->models[i];
-        if (has_key && m->key ? strcmp(m->key, key) == 0 : config_names_match(m->name, name))
+        if (is_defaults(m->name))
+            defaults = m;
+        else if (name &&
+                 (has_key && m->key ? strcmp(m->key, key) == 0 : config_names_match(m->name, name)))
             return m;
     }
+    return name ? defaults : NULL;
+}
+
+static struct model_conf *model_find_section(struct config *c, const char *name) {
+    for (size_t i = 0; i < c->nmodels; i++) /* [model "m"] and [model "m:latest"] are one */
+        if (is_defaults(c->models[i].name)
+                ? is_defaults(name)
+                : !is_defaults(name) && config_names_match(c->models[i].name, name))
+            return &c->models[i];
     return NULL;
 }
 
+/* A new named section starts as a copy of the defaults section's values (none of them marked
+ * as its own). */
+static int model_inherit(struct model_conf *m, const struct model_conf *d) {
+    m->has_keep_alive = d->has_keep_alive;
+    m->keep_alive = d->keep_alive;
+    m->num_predict_max = d->num_predict_max;
+    m->max_concurrent = d->max_concurrent;
+    return json_object_update(m->options, d->options);
+}
+
 static struct model_conf *model_get(struct config *c, const char *name, char *err, size_t errlen) {
-    for (size_t i = 0; i < c->nmodels; i++) /* [model "m"] and [model "m:latest"] are one */
-        if (config_names_match(c->models[i].name, name))
-            return &c->models[i];
+    struct model_conf *found = model_find_section(c, name);
+    if (found)
+        return found;
     if (!*name) {
         set_err(err, errlen, "[model \"\"]: the model name is empty");
         return NULL;
@@ -397,6 +424,11 @@ static struct model_conf *model_get(struct config *c, const char *name, char *er
         return NULL;
     }
     c->nmodels++;
+    const struct model_conf *d = is_defaults(name) ? NULL : model_find_section(c, "*");
+    if (d && model_inherit(m, d) < 0) {
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
     return m;
 }
 
@@ -632,10 +664,24 @@ int config_set(struct config *c, const char *model, const char *key, const char 
         if (!m)
             return -1;
         int runner_option = d->off == 0 && (d->type == K_INT || d->type == K_BOOL);
+        unsigned bit = 1u << (d - model_keys);
         if (set_by_def(d, (char *)m, runner_option ? m->options : NULL, v, err, errlen) < 0)
             return -1;
         if (strcmp(key, "keep_alive") == 0)
             m->has_keep_alive = 1;
+        m->set_mask |= bit;
+        if (!is_defaults(m->name))
+            return 0;
+        /* a default: every named section that does not set the key itself takes it */
+        for (size_t i = 0; i < c->nmodels; i++) {
+            struct model_conf *o = &c->models[i];
+            if (o == m || (o->set_mask & bit))
+                continue;
+            if (set_by_def(d, (char *)o, runner_option ? o->options : NULL, v, err, errlen) < 0)
+                return -1;
+            if (strcmp(key, "keep_alive") == 0)
+                o->has_keep_alive = 1;
+        }
         return 0;
     }
     /* aliases */

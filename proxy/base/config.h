@@ -23,9 +23,16 @@ enum keep_alive_policy {
     KEEP_ALIVE_DEFAULT,      /* a valid client keep_alive is honoured; ours fills the gap */
 };
 
-/* Per-model settings from a [model "NAME"] section. */
+/* The section whose keys apply to every model without its own: [model "*"]. A named section
+ * overrides it key by key (runner options one by one); a request and a warm ping resolve a
+ * model the same way (config_model). */
+#define CONFIG_DEFAULTS_SECTION "*"
+
+/* Per-model settings from a [model "NAME"] section, with the defaults section's keys that
+ * the section does not set itself filled in. */
 struct model_conf {
     char *name;                /* as written; matched as Ollama resolves names (modelname.h) */
+    unsigned set_mask;         /* the keys this section set itself (bit = index in the key table) */
     char *key;                 /* name's canonical form (owned), NULL when it has none */
     int has_keep_alive;        /* keep_alive set for this model */
     int64_t keep_alive;        /* ns, DURATION_FOREVER for -1 */
@@ -116,7 +123,8 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
 int config_load(struct config *c, int argc, char *const *argv, char *const *envp,
                 enum config_action *action, char *err, size_t errlen);
 
-/* The [model] section for name ("llama3.2" matches "llama3.2:latest" and back), or NULL. */
+/* The [model] section for name ("llama3.2" matches "llama3.2:latest" and back), else the
+ * defaults section [model "*"], or NULL when there is neither. */
 const struct model_conf *config_model(const struct config *c, const char *name);
 
 /* Model names name the same model for Ollama: "m", "m:latest", "library/m",

@@ -88,7 +88,14 @@ struct warm {
     int thrash_rounds; /* consecutive rounds with repairs */
     int thrashing;
     struct readyz *readyz[MAX_READYZ];
+    struct residency *res; /* owned */
 };
+
+static long long now_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
 
 static long long now_s(void) {
     return (long long)time(NULL);
@@ -223,13 +230,40 @@ static void upstream_lost(struct warm *w, const char *why) {
         w->models[i].loaded = 0;
 }
 
+/* What changed since the last /api/ps (was[i]: entry i was loaded; entries from before on):
+ * a model that vanished was crashed (a crash was recorded since its load), expired (its
+ * expires_at had passed) or evicted; one that appeared was loaded by someone. An entry that
+ * took another's place (the table was full) is new: no event. */
+static void residency_ps(struct warm *w, const int *was, size_t before) {
+    long long now = now_s();
+    for (size_t i = 0; i < w->nmodels; i++) {
+        struct wmodel *m = &w->models[i];
+        int prev = i < before ? was[i] : 0;
+        if (prev && !m->loaded) {
+            enum residency_event ev = residency_crashed_since_load(w->res, m->name) ? RES_CRASHED
+                                      : m->expires_unix && m->expires_unix <= now   ? RES_EXPIRED
+                                                                                    : RES_EVICTED;
+            char detail[96];
+            snprintf(detail, sizeof(detail), "gone from /api/ps%s%s",
+                     m->expires_at[0] ? "; expires_at " : "", m->expires_at);
+            residency_event(w->res, m->name, ev, detail, now_ms());
+        } else if (!prev && m->loaded && w->ping_idx != (int)i) {
+            residency_event(w->res, m->name, RES_LOADED, "seen in /api/ps", now_ms());
+        }
+    }
+}
+
 /* Updates the table from an /api/ps answer. Returns 0, or -1 if it is not one. */
 static int apply_ps(struct warm *w, const json_t *ps) {
     const json_t *list = json_object_get(ps, "models");
     if (!json_is_array(list) && !json_is_null(list))
         return -1;
-    for (size_t i = 0; i < w->nmodels; i++)
+    int was[WARM_MAX_MODELS];
+    for (size_t i = 0; i < w->nmodels; i++) {
+        was[i] = w->models[i].loaded;
         w->models[i].loaded = 0;
+    }
+    size_t before = w->nmodels;
     size_t i;
     const json_t *e;
     json_array_foreach(list, i, e) {
@@ -251,6 +285,7 @@ static int apply_ps(struct warm *w, const json_t *ps) {
         m->size_vram = (long long)json_integer_value(json_object_get(e, "size_vram"));
         m->context_length = (long long)json_integer_value(json_object_get(e, "context_length"));
     }
+    residency_ps(w, was, before);
     return 0;
 }
 
@@ -442,10 +477,15 @@ static void after_ping(struct warm *w, enum upstream_result r, long status, cons
         if (m->embed < 0)
             m->embed = 0;
         snprintf(m->last_ping, sizeof(m->last_ping), "ok");
+        char how[64];
+        snprintf(how, sizeof(how), "load ping, %.0f ms", ms);
         if (m->repairing) {
             m->reloads++;
-            m->repairing = 0;
+            residency_event(w->res, m->name, RES_REPAIRED, how, now_ms());
+        } else if (!m->loaded) {
+            residency_event(w->res, m->name, RES_LOADED, how, now_ms());
         }
+        m->repairing = 0;
         if (!m->loaded)
             log_info("msg=\"model loaded\" model=%s duration_ms=%.0f", m->name, ms);
         m->loaded = 1;
@@ -510,7 +550,8 @@ struct warm *warm_new(struct event_base *base, const struct config *cfg, struct 
     w->timer = evtimer_new(base, on_timer, w);
     w->progress = event_new(base, -1, EV_PERSIST, on_progress, w);
     w->body = evbuffer_new();
-    if (!w->timer || !w->progress || !w->body) {
+    w->res = residency_new();
+    if (!w->timer || !w->progress || !w->body || !w->res) {
         warm_free(w);
         return NULL;
     }
@@ -541,7 +582,12 @@ void warm_free(struct warm *w) {
     if (w->body)
         evbuffer_free(w->body);
     free(w->sent);
+    residency_free(w->res);
     free(w);
+}
+
+struct residency *warm_residency(struct warm *w) {
+    return w->res;
 }
 
 void warm_start(struct warm *w) {
@@ -728,17 +774,24 @@ json_t *warm_status_new(const struct warm *w) {
         }
         if (m->last_error[0])
             json_object_set_new(o, "last_error", json_string(m->last_error));
+        json_object_set_new(o, "state",
+                            json_string(w->ping_idx == (int)i ? "loading"
+                                        : m->loaded           ? "resident"
+                                        : m->ever_loaded      ? "evicted"
+                                                              : "absent"));
+        residency_status_model(w->res, m->name, o);
         json_array_append_new(models, o);
     }
     char ka[32];
     duration_format(w->cfg->keep_alive, ka, sizeof(ka));
-    return json_pack("{s:{s:s,s:b,s:s,s:I},s:b,s:s,s:s,s:o}", "upstream", "url", w->cfg->upstream,
-                     "up", w->upstream_up == 1, "error", w->upstream_error, "since",
-                     (json_int_t)w->upstream_since, "thrashing", w->thrashing, "thrashing_hint",
+    return json_pack("{s:{s:s,s:b,s:s,s:I},s:b,s:s,s:s,s:o,s:o}", "upstream", "url",
+                     w->cfg->upstream, "up", w->upstream_up == 1, "error", w->upstream_error,
+                     "since", (json_int_t)w->upstream_since, "thrashing", w->thrashing,
+                     "thrashing_hint",
                      w->thrashing ? "pinned models keep evicting each other: too little memory or "
                                     "OLLAMA_MAX_LOADED_MODELS too low"
                                   : "",
-                     "keep_alive", ka, "models", models);
+                     "keep_alive", ka, "models", models, "history", residency_history_new(w->res));
 }
 
 void warm_metrics(const struct warm *w, struct evbuffer *out) {
@@ -775,4 +828,5 @@ void warm_metrics(const struct warm *w, struct evbuffer *out) {
         metrics_label(out, w->models[i].name);
         evbuffer_add_printf(out, "\",result=\"error\"} %lu\n", w->models[i].pings_err);
     }
+    residency_metrics(w->res, out);
 }

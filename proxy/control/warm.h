@@ -7,7 +7,10 @@
  * model gauges for /metrics.
  *
  * Owns its timer, its model table and its in-flight upstream transfers; warm_free cancels
- * them. All I/O goes through upstream. */
+ * them. All I/O goes through upstream. It records what it sees in the residency record
+ * (residency.h): a model that appeared in /api/ps (loaded), one that vanished from it
+ * (crashed after a recorded crash, expired past its expires_at, evicted otherwise), and its own
+ * loads (loaded, repaired). */
 #ifndef KEEPWARM_WARM_H
 #define KEEPWARM_WARM_H
 
@@ -16,6 +19,7 @@
 #include <event2/http.h>
 
 #include "config.h"
+#include "residency.h"
 #include "upstream.h"
 
 struct warm;
@@ -29,6 +33,10 @@ void warm_start(struct warm *w);
 
 /* Switches to a new configuration (reload): pins are re-read, the next round runs now. */
 void warm_set_config(struct warm *w, const struct config *cfg);
+
+/* The residency record the loop writes its events into and /status and /metrics report (owned
+ * by the loop; the server reports requests and failures into it). Never NULL. */
+struct residency *warm_residency(struct warm *w);
 
 /* A client used model (for pin_requested, and for /status's "seen" models). */
 void warm_note_model(struct warm *w, const char *model);

@@ -458,8 +458,20 @@ static int put_options(struct outbuf *o, const struct req *r) {
     return 0;
 }
 
+/* The runner options put_options wrote: the client's options, num_ctx given way to the field. */
+static void note_runner(const struct req *r, struct runopts *ro) {
+    for (size_t i = 0; i < r->nopts; i++) {
+        int k = runopts_index(r->opts[i].key.p, r->opts[i].key.n);
+        if (k >= 0 && !(k == 0 && r->f[OF_NUM_CTX].n))
+            runopts_set_text(ro, k, r->opts[i].value.p, r->opts[i].value.n);
+    }
+    if (r->f[OF_NUM_CTX].n)
+        runopts_set_text(ro, 0, r->f[OF_NUM_CTX].p, r->f[OF_NUM_CTX].n);
+}
+
 static char *request_new(enum api api, const struct config *cfg, const char *body, size_t len,
-                         const struct jscan *scan, struct openai_meta *meta, size_t *outlen) {
+                         const struct jscan *scan, struct openai_meta *meta, size_t *outlen,
+                         struct runopts *runner) {
     struct req req, *r = &req;
     struct outbuf o = {0};
     char ka[SPLICE_KEEP_ALIVE_MAX];
@@ -522,6 +534,8 @@ static char *request_new(enum api api, const struct config *cfg, const char *bod
     meta->stream = stream;
     meta->include_usage = r->include_usage;
     meta->encoding_b64 = 0;
+    if (runner)
+        note_runner(r, runner);
     return o.p;
 decline:
     free(o.p);
@@ -529,11 +543,13 @@ decline:
 }
 
 char *reqfast_chat_new(const struct config *cfg, const char *body, size_t len,
-                       const struct jscan *scan, struct openai_meta *meta, size_t *outlen) {
-    return request_new(CHAT, cfg, body, len, scan, meta, outlen);
+                       const struct jscan *scan, struct openai_meta *meta, size_t *outlen,
+                       struct runopts *runner) {
+    return request_new(CHAT, cfg, body, len, scan, meta, outlen, runner);
 }
 
 char *reqfast_completion_new(const struct config *cfg, const char *body, size_t len,
-                             const struct jscan *scan, struct openai_meta *meta, size_t *outlen) {
-    return request_new(COMPLETION, cfg, body, len, scan, meta, outlen);
+                             const struct jscan *scan, struct openai_meta *meta, size_t *outlen,
+                             struct runopts *runner) {
+    return request_new(COMPLETION, cfg, body, len, scan, meta, outlen, runner);
 }

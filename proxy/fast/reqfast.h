@@ -38,6 +38,7 @@
 #include "config.h"
 #include "jscan.h"
 #include "openai_types.h"
+#include "runopts.h"
 
 #define REQFAST_MAX_OPTIONS 64 /* members of the client's "options" */
 /* The output is at most len + REQFAST_GROWTH bytes (plus a NUL). */
@@ -45,13 +46,17 @@
 
 /* body[0, len), scanned by jscan_body into scan (which returned 0), as the native /api/chat
  * body. Returns it malloc'd and NUL-terminated, its length in *outlen and meta filled as
- * openai_chat_request_new fills it; or NULL (meta untouched) when not covered or out of
- * memory. The model name for the caller is scan->model_name. */
+ * openai_chat_request_new fills it, and, when runner is not NULL, the runner options it wrote
+ * recorded into runner (as runopts_from_json reads them from the jansson path's body); or
+ * NULL (meta and runner untouched) when not covered or out of memory. The model name for the
+ * caller is scan->model_name. */
 char *reqfast_chat_new(const struct config *cfg, const char *body, size_t len,
-                       const struct jscan *scan, struct openai_meta *meta, size_t *outlen);
+                       const struct jscan *scan, struct openai_meta *meta, size_t *outlen,
+                       struct runopts *runner);
 
 /* The same for /v1/completions -> /api/generate (openai_completion_request_new). */
 char *reqfast_completion_new(const struct config *cfg, const char *body, size_t len,
-                             const struct jscan *scan, struct openai_meta *meta, size_t *outlen);
+                             const struct jscan *scan, struct openai_meta *meta, size_t *outlen,
+                             struct runopts *runner);
 
 #endif

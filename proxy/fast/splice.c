@@ -32,8 +32,67 @@ size_t splice_keep_alive_text(const struct config *cfg, const char *model, const
     return n;
 }
 
+static const char *skip_ws(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The end of the JSON value at p (valid JSON, as jscan_body checked it). */
+static const char *skip_value(const char *p, const char *end) {
+    int depth = 0;
+    for (; p < end; p++) {
+        char c = *p;
+        if (c == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (depth == 0)
+                return p + 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return p;
+            if (--depth == 0)
+                return p + 1;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+            return p;
+        }
+    }
+    return end;
+}
+
+/* The runner options among the members of the object obj[0, len) (keys hold no escape:
+ * jscan_body refuses those). */
+static void note_runner(const char *obj, size_t len, struct runopts *ro) {
+    const char *p = obj + 1, *end = obj + len;
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"')
+            return;
+        const char *key = ++p;
+        while (p < end && *p != '"')
+            p++;
+        size_t klen = (size_t)(p - key);
+        p = skip_ws(p + 1, end);
+        if (p >= end || *p != ':')
+            return;
+        p = skip_ws(p + 1, end);
+        const char *v = p;
+        p = skip_value(p, end);
+        int i = runopts_index(key, klen);
+        if (i >= 0)
+            runopts_set_text(ro, i, v, (size_t)(p - v));
+        p = skip_ws(p, end);
+        if (p >= end || *p != ',')
+            return;
+        p++;
+    }
+}
+
 char *splice_native_new(const struct config *cfg, const char *body, size_t len,
-                        const struct jscan *scan, size_t *outlen) {
+                        const struct jscan *scan, size_t *outlen, struct runopts *runner) {
     static const char key[] = "\"keep_alive\":";
     const char *model = scan->has_model ? scan->model_name : NULL;
     char ka[SPLICE_KEEP_ALIVE_MAX];
@@ -73,5 +132,7 @@ char *splice_native_new(const struct config *cfg, const char *body, size_t len,
     n += len - cut - cut_len;
     out[n] = '\0';
     *outlen = n;
+    if (runner && scan->options.len)
+        note_runner(body + scan->options.off, scan->options.len, runner);
     return out;
 }

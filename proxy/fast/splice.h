@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "jscan.h"
+#include "runopts.h"
 
 #define SPLICE_KEEP_ALIVE_MAX 64 /* the injected keep_alive's JSON text */
 /* The output is at most len + SPLICE_GROWTH bytes (plus a NUL). */
@@ -25,11 +26,13 @@ size_t splice_keep_alive_text(const struct config *cfg, const char *model, const
 
 /* body[0, len), scanned by jscan_body into scan (which returned 0), rewritten as
  * policy_apply would rewrite it. Returns a malloc'd, NUL-terminated body and its length in
- * *outlen, or NULL when the fast path does not apply (or out of memory): the model is not a
- * string; the model has pinned options or num_predict_max; options is present and not an
- * object; under the "default" policy the client's keep_alive is neither absent, null, a string
- * nor a number, or is one policy_apply rejects. */
+ * *outlen, with the runner options of its "options" object recorded into runner when it is
+ * not NULL (a walk over that one member's text, which jscan_body validated: the same texts
+ * runopts_from_json gives the jansson path), or NULL (runner untouched) when the fast path does not
+ * apply (or out of memory): the model is not a string; the model has pinned options or
+ * num_predict_max; options is present and not an object; under the "default" policy the client's
+ * keep_alive is neither absent, null, a string nor a number, or is one policy_apply rejects. */
 char *splice_native_new(const struct config *cfg, const char *body, size_t len,
-                        const struct jscan *scan, size_t *outlen);
+                        const struct jscan *scan, size_t *outlen, struct runopts *runner);
 
 #endif

@@ -58,10 +58,12 @@ struct relay {
     size_t up_body_len;
     char *headers[MAX_FWD_HEADERS + 2];
     int retries_left;
-    int replayable; /* safe to send twice (relay_start says which): only these are retried */
-    long *inflight; /* the model's in-flight counter, or NULL */
+    int body_retried; /* the entry's retry_body_new gave a second body (once) */
+    int replayable;   /* safe to send twice (relay_start says which): only these are retried */
+    long *inflight;   /* the model's in-flight counter, or NULL */
     void (*on_upstream_ok)(void *ok_arg, const char *model); /* NULL once called */
     void *ok_arg;
+    void (*on_upstream_error)(void *ok_arg, const char *model, int status, const char *text);
     char *model;
     char method[8];
     char path[256];
@@ -309,6 +311,18 @@ static void add_error_text(struct relay *r, const char *message) {
     json_decref(e);
 }
 
+/* Tells the requester about an error answer from Ollama (text[0, len), cut at 1 KiB). */
+static void tell_upstream_error(struct relay *r, int status, const char *text, size_t len) {
+    char buf[1024];
+    if (!r->on_upstream_error || !r->model)
+        return;
+    if (len > sizeof(buf) - 1)
+        len = sizeof(buf) - 1;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    r->on_upstream_error(r->ok_arg, r->model, status, buf);
+}
+
 /* One line of the stream, translated by the endpoint: the per-token path. */
 static int on_line(void *arg, const char *line, size_t len) {
     struct relay *r = arg;
@@ -318,8 +332,10 @@ static int on_line(void *arg, const char *line, size_t len) {
     if (rc == EP_STREAM_MORE)
         return 0;
     r->stream_over = 1;
-    if (rc == EP_STREAM_FAILED)
+    if (rc == EP_STREAM_FAILED) {
         metrics_upstream_error(UPERR_BROKEN);
+        tell_upstream_error(r, 200, line, len);
+    }
     return rc == EP_STREAM_ABORT ? -1 : 0;
 }
 
@@ -376,6 +392,10 @@ static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t l
         decide_mode(r, x);
     switch (r->mode) {
         case MODE_PASS:
+            /* Ollama writes and flushes each line of a native stream on its own, so an error
+             * line that ends one starts a read: seen for the cost of one comparison per read. */
+            if (len > 9 && memcmp(buf, "{\"error\":", 9) == 0)
+                tell_upstream_error(r, (int)upstream_status(x), buf, len);
             evbuffer_add(r->out, buf, len);
             break;
         case MODE_STREAM: {
@@ -441,6 +461,31 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     reply_json_last(r, status, envelope);
 }
 
+static int start_upstream(struct relay *r, char *err, size_t errlen);
+
+/* The entry's second body for a refusal (endpoint.h retry_body_new): sent once instead of
+ * answering. 1 when the refusal is taken care of (sent again, or answered 502 when that
+ * failed), 0 to answer it. */
+static int retry_body(struct relay *r, long status, const char *answer, size_t n) {
+    size_t len = 0;
+    char *body = r->ep->retry_body_new((int)status, answer, n, r->up_body, r->up_body_len, &len);
+    if (!body)
+        return 0;
+    char err[256];
+    r->body_retried = 1;
+    free(r->up_body);
+    r->up_body = body;
+    r->up_body_len = len;
+    log_info("msg=\"sending again as the endpoint asks\" endpoint=%s model=\"%s\" status=%ld",
+             r->ep->name, r->model ? r->model : "", status);
+    if (start_upstream(r, err, sizeof(err)) < 0) { /* answer is gone: drained for the retry */
+        json_t *e = r->ep->error_new(502, err, NULL);
+        reply_error_json(r, 502, e);
+        json_decref(e);
+    }
+    return 1;
+}
+
 /* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer, or retry. */
 static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
@@ -451,6 +496,8 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     size_t tl = n < sizeof(text) - 1 ? n : sizeof(text) - 1;
     memcpy(text, body, tl);
     text[tl] = '\0';
+    if (status >= 400)
+        tell_upstream_error(r, (int)status, text, tl);
     if (status >= 500) {
         if (is_runner_crash(text)) {
             metrics_upstream_error(UPERR_RUNNER_CRASH);
@@ -467,6 +514,9 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         log_warn("msg=\"context length exceeded\" model=\"%s\" pinned_num_ctx=%lld",
                  r->model ? r->model : "", ctx ? (long long)json_integer_value(ctx) : 0LL);
     }
+    if (status >= 400 && r->ep->retry_body_new && !r->body_retried &&
+        retry_body(r, status, body, n))
+        return;
     if (is_passthrough(r)) {
         /* A held-back native error: pass it on as Ollama sent it. */
         r->reply_ended = 1;
@@ -764,6 +814,7 @@ void relay_start(struct relay_env *env, struct evhttp_request *req,
     if (r->inflight)
         (*r->inflight)++;
     r->on_upstream_ok = rr->on_upstream_ok;
+    r->on_upstream_error = rr->on_upstream_error;
     r->ok_arg = rr->ok_arg;
     copy_str(r->method, sizeof(r->method), rr->method);
     copy_str(r->path, sizeof(r->path), evhttp_request_get_uri(req));

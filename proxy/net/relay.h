@@ -50,6 +50,11 @@ struct relay_request {
      * one Ollama has); may be NULL. ok_arg is passed back and must outlive the relay. */
     void (*on_upstream_ok)(void *ok_arg, const char *model);
     void *ok_arg;
+    /* Called with model, Ollama's status (200 for an error line in a stream) and its error
+     * text (NUL-terminated, cut at 1 KiB) when Ollama answers an error: 4xx and 5xx answers,
+     * the error line that ends a translated stream, and a read of a passed-through stream
+     * that begins with {"error": (how Ollama writes one); may be NULL. Gets ok_arg. */
+    void (*on_upstream_error)(void *ok_arg, const char *model, int status, const char *text);
 };
 
 /* Starts relaying req. From here on the relay answers req exactly once (also on failure). */

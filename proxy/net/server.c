@@ -20,8 +20,10 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "relay.h"
 #include "request.h"
+#include "residency.h"
 #include "statuspage.h"
 #include "warm.h"
 
@@ -115,6 +117,20 @@ static long *inflight_slot(struct server *s, const char *model) {
     return &f->n;
 }
 
+/* /status: each model's requests in flight now ("in_flight"). */
+static void add_in_flight(const struct server *s, json_t *models) {
+    size_t i;
+    json_t *o;
+    json_array_foreach(models, i, o) {
+        const char *name = json_string_value(json_object_get(o, "name"));
+        long n = 0;
+        for (size_t k = 0; name && k < s->ninflight; k++)
+            if (config_names_match(s->inflight[k]->name, name))
+                n += s->inflight[k]->n;
+        json_object_set_new(o, "in_flight", json_integer(n));
+    }
+}
+
 /* max_concurrent: 429 with Retry-After when the model has its share in flight already.
  * Returns 0 and the counter the relay holds, or -1 after answering. */
 static int admit(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
@@ -151,11 +167,25 @@ static void on_model_ok(void *arg, const char *model) {
         warm_note_model(s->warm, model);
 }
 
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ollama answered an error for model: the residency reads it for crashes and overflows. */
+static void on_model_error(void *arg, const char *model, int status, const char *text) {
+    struct server *s = arg;
+    if (s->warm)
+        residency_failure(warm_residency(s->warm), model, status, text, now_ms());
+}
+
 /* Relays a native request to Ollama (the entry's method, rr.path): admission against
  * max_concurrent when the entry says EP_ADMIT (429 otherwise), the model told to the warm loop
  * when it says EP_NOTE_MODEL and Ollama answers 2xx, then the relay, which takes rr.body_owned
  * and rr.model_owned over (freed here when the request is turned away). */
-static void relay_native(struct server *s, struct evhttp_request *req, struct relay_request rr) {
+static void relay_native(struct server *s, struct evhttp_request *req, struct relay_request rr,
+                         const struct runopts *runner) {
     long *inflight = NULL;
     if ((rr.ep->flags & EP_ADMIT) && admit(s, req, rr.ep, rr.model_owned, &inflight) < 0) {
         free(rr.body_owned);
@@ -163,8 +193,12 @@ static void relay_native(struct server *s, struct evhttp_request *req, struct re
         json_decref(rr.meta.echo);
         return;
     }
+    if (runner && rr.model_owned && s->warm) /* it goes to Ollama: the residency's churn count */
+        residency_request(warm_residency(s->warm), rr.model_owned, runner,
+                          policy_keep_alive(s->cfg, rr.model_owned), now_ms());
     if (rr.ep->flags & EP_NOTE_MODEL) {
         rr.on_upstream_ok = on_model_ok;
+        rr.on_upstream_error = on_model_error;
         rr.ok_arg = s;
     }
     rr.method = rr.ep->native_method;
@@ -189,6 +223,19 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
         relay_reply_error(req, ep, err.status, err.message, NULL);
         return;
     }
+    if (ep->flags & EP_LOCAL) { /* answered here: the built body is the answer */
+        struct evbuffer *b = evbuffer_new();
+        if (b && out.body)
+            evbuffer_add(b, out.body, out.body_len);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "application/json");
+        chunkw_reply(req, 200, NULL, b);
+        if (b)
+            evbuffer_free(b);
+        request_out_cleanup(&out);
+        metrics_request_done(ep->route, 200, 0);
+        return;
+    }
     struct relay_request rr = {.ep = ep,
                                .path = out.path,
                                .body_owned = out.body, /* taken over by the relay */
@@ -196,7 +243,7 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
                                .model_owned = out.model, /* taken over too */
                                .meta = out.meta,
                                .request_id = rid};
-    relay_native(s, req, rr);
+    relay_native(s, req, rr, out.has_runner ? &out.runner : NULL);
 }
 
 /* Everything else under /api/ and GET/HEAD /: relayed untouched, to path (normalised and
@@ -278,6 +325,7 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
         }
     } else if (path_is(path, "/status")) {
         json_t *st = s->warm ? warm_status_new(s->warm) : json_object();
+        add_in_flight(s, json_object_get(st, "models"));
         json_object_set_new(st, "active_requests", json_integer((json_int_t)s->env.active));
         json_object_set_new(st, "version", json_string(KEEPWARM_VERSION_STRING));
         evhttp_add_header(evhttp_request_get_output_headers(req), "Vary", "Accept"); /* page */

@@ -48,7 +48,7 @@ size_t fast_path(const struct config *c, const char *body, size_t len) {
     struct openai_meta meta;
     size_t n = 0;
     if (jscan_body(body, len, &scan) == 0)
-        free(reqfast_chat_new(c, body, len, &scan, &meta, &n));
+        free(reqfast_chat_new(c, body, len, &scan, &meta, &n, NULL));
     return n;
 }
 

@@ -41,7 +41,7 @@ size_t fast_path(const struct config *c, const char *body, size_t len) {
     struct jscan scan;
     size_t n = 0;
     if (jscan_body(body, len, &scan) == 0)
-        free(splice_native_new(c, body, len, &scan, &n));
+        free(splice_native_new(c, body, len, &scan, &n, NULL));
     return n;
 }
 

@@ -40,7 +40,7 @@ static inline const char *reqfast_path(int completion) {
  * refuses the request), with its meta and model. */
 static inline json_t *reqfast_slow_new(const struct config *cfg, int completion, const char *body,
                                        size_t len, struct endpoint_meta *meta, char *model,
-                                       size_t modellen) {
+                                       size_t modellen, struct runopts *runner) {
     struct request_out out;
     struct api_err err;
     json_t *back = NULL;
@@ -49,6 +49,7 @@ static inline json_t *reqfast_slow_new(const struct config *cfg, int completion,
                           REQUEST_JANSSON, &out, &err) < 0)
         return NULL;
     *meta = out.meta;
+    *runner = out.runner;
     snprintf(model, modellen, "%s", out.model ? out.model : "");
     back = out.body ? json_loads(out.body, JSON_REJECT_DUPLICATES, NULL) : NULL;
     request_out_cleanup(&out);
@@ -67,7 +68,9 @@ static inline enum reqfast_outcome reqfast_compare(const struct config *cfg, int
     struct api_err err;
     size_t outlen = 0;
     char *out = NULL;
-    json_t *slow = reqfast_slow_new(cfg, completion, body, len, &slow_meta, model, sizeof(model));
+    struct runopts slow_runner;
+    json_t *slow = reqfast_slow_new(cfg, completion, body, len, &slow_meta, model, sizeof(model),
+                                    &slow_runner);
 
     fast.meta = fast_meta;
     if (request_build_way(reqfast_endpoint(completion), cfg, reqfast_path(completion), body, len,
@@ -99,6 +102,11 @@ static inline enum reqfast_outcome reqfast_compare(const struct config *cfg, int
                  fast_meta.include_usage, fast_meta.encoding_b64, slow_meta.stream,
                  slow_meta.include_usage, slow_meta.encoding_b64);
         rc = reqfast_mismatch(why, whylen, what, body, len);
+        goto cleanup;
+    }
+    if (!fast.has_runner || memcmp(&fast.runner, &slow_runner, sizeof(slow_runner)) != 0) {
+        rc = reqfast_mismatch(why, whylen, "runner options differ from the jansson path's", body,
+                              len);
         goto cleanup;
     }
     if (!fast.model || strcmp(fast.model, model) != 0) {

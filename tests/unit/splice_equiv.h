@@ -55,6 +55,7 @@ static inline enum splice_outcome splice_compare(const struct config *cfg, const
     int applied =
         request_build_way(ep, cfg, "/api/chat", body, len, REQUEST_JANSSON, &slow_out, &err) == 0;
     json_t *slow = applied ? json_loads(slow_out.body, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    struct runopts slow_runner = slow_out.runner;
     request_out_cleanup(&slow_out);
 
     if (jscan_body(body, len, &scan) < 0) {
@@ -94,6 +95,11 @@ static inline enum splice_outcome splice_compare(const struct config *cfg, const
     if (body_equiv_check("spliced", out, outlen, len + SPLICE_GROWTH, slow, what, sizeof(what)) <
         0) {
         rc = splice_mismatch(why, whylen, what, body, len);
+        goto cleanup;
+    }
+    if (!fast.has_runner || memcmp(&fast.runner, &slow_runner, sizeof(slow_runner)) != 0) {
+        rc = splice_mismatch(why, whylen, "runner options differ from the jansson path's", body,
+                             len);
         goto cleanup;
     }
     rc = SPLICE_SPLICED;

@@ -251,6 +251,47 @@ static char *write_tmp(const char *text) {
     return path;
 }
 
+/* [model "*"]: its keys apply to every model without a section of its own; a named section
+ * overrides key by key, whichever comes first in the file. */
+static void test_model_defaults(void **state) {
+    (void)state;
+    struct config c;
+    char err[CONFIG_ERR_LEN];
+    char *f = write_tmp("[model \"named\"]\nnum_ctx = 2048\n"
+                        "[model \"*\"]\nnum_ctx = 8192\nnum_batch = 256\nkeep_alive = 1h\n"
+                        "num_predict_max = 100\nmax_concurrent = 3\n"
+                        "[model \"later\"]\nmax_concurrent = 1\n");
+    init(&c);
+    assert_int_equal(config_load_file(&c, f, err, sizeof(err)), 0);
+    const struct model_conf *any = config_model(&c, "unconfigured:7b");
+    assert_non_null(any);
+    assert_string_equal(any->name, "*");
+    assert_int_equal(json_integer_value(json_object_get(any->options, "num_ctx")), 8192);
+    assert_true(any->has_keep_alive && any->keep_alive == 3600 * DURATION_SECOND);
+    const struct model_conf *named = config_model(&c, "named:latest");
+    assert_string_equal(named->name, "named");
+    assert_int_equal(json_integer_value(json_object_get(named->options, "num_ctx")), 2048);
+    assert_int_equal(json_integer_value(json_object_get(named->options, "num_batch")), 256);
+    assert_true(named->has_keep_alive && named->keep_alive == 3600 * DURATION_SECOND);
+    assert_int_equal(named->num_predict_max, 100);
+    assert_int_equal(named->max_concurrent, 3);
+    const struct model_conf *later = config_model(&c, "later");
+    assert_int_equal(json_integer_value(json_object_get(later->options, "num_ctx")), 8192);
+    assert_int_equal(later->max_concurrent, 1);
+    assert_int_equal(later->num_predict_max, 100);
+    /* "*" is no model name: no model resolves to it by name, and no name lookup is NULL */
+    assert_null(config_model(&c, NULL));
+    assert_int_equal(config_names_match("*", "named"), 0);
+    config_free(&c);
+    init(&c);
+    assert_null(config_model(&c, "m")); /* no sections at all */
+    assert_int_equal(config_set(&c, "*", "temperature", "1", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown key \"temperature\" in [model \"*\"]"));
+    config_free(&c);
+    unlink(f);
+    free(f);
+}
+
 static void test_file(void **state) {
     (void)state;
     struct config c;
@@ -419,6 +460,7 @@ int main(void) {
         cmocka_unit_test(test_list_cap),
         cmocka_unit_test(test_model_aliases),
         cmocka_unit_test(test_file),
+        cmocka_unit_test(test_model_defaults),
         cmocka_unit_test(test_layers),
         cmocka_unit_test(test_keys_file),
     };

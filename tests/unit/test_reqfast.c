@@ -270,7 +270,7 @@ static int fast_takes(const struct config *c, int completion, const char *body) 
     if (jscan_body(body, strlen(body), &scan) < 0)
         return 0;
     char *out = (completion ? reqfast_completion_new : reqfast_chat_new)(c, body, strlen(body),
-                                                                         &scan, &meta, &n);
+                                                                         &scan, &meta, &n, NULL);
     free(out);
     return out != NULL;
 }
@@ -401,8 +401,8 @@ static void expect_fast(const struct config *c, int completion, const char *in, 
     struct openai_meta meta = {-1, -1, -1};
     size_t len = 0;
     assert_int_equal(jscan_body(in, strlen(in), &scan), 0);
-    char *out = completion ? reqfast_completion_new(c, in, strlen(in), &scan, &meta, &len)
-                           : reqfast_chat_new(c, in, strlen(in), &scan, &meta, &len);
+    char *out = completion ? reqfast_completion_new(c, in, strlen(in), &scan, &meta, &len, NULL)
+                           : reqfast_chat_new(c, in, strlen(in), &scan, &meta, &len, NULL);
     assert_non_null(out);
     assert_string_equal(out, want);
     assert_int_equal(len, strlen(want));

@@ -168,7 +168,7 @@ static void expect_splice(const struct config *c, const char *in, const char *wa
     struct jscan scan;
     size_t len = 0;
     assert_int_equal(jscan_body(in, strlen(in), &scan), 0);
-    char *out = splice_native_new(c, in, strlen(in), &scan, &len);
+    char *out = splice_native_new(c, in, strlen(in), &scan, &len, NULL);
     if (!want) {
         assert_null(out);
         return;
