@@ -39,6 +39,20 @@ if [ -n "$missing" ]; then
         exit 1
     fi
 fi
+# Debian's chromium for the status page's browser tests (tests/integration/status-page.test.js),
+# without its recommends (avahi, cups, upower: daemons a headless test has no use for); about
+# 2 minutes and 400 MB. Where it cannot be installed (not root, no apt) those tests are skipped
+# and say so; CHROMIUM_BIN names another build.
+if [ -z "$CHROMIUM_BIN" ] && ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "deps: installing chromium (the status page's browser tests)"
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium \
+            >/dev/null || echo "deps: chromium could not be installed: the status page's browser tests will be skipped" >&2
+    else
+        echo "deps: chromium is missing (as root: apt-get install chromium): the status page's browser tests will be skipped" >&2
+    fi
+fi
 # npm packages for the client tests, exactly as the lockfile pins them.
 if [ -f "$here/package-lock.json" ]; then
     if [ ! -d "$here/node_modules" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then

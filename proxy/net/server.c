@@ -25,6 +25,7 @@
 #include "relay.h"
 #include "request.h"
 #include "residency.h"
+#include "statuspage.h"
 #include "unzstd.h"
 #include "warm.h"
 
@@ -357,13 +358,34 @@ static void reply_text(struct evhttp_request *req, int status, const char *type,
         evbuffer_free(b);
 }
 
+/* The status page (statuspage.h), with its security headers; HEAD gets the length alone. */
+static void reply_page(struct evhttp_request *req) {
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    for (const struct statuspage_header *h = statuspage_headers; h->name; h++)
+        evhttp_add_header(out, h->name, h->value);
+    reply_text(req, 200, statuspage_type, statuspage_html(NULL));
+}
+
+/* A request for the status page: any method on /ui (only GET and HEAD are served), GET or HEAD
+ * /status from a client that prefers HTML (a browser's navigation). */
+static int is_page(struct evhttp_request *req, const char *path, enum evhttp_cmd_type cmd) {
+    if (path_is(path, "/ui") || path_is(path, "/ui/"))
+        return 1;
+    return path_is(path, "/status") && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) &&
+           statuspage_wants_html(
+               evhttp_find_header(evhttp_request_get_input_headers(req), "Accept"));
+}
+
 /* keepwarm's own endpoints. Their requests are counted here; relayed ones in relay. */
 static void handle_own(struct server *s, struct evhttp_request *req, const char *path,
-                       enum evhttp_cmd_type cmd, const char *rid) {
+                       enum evhttp_cmd_type cmd, int page, const char *rid) {
     int status = 200;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         refuse(req, &endpoint_native_pass, ROUTE_OWN, 405, "method not allowed", rid);
         return;
+    }
+    if (page) {
+        reply_page(req);
     } else if (path_is(path, "/healthz")) {
         reply_text(req, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (path_is(path, "/readyz")) {
@@ -379,6 +401,8 @@ static void handle_own(struct server *s, struct evhttp_request *req, const char 
         add_in_flight(s, json_object_get(st, "models"));
         json_object_set_new(st, "active_requests", json_integer((json_int_t)s->env.active));
         json_object_set_new(st, "version", json_string(KEEPWARM_VERSION_STRING));
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Vary", "Accept"); /* page */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
         relay_reply_json(req, 200, st);
         json_decref(st);
     } else {
@@ -535,12 +559,16 @@ static void on_request(struct evhttp_request *req, void *arg) {
     char gen[REQUEST_ID_GEN];
     const char *rid = set_request_id(s, req, gen);
     evhttp_add_header(out, "Date", http_date(s));
+    int page = is_page(req, path, cmd);
     switch (access_check(s->cfg, path, evhttp_find_header(in, "Authorization"),
                          evhttp_find_header(in, "X-Api-Key"))) {
         case ACCESS_OK:
             break;
         case ACCESS_UNAUTHORIZED:
-            evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"keepwarm\"");
+            /* A browser asks for a key it may send as Basic's password only when told Basic. */
+            evhttp_add_header(out, "WWW-Authenticate",
+                              page ? "Basic realm=\"keepwarm\", charset=\"UTF-8\""
+                                   : "Bearer realm=\"keepwarm\"");
             relay_reply_error(req, errors, 401, "missing or invalid API key", "invalid_api_key");
             metrics_request_done(ROUTE_OTHER, 401, 0);
             return;
@@ -551,9 +579,9 @@ static void on_request(struct evhttp_request *req, void *arg) {
             return;
     }
 
-    if (path_is(path, "/healthz") || path_is(path, "/readyz") || path_is(path, "/status") ||
+    if (page || path_is(path, "/healthz") || path_is(path, "/readyz") || path_is(path, "/status") ||
         path_is(path, "/metrics")) {
-        handle_own(s, req, path, cmd, rid);
+        handle_own(s, req, path, cmd, page, rid);
         return;
     }
     int status = 404;
