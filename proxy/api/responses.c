@@ -41,6 +41,8 @@ static json_t *field(const json_t *obj, const char *name) {
 
 /* Go's word for a JSON value's kind in "cannot unmarshal <kind> into ...". */
 static const char *go_kind(const json_t *v) {
+    if (!v)
+        return "null";
     switch (json_typeof(v)) {
         case JSON_OBJECT:
             return "object";
