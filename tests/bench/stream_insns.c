@@ -22,8 +22,8 @@ static void frame(struct evbuffer *out, const json_t *events) {
     size_t i;
     json_t *e;
     json_array_foreach(events, i, e) {
-        evbuffer_add_printf(out, "event: %s\ndata: ",
-                            json_string_value(json_object_get(e, "type")));
+        evbuffer_add_printf(out,
+                            "event: %s\ndata: ", json_string_value(json_object_get(e, "type")));
         endpoint_add_json(out, e);
         evbuffer_add(out, "\n\n", 2);
     }

@@ -195,12 +195,16 @@ test('errors: the OpenAI envelope with Ollama\'s texts; nothing reaches Ollama f
   assert.equal(res.status, 405);
 });
 
-test('a client keep_alive under any Go spelling never reaches Ollama', async () => {
+test('a client keep_alive under any Go spelling never reaches Ollama; a second model spelling is refused', async () => {
   await post(null, '{"model":"qwen3:8b","input":"x","KEEP_ALIVE":0,"Keep_Alive":"1s","options":{"num_ctx":2}}');
   const q = await ctl.lastRequest('/api/chat');
   assert.deepEqual(Object.keys(q.body).sort(), ['keep_alive', 'messages', 'model', 'options', 'stream']);
   assert.equal(q.body.keep_alive, 86400);
   assert.equal(q.body.options.num_ctx, 8192);
+  // another spelling of a field keepwarm reads (the model) is refused, not read two ways
+  const res = await post(null, '{"model":"qwen3:8b","MODEL":"llama3.2:3b","input":"x"}');
+  assert.equal(res.status, 400);
+  assert.match((await res.json()).error.message, /^invalid key "MODEL": Ollama reads it as "model"/);
 });
 
 test('requests are counted under route="responses"', async () => {

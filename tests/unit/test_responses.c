@@ -183,6 +183,9 @@ static void test_request_errors(void **state) {
     check_error("{\"model\":\"m\",\"reasoning\":{\"effort\":\"HIGH\"}}",
                 "invalid reasoning value: \"HIGH\" (must be \"minimal\", \"low\", \"medium\", "
                 "\"high\", \"xhigh\", \"ultra\", \"max\", or \"none\")");
+    check_error("{\"model\":\"m\",\"MODEL\":\"n\"}",
+                "invalid key \"MODEL\": Ollama reads it as \"model\" (Go matches JSON keys "
+                "case-insensitively); send \"model\" exactly, once");
     check_error("{\"model\":\"m\",\"temperature\":\"hot\"}",
                 "json: cannot unmarshal string into Go struct field ResponsesRequest.temperature "
                 "of type float64");
@@ -194,14 +197,14 @@ static void test_request_errors(void **state) {
                 "failed to parse function call arguments: string or '}' expected near 'nope'");
 }
 
-/* A client's keep_alive, options, num_ctx and think never reach the native body; Go's folded
- * key spellings are read as Go reads them. */
+/* A client's keep_alive, options, num_ctx and think never reach the native body, in any
+ * spelling; another spelling of a field the translation reads is refused (keepwarm). */
 static void test_request_drops_extras(void **state) {
     json_t *native;
     (void)state;
     json_t *echo = echo_of("{\"model\":\"m\",\"input\":\"hi\",\"keep_alive\":\"1m\","
                            "\"options\":{\"num_ctx\":9},\"num_ctx\":9,\"think\":true,"
-                           "\"KEEP_ALIVE\":0,\"Temperature\":0.5}",
+                           "\"KEEP_ALIVE\":0,\"temperature\":0.5,\"Options\":{}}",
                            &native);
     json_t *want = J("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
                      "\"stream\":false,\"options\":{\"temperature\":0.5}}");
