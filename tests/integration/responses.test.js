@@ -213,3 +213,39 @@ test('requests are counted under route="responses"', async () => {
   const n1 = await metric(kw, /keepwarm_requests_total\{route="responses",code="200"\} (\d+)/);
   assert.equal(n1, n0 + 1);
 });
+
+test('keepwarm\'s own errors on /v1/responses (401, 413, 429, 502) are in the OpenAI envelope', async () => {
+  const ini = iniFile([
+    '[keepwarm]', 'max_body_size = 1KiB', 'api_keys = sk-responses-test-key',
+    '[model "llama3.2:3b"]', 'max_concurrent = 1', '',
+  ].join('\n'));
+  await fake.stop();
+  fake = await startFake(['--token-delay', '200']);
+  ctl = new FakeControl(fake);
+  const kw2 = await startKeepwarm(fake.url, ['-c', ini]);
+  const dead = await startKeepwarm('http://127.0.0.1:9', []);
+  try {
+    const call = (base, body, headers = {}) => fetch(`${base}/v1/responses`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body,
+    });
+    const auth = { authorization: 'Bearer sk-responses-test-key' };
+    const envelope = async (res, status) => {
+      assert.equal(res.status, status);
+      const e = (await res.json()).error;
+      assert.equal(typeof e.message, 'string');
+      assert.equal(e.param, null);
+      assert.ok('type' in e && 'code' in e);
+      return e;
+    };
+    await envelope(await call(kw2.url, '{"model":"llama3.2:3b","input":"x"}'), 401);
+    await envelope(await call(kw2.url, JSON.stringify({ model: 'llama3.2:3b', input: 'x'.repeat(2048) }), auth), 413);
+    const slow = call(kw2.url, '{"model":"llama3.2:3b","input":"x","stream":true}', auth);
+    const first = await slow; // headers: the stream holds the model's one slot
+    await envelope(await call(kw2.url, '{"model":"llama3.2:3b","input":"x"}', auth), 429);
+    await first.text();
+    await envelope(await call(dead.url, '{"model":"llama3.2:3b","input":"x"}'), 502);
+  } finally {
+    await kw2.stop();
+    await dead.stop();
+  }
+});
