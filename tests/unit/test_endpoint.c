@@ -43,6 +43,7 @@ static void test_routes(void **state) {
     routes_to(EVHTTP_REQ_GET, "/v1/models/llama3.2:3b", &endpoint_openai_model);
     routes_to(EVHTTP_REQ_GET, "/v1/models/hf.co/org/model:q4", &endpoint_openai_model);
     routes_to(EVHTTP_REQ_GET, "/v1/models/", &endpoint_openai_model); /* 404 by the entry */
+    routes_to(EVHTTP_REQ_POST, "/v1/responses", &endpoint_openai_responses);
     for (const char *const *p = (const char *const[]){"/api/generate", "/api/chat", "/api/embed",
                                                       "/api/embeddings", NULL};
          *p; p++) {
@@ -65,7 +66,8 @@ static void test_refusals(void **state) {
     refused(EVHTTP_REQ_POST, "/v1/models", 405, "method not allowed", oa);
     refused(EVHTTP_REQ_DELETE, "/v1/models/x", 405, "method not allowed", oa);
     refused(EVHTTP_REQ_GET, "/v1/modelsx", 405, "method not allowed", oa); /* as before */
-    refused(EVHTTP_REQ_POST, "/v1/responses", 404, "unknown endpoint", oa);
+    refused(EVHTTP_REQ_GET, "/v1/responses", 405, "method not allowed", oa);
+    refused(EVHTTP_REQ_DELETE, "/v1/responses", 405, "method not allowed", oa);
     refused(EVHTTP_REQ_GET, "/v1/", 404, "unknown endpoint", oa);
     refused(EVHTTP_REQ_GET, "/v1", 404, "404 page not found", nat);
     refused(EVHTTP_REQ_POST, "/", 404, "404 page not found", nat);
@@ -120,7 +122,7 @@ static void test_entries_complete(void **state) {
     const struct endpoint *all[] = {&endpoint_openai_chat,       &endpoint_openai_completions,
                                     &endpoint_openai_embeddings, &endpoint_openai_models,
                                     &endpoint_openai_model,      &endpoint_native_inject,
-                                    &endpoint_native_pass};
+                                    &endpoint_native_pass,       &endpoint_openai_responses};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         const struct endpoint *ep = all[i];
         assert_non_null(ep->name);
