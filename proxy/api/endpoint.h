@@ -119,6 +119,9 @@ struct endpoint {
     void (*stream_end)(void *state, struct evbuffer *out);
     /* One event carrying payload (an error envelope); the stream ends after it. */
     void (*stream_event)(struct evbuffer *out, const json_t *payload);
+    /* The same inside a stream whose state numbers its events (Responses' sequence_number):
+     * used instead of stream_event when set. */
+    void (*stream_error)(void *state, struct evbuffer *out, const json_t *payload);
     /* Frees what stream_open or stream_line allocated in the state (called once, when the
      * relay ends, after stream_open). NULL: the state holds no allocation. */
     void (*stream_close)(void *state);
