@@ -4,6 +4,7 @@
 // num_ctx from the ini, no client keep_alive).
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { startFake, startKeepwarm, FakeControl, iniFile, metric } from './harness.js';
 
 let fake, kw, ctl;
@@ -221,6 +222,19 @@ test('a native error mid-stream, and a stream cut without its done line, end wit
   last = ev.at(-1);
   assert.equal(last.event, 'error');
   assert.ok(!ev.some((e) => e.event === 'response.completed'));
+});
+
+test('a Codex-shaped request (developer message, reasoning replay, custom and local_shell tools, include, store) streams', async () => {
+  const body = JSON.parse(fs.readFileSync(new URL('../translate-responses/req-14-codex-shape/request.json', import.meta.url)));
+  body.model = 'qwen3:8b';
+  const res = await post(body);
+  assert.equal(res.status, 200);
+  const ev = events(await res.text());
+  assert.equal(ev.at(-1).event, 'response.completed');
+  const q = await ctl.lastRequest('/api/chat');
+  assert.deepEqual(q.body.messages.map((m) => m.role), ['system', 'developer', 'user', 'assistant', 'tool']);
+  assert.equal(q.body.think, 'medium');
+  assert.deepEqual(q.body.tools.map((t) => t.type), ['function', 'custom', 'local_shell']);
 });
 
 test('requests are counted under route="responses"', async () => {
