@@ -34,6 +34,8 @@ static const struct route routes[] = {
     {"/v1/messages", EXACT, M_ANY, &endpoint_anthropic_messages, 405, "method not allowed"},
     {"/v1/messages/count_tokens", EXACT, M_ANY, &endpoint_anthropic_messages, 405,
      "method not allowed"},
+    {"/v1/responses", EXACT, M_POST, &endpoint_openai_responses, 0, NULL},
+    {"/v1/responses", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/chat/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/embeddings", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},

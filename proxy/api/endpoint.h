@@ -132,6 +132,9 @@ struct endpoint {
     char *(*retry_body_new)(int status, const char *answer, size_t answer_len, const char *body,
                             size_t body_len, size_t *out_len);
 
+    /* The same inside a stream whose state numbers its events (Responses' sequence_number):
+     * used instead of stream_event when set. */
+    void (*stream_error)(void *state, struct evbuffer *out, const json_t *payload);
     /* Frees what stream_open or stream_line allocated in the state (called once, when the
      * relay ends, after stream_open). NULL: the state holds no allocation. */
     void (*stream_close)(void *state);
@@ -175,6 +178,7 @@ extern const struct endpoint endpoint_openai_model;
 extern const struct endpoint endpoint_anthropic_messages;
 extern const struct endpoint endpoint_anthropic_count_tokens;
 extern const struct endpoint endpoint_openai_pass;
+extern const struct endpoint endpoint_openai_responses;
 extern const struct endpoint endpoint_native_inject;
 extern const struct endpoint endpoint_native_pass;
 

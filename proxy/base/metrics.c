@@ -39,7 +39,7 @@ static struct {
 } m;
 
 static const char *const route_names[ROUTE_COUNT] = {
-    "chat",   "completions",    "embeddings", "models", "messages", "native_generate",
+    "chat",   "completions",    "embeddings", "models", "messages", "responses", "native_generate",
     "native", "v1_passthrough", "own",        "other",
 };
 
@@ -48,8 +48,8 @@ static const char *const uperr_names[UPERR_COUNT] = {
 };
 
 static const char *const fastpath_names[FASTPATH_COUNT] = {
-    "request_chat", "request_completion", "request_native", "stream_token", "stream_done",
-    "answer",       "messages_token",
+    "request_chat", "request_completion", "request_native",  "stream_token", "stream_done",
+    "answer",       "messages_token",     "responses_token",
 };
 
 static void observe(struct histogram *h, double v) {
