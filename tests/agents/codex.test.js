@@ -1,0 +1,105 @@
+// OpenAI's Codex CLI (npm @openai/codex, pinned in tests/package-lock.json; its native binary
+// comes in @openai/codex-linux-x64) run headless with `codex exec --oss --local-provider ollama`
+// against keepwarm in front of the stand-in Ollama, as the README's setup says. Codex asks
+// GET /v1/models, /api/version (it wants Ollama >= 0.13.4), /api/tags, then streams
+// POST /v1/responses; each test checks what the agent printed or did AND what reached the
+// stand-in's /api/chat: keepwarm's keep_alive and the num_ctx of the ini's [model] section.
+// Offline and quiet: temp HOME/CODEX_HOME, --ephemeral, plugins and analytics off (strace saw
+// no lookup outside loopback with these), and a deadline that kills a hung CLI.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { startFake, startKeepwarm, FakeControl, iniFile } from '../integration/harness.js';
+import { agentDirs, agentEnv, runAgent, said } from './agent.js';
+
+const MODEL = 'qwen3:8b';
+const KEEP_ALIVE_S = 7200;
+const NUM_CTX = 16384;
+const DEADLINE_MS = 90000;
+
+let fake, kw, ctl;
+const dirsToRemove = [];
+
+before(async () => {
+  fake = await startFake();
+  ctl = new FakeControl(fake);
+  const ini = iniFile(`[keepwarm]\nkeep_alive = 2h\n[model "${MODEL}"]\nnum_ctx = ${NUM_CTX}\n`);
+  kw = await startKeepwarm(fake.url, ['-c', ini]);
+});
+
+after(async () => {
+  let code;
+  try {
+    code = await kw?.stop();
+  } finally {
+    await fake?.stop();
+    for (const d of dirsToRemove) fs.rmSync(d, { recursive: true, force: true });
+  }
+  assert.equal(code, 0, `keepwarm exit code (output: ${kw?.output})`);
+});
+
+beforeEach(async () => { await ctl.reset(); });
+
+function codex(prompt, extraArgs = []) {
+  const dirs = agentDirs('codex');
+  dirsToRemove.push(dirs.root);
+  const env = agentEnv(dirs, { CODEX_HOME: dirs.codex, CODEX_OSS_BASE_URL: `${kw.url}/v1` });
+  const args = ['exec', '--oss', '--local-provider', 'ollama', '-m', MODEL,
+    '--skip-git-repo-check', '--ephemeral', '--color', 'never',
+    '--disable', 'plugins', '-c', 'analytics.enabled=false',
+    '-c', 'check_for_update_on_startup=false', ...extraArgs, prompt];
+  return runAgent('codex', args, { env, cwd: dirs.work, timeoutMs: DEADLINE_MS }).then((r) => ({ ...r, dirs }));
+}
+
+async function chats() {
+  return (await ctl.requests()).filter((q) => q.method === 'POST' && q.path === '/api/chat');
+}
+
+function assertPolicy(q, what) {
+  assert.ok(q.body, `${what}: the stand-in kept the body (under 64 KiB)`);
+  assert.equal(q.body.model, MODEL, `${what}: model`);
+  assert.equal(q.body.keep_alive, KEEP_ALIVE_S, `${what}: keepwarm's keep_alive`);
+  assert.equal(q.body.options?.num_ctx, NUM_CTX, `${what}: the [model] section's num_ctx`);
+}
+
+test('codex exec --oss: the answer arrives through keepwarm, Ollama saw keep_alive and the pinned num_ctx', async () => {
+  await ctl.post('script', { content: ['The', ' answer', ' is', ' forty-two.'] });
+  const r = await codex('What is the answer?');
+  assert.equal(r.timedOut, false, said(r));
+  assert.equal(r.code, 0, said(r));
+  assert.match(r.stdout, /The answer is forty-two\./, said(r));
+
+  const seen = (await ctl.requests()).map((q) => `${q.method} ${q.path}`);
+  assert.ok(seen.includes('GET /api/version'), `Codex's version check reached Ollama: ${seen}`);
+  const c = await chats();
+  assert.equal(c.length, 1, `one turn, one chat: ${seen}`);
+  assertPolicy(c[0], 'turn');
+  assert.equal(c[0].body.stream, true);
+  const last = c[0].body.messages.at(-1);
+  assert.equal(last.role, 'user');
+  assert.match(last.content, /What is the answer\?/);
+  assert.ok(c[0].body.tools.some((t) => t.function?.name === 'exec_command'), 'Codex\'s shell tool offered to the model');
+});
+
+test('codex exec --oss completes a task: the model calls exec_command, Codex runs it in the workdir, the result goes back, the final answer arrives', async () => {
+  await ctl.post('script', {
+    tool_calls: [{ function: { name: 'exec_command', arguments: { cmd: 'echo made-by-codex > proof.txt' } } }],
+    after_tool: ['Wrote', ' proof.txt.'],
+  });
+  const r = await codex('Write made-by-codex into proof.txt', ['-s', 'workspace-write']);
+  assert.equal(r.timedOut, false, said(r));
+  assert.equal(r.code, 0, said(r));
+  assert.equal(fs.readFileSync(`${r.dirs.work}/proof.txt`, 'utf8'), 'made-by-codex\n', said(r));
+  assert.match(r.stdout, /Wrote proof\.txt\./, said(r));
+
+  const c = await chats();
+  assert.equal(c.length, 2, 'two turns: the tool call, then the answer');
+  assertPolicy(c[0], 'turn 1');
+  assertPolicy(c[1], 'turn 2');
+  const msgs = c[1].body.messages;
+  const call = msgs.findLast((m) => m.role === 'assistant');
+  assert.equal(call.tool_calls?.[0]?.function?.name, 'exec_command', 'the call is in the history');
+  const result = msgs.at(-1);
+  assert.equal(result.role, 'tool', 'the tool result is the last message');
+  assert.match(result.content, /exited with code 0/, 'Codex reported the command\'s exit');
+});
