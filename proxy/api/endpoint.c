@@ -33,7 +33,8 @@ static const struct route routes[] = {
     {"/v1/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/embeddings", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/models", PREFIX, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
-    {"/v1/", PREFIX, M_ANY, &endpoint_openai_chat, 404, "unknown endpoint"},
+    /* every other /v1/ path: Ollama's next endpoint must not break behind keepwarm */
+    {"/v1/", PREFIX, M_ANY, &endpoint_openai_pass, 0, NULL},
     {"/api/generate", EXACT, M_POST, &endpoint_native_inject, 0, NULL},
     {"/api/chat", EXACT, M_POST, &endpoint_native_inject, 0, NULL},
     {"/api/embed", EXACT, M_POST, &endpoint_native_inject, 0, NULL},
@@ -51,12 +52,35 @@ static int route_matches(const struct route *rt, enum evhttp_cmd_type method, co
     return strncmp(path, rt->path, strlen(rt->path)) == 0;
 }
 
+/* Is path, less its one trailing '/', the path of an EXACT row for a translated entry (any
+ * method)? Such a path must not slip past the translation as a passthrough: Ollama's router
+ * would redirect it to the translated route (gin's RedirectTrailingSlash), and no Ollama
+ * version may serve it raw, without keepwarm's keep_alive and options. */
+static int translated_with_slash(const char *path) {
+    size_t n = strlen(path);
+    if (n < 2 || path[n - 1] != '/')
+        return 0;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route *rt = &routes[i];
+        if (rt->match == EXACT && !(rt->ep->flags & EP_PASSTHROUGH) && strlen(rt->path) == n - 1 &&
+            strncmp(path, rt->path, n - 1) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 const struct endpoint *endpoint_route(enum evhttp_cmd_type method, const char *path, int *status,
                                       const char **message, const struct endpoint **errors) {
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct route *rt = &routes[i];
         if (!route_matches(rt, method, path))
             continue;
+        if (!rt->status && rt->ep == &endpoint_openai_pass && translated_with_slash(path)) {
+            *status = 404;
+            *message = "unknown endpoint (no trailing '/' on this path)";
+            *errors = rt->ep;
+            return NULL;
+        }
         if (!rt->status)
             return rt->ep;
         *status = rt->status;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "id.h"
 #include "openai.h"
 #include "openai_fast.h"
 #include "reqfast.h"
@@ -40,8 +41,10 @@ static enum endpoint_stream_result sse_frames(struct evbuffer *out, json_t *fram
 
 /* ---- shared helpers ----------------------------------------------------------------------- */
 
-static void gen_id(char *buf, size_t len, const char *prefix) {
-    snprintf(buf, len, "%s%d", prefix, (int)(random() % 999));
+/* A response id: the API's prefix and digits (Ollama's shape, "chatcmpl-" + rand.Intn(999) in
+ * openai/openai.go at fb30760), never repeated within the process (id_unique). */
+static void gen_id(char *buf, size_t len, enum id_kind kind) {
+    id_unique(kind, buf, len);
 }
 
 static void meta_from(struct endpoint_meta *meta, const struct openai_meta *m) {
@@ -207,9 +210,9 @@ static enum endpoint_stream_result line_rest(stream_done_fast_fn done_fast, stre
 }
 
 /* A stream's state, with a new id under prefix. */
-static void stream_open_with(const char *prefix, void *state, const struct endpoint_meta *meta) {
-    char id[48];
-    gen_id(id, sizeof(id), prefix);
+static void stream_open_with(enum id_kind kind, void *state, const struct endpoint_meta *meta) {
+    char id[ID_MAX];
+    gen_id(id, sizeof(id), kind);
     openai_stream_init(state, id, meta->include_usage);
 }
 
@@ -250,8 +253,8 @@ static json_t *chat_translate(const json_t *native, const struct endpoint_meta *
 static int chat_answer(const struct endpoint_meta *meta, const char *model, const char *body,
                        size_t len, int framed, struct evbuffer *out, struct endpoint_usage *usage,
                        const char **why) {
-    char id[48];
-    gen_id(id, sizeof(id), "chatcmpl-");
+    char id[ID_MAX];
+    gen_id(id, sizeof(id), ID_CHAT);
     if (!framed && answer_fast(openai_chat_response_fast, body, len, id, out, usage) == 0)
         return 0;
     return answer_with(chat_translate, meta, model, id, body, len, framed, out, usage, why);
@@ -259,7 +262,7 @@ static int chat_answer(const struct endpoint_meta *meta, const char *model, cons
 
 static void chat_open(void *state, const struct endpoint_meta *meta, const char *model) {
     (void)model;
-    stream_open_with("chatcmpl-", state, meta);
+    stream_open_with(ID_CHAT, state, meta);
 }
 
 /* Most lines are one plain token, and the last one the common done line: no JSON tree needed
@@ -327,8 +330,8 @@ static json_t *completion_translate(const json_t *native, const struct endpoint_
 static int completion_answer(const struct endpoint_meta *meta, const char *model, const char *body,
                              size_t len, int framed, struct evbuffer *out,
                              struct endpoint_usage *usage, const char **why) {
-    char id[48];
-    gen_id(id, sizeof(id), "cmpl-");
+    char id[ID_MAX];
+    gen_id(id, sizeof(id), ID_COMPLETION);
     if (!framed && answer_fast(openai_completion_response_fast, body, len, id, out, usage) == 0)
         return 0;
     return answer_with(completion_translate, meta, model, id, body, len, framed, out, usage, why);
@@ -336,7 +339,7 @@ static int completion_answer(const struct endpoint_meta *meta, const char *model
 
 static void completion_open(void *state, const struct endpoint_meta *meta, const char *model) {
     (void)model;
-    stream_open_with("cmpl-", state, meta);
+    stream_open_with(ID_COMPLETION, state, meta);
 }
 
 static enum endpoint_stream_result completion_line(void *state, const char *line, size_t len,
@@ -476,4 +479,18 @@ const struct endpoint endpoint_openai_model = {
     .request_new = model_request,
     .answer = model_answer,
     .stream_event = stream_event,
+};
+
+/* ---- any other /v1/ path: passed through ----------------------------------------------------- */
+
+/* An endpoint Ollama has and keepwarm does not translate (/v1/audio/transcriptions, the next one
+ * Ollama adds): the client's method, path, query, headers and body go to Ollama untouched, and
+ * its answer comes back as it is; no keep_alive or pinned options go in (nothing is parsed).
+ * Only what keepwarm answers itself (a 502 when Ollama cannot be reached) is in the OpenAI
+ * envelope. */
+const struct endpoint endpoint_openai_pass = {
+    .name = "openai.pass",
+    .route = ROUTE_V1_PASS,
+    .flags = EP_PASSTHROUGH,
+    .error_new = openai_error_new,
 };

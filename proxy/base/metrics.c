@@ -39,7 +39,8 @@ static struct {
 } m;
 
 static const char *const route_names[ROUTE_COUNT] = {
-    "chat", "completions", "embeddings", "models", "native_generate", "native", "own", "other",
+    "chat",   "completions",    "embeddings", "models", "native_generate",
+    "native", "v1_passthrough", "own",        "other",
 };
 
 static const char *const uperr_names[UPERR_COUNT] = {

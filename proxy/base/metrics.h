@@ -13,6 +13,7 @@ enum metrics_route {
     ROUTE_MODELS,      /* /v1/models[/{id}] */
     ROUTE_NATIVE_GEN,  /* /api/generate, /api/chat, /api/embed, /api/embeddings */
     ROUTE_NATIVE,      /* every other /api/ path, and / */
+    ROUTE_V1_PASS,     /* any other /v1/ path: passed through to Ollama */
     ROUTE_OWN,         /* /healthz, /readyz, /status, /metrics */
     ROUTE_OTHER,
     ROUTE_COUNT

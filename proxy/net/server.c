@@ -198,15 +198,16 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
     relay_native(s, req, rr);
 }
 
-/* Everything else under /api/ and GET/HEAD /: relayed untouched, to path (normalised and
- * encoded) with the client's query. */
-static void handle_passthrough(struct server *s, struct evhttp_request *req, const char *path,
-                               const char *query, const char *rid) {
+/* A passthrough entry's request (everything else under /api/ and /v1/, GET/HEAD /): relayed
+ * untouched, to path (normalised and encoded) with the client's query. */
+static void handle_passthrough(struct server *s, struct evhttp_request *req,
+                               const struct endpoint *ep, const char *path, const char *query,
+                               const char *rid) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t plen = strlen(path), qlen = strlen(query);
     char *uri = malloc(plen + qlen + 1);
     if (!uri) {
-        relay_reply_error(req, &endpoint_native_pass, 500, "out of memory", NULL);
+        relay_reply_error(req, ep, 500, "out of memory", NULL);
         return;
     }
     memcpy(uri, path, plen);
@@ -214,7 +215,7 @@ static void handle_passthrough(struct server *s, struct evhttp_request *req, con
     size_t n = evbuffer_get_length(in);
     const char *method = method_name(evhttp_request_get_command(req));
     struct relay_request rr = {
-        .ep = &endpoint_native_pass,
+        .ep = ep,
         .method = method,
         .path = uri,
         .body = n ? (const char *)evbuffer_pullup(in, -1) : NULL,
@@ -439,10 +440,19 @@ static void on_request(struct evhttp_request *req, void *arg) {
     int status = 404;
     const char *message = NULL;
     const struct endpoint *ep = endpoint_route(cmd, path, &status, &message, &errors);
-    if (!ep)
+    if (!ep) {
+        /* keepwarm's own 404 or 405: counted and logged, as a relayed request would be */
         relay_reply_error(req, errors, status, message, NULL);
-    else if (!ep->native_method) /* the client's method and path: passed through */
-        handle_passthrough(s, req, fwd, query, rid);
+        metrics_request_done(ROUTE_OTHER, status, 0);
+        log_access("msg=\"request\" request_id=%s method=%s path=\"%s\" status=%d reason=\"%s\"",
+                   rid, method_name(cmd), uri, status, message);
+        return;
+    }
+    if (ep->route == ROUTE_V1_PASS)
+        log_info("msg=\"/v1 path passed through to Ollama\" request_id=%s method=%s path=\"%s\"",
+                 rid, method_name(cmd), path);
+    if (!ep->native_method) /* the client's method and path: passed through */
+        handle_passthrough(s, req, ep, fwd, query, rid);
     else
         handle_endpoint(s, req, ep, path, rid);
 }

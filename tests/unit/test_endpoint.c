@@ -43,6 +43,13 @@ static void test_routes(void **state) {
     routes_to(EVHTTP_REQ_GET, "/v1/models/llama3.2:3b", &endpoint_openai_model);
     routes_to(EVHTTP_REQ_GET, "/v1/models/hf.co/org/model:q4", &endpoint_openai_model);
     routes_to(EVHTTP_REQ_GET, "/v1/models/", &endpoint_openai_model); /* 404 by the entry */
+    /* every other /v1/ path goes to Ollama untouched, whatever the method */
+    routes_to(EVHTTP_REQ_POST, "/v1/audio/transcriptions", &endpoint_openai_pass);
+    routes_to(EVHTTP_REQ_GET, "/v1/next/endpoint", &endpoint_openai_pass);
+    routes_to(EVHTTP_REQ_DELETE, "/v1/files/x", &endpoint_openai_pass);
+    routes_to(EVHTTP_REQ_GET, "/v1/", &endpoint_openai_pass);
+    routes_to(EVHTTP_REQ_POST, "/v1/chat/completions/x", &endpoint_openai_pass);
+    routes_to(EVHTTP_REQ_POST, "/v1/chat/completionsx", &endpoint_openai_pass);
     for (const char *const *p = (const char *const[]){"/api/generate", "/api/chat", "/api/embed",
                                                       "/api/embeddings", NULL};
          *p; p++) {
@@ -65,8 +72,11 @@ static void test_refusals(void **state) {
     refused(EVHTTP_REQ_POST, "/v1/models", 405, "method not allowed", oa);
     refused(EVHTTP_REQ_DELETE, "/v1/models/x", 405, "method not allowed", oa);
     refused(EVHTTP_REQ_GET, "/v1/modelsx", 405, "method not allowed", oa); /* as before */
-    refused(EVHTTP_REQ_POST, "/v1/responses", 404, "unknown endpoint", oa);
-    refused(EVHTTP_REQ_GET, "/v1/", 404, "unknown endpoint", oa);
+    /* a translated path with a trailing '/' is never passed through raw */
+    const char *slash = "unknown endpoint (no trailing '/' on this path)";
+    refused(EVHTTP_REQ_POST, "/v1/chat/completions/", 404, slash, oa);
+    refused(EVHTTP_REQ_POST, "/v1/completions/", 404, slash, oa);
+    refused(EVHTTP_REQ_GET, "/v1/embeddings/", 404, slash, oa);
     refused(EVHTTP_REQ_GET, "/v1", 404, "404 page not found", nat);
     refused(EVHTTP_REQ_POST, "/", 404, "404 page not found", nat);
     refused(EVHTTP_REQ_GET, "/api", 404, "404 page not found", nat);
