@@ -29,6 +29,8 @@ static const struct route routes[] = {
     {"/v1/embeddings", EXACT, M_POST, &endpoint_openai_embeddings, 0, NULL},
     {"/v1/models", EXACT, M_GET, &endpoint_openai_models, 0, NULL},
     {"/v1/models/", PREFIX, M_GET, &endpoint_openai_model, 0, NULL}, /* ids may hold '/' */
+    {"/v1/responses", EXACT, M_POST, &endpoint_openai_responses, 0, NULL},
+    {"/v1/responses", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/chat/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/embeddings", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},

@@ -143,6 +143,7 @@ extern const struct endpoint endpoint_openai_embeddings;
 extern const struct endpoint endpoint_openai_models;
 extern const struct endpoint endpoint_openai_model;
 extern const struct endpoint endpoint_openai_pass;
+extern const struct endpoint endpoint_openai_responses;
 extern const struct endpoint endpoint_native_inject;
 extern const struct endpoint endpoint_native_pass;
 

@@ -430,6 +430,10 @@ static json_t *image_new(const char *url, struct openai_err *err) {
     return NULL;
 }
 
+json_t *openai_image_new(const char *url, struct openai_err *err) {
+    return image_new(url, err);
+}
+
 static json_t *message_new(const char *role, const char *content) {
     return json_pack("{s:s,s:s}", "role", role, "content", content);
 }

@@ -68,6 +68,13 @@ json_t *openai_embed_response_new(const json_t *native, const char *model, int e
 json_t *openai_models_list_new(const json_t *tags);
 json_t *openai_model_new(const char *id, const json_t *show);
 
+/* ---- shared with the other OpenAI translators (responses.c) ------------------------------ */
+
+/* A data URL (data:image/(jpeg|jpg|png|webp);base64,... or data:;base64,...) -> the native
+ * images[] entry (base64, re-encoded as Ollama marshals bytes); http(s) URLs and anything else
+ * are refused with Ollama's texts. New reference, or NULL with err filled (400). */
+json_t *openai_image_new(const char *url, struct openai_err *err);
+
 /* ---- errors ----------------------------------------------------------------------------- */
 
 /* {"error":{"message","type","param":null,"code"}}: type invalid_request_error for 400,

@@ -1,0 +1,43 @@
+/* responses_types: the state of one /v1/responses stream converter, shared by its jansson
+ * path (api/responses.c) and its fast path (responses_fast.c), which sits on a floor below;
+ * and the capped text buffer both accumulate into. */
+#ifndef KEEPWARM_RESPONSES_TYPES_H
+#define KEEPWARM_RESPONSES_TYPES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "id.h"
+
+/* The longest accumulated message text or thinking a stream keeps for its closing events
+ * (responses_stream.text_max's default); a stream past it ends with an error event. */
+#define RESPONSES_TEXT_MAX (16u << 20)
+
+/* A buffer the stream accumulates into (message text, thinking), NUL-terminated when p. */
+struct responses_text {
+    char *p;
+    size_t len, cap;
+};
+
+/* One request's converter (the relay's stream state): responses_stream_init, then
+ * responses_stream_free once (responses.h). */
+struct responses_stream {
+    json_t *echo; /* owned reference: what the answer repeats from the request */
+    char resp_id[ID_MAX], msg_id[ID_MAX], rs_id[ID_MAX];
+    long long seq;    /* the next sequence_number */
+    long long index;  /* Ollama's outputIndex */
+    int started;      /* response.created was sent */
+    int content_open; /* the message item was added */
+    int reasoning_open;
+    int tools_sent; /* the latch: content is dropped from then on */
+    int finished;   /* completed, or an error event was sent */
+    struct responses_text text, thinking;
+    json_t *items;   /* completed reasoning and function_call items, in order (owned) */
+    size_t text_max; /* RESPONSES_TEXT_MAX; tests lower it */
+};
+
+/* Appends p[0, n) to t: 0, or -1 with nothing appended when t would pass max bytes or out
+ * of memory. */
+int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t max);
+
+#endif
