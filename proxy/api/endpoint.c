@@ -31,6 +31,11 @@ static const struct route routes[] = {
     {"/v1/models/", PREFIX, M_GET, &endpoint_openai_model, 0, NULL}, /* ids may hold '/' */
     {"/v1/responses", EXACT, M_POST, &endpoint_openai_responses, 0, NULL},
     {"/v1/responses", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
+    {"/v1/messages", EXACT, M_POST, &endpoint_anthropic_messages, 0, NULL},
+    {"/v1/messages/count_tokens", EXACT, M_POST, &endpoint_anthropic_count_tokens, 0, NULL},
+    {"/v1/messages", EXACT, M_ANY, &endpoint_anthropic_messages, 405, "method not allowed"},
+    {"/v1/messages/count_tokens", EXACT, M_ANY, &endpoint_anthropic_messages, 405,
+     "method not allowed"},
     {"/v1/chat/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/completions", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
     {"/v1/embeddings", EXACT, M_ANY, &endpoint_openai_chat, 405, "method not allowed"},
@@ -97,6 +102,8 @@ const struct endpoint *endpoint_route(enum evhttp_cmd_type method, const char *p
 }
 
 const struct endpoint *endpoint_errors_for(const char *path) {
+    if (strncmp(path, "/v1/messages", 12) == 0 && strchr("/?#", path[12]))
+        return &endpoint_anthropic_messages; /* path[12] may be the NUL: strchr finds it */
     return strncmp(path, "/v1/", 4) == 0 ? &endpoint_openai_chat : &endpoint_native_pass;
 }
 

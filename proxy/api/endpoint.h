@@ -68,6 +68,7 @@ enum endpoint_stream_result {
 #define EP_POLICY      (1u << 3) /* keep_alive and pinned options go into the native body */
 #define EP_ADMIT       (1u << 4) /* counted against the model's max_concurrent */
 #define EP_NOTE_MODEL  (1u << 5) /* a 2xx answer tells the warm loop about the model */
+#define EP_LOCAL       (1u << 6) /* answered by keepwarm: request_new's body is the 200 answer */
 
 typedef json_t *(*endpoint_error_fn)(int status, const char *message, const char *code);
 
@@ -119,6 +120,13 @@ struct endpoint {
     void (*stream_end)(void *state, struct evbuffer *out);
     /* One event carrying payload (an error envelope); the stream ends after it. */
     void (*stream_event)(struct evbuffer *out, const json_t *payload);
+    /* ---- a second try (NULL: none) ---- */
+    /* Ollama refused the native body[0, body_len) with status and answer[0, answer_len): a new
+     * native body (malloc'd, *out_len bytes) to send once instead, or NULL to pass the refusal
+     * on. Pure. (Anthropic's relax_thinking: the same request without "think".) */
+    char *(*retry_body_new)(int status, const char *answer, size_t answer_len, const char *body,
+                            size_t body_len, size_t *out_len);
+
     /* Frees what stream_open or stream_line allocated in the state (called once, when the
      * relay ends, after stream_open). NULL: the state holds no allocation. */
     void (*stream_close)(void *state);
@@ -130,7 +138,8 @@ const struct endpoint *endpoint_route(enum evhttp_cmd_type method, const char *p
                                       const char **message, const struct endpoint **errors);
 
 /* The entry whose error envelope answers a request for path before it is routed (a bad path,
- * access checks): the OpenAI one under /v1/, Ollama's otherwise. */
+ * access checks, the front door's 413): Anthropic's for /v1/messages and what is under it,
+ * the OpenAI one elsewhere under /v1/, Ollama's otherwise. path may carry a query. */
 const struct endpoint *endpoint_errors_for(const char *path);
 
 /* Appends v as compact JSON (a stack buffer first: one evbuffer_add for common sizes). */
@@ -144,6 +153,8 @@ extern const struct endpoint endpoint_openai_models;
 extern const struct endpoint endpoint_openai_model;
 extern const struct endpoint endpoint_openai_pass;
 extern const struct endpoint endpoint_openai_responses;
+extern const struct endpoint endpoint_anthropic_messages;
+extern const struct endpoint endpoint_anthropic_count_tokens;
 extern const struct endpoint endpoint_native_inject;
 extern const struct endpoint endpoint_native_pass;
 

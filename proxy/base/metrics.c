@@ -39,7 +39,7 @@ static struct {
 } m;
 
 static const char *const route_names[ROUTE_COUNT] = {
-    "chat",   "completions",    "embeddings", "models", "responses", "native_generate",
+    "chat",   "completions",    "embeddings", "models", "responses", "messages", "native_generate",
     "native", "v1_passthrough", "own",        "other",
 };
 
@@ -49,7 +49,7 @@ static const char *const uperr_names[UPERR_COUNT] = {
 
 static const char *const fastpath_names[FASTPATH_COUNT] = {
     "request_chat", "request_completion", "request_native", "stream_token", "stream_done",
-    "answer",       "responses_token",
+    "answer",       "responses_token",    "messages_token",
 };
 
 static void observe(struct histogram *h, double v) {

@@ -12,6 +12,7 @@ enum metrics_route {
     ROUTE_EMBEDDINGS,  /* /v1/embeddings */
     ROUTE_MODELS,      /* /v1/models[/{id}] */
     ROUTE_RESPONSES,   /* /v1/responses */
+    ROUTE_MESSAGES,    /* /v1/messages, /v1/messages/count_tokens */
     ROUTE_NATIVE_GEN,  /* /api/generate, /api/chat, /api/embed, /api/embeddings */
     ROUTE_NATIVE,      /* every other /api/ path, and / */
     ROUTE_V1_PASS,     /* any other /v1/ path: passed through to Ollama */
@@ -39,6 +40,7 @@ enum metrics_fastpath {
     FASTPATH_STREAM_DONE,        /* openai_fast: a chat or completion stream's done line */
     FASTPATH_ANSWER,             /* openai_fast: a chat or completion non-stream answer */
     FASTPATH_RESPONSES_TOKEN,    /* responses_fast: a /v1/responses stream's token line */
+    FASTPATH_MESSAGES_TOKEN,     /* anthropic_fast: a /v1/messages stream's token line */
     FASTPATH_COUNT
 };
 

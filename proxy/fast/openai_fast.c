@@ -341,6 +341,11 @@ static void put_codepoint(struct outbuf *o, unsigned cp) {
 /* A scanned string token (already validated), re-escaped as jansson dumps it: raw runs are
  * copied, escapes decoded and written again. Never longer than the token. */
 static void put_string(struct outbuf *o, const struct tok *t) {
+    openai_fast_put_string(o, t->p, t->n, t->esc);
+}
+
+void openai_fast_put_string(struct outbuf *o, const char *tp, size_t tn, int tesc) {
+    const struct tok tt = {tp, tn, tesc, 1}, *t = &tt;
     OUTBUF_LIT(o, "\"");
     if (!t->esc) {
         outbuf_put(o, t->p, t->n);

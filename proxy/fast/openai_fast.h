@@ -89,4 +89,10 @@ size_t openai_completion_stream_done_fast(struct openai_stream *s, const char *l
                                           char *out, size_t outlen,
                                           struct openai_fast_usage *usage);
 
+/* The inside of a JSON string token jsonstr_scan accepted (n bytes at p; esc: it holds a
+ * backslash) written as jansson's compact dump writes the decoded string, quotes included: the
+ * string writer of every fast path that writes JSON (anthropic_fast too). */
+struct outbuf;
+void openai_fast_put_string(struct outbuf *o, const char *p, size_t n, int esc);
+
 #endif

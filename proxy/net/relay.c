@@ -58,8 +58,9 @@ struct relay {
     size_t up_body_len;
     char *headers[MAX_FWD_HEADERS + 2];
     int retries_left;
-    int replayable; /* safe to send twice (relay_start says which): only these are retried */
-    long *inflight; /* the model's in-flight counter, or NULL */
+    int body_retried; /* the entry's retry_body_new gave a second body (once) */
+    int replayable;   /* safe to send twice (relay_start says which): only these are retried */
+    long *inflight;   /* the model's in-flight counter, or NULL */
     void (*on_upstream_ok)(void *ok_arg, const char *model); /* NULL once called */
     void *ok_arg;
     char *model;
@@ -441,6 +442,31 @@ static void reply_error_json(struct relay *r, int status, json_t *envelope) {
     reply_json_last(r, status, envelope);
 }
 
+static int start_upstream(struct relay *r, char *err, size_t errlen);
+
+/* The entry's second body for a refusal (endpoint.h retry_body_new): sent once instead of
+ * answering. 1 when the refusal is taken care of (sent again, or answered 502 when that
+ * failed), 0 to answer it. */
+static int retry_body(struct relay *r, long status, const char *answer, size_t n) {
+    size_t len = 0;
+    char *body = r->ep->retry_body_new((int)status, answer, n, r->up_body, r->up_body_len, &len);
+    if (!body)
+        return 0;
+    char err[256];
+    r->body_retried = 1;
+    free(r->up_body);
+    r->up_body = body;
+    r->up_body_len = len;
+    log_info("msg=\"sending again as the endpoint asks\" endpoint=%s model=\"%s\" status=%ld",
+             r->ep->name, r->model ? r->model : "", status);
+    if (start_upstream(r, err, sizeof(err)) < 0) { /* answer is gone: drained for the retry */
+        json_t *e = r->ep->error_new(502, err, NULL);
+        reply_error_json(r, 502, e);
+        json_decref(e);
+    }
+    return 1;
+}
+
 /* MODE_BUFFER at the end: translate (or pass on) Ollama's whole answer, or retry. */
 static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
     long status = upstream_status(x);
@@ -467,6 +493,9 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         log_warn("msg=\"context length exceeded\" model=\"%s\" pinned_num_ctx=%lld",
                  r->model ? r->model : "", ctx ? (long long)json_integer_value(ctx) : 0LL);
     }
+    if (status >= 400 && r->ep->retry_body_new && !r->body_retried &&
+        retry_body(r, status, body, n))
+        return;
     if (is_passthrough(r)) {
         /* A held-back native error: pass it on as Ollama sent it. */
         r->reply_ended = 1;

@@ -188,6 +188,19 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
         relay_reply_error(req, ep, err.status, err.message, NULL);
         return;
     }
+    if (ep->flags & EP_LOCAL) { /* answered here: the built body is the answer */
+        struct evbuffer *b = evbuffer_new();
+        if (b && out.body)
+            evbuffer_add(b, out.body, out.body_len);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "application/json");
+        chunkw_reply(req, 200, NULL, b);
+        if (b)
+            evbuffer_free(b);
+        request_out_cleanup(&out);
+        metrics_request_done(ep->route, 200, 0);
+        return;
+    }
     struct relay_request rr = {.ep = ep,
                                .path = out.path,
                                .body_owned = out.body, /* taken over by the relay */
