@@ -17,7 +17,9 @@ const KEEP_ALIVE_S = 7200;
 const NUM_CTX = 16384;
 const DEADLINE_MS = 90000;
 
-let fake, kw, ctl;
+const KEY = 'sk-keepwarm-claude-test';
+
+let fake, kw, kwKeyed, ctl;
 const dirsToRemove = [];
 
 before(async () => {
@@ -26,27 +28,33 @@ before(async () => {
   const ini = iniFile('[keepwarm]\nkeep_alive = 2h\n' +
     `[model "qwen3:8b"]\nnum_ctx = ${NUM_CTX}\n[model "llama3.2:3b"]\nnum_ctx = ${NUM_CTX}\n`);
   kw = await startKeepwarm(fake.url, ['-c', ini]);
+  kwKeyed = await startKeepwarm(fake.url, ['-c', ini, '--api-key', KEY]);
 });
 
 after(async () => {
-  let code;
+  let code, codeKeyed;
   try {
     code = await kw?.stop();
+    codeKeyed = await kwKeyed?.stop();
   } finally {
     await fake?.stop();
     for (const d of dirsToRemove) fs.rmSync(d, { recursive: true, force: true });
   }
   assert.equal(code, 0, `keepwarm exit code (output: ${kw?.output})`);
+  assert.equal(codeKeyed, 0, `keepwarm (api_key) exit code (output: ${kwKeyed?.output})`);
 });
 
 beforeEach(async () => { await ctl.reset(); });
 
-function claude(prompt, model, extraArgs = []) {
+// auth: {} for the open keepwarm (ANTHROPIC_AUTH_TOKEN any value, sent as a Bearer), or the
+// variables and base URL for the keepwarm with api_key.
+function claude(prompt, model, extraArgs = [], auth = {}) {
   const dirs = agentDirs('claude');
   dirsToRemove.push(dirs.root);
   const env = agentEnv(dirs, {
     ANTHROPIC_BASE_URL: kw.url,
     ANTHROPIC_AUTH_TOKEN: 'keepwarm',
+    ...auth,
     DISABLE_TELEMETRY: '1',
     DISABLE_AUTOUPDATER: '1',
     DISABLE_ERROR_REPORTING: '1',
@@ -117,3 +125,21 @@ test('claude -p completes a task: the model calls Bash, Claude Code runs it in t
   assert.equal(call.tool_calls?.[0]?.function?.name, 'Bash', 'the call is in the history');
   assert.equal(msgs.at(-1).role, 'tool', 'the tool result is the last message');
 });
+
+for (const [how, auth] of [
+  ['ANTHROPIC_API_KEY (x-api-key)', { ANTHROPIC_AUTH_TOKEN: undefined, ANTHROPIC_API_KEY: KEY }],
+  ['ANTHROPIC_AUTH_TOKEN (Bearer)', { ANTHROPIC_AUTH_TOKEN: KEY }],
+]) {
+  test(`claude -p against keepwarm with api_key, the key in ${how}: accepted, the answer arrives, not forwarded`, async () => {
+    await ctl.post('script', { content: ['Keyed', ' and', ' warm.'] });
+    // An undefined variable is left out of the CLI's environment (child_process drops it).
+    const r = await claude('Are you there?', 'qwen3:8b', [], { ...auth, ANTHROPIC_BASE_URL: kwKeyed.url });
+    assert.equal(r.timedOut, false, said(r));
+    assert.equal(r.code, 0, said(r));
+    assert.match(r.stdout, /Keyed and warm\./, said(r));
+    const turn = (await chats()).at(-1);
+    assertPolicy(turn, 'qwen3:8b', 'turn');
+    assert.equal(turn.headers.authorization, undefined, 'no Authorization reaches Ollama');
+    assert.equal(turn.headers['x-api-key'], undefined, 'no x-api-key reaches Ollama');
+  });
+}

@@ -17,7 +17,9 @@ const KEEP_ALIVE_S = 7200;
 const NUM_CTX = 16384;
 const DEADLINE_MS = 90000;
 
-let fake, kw, ctl;
+const KEY = 'sk-keepwarm-codex-test';
+
+let fake, kw, kwKeyed, ctl;
 const dirsToRemove = [];
 
 before(async () => {
@@ -25,26 +27,48 @@ before(async () => {
   ctl = new FakeControl(fake);
   const ini = iniFile(`[keepwarm]\nkeep_alive = 2h\n[model "${MODEL}"]\nnum_ctx = ${NUM_CTX}\n`);
   kw = await startKeepwarm(fake.url, ['-c', ini]);
+  kwKeyed = await startKeepwarm(fake.url, ['-c', ini, '--api-key', KEY]);
 });
 
 after(async () => {
-  let code;
+  let code, codeKeyed;
   try {
     code = await kw?.stop();
+    codeKeyed = await kwKeyed?.stop();
   } finally {
     await fake?.stop();
     for (const d of dirsToRemove) fs.rmSync(d, { recursive: true, force: true });
   }
   assert.equal(code, 0, `keepwarm exit code (output: ${kw?.output})`);
+  assert.equal(codeKeyed, 0, `keepwarm (api_key) exit code (output: ${kwKeyed?.output})`);
 });
 
 beforeEach(async () => { await ctl.reset(); });
 
-function codex(prompt, extraArgs = []) {
+// provider 'oss': --oss --local-provider ollama with CODEX_OSS_BASE_URL (the README's first
+// setup); provider 'keyed': keepwarm as a model provider in $CODEX_HOME/config.toml with its
+// API key from the environment (the README's second setup), against the keepwarm with api_key.
+function codex(prompt, extraArgs = [], provider = 'oss') {
   const dirs = agentDirs('codex');
   dirsToRemove.push(dirs.root);
-  const env = agentEnv(dirs, { CODEX_HOME: dirs.codex, CODEX_OSS_BASE_URL: `${kw.url}/v1` });
-  const args = ['exec', '--oss', '--local-provider', 'ollama', '-m', MODEL,
+  let env, mode;
+  if (provider === 'oss') {
+    env = agentEnv(dirs, { CODEX_HOME: dirs.codex, CODEX_OSS_BASE_URL: `${kw.url}/v1` });
+    mode = ['--oss', '--local-provider', 'ollama', '-m', MODEL];
+  } else {
+    fs.writeFileSync(`${dirs.codex}/config.toml`, [
+      `model = "${MODEL}"`,
+      'model_provider = "keepwarm"',
+      '[model_providers.keepwarm]',
+      'name = "keepwarm"',
+      `base_url = "${kwKeyed.url}/v1"`,
+      'env_key = "KEEPWARM_API_KEY"',
+      '',
+    ].join('\n'));
+    env = agentEnv(dirs, { CODEX_HOME: dirs.codex, KEEPWARM_API_KEY: KEY });
+    mode = [];
+  }
+  const args = ['exec', ...mode,
     '--skip-git-repo-check', '--ephemeral', '--color', 'never',
     '--disable', 'plugins', '-c', 'analytics.enabled=false',
     '-c', 'check_for_update_on_startup=false', ...extraArgs, prompt];
@@ -102,4 +126,16 @@ test('codex exec --oss completes a task: the model calls exec_command, Codex run
   const result = msgs.at(-1);
   assert.equal(result.role, 'tool', 'the tool result is the last message');
   assert.match(result.content, /exited with code 0/, 'Codex reported the command\'s exit');
+});
+
+test('codex exec with keepwarm as a model provider in config.toml, behind api_key: the key is accepted, the answer arrives, Ollama saw keep_alive and num_ctx', async () => {
+  await ctl.post('script', { content: ['Keyed', ' and', ' warm.'] });
+  const r = await codex('Are you there?', [], 'keyed');
+  assert.equal(r.timedOut, false, said(r));
+  assert.equal(r.code, 0, said(r));
+  assert.match(r.stdout, /Keyed and warm\./, said(r));
+  const c = await chats();
+  assert.equal(c.length, 1);
+  assertPolicy(c[0], 'turn');
+  assert.equal(c[0].headers.authorization, undefined, 'the client key is not forwarded to Ollama');
 });
