@@ -6,6 +6,7 @@
 // stand-in's /api/chat: keepwarm's keep_alive and the num_ctx of the ini's [model] section.
 // Offline and quiet: temp HOME/CODEX_HOME, --ephemeral, plugins and analytics off (strace saw
 // no lookup outside loopback with these), and a deadline that kills a hung CLI.
+// The stand-in's script answers a turn that ends with a tool result with `after_tool`.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -110,7 +111,9 @@ test('codex exec --oss completes a task: the model calls exec_command, Codex run
     tool_calls: [{ function: { name: 'exec_command', arguments: { cmd: 'echo made-by-codex > proof.txt' } } }],
     after_tool: ['Wrote', ' proof.txt.'],
   });
-  const r = await codex('Write made-by-codex into proof.txt', ['-s', 'workspace-write']);
+  // The command is the script's fixed echo in a temp dir: no sandbox needed, and Codex's
+  // bubblewrap sandbox needs user namespaces, which some CI containers do not allow.
+  const r = await codex('Write made-by-codex into proof.txt', ['--dangerously-bypass-approvals-and-sandbox']);
   assert.equal(r.timedOut, false, said(r));
   assert.equal(r.code, 0, said(r));
   assert.equal(fs.readFileSync(`${r.dirs.work}/proof.txt`, 'utf8'), 'made-by-codex\n', said(r));
