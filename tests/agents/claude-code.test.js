@@ -143,3 +143,12 @@ for (const [how, auth] of [
     assert.equal(turn.headers['x-api-key'], undefined, 'no x-api-key reaches Ollama');
   });
 }
+
+test('claude -p with a model Ollama does not have: Ollama\'s 404 reaches Claude Code, which names the model and exits', async () => {
+  const r = await claude('Hello?', 'nosuch:1b');
+  assert.equal(r.timedOut, false, said(r));
+  assert.notEqual(r.code, 0, said(r));
+  assert.match(r.stdout + r.stderr, /issue with the selected model \(nosuch:1b\)/, said(r));
+  const c = await chats();
+  assert.ok(c.length >= 1 && c.every((q) => q.body.model === 'nosuch:1b'), 'the request went to Ollama, which answered 404');
+});
