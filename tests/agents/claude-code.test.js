@@ -123,6 +123,12 @@ test('claude -p completes a task: the model calls Bash, Claude Code runs it in t
   const msgs = c[1].body.messages;
   const call = msgs.findLast((m) => m.role === 'assistant');
   assert.equal(call.tool_calls?.[0]?.function?.name, 'Bash', 'the call is in the history');
+  // The stand-in's qwen3 thinks first: keepwarm streamed a thinking block, Claude Code sent it
+  // back, and it returns to Ollama as the thinking of the call's message.
+  assert.equal(call.thinking, 'Okay, the user wants a reply.', 'the thinking came back');
+  // Claude Code puts a role "system" message inside messages; Ollama's layer passes it on.
+  assert.ok(msgs.some((m, i) => i > 0 && m.role === 'system' && /# Environment/.test(m.content)),
+    'the system message inside messages reached Ollama as a system message');
   assert.equal(msgs.at(-1).role, 'tool', 'the tool result is the last message');
 });
 

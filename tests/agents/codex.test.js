@@ -126,6 +126,11 @@ test('codex exec --oss completes a task: the model calls exec_command, Codex run
   const msgs = c[1].body.messages;
   const call = msgs.findLast((m) => m.role === 'assistant');
   assert.equal(call.tool_calls?.[0]?.function?.name, 'exec_command', 'the call is in the history');
+  // The stand-in's qwen3 thinks first; keepwarm sent it as a reasoning item with
+  // encrypted_content, Codex sent that back (include: reasoning.encrypted_content, store: false),
+  // and it returns to Ollama as the thinking of the call's message, as Ollama's own layer does.
+  assert.equal(call.thinking, 'Okay, the user wants a reply.', 'the reasoning came back as thinking');
+  assert.equal(msgs[0].role, 'developer', 'Codex\'s instructions pass as role developer, as in Ollama');
   const result = msgs.at(-1);
   assert.equal(result.role, 'tool', 'the tool result is the last message');
   assert.match(result.content, /exited with code 0/, 'Codex reported the command\'s exit');
