@@ -2,7 +2,7 @@
 # `make run` starts keepwarm with the default configuration. SANITIZE=address,undefined builds
 # everything with sanitizers into build/san/.
 
-PKGS      := libevent jansson inih libcurl
+PKGS      := libevent jansson inih libcurl libzstd
 BUILD     ?= build
 ifdef SANITIZE
 BUILD     := build/san
@@ -58,6 +58,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # objects only (an explicit rule: it wins over the pattern above).
 $(BUILD)/tests/test_fake_duration: tests/unit/test_fake_duration.c \
 		$(BUILD)/tests/fake_ollama/goduration.o $(BUILD)/tests/fake_ollama/goquote.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fake_ollama $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LDLIBS) -lcmocka
+
+# The stand-in's float32 writer, the same way.
+$(BUILD)/tests/test_fake_gofloat: tests/unit/test_fake_gofloat.c $(BUILD)/tests/fake_ollama/gofloat.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/fake_ollama $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LDLIBS) -lcmocka
 

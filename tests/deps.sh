@@ -12,6 +12,10 @@ pc inih libinih-dev
 # libcurl with OpenSSL: the upstream backend for https:// (bookworm's 7.88; libcurl4 at run time).
 pc libcurl libcurl4-openssl-dev
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+# libzstd for Content-Encoding: zstd request bodies (bookworm's 1.5.4; libzstd1 at run time),
+# and the zstd CLI the integration tests make such bodies with.
+pc libzstd libzstd-dev
+command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
 pc cmocka libcmocka-dev
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"

@@ -107,6 +107,10 @@ const struct endpoint *endpoint_errors_for(const char *path) {
     return strncmp(path, "/v1/", 4) == 0 ? &endpoint_openai_chat : &endpoint_native_pass;
 }
 
+int endpoint_takes_zstd(const struct endpoint *ep) {
+    return (ep->flags & EP_JSON_BODY) && !(ep->flags & EP_PASSTHROUGH);
+}
+
 static int dump_to_evbuffer(const char *buf, size_t size, void *data) {
     return evbuffer_add(data, buf, size);
 }

@@ -130,7 +130,17 @@ struct endpoint {
     /* Frees what stream_open or stream_line allocated in the state (called once, when the
      * relay ends, after stream_open). NULL: the state holds no allocation. */
     void (*stream_close)(void *state);
+
+    /* ---- an answer relayed untouched (EP_PASSTHROUGH) ---- */
+    /* The token counts of Ollama's 2xx answer, read from its last bytes (tail[0, len), at most
+     * ENDPOINT_TAIL_MAX: the end of the answer, or of its last line, where Ollama writes them),
+     * called once when the answer is complete. The relay keeps those bytes as they pass; nothing
+     * is parsed per line. NULL: the entry counts nothing. */
+    void (*pass_usage)(const char *tail, size_t len, struct endpoint_usage *usage);
 };
+
+/* The bytes of a passthrough answer's end that pass_usage gets. */
+#define ENDPOINT_TAIL_MAX 512
 
 /* The entry for a method and a path (as Ollama's router reads it). Returns it, or NULL with
  * *status (404, 405), *message and *errors (the entry whose envelope answers it) set. */
@@ -141,6 +151,12 @@ const struct endpoint *endpoint_route(enum evhttp_cmd_type method, const char *p
  * access checks, the front door's 413): Anthropic's for /v1/messages and what is under it,
  * the OpenAI one elsewhere under /v1/, Ollama's otherwise. path may carry a query. */
 const struct endpoint *endpoint_errors_for(const char *path);
+
+/* Does ep take a request body sent with Content-Encoding: zstd? Ollama decodes one on the
+ * routes behind its cloudPassthroughMiddleware (ollama/ollama fb30760, server/routes.go and
+ * server/cloud_proxy.go): every POST /v1 route it translates, none of /api. So: every entry
+ * that translates a JSON body (EP_JSON_BODY, not EP_PASSTHROUGH). */
+int endpoint_takes_zstd(const struct endpoint *ep);
 
 /* Appends v as compact JSON (a stack buffer first: one evbuffer_add for common sizes). */
 void endpoint_add_json(struct evbuffer *out, const json_t *v);

@@ -1,8 +1,9 @@
 /* ep_native: the native entries of the endpoint table. Injection (POST /api/generate, /api/chat,
  * /api/embed, /api/embeddings: keep_alive and pinned options written into the client's body,
  * by splice.c on its bytes or by policy_apply on the tree, then Ollama's answer passed on as it
- * comes) and passthrough (every other /api/ path and GET/HEAD /: untouched both ways). Errors
- * keepwarm itself answers are Ollama's {"error": "text"}. */
+ * comes, its token counts read from its last bytes) and passthrough (every other /api/ path and
+ * GET/HEAD /: untouched both ways). Errors keepwarm itself answers are Ollama's
+ * {"error": "text"}. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,38 @@ static int inject_fast(const struct config *cfg, const char *body, size_t len,
     return 0;
 }
 
+/* The number after the last `"name":` in p[0, n), or 0. Only a key can match: inside a JSON
+ * string a quote is escaped (`\"`), so `"name":` with bare quotes is never string content. */
+static long long count_of(const char *p, size_t n, const char *key) {
+    size_t kl = strlen(key);
+    const char *hit = NULL;
+    for (const char *q = p; (q = memmem(q, n - (size_t)(q - p), key, kl)) != NULL; q += kl)
+        hit = q;
+    if (!hit)
+        return 0;
+    long long v = 0;
+    int digits = 0;
+    for (const char *d = hit + kl; d < p + n && *d >= '0' && *d <= '9' && digits < 18; d++)
+        v = v * 10 + (*d - '0'), digits++;
+    return v;
+}
+
+/* Ollama's last line (/api/chat, /api/generate: the done line; /api/embed: the answer) ends
+ * with its Metrics, prompt_eval_count and eval_count among them (api/types.go at fb30760; in
+ * a non-stream /api/generate answer with logprobs they come before the logprobs, which then
+ * push them out of the tail: counted as 0). Read from the last line of the tail only. */
+static void inject_usage(const char *tail, size_t len, struct endpoint_usage *usage) {
+    while (len && (tail[len - 1] == '\n' || tail[len - 1] == '\r' || tail[len - 1] == ' '))
+        len--;
+    const char *nl = len ? memrchr(tail, '\n', len) : NULL;
+    if (nl) {
+        len -= (size_t)(nl + 1 - tail);
+        tail = nl + 1;
+    }
+    usage->prompt_tokens = count_of(tail, len, "\"prompt_eval_count\":");
+    usage->completion_tokens = count_of(tail, len, "\"eval_count\":");
+}
+
 const struct endpoint endpoint_native_inject = {
     .name = "native.inject",
     .route = ROUTE_NATIVE_GEN,
@@ -43,6 +76,7 @@ const struct endpoint endpoint_native_inject = {
     .error_new = native_error_new,
     .request_fast = inject_fast,
     .request_fastpath = FASTPATH_REQUEST_NATIVE,
+    .pass_usage = inject_usage,
 };
 
 const struct endpoint endpoint_native_pass = {

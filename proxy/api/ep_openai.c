@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embraw.h"
 #include "endpoint.h"
 #include "id.h"
 #include "openai.h"
@@ -392,9 +393,35 @@ static json_t *embed_translate(const json_t *native, const struct endpoint_meta 
     return openai_embed_response_new(native, model ? model : "", meta->encoding_b64);
 }
 
+/* The answer with Ollama's numbers as Ollama wrote them (embraw.h): translated with an empty
+ * array for each embedding, then the arrays' bytes spliced in. -1, having written nothing,
+ * when the native answer is not the common shape: the caller writes it with jansson. */
+static int embed_answer_raw(const struct endpoint_meta *meta, const char *model, const char *body,
+                            size_t len, struct evbuffer *out, struct endpoint_usage *usage) {
+    json_error_t jerr;
+    json_t *native = json_loadb(body, len, 0, &jerr), *o = NULL, *e;
+    char *text = NULL;
+    size_t i;
+    int rc = -1;
+    if (!native || !(o = embed_translate(native, meta, model, "", usage)))
+        goto done;
+    json_array_foreach(json_object_get(o, "data"), i, e) {
+        json_object_set_new(e, "embedding", json_array());
+    }
+    if ((text = json_dumps(o, JSON_COMPACT)) != NULL)
+        rc = embraw_splice(body, len, text, strlen(text), out);
+done:
+    free(text);
+    json_decref(o);
+    json_decref(native);
+    return rc;
+}
+
 static int embed_answer(const struct endpoint_meta *meta, const char *model, const char *body,
                         size_t len, int framed, struct evbuffer *out, struct endpoint_usage *usage,
                         const char **why) {
+    if (!framed && !meta->encoding_b64 && embed_answer_raw(meta, model, body, len, out, usage) == 0)
+        return 0;
     return answer_with(embed_translate, meta, model, "", body, len, framed, out, usage, why);
 }
 

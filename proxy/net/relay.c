@@ -80,6 +80,8 @@ struct relay {
     double ttft_ms;  /* time to Ollama's first 200 byte; 0 if none */
     char request_id[64];
     struct endpoint_usage usage;
+    char tail[ENDPOINT_TAIL_MAX]; /* the last bytes of a passthrough answer (ep->pass_usage) */
+    size_t tail_len;
     struct timeval t0;
     max_align_t state[]; /* the endpoint's stream state, ep->stream_size bytes */
 };
@@ -369,6 +371,26 @@ static void decide_mode(struct relay *r, struct upstream_xfer *x) {
     }
 }
 
+/* Keeps the last ENDPOINT_TAIL_MAX bytes of a passthrough answer: one copy of at most that
+ * many bytes per read, for an entry that reads its token counts there. */
+static void keep_tail(struct relay *r, const char *buf, size_t len) {
+    if (len >= sizeof(r->tail)) {
+        memcpy(r->tail, buf + len - sizeof(r->tail), sizeof(r->tail));
+        r->tail_len = sizeof(r->tail);
+        return;
+    }
+    size_t keep = r->tail_len + len > sizeof(r->tail) ? sizeof(r->tail) - len : r->tail_len;
+    memmove(r->tail, r->tail + r->tail_len - keep, keep);
+    memcpy(r->tail + keep, buf, len);
+    r->tail_len = keep + len;
+}
+
+/* A passthrough answer is complete: the entry's token counts from its end (2xx only). */
+static void pass_usage(struct relay *r, long status, const char *tail, size_t len) {
+    if (r->ep->pass_usage && status >= 200 && status < 300)
+        r->ep->pass_usage(tail, len, &r->usage);
+}
+
 static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t len) {
     struct relay *r = ctx;
     if (r->client_done)
@@ -378,6 +400,8 @@ static int on_data(void *ctx, struct upstream_xfer *x, const char *buf, size_t l
     switch (r->mode) {
         case MODE_PASS:
             evbuffer_add(r->out, buf, len);
+            if (r->ep->pass_usage)
+                keep_tail(r, buf, len);
             break;
         case MODE_STREAM: {
             int rc = ndjson_feed(&r->lines, buf, len, on_line, r);
@@ -497,7 +521,9 @@ static void finish_buffered(struct relay *r, struct upstream_xfer *x) {
         retry_body(r, status, body, n))
         return;
     if (is_passthrough(r)) {
-        /* A held-back native error: pass it on as Ollama sent it. */
+        /* A held-back native error, or a small answer: pass it on as Ollama sent it. */
+        size_t end = n < ENDPOINT_TAIL_MAX ? n : ENDPOINT_TAIL_MAX;
+        pass_usage(r, status, body + n - end, end);
         r->reply_ended = 1;
         r->status = (int)status;
         struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
@@ -625,6 +651,8 @@ static void finish(struct relay *r, struct upstream_xfer *x, enum upstream_resul
         if (!r->stream_over)
             r->ep->stream_end(r->state, r->out);
     }
+    if (r->mode == MODE_PASS)
+        pass_usage(r, upstream_status(x), r->tail, r->tail_len);
     end_reply(r);
 }
 
@@ -741,7 +769,9 @@ static int copy_headers(struct relay *r, struct evhttp_request *req, int json_bo
     TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
         if (header_dropped(kv->key) || nh >= MAX_FWD_HEADERS)
             continue;
-        if (json_body && strcasecmp(kv->key, "content-type") == 0)
+        /* a body keepwarm wrote: its type is JSON, its coding none (a zstd body was decoded) */
+        if (json_body && (strcasecmp(kv->key, "content-type") == 0 ||
+                          strcasecmp(kv->key, "content-encoding") == 0))
             continue;
         if (!(r->headers[nh] = header_line_new(kv->key, kv->value)))
             return -1;

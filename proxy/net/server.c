@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "metrics.h"
 #include "relay.h"
 #include "request.h"
+#include "unzstd.h"
 #include "warm.h"
 
 #ifdef KEEPWARM_VERSION
@@ -74,6 +76,18 @@ static const char *method_name(enum evhttp_cmd_type cmd) {
         default:
             return "GET";
     }
+}
+
+/* A request keepwarm refuses itself after routing it (no route, a method not allowed, a body it
+ * cannot take): answered in the envelope of errors, counted under route, and written to the
+ * access log as a relayed request is (so every 404 and 405 of keepwarm's own is seen). */
+static void refuse(struct evhttp_request *req, const struct endpoint *errors,
+                   enum metrics_route route, int status, const char *message, const char *rid) {
+    relay_reply_error(req, errors, status, message, NULL);
+    metrics_request_done(route, status, 0);
+    log_access("msg=\"request\" request_id=%s method=%s path=\"%s\" status=%d reason=\"%s\"", rid,
+               method_name(evhttp_request_get_command(req)), evhttp_request_get_uri(req), status,
+               message);
 }
 
 /* The in-flight counter for model, new at 0 if it has none; NULL only when out of memory.
@@ -172,20 +186,77 @@ static void relay_native(struct server *s, struct evhttp_request *req, struct re
     relay_start(&s->env, req, &rr);
 }
 
+/* Is a Content-Encoding value (NULL: absent) the coding named (ASCII case ignored, blanks
+ * around it too, as HTTP's codings are tokens)? */
+static int coding_is(const char *value, const char *name) {
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(name);
+    if (strncasecmp(value, name, n) != 0)
+        return 0;
+    for (value += n; *value == ' ' || *value == '\t'; value++)
+        ;
+    return *value == '\0';
+}
+
+/* The body of a request for ep as the entry reads it: a zstd body decompressed (unzstd.h)
+ * for the entries that take one (endpoint_takes_zstd: Ollama's /v1 routes), capped at the
+ * smaller of max_body_size and Ollama's 20 MiB. Returns 0 with *body and *n (and *owned, the
+ * decompressed copy to free, or NULL), or -1 after answering in ep's envelope: 400 for a bad
+ * zstd body or another coding (Ollama would read its bytes as JSON and refuse them), 413 past
+ * the cap. */
+static int body_for(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
+                    const char *rid, const char **body, size_t *n, char **owned) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    const char *coding =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
+    *owned = NULL;
+    *n = evbuffer_get_length(in);
+    *body = *n ? (const char *)evbuffer_pullup(in, -1) : NULL;
+    if (!coding || !endpoint_takes_zstd(ep) || coding_is(coding, "identity"))
+        return 0;
+    if (!coding_is(coding, "zstd")) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "unsupported Content-Encoding \"%.64s\": only zstd request bodies are decoded",
+                 coding);
+        refuse(req, ep, ep->route, 400, msg, rid);
+        return -1;
+    }
+    size_t cap = s->cfg->max_body < UNZSTD_MAX_OUT ? s->cfg->max_body : UNZSTD_MAX_OUT;
+    char msg[256];
+    enum unzstd_result rc = unzstd_body_new(*body, *n, cap, owned, n, msg, sizeof(msg));
+    if (rc != UNZSTD_OK) {
+        refuse(req, ep, ep->route,
+               rc == UNZSTD_TOO_LARGE ? 413
+               : rc == UNZSTD_BAD     ? 400
+                                      : 500,
+               msg, rid);
+        return -1;
+    }
+    *body = *owned;
+    if (*n >= ((size_t)1 << 20))
+        listener_trim_later();
+    return 0;
+}
+
 /* A request for ep (not a passthrough): its body made the native request (request_build),
  * then relayed, with admission and the warm loop's note as the entry says. */
 static void handle_endpoint(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
                             const char *path, const char *rid) {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in);
-    const char *body = n ? (const char *)evbuffer_pullup(in, -1) : NULL;
+    const char *body;
+    size_t n;
+    char *plain;
+    if (body_for(s, req, ep, rid, &body, &n, &plain) < 0)
+        return;
     struct request_out out;
     struct api_err err;
     int rc = request_build(ep, s->cfg, path, body, n, &out, &err);
+    free(plain);
     if (out.costly)
         listener_trim_later();
     if (rc < 0) {
-        relay_reply_error(req, ep, err.status, err.message, NULL);
+        refuse(req, ep, ep->route, err.status, err.message, rid);
         return;
     }
     if (ep->flags & EP_LOCAL) { /* answered here: the built body is the answer */
@@ -254,11 +325,11 @@ static void reply_text(struct evhttp_request *req, int status, const char *type,
 
 /* keepwarm's own endpoints. Their requests are counted here; relayed ones in relay. */
 static void handle_own(struct server *s, struct evhttp_request *req, const char *path,
-                       enum evhttp_cmd_type cmd) {
+                       enum evhttp_cmd_type cmd, const char *rid) {
     int status = 200;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        status = 405;
-        relay_reply_error(req, &endpoint_native_pass, 405, "method not allowed", NULL);
+        refuse(req, &endpoint_native_pass, ROUTE_OWN, 405, "method not allowed", rid);
+        return;
     } else if (path_is(path, "/healthz")) {
         reply_text(req, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (path_is(path, "/readyz")) {
@@ -447,18 +518,14 @@ static void on_request(struct evhttp_request *req, void *arg) {
 
     if (path_is(path, "/healthz") || path_is(path, "/readyz") || path_is(path, "/status") ||
         path_is(path, "/metrics")) {
-        handle_own(s, req, path, cmd);
+        handle_own(s, req, path, cmd, rid);
         return;
     }
     int status = 404;
     const char *message = NULL;
     const struct endpoint *ep = endpoint_route(cmd, path, &status, &message, &errors);
-    if (!ep) {
-        /* keepwarm's own 404 or 405: counted and logged, as a relayed request would be */
-        relay_reply_error(req, errors, status, message, NULL);
-        metrics_request_done(ROUTE_OTHER, status, 0);
-        log_access("msg=\"request\" request_id=%s method=%s path=\"%s\" status=%d reason=\"%s\"",
-                   rid, method_name(cmd), uri, status, message);
+    if (!ep) { /* keepwarm's own 404 or 405 */
+        refuse(req, errors, ROUTE_OTHER, status, message, rid);
         return;
     }
     if (ep->route == ROUTE_V1_PASS)

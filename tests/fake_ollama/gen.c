@@ -20,6 +20,7 @@
 #include "control.h"
 #include "flog.h"
 #include "goduration.h"
+#include "gofloat.h"
 #include "goquote.h"
 #include "sched.h"
 #include "util.h"
@@ -292,19 +293,54 @@ static json_t *embed_vector(const char *text, int64_t dims) {
     return a;
 }
 
+/* Appends ,"key":v when v > 0 (Go's omitempty). */
+static void add_metric_text(struct evbuffer *b, const char *key, int64_t v) {
+    if (v > 0)
+        evbuffer_add_printf(b, ",\"%s\":%lld", key, (long long)v);
+}
+
+/* Written as Go writes api.EmbedResponse (server/routes.go EmbedHandler at fb30760): the
+ * embeddings are []float32, each number in Go's shortest float32 form (gofloat.h), then the
+ * metrics; jansson would write 0.34815499999999999 for Go's 0.348155. */
 static void reply_embed(struct gen *g) {
-    json_t *embs = json_array();
-    size_t i;
-    json_t *text;
-    json_array_foreach(g->input, i, text) {
-        json_array_append_new(embs, embed_vector(json_string_value(text), g->dimensions));
+    struct evbuffer *b = evbuffer_new();
+    json_t *model = json_string(g->model_echo);
+    char *mtext = model ? json_dumps(model, JSON_ENCODE_ANY) : NULL;
+    json_decref(model);
+    if (!b || !mtext) {
+        if (b)
+            evbuffer_free(b);
+        free(mtext);
+        gen_reply(g, 500, json_pack("{s:s}", "error", "out of memory"));
+        finish_ok(g);
+        return;
     }
+    evbuffer_add_printf(b, "{\"model\":%s,\"embeddings\":[", mtext);
+    free(mtext);
+    size_t i, j;
+    json_t *text, *x;
+    json_array_foreach(g->input, i, text) {
+        json_t *vec = embed_vector(json_string_value(text), g->dimensions);
+        evbuffer_add(b, i ? ",[" : "[", i ? 2 : 1);
+        json_array_foreach(vec, j, x) {
+            char num[GOFLOAT_MAX];
+            size_t n = gofloat32((float)json_real_value(x), num);
+            if (j)
+                evbuffer_add(b, ",", 1);
+            evbuffer_add(b, num, n);
+        }
+        evbuffer_add(b, "]", 1);
+        json_decref(vec);
+    }
+    evbuffer_add(b, "]", 1);
     int64_t now = util_now_ns();
-    json_t *o = json_pack("{s:s, s:o}", "model", g->model_echo, "embeddings", embs);
-    add_metric(o, "total_duration", now - g->t_start);
-    add_metric(o, "load_duration", g->t_granted - g->t_start);
-    add_metric(o, "prompt_eval_count", g->prompt_tokens);
-    http_reply_json_flags(take_request(g), 200, o, JSON_REAL_PRECISION(9));
+    add_metric_text(b, "total_duration", now - g->t_start);
+    add_metric_text(b, "load_duration", g->t_granted - g->t_start);
+    add_metric_text(b, "prompt_eval_count", g->prompt_tokens);
+    evbuffer_add(b, "}", 2); /* the NUL too, for http_reply_text */
+    http_reply_text(take_request(g), 200, "application/json; charset=utf-8",
+                    (const char *)evbuffer_pullup(b, -1));
+    evbuffer_free(b);
     finish_ok(g);
 }
 

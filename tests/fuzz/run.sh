@@ -21,7 +21,7 @@ seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 max_len=${FUZZ_MAX_LEN:-8192}
 targets=${FUZZ_TARGETS:-$(cd "$here" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')}
-pkgs="libevent jansson inih libcurl"
+pkgs="libevent jansson inih libcurl libzstd"
 
 cc=${FUZZ_CC:-}
 if [ -z "$cc" ]; then

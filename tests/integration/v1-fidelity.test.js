@@ -128,10 +128,75 @@ test('/v1 passthrough: the access rules hold (keys, admin_api, normalised paths,
     // keepwarm's own 404s and 405s are logged
     r = await fetch(`${kw2.url}/v1/embeddings`, { headers: auth });
     assert.equal(r.status, 405);
+    r = await fetch(`${kw2.url}/healthz`, { method: 'POST', headers: auth });
+    assert.equal(r.status, 405);
+    r = await fetch(`${kw2.url}/v1/models/`, { headers: auth }); // the entry's own 404
+    assert.equal(r.status, 404);
     await until(() => /msg="request" [^\n]*path="\/V1\/chat\/completions" status=404/.test(kw2.output) &&
-      /msg="request" [^\n]*method=GET path="\/v1\/embeddings" status=405/.test(kw2.output),
+      /msg="request" [^\n]*method=GET path="\/v1\/embeddings" status=405/.test(kw2.output) &&
+      /msg="request" [^\n]*method=POST path="\/healthz" status=405/.test(kw2.output) &&
+      /msg="request" [^\n]*method=GET path="\/v1\/models\/" status=404 reason="model id is empty"/.test(kw2.output),
     'keepwarm\'s own 404 and 405 logged');
   } finally {
     await kw2.stop();
   }
+});
+
+// The native inject entry relays Ollama's bytes untouched; its counts are read from the end of
+// the answer (the done line), so the access log and keepwarm_tokens_total have them too.
+test('native /api/chat and /api/generate: token counts in the access log and keepwarm_tokens_total', async () => {
+  const kind = (k) => new RegExp(`keepwarm_tokens_total\\{model="codellama:7b",kind="${k}"\\} (\\d+)`);
+  const total = async () => [await metric(kw, kind('prompt')) ?? 0, await metric(kw, kind('completion')) ?? 0];
+  let [p0, c0] = await total();
+  const cases = [
+    ['/api/chat', { messages: [{ role: 'user', content: 'one two three' }] }],
+    ['/api/generate', { prompt: 'one two three four' }],
+  ];
+  for (const [path, extra] of cases) {
+    for (const stream of [false, true]) {
+      const rid = `tok-${path.slice(5)}-${stream}`;
+      const r = await post(path, { model: 'codellama:7b', stream, ...extra }, { 'X-Request-Id': rid });
+      assert.equal(r.status, 200);
+      const text = await r.text();
+      const last = JSON.parse(text.trim().split('\n').at(-1));
+      assert.ok(last.done && last.prompt_eval_count > 0 && last.eval_count > 0, text);
+      const [p1, c1] = await total();
+      assert.deepEqual([p1 - p0, c1 - c0], [last.prompt_eval_count, last.eval_count], `${path} stream=${stream}`);
+      [p0, c0] = [p1, c1];
+      const re = new RegExp(`request_id=${rid} [^\\n]* prompt_tokens=${last.prompt_eval_count} completion_tokens=${last.eval_count} `);
+      await until(() => re.test(kw.output), `the access line of ${rid}`);
+    }
+  }
+});
+
+// Ollama writes its float32 embeddings in Go's shortest form (the stand-in does too); its /v1
+// layer writes the same float32 the same way. keepwarm copies the numbers' bytes.
+test('embeddings: numbers byte for byte as Ollama wrote them; base64 unchanged', async () => {
+  const input = ['the quick brown fox', 'jumps', 'over the lazy dog'];
+  const native = await (await fetch(`${fake.url}/api/embed`, {
+    method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input }),
+  })).text();
+  const arrays = (text) => [...text.matchAll(/\[(-?\d[^\[\]]*)\]/g)].map((m) => m[1]);
+  const want = arrays(native);
+  assert.equal(want.length, 3);
+  const r = await post('/v1/embeddings', { model: 'nomic-embed-text', input });
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  assert.deepEqual(arrays(text), want, 'the numbers as Ollama wrote them');
+  const body = JSON.parse(text);
+  assert.deepEqual(Object.keys(body), ['object', 'data', 'model', 'usage']);
+  assert.deepEqual(body.data.map((d) => [d.object, d.index]), [['embedding', 0], ['embedding', 1], ['embedding', 2]]);
+  assert.equal(body.model, 'nomic-embed-text');
+  assert.ok(body.usage.prompt_tokens > 0);
+  // dimensions, a single string input: the same rule
+  const one = await post('/v1/embeddings', { model: 'nomic-embed-text', input: 'x', dimensions: 3 });
+  const oneText = await one.text();
+  const oneNative = await (await fetch(`${fake.url}/api/embed`, {
+    method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input: 'x', dimensions: 3 }),
+  })).text();
+  assert.deepEqual(arrays(oneText), arrays(oneNative));
+  // base64: little-endian float32s of the same values, as before
+  const b = await (await post('/v1/embeddings', { model: 'nomic-embed-text', input, encoding_format: 'base64' })).json();
+  const floats = new Float32Array(Uint8Array.from(Buffer.from(b.data[0].embedding, 'base64')).buffer);
+  assert.deepEqual([...floats], JSON.parse(`[${want[0]}]`).map(Math.fround));
 });

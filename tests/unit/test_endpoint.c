@@ -178,13 +178,42 @@ static void test_request_without_body(void **state) {
     config_free(&c);
 }
 
+static void usage_is(const char *tail, long long prompt, long long completion) {
+    struct endpoint_usage u = {-1, -1};
+    endpoint_native_inject.pass_usage(tail, strlen(tail), &u);
+    if (u.prompt_tokens != prompt || u.completion_tokens != completion)
+        fail_msg("%s: %lld/%lld, want %lld/%lld", tail, u.prompt_tokens, u.completion_tokens,
+                 prompt, completion);
+}
+
+/* The native inject entry's token counts, from the end of Ollama's answer. */
+static void test_native_usage(void **state) {
+    (void)state;
+    assert_null(endpoint_native_pass.pass_usage); /* nothing else counts */
+    usage_is("{\"model\":\"m\",\"done\":true,\"done_reason\":\"stop\",\"total_duration\":9,"
+             "\"prompt_eval_count\":26,\"prompt_eval_duration\":1,\"eval_count\":290,"
+             "\"eval_duration\":2}\n",
+             26, 290);
+    /* a stream: only the last line counts, trailing blanks aside */
+    usage_is("{\"eval_count\":1}\n{\"done\":true,\"prompt_eval_count\":3,\"eval_count\":4}\r\n\n",
+             3, 4);
+    usage_is("{\"prompt_eval_count\":7,\"eval_count\":8}\n{\"error\":\"runner died\"}\n", 0, 0);
+    /* the tail starts mid-line (a long context before): the counts are at its end */
+    usage_is("1,2,3],\"total_duration\":5,\"prompt_eval_count\":12,\"eval_count\":34}", 12, 34);
+    /* escaped quotes in content are never a key */
+    usage_is("{\"response\":\"x\\\"eval_count\\\":99\",\"done\":true,\"eval_count\":5}", 0, 5);
+    usage_is("{\"message\":{\"content\":\"\\\"prompt_eval_count\\\":9\"},\"done\":false}", 0, 0);
+    /* /api/embed: prompt tokens only; nothing at all; an absurd number capped at 18 digits */
+    usage_is("{\"model\":\"e\",\"embeddings\":[[0.1]],\"prompt_eval_count\":6}", 6, 0);
+    usage_is("", 0, 0);
+    usage_is("{\"eval_count\":123456789012345678901234}", 0, 123456789012345678LL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routes),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_envelopes),
-        cmocka_unit_test(test_entries_complete),
-        cmocka_unit_test(test_request_without_body),
+        cmocka_unit_test(test_native_usage),     cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_refusals),         cmocka_unit_test(test_envelopes),
+        cmocka_unit_test(test_entries_complete), cmocka_unit_test(test_request_without_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
