@@ -129,6 +129,8 @@ valgrind: all
 # Benchmarks against nginx and the direct backend (tests/bench/README.md); not part of `make test`.
 bench: deps all
 	@bash tests/bench/run.sh $(BUILD)
+	@if command -v valgrind >/dev/null; then bash tests/bench/stream_insns.sh; \
+	 else echo "bench: valgrind is missing, tests/bench/stream_insns.sh skipped"; fi
 
 # libFuzzer targets, time-boxed (FUZZ_SECONDS each); `make test` replays their corpora.
 fuzz:

@@ -12,6 +12,7 @@
 #include "gojson.h"
 #include "gokey.h"
 #include "openai.h"
+#include "policy.h"
 #include "rfc3339.h"
 
 static void set_err(struct responses_err *err, int status, const char *fmt, ...)
@@ -41,6 +42,8 @@ static json_t *field(const json_t *obj, const char *name) {
 
 /* Go's word for a JSON value's kind in "cannot unmarshal <kind> into ...". */
 static const char *go_kind(const json_t *v) {
+    if (!v)
+        return "null";
     switch (json_typeof(v)) {
         case JSON_OBJECT:
             return "object";
@@ -115,6 +118,13 @@ static const struct {
     {"reasoning", GO_OBJECT, "openai.ResponsesReasoning"},
     {"text", GO_OBJECT, "openai.ResponsesText"},
     {"tools", GO_ARRAY, "[]openai.ResponsesTool"},
+};
+
+/* The top-level fields read, for the refusal of other spellings (policy_check_keys). */
+static const char *const request_names[] = {
+    "model", "input",  "instructions", "max_output_tokens", "temperature",
+    "top_p", "stream", "truncation",   "background",        "reasoning",
+    "text",  "tools",  NULL,
 };
 
 /* The first top-level member (in the body's order) Go could not decode into its field. */
@@ -698,6 +708,12 @@ json_t *responses_request_new(const json_t *in, int *stream, json_t **echo,
                 "json: cannot unmarshal %s into Go value of type "
                 "openai.ResponsesRequest",
                 go_kind(in));
+        return NULL;
+    }
+    /* A key Go would read as a field without being its name ("Model", "MODEL") is refused, as
+     * on every keepwarm API: otherwise keepwarm and Ollama could disagree on the model. */
+    if (policy_check_keys(in, request_names, err->message, sizeof(err->message)) < 0) {
+        err->status = 400;
         return NULL;
     }
     if (check_types(in, err) < 0)

@@ -141,7 +141,10 @@ int frontdoor_check(enum evhttp_cmd_type cmd, const struct evkeyvalq *headers, u
         v->body = 0;
     if (nexpect > 1 || (expect && strcasecmp(expect, "100-continue") != 0))
         return refuse(v, 417, "unsupported Expect (only 100-continue)");
-    if (expect && v->body == 1 && v->length > max_body)
+    /* Refused here, in the API's envelope, rather than by evhttp, whose 413 is an HTML page;
+     * the refused socket lingers (listener.c), so the client reads the answer. A chunked body
+     * that grows past the cap is still evhttp's. */
+    if (v->body == 1 && v->length > max_body)
         return refuse(v, 413, "request body too large (max_body_size)");
     return 0;
 }

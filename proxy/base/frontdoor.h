@@ -50,8 +50,9 @@ struct frontdoor_verdict {
 int frontdoor_parse_length(const char *s, uint64_t *out);
 
 /* Checks the parsed head (method and headers as evhttp read them). max_body is the cap
- * evhttp enforces; a larger body announced with "Expect: 100-continue" gets 413 at once
- * instead of evhttp's silence. Returns 0, or -1 with v->status and v->message set. */
+ * evhttp enforces; a larger Content-Length gets 413 at once (in the API's envelope, before the
+ * body is read; with "Expect: 100-continue" instead of evhttp's silence, without it instead of
+ * evhttp's HTML page). Returns 0, or -1 with v->status and v->message set. */
 int frontdoor_check(enum evhttp_cmd_type cmd, const struct evkeyvalq *headers, uint64_t max_body,
                     struct frontdoor_verdict *v);
 

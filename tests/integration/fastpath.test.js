@@ -18,7 +18,7 @@ after(async () => {
   }
 });
 
-const PATHS = ['request_chat', 'request_completion', 'request_native', 'stream_token', 'stream_done', 'answer'];
+const PATHS = ['request_chat', 'request_completion', 'request_native', 'stream_token', 'stream_done', 'answer', 'responses_token'];
 
 // Every keepwarm_fastpath_total sample, as { 'path/result': n }.
 async function counters() {
@@ -143,4 +143,14 @@ test('native injection: a plain body is a hit, an escaped key a decline', async 
     await ok(await post('/api/generate', '{"model":"llama3.2:3b","prompt":"hi","str\\u0065am":false}'));
   });
   assert.deepEqual(d, { 'request_native/decline': 1 });
+});
+
+test('a /v1/responses stream: token lines in open items by the fast path, the rest declined', async () => {
+  const d = await moved(async () => {
+    const res = await ok(await post('/v1/responses', { model: 'llama3.2:3b', input: 'hi', stream: true }));
+    const text = await res.text();
+    assert.match(text, /event: response\.completed\n/);
+  });
+  // Hello (opens the message) and the done line decline; " from", " fake", " ollama", "." hit
+  assert.deepEqual(d, { 'responses_token/hit': 4, 'responses_token/decline': 2 });
 });

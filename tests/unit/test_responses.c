@@ -1,0 +1,568 @@
+/* Unit tests for proxy/api/responses.c (the /v1/responses translation) and
+ * proxy/fast/responses_fast.c (its stream fast path): the golden cases of
+ * tests/translate-responses/ (README there), the fast path against the jansson path on every
+ * golden stream (responses_equiv.h), and the caps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "responses.h"
+#include "responses_equiv.h"
+#include "responses_fast.h"
+
+#define NOW 1700000000LL
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static json_t *J(const char *text) {
+    json_error_t e;
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    if (!v)
+        fail_msg("bad test JSON (%s): %s", e.text, text);
+    return v;
+}
+
+static char *dump(const json_t *v) {
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
+    return s ? s : strdup("(null)");
+}
+
+/* "$ID:<prefix>" matches <prefix> followed by one or more [0-9_]. */
+static int id_matches(const char *want, const char *got) {
+    size_t n = strlen(want);
+    if (strncmp(got, want, n) || !got[n])
+        return 0;
+    for (got += n; *got; got++)
+        if (!((*got >= '0' && *got <= '9') || *got == '_'))
+            return 0;
+    return 1;
+}
+
+/* Value equality: numbers by value (1 == 1.0), strings bytewise, objects by key set, arrays in
+ * order; "$ID:<prefix>" in want matches a generated id. */
+static int values_equal(const json_t *want, const json_t *got, const char *path, char *why,
+                        size_t len) {
+    char sub[512];
+    const char *key;
+    json_t *w;
+    size_t i;
+
+    if (json_is_string(want) && !strncmp(json_string_value(want), "$ID:", 4)) {
+        if (json_is_string(got) && id_matches(json_string_value(want) + 4, json_string_value(got)))
+            return 1;
+        snprintf(why, len, "%s: want an id %s", path, json_string_value(want) + 4);
+        return 0;
+    }
+    if (json_is_number(want) && json_is_number(got)) {
+        if (json_number_value(want) == json_number_value(got))
+            return 1;
+        snprintf(why, len, "%s: want %.17g, got %.17g", path, json_number_value(want),
+                 json_number_value(got));
+        return 0;
+    }
+    if (!got || json_typeof(want) != json_typeof(got)) {
+        snprintf(why, len, "%s: type differs", path);
+        return 0;
+    }
+    switch (json_typeof(want)) {
+        case JSON_STRING:
+            if (json_string_length(want) == json_string_length(got) &&
+                !memcmp(json_string_value(want), json_string_value(got), json_string_length(got)))
+                return 1;
+            snprintf(why, len, "%s: want \"%s\", got \"%s\"", path, json_string_value(want),
+                     json_string_value(got));
+            return 0;
+        case JSON_ARRAY:
+            if (json_array_size(want) != json_array_size(got)) {
+                snprintf(why, len, "%s: want %zu items, got %zu", path, json_array_size(want),
+                         json_array_size(got));
+                return 0;
+            }
+            json_array_foreach(want, i, w) {
+                snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+                if (!values_equal(w, json_array_get(got, i), sub, why, len))
+                    return 0;
+            }
+            return 1;
+        case JSON_OBJECT:
+            json_object_foreach((json_t *)want, key, w) {
+                snprintf(sub, sizeof(sub), "%s.%s", path, key);
+                if (!json_object_get(got, key)) {
+                    snprintf(why, len, "%s: missing", sub);
+                    return 0;
+                }
+                if (!values_equal(w, json_object_get(got, key), sub, why, len))
+                    return 0;
+            }
+            json_object_foreach((json_t *)got, key, w) {
+                if (!json_object_get(want, key)) {
+                    snprintf(why, len, "%s.%s: unexpected key", path, key);
+                    return 0;
+                }
+            }
+            return 1;
+        default:
+            return 1;
+    }
+}
+
+static void assert_json_eq(const json_t *want, const json_t *got) {
+    char why[1024];
+    if (!values_equal(want, got, "$", why, sizeof(why))) {
+        char *w = dump(want), *g = dump(got);
+        print_error("%s\n  want: %s\n  got:  %s\n", why, w, g);
+        free(w);
+        free(g);
+        fail();
+    }
+}
+
+static json_t *echo_of(const char *request, json_t **native) {
+    json_t *in = J(request), *echo = NULL;
+    struct responses_err err = {0};
+    int stream;
+    json_t *n = responses_request_new(in, &stream, &echo, &err);
+    if (!n)
+        fail_msg("request refused: %s", err.message);
+    json_decref(in);
+    if (native)
+        *native = n;
+    else
+        json_decref(n);
+    return echo;
+}
+
+/* ---- request errors and details ----------------------------------------------------------------
+ */
+
+static void check_error(const char *request, const char *want) {
+    json_t *in = J(request), *echo = (json_t *)1;
+    struct responses_err err = {0};
+    int stream;
+    json_t *n = responses_request_new(in, &stream, &echo, &err);
+    if (n) {
+        char *d = dump(n);
+        fail_msg("%s: expected an error, got %s", request, d);
+    }
+    assert_null(echo);
+    assert_int_equal(err.status, 400);
+    assert_string_equal(err.message, want);
+    json_decref(in);
+}
+
+static void test_request_errors(void **state) {
+    (void)state;
+    check_error("{\"model\":\"m\",\"input\":[{\"content\":\"x\"}]}",
+                "input[0]: input item missing required 'type' field");
+    check_error("{\"model\":\"m\",\"input\":[{\"type\":\"x_item\"}]}",
+                "input[0]: unknown input item type: \"x_item\"");
+    check_error(
+        "{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"nope\"}]}]}",
+        "input[0]: content[0]: unknown content type: nope");
+    check_error("{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":"
+                "\"input_file\",\"file_id\":\"f\"}]}]}",
+                "file inputs are not currently supported");
+    check_error("{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":"
+                "\"input_image\",\"image_url\":\"https://x/y.png\"}]}]}",
+                "image URLs are not currently supported, please use base64 encoded data instead");
+    check_error("{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":"
+                "\"input_image\",\"image_url\":\"data:image/png;base64,!!\"}]}]}",
+                "invalid image input");
+    check_error("{\"model\":\"m\",\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"c\","
+                "\"output\":[{\"type\":\"refusal\"}]}]}",
+                "input[0]: output[0]: unknown content type: refusal");
+    check_error("{\"model\":\"m\",\"reasoning\":{\"effort\":\"HIGH\"}}",
+                "invalid reasoning value: \"HIGH\" (must be \"minimal\", \"low\", \"medium\", "
+                "\"high\", \"xhigh\", \"ultra\", \"max\", or \"none\")");
+    check_error("{\"model\":\"m\",\"MODEL\":\"n\"}",
+                "invalid key \"MODEL\": Ollama reads it as \"model\" (Go matches JSON keys "
+                "case-insensitively); send \"model\" exactly, once");
+    check_error("{\"model\":\"m\",\"temperature\":\"hot\"}",
+                "json: cannot unmarshal string into Go struct field ResponsesRequest.temperature "
+                "of type float64");
+    check_error("{\"model\":\"m\",\"max_output_tokens\":1.5}",
+                "json: cannot unmarshal number 1.5 into Go struct field "
+                "ResponsesRequest.max_output_tokens of type int");
+    check_error("{\"model\":\"m\",\"input\":[{\"type\":\"function_call\",\"call_id\":\"c\","
+                "\"name\":\"f\",\"arguments\":\"{nope\"}]}",
+                "failed to parse function call arguments: string or '}' expected near 'nope'");
+}
+
+/* A client's keep_alive, options, num_ctx and think never reach the native body, in any
+ * spelling; another spelling of a field the translation reads is refused (keepwarm). */
+static void test_request_drops_extras(void **state) {
+    json_t *native;
+    (void)state;
+    json_t *echo = echo_of("{\"model\":\"m\",\"input\":\"hi\",\"keep_alive\":\"1m\","
+                           "\"options\":{\"num_ctx\":9},\"num_ctx\":9,\"think\":true,"
+                           "\"KEEP_ALIVE\":0,\"temperature\":0.5,\"Options\":{}}",
+                           &native);
+    json_t *want = J("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                     "\"stream\":false,\"options\":{\"temperature\":0.5}}");
+    assert_json_eq(want, native);
+    json_decref(want);
+    json_decref(native);
+    json_decref(echo);
+}
+
+/* ---- stream details -------------------------------------------------------------------------- */
+
+static json_t *feed(struct responses_stream *s, const char *line, int *rc) {
+    json_t *v = J(line), *events = json_array();
+    *rc = responses_stream_feed(s, v, NOW, events);
+    json_decref(v);
+    return events;
+}
+
+/* Past text_max the stream ends with an error event; the fast path declines first. */
+static void test_text_cap(void **state) {
+    struct responses_stream s;
+    char out[8192];
+    int rc;
+    json_t *ev;
+    const char *tok = "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"abcd\"},"
+                      "\"done\":false}";
+    (void)state;
+    json_t *echo = echo_of("{\"model\":\"m\"}", NULL);
+    responses_stream_init(&s, echo, "resp_1", "msg_1");
+    s.text_max = 10;
+    json_decref(feed(&s, tok, &rc)); /* opens the item: 4 bytes */
+    assert_int_equal(rc, RESPONSES_STREAM_MORE);
+    assert_true(responses_stream_fast(&s, tok, strlen(tok), out, sizeof(out)) > 0); /* 8 */
+    assert_int_equal(responses_stream_fast(&s, tok, strlen(tok), out, sizeof(out)), 0);
+    assert_int_equal(s.text.len, 8);
+    ev = feed(&s, tok, &rc);
+    assert_int_equal(rc, RESPONSES_STREAM_ERROR);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 0), "type")), "error");
+    json_decref(ev);
+    ev = feed(&s, tok, &rc); /* nothing after the end */
+    assert_int_equal(json_array_size(ev), 0);
+    json_decref(ev);
+    responses_stream_free(&s);
+    json_decref(echo);
+}
+
+/* A delta longer than RESPONSES_FAST_DELTA_MAX goes to the jansson path, whole. */
+static void test_fast_delta_max(void **state) {
+    struct responses_equiv q;
+    size_t big = RESPONSES_FAST_DELTA_MAX + 1;
+    char *line = malloc(big + 128);
+    const char *first = "{\"message\":{\"content\":\"a\"},\"done\":false}";
+    (void)state;
+    json_t *echo = echo_of("{\"model\":\"m\"}", NULL);
+    responses_equiv_init(&q, echo);
+    assert_int_equal(responses_equiv_line(&q, first, strlen(first)), 0);
+    int n = sprintf(line, "{\"message\":{\"content\":\"");
+    memset(line + n, 'x', big);
+    n += (int)big;
+    n += sprintf(line + n, "\"},\"done\":false}");
+    assert_int_equal(responses_equiv_line(&q, line, (size_t)n), 0);
+    assert_int_equal(q.fast_hits, 0);
+    assert_int_equal(q.s.text.len, big + 1);
+    n = sprintf(line, "{\"message\":{\"content\":\"%0*d\"},\"done\":false}",
+                RESPONSES_FAST_DELTA_MAX, 7);
+    assert_int_equal(responses_equiv_line(&q, line, (size_t)n), 0);
+    assert_int_equal(q.fast_hits, 1);
+    responses_equiv_free(&q);
+    json_decref(echo);
+    free(line);
+}
+
+/* The fast path against jansson on hand-made lines: escapes, unicode, order, declines. */
+static void test_fast_equiv_lines(void **state) {
+    static const char *const lines[] = {
+        "{\"model\":\"m\",\"created_at\":\"2024-01-01T00:00:00Z\",\"message\":{\"role\":"
+        "\"assistant\",\"content\":\"\",\"thinking\":\"hm\"},\"done\":false}",
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":"
+        "\" more\\n\\u00e9\\ud83d\\ude00\\\"\\/\\u001f\"},\"done\":false}",
+        "{\"done\":false,\"message\":{\"thinking\":\"x\"}}",
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}",
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"<&>\\t\\b\\f\\r\"},"
+        "\"done\":false}",
+        " { \"message\" : { \"content\" : \"sp\" } , \"done\" : false } \n",
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"x\"},\"done\":false,"
+        "\"extra\":1}",
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"x\",\"images\":null},"
+        "\"done\":false}",
+        "{\"model\":\"m\",\"model\":\"n\",\"message\":{\"content\":\"x\"},\"done\":false}",
+        "{\"message\":{\"content\":\"x\",\"thinking\":\"y\"},\"done\":false}",
+        "{\"message\":{\"content\":\"x\"}}",
+        "{\"message\":{\"content\":\"end\"},\"done\":true,\"done_reason\":\"stop\","
+        "\"prompt_eval_count\":3,\"eval_count\":4}",
+    };
+    struct responses_equiv q;
+    (void)state;
+    json_t *echo = echo_of("{\"model\":\"m\",\"instructions\":\"x\"}", NULL);
+    responses_equiv_init(&q, echo);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        if (responses_equiv_line(&q, lines[i], strlen(lines[i])) < 0)
+            fail_msg("line %zu: %s", i, q.why);
+    assert_int_equal(q.fast_hits, 4);
+    assert_int_equal(q.done, 1);
+    responses_equiv_free(&q);
+    /* lines jansson refuses: the fast path declines them too (the stream ends there) */
+    static const char *const bad[] = {
+        "{\"message\":{\"content\":\"\\u0000\"},\"done\":false}",
+        "{\"message\":{\"content\":\"x\"},\"done\":false}garbage",
+        "{\"message\":{\"content\":\"\\ud800\"},\"done\":false}",
+        "{\"message\":{\"content\":\"\xff\"},\"done\":false}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *open = "{\"message\":{\"content\":\"a\"},\"done\":false}";
+        responses_equiv_init(&q, echo);
+        assert_int_equal(responses_equiv_line(&q, open, strlen(open)), 0);
+        if (responses_equiv_line(&q, bad[i], strlen(bad[i])) < 0)
+            fail_msg("bad line %zu: %s", i, q.why);
+        assert_int_equal(q.fast_hits, 0);
+        assert_int_equal(q.done, 1);
+        responses_equiv_free(&q);
+    }
+    json_decref(echo);
+}
+
+/* Ids of one stream: rs_<n> for each reasoning item, distinct. */
+static void test_stream_ids(void **state) {
+    struct responses_stream s;
+    int rc;
+    (void)state;
+    json_t *echo = echo_of("{\"model\":\"m\"}", NULL);
+    responses_stream_init(&s, echo, "resp_1", "msg_1");
+    json_decref(feed(&s, "{\"message\":{\"thinking\":\"a\"}}", &rc));
+    char first[ID_MAX];
+    strcpy(first, s.rs_id);
+    json_decref(feed(&s, "{\"message\":{\"content\":\"b\"}}", &rc));
+    json_decref(feed(&s, "{\"message\":{\"thinking\":\"c\"}}", &rc));
+    assert_true(id_matches("rs_", first));
+    assert_true(id_matches("rs_", s.rs_id));
+    assert_string_not_equal(first, s.rs_id);
+    responses_stream_free(&s);
+    json_decref(echo);
+}
+
+static void test_response_not_object(void **state) {
+    (void)state;
+    json_t *echo = echo_of("{\"model\":\"m\"}", NULL), *v = J("[1]");
+    assert_null(responses_response_new(v, echo, "resp_1", "msg_1", NOW));
+    json_decref(v);
+    json_decref(echo);
+}
+
+/* ---- golden cases ---------------------------------------------------------------------------- */
+
+static char *path_join(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    assert_non_null(p);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int exists(const char *dir, const char *name) {
+    struct stat st;
+    char *p = path_join(dir, name);
+    int r = stat(p, &st) == 0;
+    free(p);
+    return r;
+}
+
+static json_t *load(const char *dir, const char *name) {
+    json_error_t e;
+    char *p = path_join(dir, name);
+    json_t *v = json_load_file(p, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    if (!v)
+        fail_msg("%s: %s (line %d)", p, e.text, e.line);
+    free(p);
+    return v;
+}
+
+/* The request of a case: its native body (or NULL with err) and echo. */
+static json_t *case_request(const char *dir, json_t **echo, int *stream,
+                            struct responses_err *err) {
+    json_t *in = load(dir, "request.json"), *copy = json_deep_copy(in);
+    json_t *native = responses_request_new(in, stream, echo, err);
+    if (!json_equal(in, copy))
+        fail_msg("the request was modified");
+    json_decref(in);
+    json_decref(copy);
+    return native;
+}
+
+static void run_request_case(const char *dir) {
+    json_t *echo = NULL, *want;
+    struct responses_err err = {0};
+    int stream = -1;
+    json_t *native = case_request(dir, &echo, &stream, &err);
+    if (exists(dir, "error.json")) {
+        want = load(dir, "error.json");
+        if (native) {
+            char *o = dump(native);
+            fail_msg("expected an error, got %s", o);
+        }
+        assert_int_equal(err.status, json_integer_value(json_object_get(want, "status")));
+        assert_string_equal(err.message, json_string_value(json_object_get(want, "message")));
+    } else {
+        want = load(dir, "native.json");
+        if (!native)
+            fail_msg("unexpected error %d: %s", err.status, err.message);
+        assert_json_eq(want, native);
+        assert_int_equal(stream, json_is_true(json_object_get(want, "stream")));
+    }
+    json_decref(want);
+    json_decref(native);
+    json_decref(echo);
+}
+
+static void run_response_case(const char *dir) {
+    json_t *echo = NULL;
+    struct responses_err err = {0};
+    int stream;
+    json_t *native = case_request(dir, &echo, &stream, &err);
+    json_t *answer = load(dir, "answer.json"), *copy = json_deep_copy(answer);
+    json_t *want = load(dir, "response.json");
+    if (!native)
+        fail_msg("request refused: %s", err.message);
+    json_t *got = responses_response_new(answer, echo, "resp_test", "msg_test", NOW);
+    if (!json_equal(answer, copy))
+        fail_msg("the native answer was modified");
+    assert_json_eq(want, got);
+    json_decref(got);
+    json_decref(want);
+    json_decref(answer);
+    json_decref(copy);
+    json_decref(native);
+    json_decref(echo);
+}
+
+static void run_stream_case(const char *dir) {
+    json_t *echo = NULL, *got = json_array(), *want = load(dir, "events.json");
+    struct responses_err err = {0};
+    struct responses_stream s;
+    struct responses_equiv q;
+    int stream, ended = 0;
+    json_t *native = case_request(dir, &echo, &stream, &err);
+    char *p = path_join(dir, "native.ndjson"), *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    FILE *f = fopen(p, "r");
+    if (!native)
+        fail_msg("request refused: %s", err.message);
+    if (!f)
+        fail_msg("cannot open %s", p);
+    responses_stream_init(&s, echo, "resp_test", "msg_test");
+    responses_equiv_init(&q, echo);
+    while ((n = getline(&line, &cap, f)) > 0) {
+        json_error_t e;
+        if (n == 1 && line[0] == '\n')
+            continue;
+        json_t *v = json_loadb(line, (size_t)n, 0, &e);
+        if (!v)
+            fail_msg("%s: %s", p, e.text);
+        int rc = responses_stream_feed(&s, v, NOW, got);
+        if (rc != RESPONSES_STREAM_MORE)
+            ended = 1;
+        json_decref(v);
+        if (responses_equiv_line(&q, line, (size_t)n) < 0)
+            fail_msg("fast path: %s", q.why);
+    }
+    if (!ended) /* the native stream ended without done: the eof event */
+        responses_stream_eof(&s, got);
+    assert_json_eq(want, got);
+    /* sequence numbers count from 0 in order */
+    size_t i;
+    json_t *ev;
+    json_array_foreach(got, i, ev)
+        assert_int_equal(json_integer_value(json_object_get(ev, "sequence_number")), (json_int_t)i);
+    free(line);
+    fclose(f);
+    free(p);
+    responses_stream_free(&s);
+    responses_equiv_free(&q);
+    json_decref(got);
+    json_decref(want);
+    json_decref(native);
+    json_decref(echo);
+}
+
+static void run_case(void **state) {
+    const char *dir = *state;
+    if (!exists(dir, "request.json"))
+        fail_msg("%s: no request.json", dir);
+    if (exists(dir, "native.ndjson"))
+        run_stream_case(dir);
+    else if (exists(dir, "answer.json"))
+        run_response_case(dir);
+    else if (exists(dir, "native.json") || exists(dir, "error.json"))
+        run_request_case(dir);
+    else
+        fail_msg("%s: matches no layout", dir);
+}
+
+static int is_case_dir(const struct dirent *d) {
+    return d->d_name[0] != '.';
+}
+
+static int run_golden(void) {
+    const char *root = getenv("RESPONSES_CASES");
+    struct dirent **names = NULL;
+    struct CMUnitTest *tests;
+    int n, count = 0, failed;
+
+    if (!root || !*root)
+        root = "tests/translate-responses";
+    n = scandir(root, &names, is_case_dir, alphasort);
+    if (n < 0) {
+        fprintf(stderr, "golden: cannot read %s (set RESPONSES_CASES)\n", root);
+        return 1;
+    }
+    tests = calloc((size_t)n + 1, sizeof(*tests));
+    for (int i = 0; i < n; i++) {
+        char *dir = path_join(root, names[i]->d_name);
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+            tests[count].name = strdup(names[i]->d_name);
+            tests[count].test_func = run_case;
+            tests[count].initial_state = dir;
+            count++;
+        } else {
+            free(dir);
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (count == 0) {
+        fprintf(stderr, "golden: no cases under %s\n", root);
+        free(tests);
+        return 1;
+    }
+    failed = _cmocka_run_group_tests("responses-golden", tests, (size_t)count, NULL, NULL);
+    for (int i = 0; i < count; i++) {
+        free((char *)tests[i].name);
+        free(tests[i].initial_state);
+    }
+    free(tests);
+    return failed;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_request_errors),
+        cmocka_unit_test(test_request_drops_extras),
+        cmocka_unit_test(test_text_cap),
+        cmocka_unit_test(test_fast_delta_max),
+        cmocka_unit_test(test_fast_equiv_lines),
+        cmocka_unit_test(test_stream_ids),
+        cmocka_unit_test(test_response_not_object),
+    };
+    int failed = cmocka_run_group_tests_name("responses", tests, NULL, NULL);
+    failed += run_golden();
+    return failed ? 1 : 0;
+}
