@@ -84,6 +84,18 @@ evcompat_header_cb evcompat_request_header_cb(const struct evhttp_request *req) 
     return req->header_cb;
 }
 
+void evcompat_request_swap_cb(struct evhttp_request *req, evcompat_request_cb cb, void *arg,
+                              evcompat_request_cb *old_cb, void **old_arg) {
+    *old_cb = req->cb;
+    *old_arg = req->cb_arg;
+    req->cb = cb;
+    req->cb_arg = arg;
+}
+
+int evcompat_request_failed_status(const struct evhttp_request *req) {
+    return req->response_code; /* evhttp_connection_incoming_fail: 413 or 400 */
+}
+
 int evcompat_request_http11(const struct evhttp_request *req) {
     return req->major > 1 || (req->major == 1 && req->minor >= 1);
 }

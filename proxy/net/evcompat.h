@@ -15,6 +15,16 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 
+/* The request's completion callback (evhttp calls it once the body is read, or, for a body
+ * over max_body_size or a bad one, after freeing the URI: then evhttp_request_get_uri is
+ * NULL and its own handler would answer with an HTML page). Swapped to put a callback in
+ * front of evhttp's handler; *old_cb and *old_arg get the previous ones. */
+typedef void (*evcompat_request_cb)(struct evhttp_request *, void *);
+void evcompat_request_swap_cb(struct evhttp_request *req, evcompat_request_cb cb, void *arg,
+                              evcompat_request_cb *old_cb, void **old_arg);
+/* The status evhttp set on a request it failed to read (413 body too large, 400). */
+int evcompat_request_failed_status(const struct evhttp_request *req);
+
 /* Whether the running libevent is one whose layout evcompat knows. */
 int evcompat_ok(void);
 

@@ -54,6 +54,11 @@ struct conn {
     enum conn_phase phase;
     int refused; /* the front door answered: the socket lingers before it closes */
     struct frontdoor_head head;
+    /* The request's completion callback, while on_body_read stands in front of it, and the
+     * start of its path (which API's envelope answers a body evhttp refuses). */
+    evcompat_request_cb body_cb;
+    void *body_arg;
+    char body_path[32];
 };
 
 /* A socket the front door refused, closing: what the client still sends is read and dropped
@@ -168,6 +173,37 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
         deadline_arm(c, c->s->cfg->header_timeout / 1000000);
 }
 
+/* A request with a body is read, or evhttp refused its body (over max_body_size, or bad
+ * chunks): evhttp's handler would answer that with an HTML page, so it is answered here in the
+ * envelope of the request's API (413 request_too_large on /v1/messages, the OpenAI envelope
+ * elsewhere under /v1/); a read body goes on to evhttp's handler. */
+static void on_body_read(struct evhttp_request *req, void *arg) {
+    struct conn *c = arg;
+    evcompat_request_cb cb;
+    void *cb_arg;
+    evcompat_request_swap_cb(req, c->body_cb, c->body_arg, &cb, &cb_arg);
+    if (evhttp_request_get_uri(req)) {
+        c->body_cb(req, c->body_arg);
+        return;
+    }
+    int status = evcompat_request_failed_status(req) == 413 ? 413 : 400;
+    const char *message =
+        status == 413 ? "request body too large (max_body_size)" : "invalid request body";
+    json_t *e = endpoint_errors_for(c->body_path)->error_new(status, message, NULL);
+    struct evbuffer *b = evbuffer_new();
+    if (b && e)
+        endpoint_add_json(b, e);
+    json_decref(e);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    evhttp_add_header(h, "Connection", "close");
+    evhttp_send_reply(req, status, status == 413 ? "Payload Too Large" : "Bad Request", b);
+    if (b)
+        evbuffer_free(b);
+    log_info("msg=\"request body refused\" status=%d path=\"%s\"", status, c->body_path);
+    metrics_request_done(ROUTE_OTHER, status, 0);
+}
+
 /* evhttp has the head; the body is still unread. -1 frees the connection. */
 static int on_headers(struct evhttp_request *req, void *arg) {
     struct conn *c = reading_conn;
@@ -188,6 +224,11 @@ static int on_headers(struct evhttp_request *req, void *arg) {
         frontdoor_reply(c, req, v.status, v.message);
         c->phase = PHASE_IDLE;
         return -1;
+    }
+    if (v.body) {
+        const char *uri = evhttp_request_get_uri(req);
+        snprintf(c->body_path, sizeof(c->body_path), "%s", uri ? uri : "");
+        evcompat_request_swap_cb(req, on_body_read, c, &c->body_cb, &c->body_arg);
     }
     if (v.body && c->s->cfg->body_timeout > 0)
         deadline_arm(c, frontdoor_body_deadline_ms(c->s->cfg->body_timeout / 1000000,

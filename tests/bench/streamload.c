@@ -5,7 +5,9 @@
  * reads every answer as it streams: HTTP/1.1 status and headers, chunked or sized body, and the
  * body's lines. In --mode sse a token is a "data: " event whose "content" is not empty and the
  * stream must end with "data: [DONE]"; in --mode ndjson a token is an NDJSON line whose
- * "content" is not empty and the stream must end with a line holding "done":true. A stream is
+ * "content" is not empty and the stream must end with a line holding "done":true; in --mode
+ * messages (Anthropic's /v1/messages) a token is a "data: " event whose "text" or "thinking" is
+ * not empty and the stream must end with message_stop. A stream is
  * an error unless its status is 200, it ends properly, and (with --tokens) it carried exactly
  * that many tokens.
  *
@@ -64,6 +66,7 @@ static char *body;
 static size_t body_len;
 static int opt_n = 100;
 static int opt_sse = 1;
+static int opt_messages; /* --mode messages: SSE with Anthropic's events */
 static int opt_tokens = -1;
 static int opt_ramp_ms = 1000;
 static int opt_timeout_s = 120;
@@ -111,7 +114,9 @@ static void finish(struct conn *c, const char *error) {
         active--;
     c->t_end = now_us();
     if (!error && !c->ended)
-        error = opt_sse ? "stream ended without data: [DONE]" : "stream ended without done:true";
+        error = opt_messages ? "stream ended without message_stop"
+                : opt_sse    ? "stream ended without data: [DONE]"
+                             : "stream ended without done:true";
     if (!error && c->errored_in_band)
         error = "error in the stream";
     if (!error && opt_tokens >= 0 && c->tokens != opt_tokens)
@@ -135,10 +140,8 @@ static void finish(struct conn *c, const char *error) {
     c->head = c->line = NULL;
 }
 
-/* A token is a line whose "content" string is not empty. */
-static int has_content(const char *p, size_t n) {
-    static const char key[] = "\"content\":\"";
-    const size_t kl = sizeof(key) - 1;
+/* A token is a line whose "content" string (messages: "text" or "thinking") is not empty. */
+static int has_key(const char *p, size_t n, const char *key, size_t kl) {
     const char *end = p + n;
     while (p < end) {
         const char *hit = memmem(p, (size_t)(end - p), key, kl);
@@ -149,6 +152,14 @@ static int has_content(const char *p, size_t n) {
         p = hit + kl;
     }
     return 0;
+}
+
+#define HAS(p, n, lit) has_key((p), (n), (lit), sizeof(lit) - 1)
+
+static int has_content(const char *p, size_t n) {
+    if (opt_messages)
+        return HAS(p, n, "\"text\":\"") || HAS(p, n, "\"thinking\":\"");
+    return HAS(p, n, "\"content\":\"");
 }
 
 static void on_line(struct conn *c, const char *p, size_t n) {
@@ -163,6 +174,12 @@ static void on_line(struct conn *c, const char *p, size_t n) {
             c->ended = 1;
             return;
         }
+        if (opt_messages && n >= 22 && memcmp(p, "{\"type\":\"message_stop\"", 22) == 0) {
+            c->ended = 1;
+            return;
+        }
+        if (opt_messages && n >= 16 && memcmp(p, "{\"type\":\"error\"", 16) == 0)
+            c->errored_in_band = 1;
         if (n >= 9 && memcmp(p, "{\"error\"", 8) == 0)
             c->errored_in_band = 1;
     } else {
@@ -465,11 +482,10 @@ static int64_t pct(const int64_t *v, size_t n, double p) {
 }
 
 static void usage(void) {
-    fprintf(
-        stderr,
-        "usage: streamload -p PORT [-H HOST] [-P PATH] -b BODYFILE [-n STREAMS] [-m sse|ndjson]\n"
-        "                  [-t TOKENS] [-r RAMP_MS] [-T TIMEOUT_S] [-c CONNECTING]"
-        " [-o TTFT_FILE]\n");
+    fprintf(stderr, "usage: streamload -p PORT [-H HOST] [-P PATH] -b BODYFILE [-n STREAMS] [-m "
+                    "sse|ndjson|messages]\n"
+                    "                  [-t TOKENS] [-r RAMP_MS] [-T TIMEOUT_S] [-c CONNECTING]"
+                    " [-o TTFT_FILE]\n");
     exit(2);
 }
 
@@ -525,7 +541,8 @@ int main(int argc, char **argv) {
                 opt_n = atoi(optarg);
                 break;
             case 'm':
-                opt_sse = strcmp(optarg, "sse") == 0;
+                opt_messages = strcmp(optarg, "messages") == 0;
+                opt_sse = strcmp(optarg, "sse") == 0 || opt_messages;
                 break;
             case 't':
                 opt_tokens = atoi(optarg);

@@ -100,6 +100,11 @@ test('request body over max_body_size -> 413, and the next request is served', a
   const big = { ...chat, messages: [{ role: 'user', content: 'x'.repeat(4096) }] };
   const r = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(big) });
   assert.equal(r.status, 413);
+  const env = await r.json(); // in the OpenAI envelope, not evhttp's HTML page
+  assert.match(env.error.message, /max_body_size/);
+  const nat = await fetch(`${kw.url}/api/chat`, { method: 'POST', body: JSON.stringify(big) });
+  assert.equal(nat.status, 413);
+  assert.deepEqual(await nat.json(), { error: 'request body too large (max_body_size)' });
   const ok = await fetch(`${kw.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(chat) });
   assert.equal(ok.status, 200);
 });
