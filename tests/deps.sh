@@ -15,6 +15,9 @@ command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 # libzstd for Content-Encoding: zstd request bodies (bookworm's 1.5.4; libzstd1 at run time),
 # and the zstd CLI the integration tests make such bodies with.
 pc libzstd libzstd-dev
+# ZSTD_d_windowLogMax (the 8 MiB window) is stable API from 1.4.0 on.
+pkg-config --exists libzstd 2>/dev/null && ! pkg-config --atleast-version=1.4.0 libzstd &&
+    missing="$missing libzstd-dev"
 command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
 pc cmocka libcmocka-dev
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"

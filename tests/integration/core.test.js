@@ -303,10 +303,14 @@ test('native passthrough keeps Ollama error status and body', async () => {
   assert.deepEqual(await empty.json(), { error: 'missing request body' });
 });
 
-test('unknown routes: /v1 answers in the OpenAI envelope, others like Ollama', async () => {
+test('unknown routes: another /v1 path gets Ollama\'s answer, keepwarm\'s own refusals the OpenAI envelope', async () => {
+  // passed through (v1-fidelity.test.js): the stand-in answers as gin does
   const a = await fetch(`${kw.url}/v1/nothing`);
   assert.equal(a.status, 404);
-  assert.equal((await a.json()).error.type, 'not_found_error');
+  assert.equal(await a.text(), '404 page not found');
+  const s = await fetch(`${kw.url}/v1/chat/completions/`, { method: 'POST', body: '{}' });
+  assert.equal(s.status, 404);
+  assert.equal((await s.json()).error.type, 'not_found_error');
   const b = await fetch(`${kw.url}/v1/chat/completions`);
   assert.equal(b.status, 405);
   const h = await fetch(`${kw.url}/healthz`);
