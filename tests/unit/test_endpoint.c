@@ -50,6 +50,7 @@ static void test_routes(void **state) {
     routes_to(EVHTTP_REQ_GET, "/v1/", &endpoint_openai_pass);
     routes_to(EVHTTP_REQ_POST, "/v1/chat/completions/x", &endpoint_openai_pass);
     routes_to(EVHTTP_REQ_POST, "/v1/chat/completionsx", &endpoint_openai_pass);
+    routes_to(EVHTTP_REQ_POST, "/v1/responses", &endpoint_openai_responses);
     for (const char *const *p = (const char *const[]){"/api/generate", "/api/chat", "/api/embed",
                                                       "/api/embeddings", NULL};
          *p; p++) {
@@ -77,6 +78,8 @@ static void test_refusals(void **state) {
     refused(EVHTTP_REQ_POST, "/v1/chat/completions/", 404, slash, oa);
     refused(EVHTTP_REQ_POST, "/v1/completions/", 404, slash, oa);
     refused(EVHTTP_REQ_GET, "/v1/embeddings/", 404, slash, oa);
+    refused(EVHTTP_REQ_GET, "/v1/responses", 405, "method not allowed", oa);
+    refused(EVHTTP_REQ_DELETE, "/v1/responses", 405, "method not allowed", oa);
     refused(EVHTTP_REQ_GET, "/v1", 404, "404 page not found", nat);
     refused(EVHTTP_REQ_POST, "/", 404, "404 page not found", nat);
     refused(EVHTTP_REQ_GET, "/api", 404, "404 page not found", nat);
@@ -130,7 +133,7 @@ static void test_entries_complete(void **state) {
     const struct endpoint *all[] = {&endpoint_openai_chat,       &endpoint_openai_completions,
                                     &endpoint_openai_embeddings, &endpoint_openai_models,
                                     &endpoint_openai_model,      &endpoint_native_inject,
-                                    &endpoint_native_pass};
+                                    &endpoint_native_pass,       &endpoint_openai_responses};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         const struct endpoint *ep = all[i];
         assert_non_null(ep->name);
