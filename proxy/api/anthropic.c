@@ -13,6 +13,7 @@
 #include "base64.h"
 #include "errtext.h"
 #include "gojson.h"
+#include "gokey.h"
 #include "id.h"
 
 /* ---- small helpers -------------------------------------------------------------------------- */
@@ -495,11 +496,30 @@ static json_t *think_new(const json_t *in) {
     return NULL;
 }
 
+/* MessagesRequest's fields: a key Go would read as one of them but spelled otherwise
+ * ("Model", "MAX_TOKENS", "\u212Aeep") is refused, as the OpenAI translation refuses them: it
+ * names something other than what keepwarm read (gokey.h). */
+static const char *const request_fields[] = {
+    "model",       "max_tokens", "messages", "system",         "stream",
+    "temperature", "top_p",      "top_k",    "stop_sequences", "tools",
+    "tool_choice", "thinking",   "metadata", "output_config",  NULL,
+};
+
 json_t *anthropic_request_new(const json_t *in, struct anthropic_meta *meta, struct api_err *err) {
     if (!json_is_object(in)) {
         fail(err, "json: cannot unmarshal %s into Go value of type %s", go_kind(in),
              "anthropic.MessagesRequest");
         return NULL;
+    }
+    const char *key;
+    const json_t *kv;
+    json_object_foreach((json_t *)in, key, kv) {
+        const char *canonical = gokey_variant_of(key, strlen(key), request_fields);
+        if (canonical) {
+            err->status = 400;
+            gokey_refusal(err->message, sizeof(err->message), key, canonical);
+            return NULL;
+        }
     }
     if (bind_request(in, err) < 0)
         return NULL;

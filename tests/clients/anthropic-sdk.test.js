@@ -130,3 +130,29 @@ test('errors come back as the SDK\'s typed errors', async () => {
     (e) => e instanceof Anthropic.AuthenticationError && e.error?.error?.type === 'authentication_error',
   );
 });
+
+test('a slow load: the waiting comments before message_start do not disturb the SDK, and relax_thinking still applies', async () => {
+  const slowFake = await startFake(['--load-delay', '700']);
+  const slowKw = await startKeepwarm(slowFake.url, [], { KEEPWARM_WAIT_COMMENT_INTERVAL: '200ms' });
+  try {
+    const raw = await fetch(`${slowKw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'llama3.2:3b', max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    const text = await raw.text();
+    assert.match(text, /^: waiting for model\n\n/, 'the comment comes first while Ollama loads');
+    assert.match(text, /event: message_stop/);
+    await new FakeControl(slowFake).post('evict', { model: 'llama3.2:3b' });
+    const sdk = new Anthropic({ baseURL: slowKw.url, apiKey: 'unused', maxRetries: 0 });
+    const s = sdk.messages.stream({
+      model: 'llama3.2:3b', max_tokens: 32, thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    const final = await s.finalMessage();
+    assert.equal(final.content[0].text, 'Hello from fake ollama.');
+  } finally {
+    await slowKw.stop();
+    await slowFake.stop();
+  }
+});

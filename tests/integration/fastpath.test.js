@@ -18,7 +18,8 @@ after(async () => {
   }
 });
 
-const PATHS = ['request_chat', 'request_completion', 'request_native', 'stream_token', 'stream_done', 'answer', 'responses_token'];
+const PATHS = ['request_chat', 'request_completion', 'request_native', 'stream_token', 'stream_done', 'answer',
+  'responses_token', 'messages_token'];
 
 // Every keepwarm_fastpath_total sample, as { 'path/result': n }.
 async function counters() {
@@ -61,6 +62,14 @@ test('every path and result is exported, from zero, with HELP and TYPE', async (
   const c = await counters();
   for (const p of PATHS) for (const r of ['hit', 'decline']) assert.equal(c[`${p}/${r}`], 0, `${p}/${r}`);
   assert.equal(Object.keys(c).length, PATHS.length * 2);
+});
+
+test('a /v1/messages stream: its first line (message_start, the block start) declines, each later token line is a hit', async () => {
+  const d = await moved(async () => {
+    const res = await ok(await post('/v1/messages', { model: 'llama3.2:3b', max_tokens: 64, stream: true, messages: hello }));
+    assert.match(await res.text(), /event: message_stop/);
+  });
+  assert.deepEqual(d, { 'messages_token/hit': 4, 'messages_token/decline': 1 });
 });
 
 test('a common chat request and its answer are hits', async () => {

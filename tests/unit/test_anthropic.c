@@ -366,6 +366,32 @@ static void test_error_from_native(void **state) {
     json_decref(e);
 }
 
+/* middleware/anthropic_test.go TestAnthropicWriter_ErrorFromRoutes: the native status picks
+ * the type, the native "error" text is the message. */
+static void test_error_from_routes(void **state) {
+    (void)state;
+    static const struct {
+        int status;
+        const char *body, *type, *message;
+    } cases[] = {
+        {404, "{\"error\":\"model 'nonexistent' not found\"}", "not_found_error",
+         "model 'nonexistent' not found"},
+        {400, "{\"error\":\"model is required\"}", "invalid_request_error", "model is required"},
+        {500, "{\"error\":\"something went wrong\"}", "api_error", "something went wrong"},
+        {404, "{\"status\":\"\",\"error\":\"model not found via StatusError\"}", "not_found_error",
+         "model not found via StatusError"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *e =
+            anthropic_error_from_native_new(cases[i].status, cases[i].body, strlen(cases[i].body));
+        const json_t *inner = json_object_get(e, "error");
+        assert_string_equal(json_string_value(json_object_get(e, "type")), "error");
+        assert_string_equal(json_string_value(json_object_get(inner, "type")), cases[i].type);
+        assert_string_equal(json_string_value(json_object_get(inner, "message")), cases[i].message);
+        json_decref(e);
+    }
+}
+
 static void test_request_ids_unique(void **state) {
     (void)state;
     json_t *a = anthropic_error_new(400, "x", NULL), *b = anthropic_error_new(400, "x", NULL);
@@ -535,10 +561,11 @@ static void test_fast_equivalence(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_error_types),        cmocka_unit_test(test_error_from_native),
-        cmocka_unit_test(test_request_ids_unique), cmocka_unit_test(test_relax_thinking),
-        cmocka_unit_test(test_tool_id_cap),        cmocka_unit_test(test_model_cap),
-        cmocka_unit_test(test_fast_declines),      cmocka_unit_test(test_fast_equivalence),
+        cmocka_unit_test(test_error_types),       cmocka_unit_test(test_error_from_native),
+        cmocka_unit_test(test_error_from_routes), cmocka_unit_test(test_request_ids_unique),
+        cmocka_unit_test(test_relax_thinking),    cmocka_unit_test(test_tool_id_cap),
+        cmocka_unit_test(test_model_cap),         cmocka_unit_test(test_fast_declines),
+        cmocka_unit_test(test_fast_equivalence),
     };
     int failed = cmocka_run_group_tests_name("anthropic", tests, NULL, NULL);
     return failed | run_golden();
