@@ -105,15 +105,19 @@ test('claude -p on a model that cannot think: no 400, the answer arrives (Ollama
   assertPolicy(ok.at(-1), 'llama3.2:3b', 'turn');
 });
 
-test('claude -p completes a task: the model calls Bash, Claude Code runs it in the workdir, the result goes back, the final answer arrives', async () => {
+test('claude -p completes a task: the model calls Bash twice in one turn, Claude Code runs both in the workdir, the results go back, the final answer arrives', async () => {
   await ctl.post('script', {
-    tool_calls: [{ function: { name: 'Bash', arguments: { command: 'echo made-by-claude > proof.txt', description: 'write the proof file' } } }],
+    tool_calls: [
+      { function: { name: 'Bash', arguments: { command: 'echo made-by-claude > proof.txt', description: 'write the proof file' } } },
+      { function: { name: 'Bash', arguments: { command: 'echo second > second.txt', description: 'write a second file' } } },
+    ],
     after_tool: ['Wrote', ' proof.txt.'],
   });
   const r = await claude('Write made-by-claude into proof.txt', 'qwen3:8b', ['--allowedTools=Bash']);
   assert.equal(r.timedOut, false, said(r));
   assert.equal(r.code, 0, said(r));
   assert.equal(fs.readFileSync(`${r.dirs.work}/proof.txt`, 'utf8'), 'made-by-claude\n', said(r));
+  assert.equal(fs.readFileSync(`${r.dirs.work}/second.txt`, 'utf8'), 'second\n', said(r));
   assert.match(r.stdout, /Wrote proof\.txt\./, said(r));
 
   const c = await chats();
@@ -129,7 +133,11 @@ test('claude -p completes a task: the model calls Bash, Claude Code runs it in t
   // Claude Code puts a role "system" message inside messages; Ollama's layer passes it on.
   assert.ok(msgs.some((m, i) => i > 0 && m.role === 'system' && /# Environment/.test(m.content)),
     'the system message inside messages reached Ollama as a system message');
-  assert.equal(msgs.at(-1).role, 'tool', 'the tool result is the last message');
+  assert.equal(call.tool_calls.length, 2, 'both calls in one assistant message');
+  const results = msgs.slice(-2);
+  assert.deepEqual(results.map((m) => m.role), ['tool', 'tool'], 'the two results close the history');
+  assert.deepEqual(results.map((m) => m.tool_call_id), call.tool_calls.map((t) => t.id),
+    'each result answers its call, by the id Ollama gave it');
 });
 
 for (const [how, auth] of [

@@ -106,9 +106,12 @@ test('codex exec --oss: the answer arrives through keepwarm, Ollama saw keep_ali
   assert.ok(c[0].body.tools.some((t) => t.function?.name === 'exec_command'), 'Codex\'s shell tool offered to the model');
 });
 
-test('codex exec --oss completes a task: the model calls exec_command, Codex runs it in the workdir, the result goes back, the final answer arrives', async () => {
+test('codex exec --oss completes a task: the model calls exec_command twice in one turn, Codex runs both in the workdir, the results go back, the final answer arrives', async () => {
   await ctl.post('script', {
-    tool_calls: [{ function: { name: 'exec_command', arguments: { cmd: 'echo made-by-codex > proof.txt' } } }],
+    tool_calls: [
+      { function: { name: 'exec_command', arguments: { cmd: 'echo made-by-codex > proof.txt' } } },
+      { function: { name: 'exec_command', arguments: { cmd: 'echo second > second.txt' } } },
+    ],
     after_tool: ['Wrote', ' proof.txt.'],
   });
   // The command is the script's fixed echo in a temp dir: no sandbox needed, and Codex's
@@ -117,6 +120,7 @@ test('codex exec --oss completes a task: the model calls exec_command, Codex run
   assert.equal(r.timedOut, false, said(r));
   assert.equal(r.code, 0, said(r));
   assert.equal(fs.readFileSync(`${r.dirs.work}/proof.txt`, 'utf8'), 'made-by-codex\n', said(r));
+  assert.equal(fs.readFileSync(`${r.dirs.work}/second.txt`, 'utf8'), 'second\n', said(r));
   assert.match(r.stdout, /Wrote proof\.txt\./, said(r));
 
   const c = await chats();
@@ -131,9 +135,12 @@ test('codex exec --oss completes a task: the model calls exec_command, Codex run
   // and it returns to Ollama as the thinking of the call's message, as Ollama's own layer does.
   assert.equal(call.thinking, 'Okay, the user wants a reply.', 'the reasoning came back as thinking');
   assert.equal(msgs[0].role, 'developer', 'Codex\'s instructions pass as role developer, as in Ollama');
-  const result = msgs.at(-1);
-  assert.equal(result.role, 'tool', 'the tool result is the last message');
-  assert.match(result.content, /exited with code 0/, 'Codex reported the command\'s exit');
+  assert.equal(call.tool_calls.length, 2, 'both calls in one assistant message');
+  const results = msgs.slice(-2);
+  assert.deepEqual(results.map((m) => m.role), ['tool', 'tool'], 'the two results close the history');
+  assert.deepEqual(results.map((m) => m.tool_call_id), call.tool_calls.map((t) => t.id),
+    'each result answers its call, by the id Ollama gave it');
+  for (const m of results) assert.match(m.content, /exited with code 0/, 'Codex reported the command\'s exit');
 });
 
 test('codex exec with keepwarm as a model provider in config.toml, behind api_key: the key is accepted, the answer arrives, Ollama saw keep_alive and num_ctx', async () => {
