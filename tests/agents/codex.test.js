@@ -10,6 +10,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import { startFake, startKeepwarm, FakeControl, iniFile } from '../integration/harness.js';
 import { agentDirs, agentEnv, runAgent, said } from './agent.js';
 
@@ -49,7 +50,7 @@ beforeEach(async () => { await ctl.reset(); });
 // provider 'oss': --oss --local-provider ollama with CODEX_OSS_BASE_URL (the README's first
 // setup); provider 'keyed': keepwarm as a model provider in $CODEX_HOME/config.toml with its
 // API key from the environment (the README's second setup), against the keepwarm with api_key.
-function codex(prompt, extraArgs = [], provider = 'oss') {
+function codex(prompt, extraArgs = [], provider = 'oss', timeoutMs = DEADLINE_MS) {
   const dirs = agentDirs('codex');
   dirsToRemove.push(dirs.root);
   let env, mode;
@@ -73,7 +74,7 @@ function codex(prompt, extraArgs = [], provider = 'oss') {
     '--skip-git-repo-check', '--ephemeral', '--color', 'never',
     '--disable', 'plugins', '-c', 'analytics.enabled=false',
     '-c', 'check_for_update_on_startup=false', ...extraArgs, prompt];
-  return runAgent('codex', args, { env, cwd: dirs.work, timeoutMs: DEADLINE_MS }).then((r) => ({ ...r, dirs }));
+  return runAgent('codex', args, { env, cwd: dirs.work, timeoutMs }).then((r) => ({ ...r, dirs }));
 }
 
 async function chats() {
@@ -153,4 +154,20 @@ test('codex exec with keepwarm as a model provider in config.toml, behind api_ke
   assert.equal(c.length, 1);
   assertPolicy(c[0], 'turn');
   assert.equal(c[0].headers.authorization, undefined, 'the client key is not forwarded to Ollama');
+});
+
+test('a hung agent fails its test instead of hanging CI: Codex waiting on a server that never answers is killed at the deadline, with its process group', async () => {
+  const silent = http.createServer(() => { /* never answers */ });
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  const saved = kw;
+  kw = { url: `http://127.0.0.1:${silent.address().port}` };
+  try {
+    const r = await codex('Hello?', [], 'oss', 3000);
+    assert.equal(r.timedOut, true, said(r));
+    assert.equal(r.signal, 'SIGKILL');
+  } finally {
+    kw = saved;
+    silent.closeAllConnections();
+    silent.close();
+  }
 });
