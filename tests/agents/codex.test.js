@@ -49,7 +49,8 @@ beforeEach(async () => { await ctl.reset(); });
 
 // provider 'oss': --oss --local-provider ollama with CODEX_OSS_BASE_URL (the README's first
 // setup); provider 'keyed': keepwarm as a model provider in $CODEX_HOME/config.toml with its
-// API key from the environment (the README's second setup), against the keepwarm with api_key.
+// API key from the environment (the README's second setup), against the keepwarm with api_key;
+// provider 'openai': Codex's built-in OpenAI provider with openai_base_url at keepwarm.
 function codex(prompt, extraArgs = [], provider = 'oss', timeoutMs = DEADLINE_MS) {
   const dirs = agentDirs('codex');
   dirsToRemove.push(dirs.root);
@@ -57,6 +58,9 @@ function codex(prompt, extraArgs = [], provider = 'oss', timeoutMs = DEADLINE_MS
   if (provider === 'oss') {
     env = agentEnv(dirs, { CODEX_HOME: dirs.codex, CODEX_OSS_BASE_URL: `${kw.url}/v1` });
     mode = ['--oss', '--local-provider', 'ollama', '-m', MODEL];
+  } else if (provider === 'openai') {
+    env = agentEnv(dirs, { CODEX_HOME: dirs.codex });
+    mode = ['-m', MODEL, '-c', `openai_base_url=${kw.url}/v1`];
   } else {
     fs.writeFileSync(`${dirs.codex}/config.toml`, [
       `model = "${MODEL}"`,
@@ -154,6 +158,19 @@ test('codex exec with keepwarm as a model provider in config.toml, behind api_ke
   assert.equal(c.length, 1);
   assertPolicy(c[0], 'turn');
   assert.equal(c[0].headers.authorization, undefined, 'the client key is not forwarded to Ollama');
+});
+
+test('codex exec with its built-in OpenAI provider at keepwarm: the Responses WebSocket it tries first gets 405, it falls back to HTTP and the answer arrives', async () => {
+  await ctl.post('script', { content: ['Over', ' plain', ' HTTP.'] });
+  const r = await codex('Hello?', [], 'openai');
+  assert.equal(r.timedOut, false, said(r));
+  assert.equal(r.code, 0, said(r));
+  assert.match(r.stdout, /Over plain HTTP\./, said(r));
+  const c = await chats();
+  assert.equal(c.length, 1, 'the upgrade attempts never reached Ollama');
+  assertPolicy(c[0], 'turn');
+  assert.ok(!(await ctl.requests()).some((q) => q.method === 'GET' && q.path.startsWith('/v1/')));
+  assert.match(kw.output, /method=GET path="\/v1\/responses".* status=405/, 'keepwarm answered the upgrade 405');
 });
 
 test('a hung agent fails its test instead of hanging CI: Codex waiting on a server that never answers is killed at the deadline, with its process group', async () => {
