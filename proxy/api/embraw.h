@@ -1,9 +1,10 @@
 /* embraw: the numbers of a /v1/embeddings answer as Ollama wrote them. Ollama's embeddings are
  * float32 written in Go's shortest form (0.348155); read into a double and written again they
  * become 0.34815499999999999, twice the bytes on embedding-heavy traffic, and not what Ollama's
- * own /v1 layer sends (it writes the same float32 the same way: openai/openai.go at fb30760,
- * EmbeddingList). So the arrays' bytes are copied, token by token, from Ollama's answer into
- * the translated one. Pure: no I/O. */
+ * own /v1 layer sends (api.EmbedResponse's [][]float32 in api/types.go at fb30760, put as they
+ * are into openai/openai.go's Embedding, written by encoding/json the same way). So the
+ * arrays' bytes are copied, token by token, from Ollama's answer into the translated one. Pure:
+ * no I/O. */
 #ifndef KEEPWARM_EMBRAW_H
 #define KEEPWARM_EMBRAW_H
 
