@@ -120,6 +120,9 @@ struct endpoint {
     void (*stream_end)(void *state, struct evbuffer *out);
     /* One event carrying payload (an error envelope); the stream ends after it. */
     void (*stream_event)(struct evbuffer *out, const json_t *payload);
+    /* The same inside a stream whose state numbers its events (Responses' sequence_number):
+     * used instead of stream_event when set. */
+    void (*stream_error)(void *state, struct evbuffer *out, const json_t *payload);
     /* ---- a second try (NULL: none) ---- */
     /* Ollama refused the native body[0, body_len) with status and answer[0, answer_len): a new
      * native body (malloc'd, *out_len bytes) to send once instead, or NULL to pass the refusal

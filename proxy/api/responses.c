@@ -961,6 +961,7 @@ void responses_stream_init(struct responses_stream *s, const json_t *echo, const
     snprintf(s->msg_id, sizeof(s->msg_id), "%s", msg_id);
     s->items = json_array();
     s->text_max = RESPONSES_TEXT_MAX;
+    s->items_max = RESPONSES_ITEMS_MAX;
 }
 
 void responses_stream_free(struct responses_stream *s) {
@@ -1018,6 +1019,7 @@ static void close_reasoning(struct responses_stream *s, json_t *events) {
     json_decref(t);
     s->index++;
     s->reasoning_open = 0;
+    s->kept += s->thinking.len;
     s->thinking.len = 0;
 }
 
@@ -1028,7 +1030,16 @@ static void item_id(char *out, size_t cap, const char *prefix, const char *suffi
     snprintf(out, cap, "%s%s%s", prefix, id + 5, suffix);
 }
 
+static int too_many_items(struct responses_stream *s, size_t more, json_t *events) {
+    if (json_array_size(s->items) + more <= s->items_max)
+        return 0;
+    fail(s, events, "server_error", "the answer has more output items than keepwarm keeps");
+    return 1;
+}
+
 static int thinking_delta(struct responses_stream *s, const json_t *th, json_t *events) {
+    if (!s->reasoning_open && too_many_items(s, 1, events))
+        return RESPONSES_STREAM_ERROR;
     if (!s->reasoning_open) {
         item_id(s->rs_id, sizeof(s->rs_id), "rs_", "");
         s->reasoning_open = 1;
@@ -1037,8 +1048,9 @@ static int thinking_delta(struct responses_stream *s, const json_t *th, json_t *
              json_pack("{s:I,s:{s:s,s:s,s:[]}}", "output_index", (json_int_t)s->index, "item", "id",
                        s->rs_id, "type", "reasoning", "summary"));
     }
-    if (responses_text_add(&s->thinking, json_string_value(th), json_string_length(th),
-                           s->text_max) < 0)
+    if (!responses_room(s, json_string_length(th)) ||
+        responses_text_add(&s->thinking, json_string_value(th), json_string_length(th),
+                           (size_t)-1) < 0)
         return fail(s, events, "server_error", "the answer's thinking exceeds keepwarm's limit");
     emit(s, events, "response.reasoning_summary_text.delta",
          json_pack("{s:s,s:I,s:i,s:O}", "item_id", s->rs_id, "output_index", (json_int_t)s->index,
@@ -1046,10 +1058,13 @@ static int thinking_delta(struct responses_stream *s, const json_t *th, json_t *
     return RESPONSES_STREAM_MORE;
 }
 
-static void tool_calls(struct responses_stream *s, const json_t *calls, json_t *events) {
+/* The line's calls as function_call items; an error event instead past the stream's caps. */
+static int tool_calls(struct responses_stream *s, const json_t *calls, json_t *events) {
     size_t i;
     json_t *c;
     close_reasoning(s, events);
+    if (too_many_items(s, json_array_size(calls), events))
+        return RESPONSES_STREAM_ERROR;
     json_array_foreach(calls, i, c) {
         char id[ID_MAX + 24], suffix[24];
         const json_t *fn = json_object_get(c, "function");
@@ -1057,6 +1072,12 @@ static void tool_calls(struct responses_stream *s, const json_t *calls, json_t *
         snprintf(suffix, sizeof(suffix), "_%zu", i);
         item_id(id, sizeof(id), "fc_", suffix);
         json_t *args = arguments_new(json_object_get(fn, "arguments"));
+        if (!responses_room(s, json_string_length(args))) {
+            json_decref(args);
+            return fail(s, events, "server_error",
+                        "the answer's tool calls exceed keepwarm's limit");
+        }
+        s->kept += json_string_length(args);
         json_t *added = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "type", "function_call",
                                   "status", "in_progress", "call_id", str_of(c, "id"), "name",
                                   str_of(fn, "name"), "arguments", "");
@@ -1076,6 +1097,7 @@ static void tool_calls(struct responses_stream *s, const json_t *calls, json_t *
     }
     s->index += (long long)json_array_size(calls);
     s->tools_sent = 1;
+    return RESPONSES_STREAM_MORE;
 }
 
 static int content_delta(struct responses_stream *s, const json_t *content, json_t *events) {
@@ -1090,8 +1112,9 @@ static int content_delta(struct responses_stream *s, const json_t *content, json
                        (json_int_t)s->index, "content_index", 0, "part", "type", "output_text",
                        "text", "", "annotations", "logprobs"));
     }
-    if (responses_text_add(&s->text, json_string_value(content), json_string_length(content),
-                           s->text_max) < 0)
+    if (!responses_room(s, json_string_length(content)) ||
+        responses_text_add(&s->text, json_string_value(content), json_string_length(content),
+                           (size_t)-1) < 0)
         return fail(s, events, "server_error", "the answer's text exceeds keepwarm's limit");
     emit(s, events, "response.output_text.delta",
          json_pack("{s:s,s:I,s:i,s:O,s:[]}", "item_id", s->msg_id, "output_index",
@@ -1151,10 +1174,11 @@ int responses_stream_feed(struct responses_stream *s, const json_t *line, long l
     if (json_is_string(thinking) && json_string_length(thinking) &&
         thinking_delta(s, thinking, events) != RESPONSES_STREAM_MORE)
         return RESPONSES_STREAM_ERROR;
-    if (json_array_size(calls))
-        tool_calls(s, calls, events);
-    else if (!s->tools_sent && json_is_string(content) && json_string_length(content) &&
-             content_delta(s, content, events) != RESPONSES_STREAM_MORE)
+    if (json_array_size(calls)) {
+        if (tool_calls(s, calls, events) != RESPONSES_STREAM_MORE)
+            return RESPONSES_STREAM_ERROR;
+    } else if (!s->tools_sent && json_is_string(content) && json_string_length(content) &&
+               content_delta(s, content, events) != RESPONSES_STREAM_MORE)
         return RESPONSES_STREAM_ERROR;
     if (json_is_true(json_object_get(line, "done"))) {
         completion(s, line, now, events);

@@ -319,7 +319,7 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
     }
     outbuf_int(&o, s->seq);
     OUTBUF_LIT(&o, "}\n\n");
-    if (o.full || responses_text_add(acc, delta, n, s->text_max) < 0)
+    if (o.full || !responses_room(s, n) || responses_text_add(acc, delta, n, (size_t)-1) < 0)
         return 0;
     s->seq++;
     return o.len;

@@ -13,6 +13,10 @@
  * (responses_stream.text_max's default); a stream past it ends with an error event. */
 #define RESPONSES_TEXT_MAX (16u << 20)
 
+/* The most output items (reasoning and function calls) a stream keeps for response.completed
+ * (responses_stream.items_max's default); one more ends the stream with an error event. */
+#define RESPONSES_ITEMS_MAX 1024
+
 /* A buffer the stream accumulates into (message text, thinking), NUL-terminated when p. */
 struct responses_text {
     char *p;
@@ -32,9 +36,18 @@ struct responses_stream {
     int tools_sent; /* the latch: content is dropped from then on */
     int finished;   /* completed, or an error event was sent */
     struct responses_text text, thinking;
-    json_t *items;   /* completed reasoning and function_call items, in order (owned) */
-    size_t text_max; /* RESPONSES_TEXT_MAX; tests lower it */
+    json_t *items;    /* completed reasoning and function_call items, in order (owned) */
+    size_t kept;      /* bytes of text in items (reasoning texts, call arguments) */
+    size_t text_max;  /* RESPONSES_TEXT_MAX: kept + text + thinking; tests lower it */
+    size_t items_max; /* RESPONSES_ITEMS_MAX; tests lower it */
 };
+
+/* 1 when n more bytes of text fit: all the text the stream keeps for its closing events (the
+ * open message and reasoning texts, the completed items') stays within text_max. */
+static inline int responses_room(const struct responses_stream *s, size_t n) {
+    size_t used = s->kept + s->text.len + s->thinking.len;
+    return used <= s->text_max && n <= s->text_max - used;
+}
 
 /* Appends p[0, n) to t: 0, or -1 with nothing appended when t would pass max bytes or out
  * of memory. */

@@ -66,8 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_decref(events);
     }
     FUZZ_CHECK("responses-text-cap",
-               r.q.s.text.len <= r.q.s.text_max && r.q.s.thinking.len <= r.q.s.text_max,
-               "a text buffer passed its cap");
+               r.q.s.kept + r.q.s.text.len + r.q.s.thinking.len <= r.q.s.text_max,
+               "the kept text passed its cap");
+    FUZZ_CHECK("responses-items-cap", json_array_size(r.q.s.items) <= r.q.s.items_max,
+               "the kept items passed their cap");
     responses_equiv_free(&r.q);
     json_decref(native);
     json_decref(echo);

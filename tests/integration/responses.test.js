@@ -4,6 +4,7 @@
 // num_ctx from the ini, no client keep_alive).
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { startFake, startKeepwarm, FakeControl, iniFile, metric } from './harness.js';
 
 let fake, kw, ctl;
@@ -205,6 +206,35 @@ test('a client keep_alive under any Go spelling never reaches Ollama; a second m
   const res = await post(null, '{"model":"qwen3:8b","MODEL":"llama3.2:3b","input":"x"}');
   assert.equal(res.status, 400);
   assert.match((await res.json()).error.message, /^invalid key "MODEL": Ollama reads it as "model"/);
+});
+
+test('a native error mid-stream, and a stream cut without its done line, end with an error event', async () => {
+  await ctl.post('fail', { when: 'mid', error: 'an error was encountered while running the model: boom' });
+  let ev = events(await (await post({ model: 'llama3.2:3b', input: 'x', stream: true })).text());
+  let last = ev.at(-1);
+  assert.equal(last.event, 'error');
+  assert.equal(last.data.message, 'an error was encountered while running the model: boom');
+  assert.ok(!ev.some((e) => e.event === 'response.completed'));
+  assert.ok(ev.some((e) => e.event === 'response.output_text.delta'), 'the tokens before the error were sent');
+
+  await ctl.post('fail', { when: 'close' });
+  ev = events(await (await post({ model: 'llama3.2:3b', input: 'x', stream: true })).text());
+  last = ev.at(-1);
+  assert.equal(last.event, 'error');
+  assert.ok(!ev.some((e) => e.event === 'response.completed'));
+});
+
+test('a Codex-shaped request (developer message, reasoning replay, custom and local_shell tools, include, store) streams', async () => {
+  const body = JSON.parse(fs.readFileSync(new URL('../translate-responses/req-14-codex-shape/request.json', import.meta.url)));
+  body.model = 'qwen3:8b';
+  const res = await post(body);
+  assert.equal(res.status, 200);
+  const ev = events(await res.text());
+  assert.equal(ev.at(-1).event, 'response.completed');
+  const q = await ctl.lastRequest('/api/chat');
+  assert.deepEqual(q.body.messages.map((m) => m.role), ['system', 'developer', 'user', 'assistant', 'tool']);
+  assert.equal(q.body.think, 'medium');
+  assert.deepEqual(q.body.tools.map((t) => t.type), ['function', 'custom', 'local_shell']);
 });
 
 test('requests are counted under route="responses"', async () => {

@@ -72,7 +72,7 @@ static inline int responses_equiv_same(const struct responses_stream *a,
                                        const struct responses_stream *b) {
     return a->seq == b->seq && a->index == b->index && a->started == b->started &&
            a->content_open == b->content_open && a->reasoning_open == b->reasoning_open &&
-           a->tools_sent == b->tools_sent && a->finished == b->finished &&
+           a->tools_sent == b->tools_sent && a->finished == b->finished && a->kept == b->kept &&
            !strcmp(a->rs_id, b->rs_id) && responses_equiv_text_eq(&a->text, &b->text) &&
            responses_equiv_text_eq(&a->thinking, &b->thinking) && json_equal(a->items, b->items);
 }

@@ -251,6 +251,54 @@ static void test_text_cap(void **state) {
     json_decref(echo);
 }
 
+/* Completed items count against both caps: their text against text_max (with the open
+ * texts), their number against items_max. */
+static void test_items_cap(void **state) {
+    struct responses_stream s;
+    char out[8192];
+    int rc;
+    json_t *ev;
+    const char *th = "{\"message\":{\"thinking\":\"abcdef\"},\"done\":false}";
+    const char *tx = "{\"message\":{\"content\":\"12345\"},\"done\":false}";
+    (void)state;
+    json_t *echo = echo_of("{\"model\":\"m\"}", NULL);
+    responses_stream_init(&s, echo, "resp_1", "msg_1");
+    s.text_max = 10;
+    json_decref(feed(&s, th, &rc)); /* 6 bytes of thinking */
+    json_decref(feed(&s, "{\"message\":{\"content\":\"1\"},\"done\":false}", &rc));
+    assert_int_equal(rc, RESPONSES_STREAM_MORE); /* the reasoning item keeps 6, text 1 */
+    assert_int_equal(s.kept, 6);
+    assert_int_equal(responses_stream_fast(&s, tx, strlen(tx), out, sizeof(out)), 0);
+    ev = feed(&s, tx, &rc); /* 6 + 1 + 5 > 10 */
+    assert_int_equal(rc, RESPONSES_STREAM_ERROR);
+    json_decref(ev);
+    responses_stream_free(&s);
+
+    responses_stream_init(&s, echo, "resp_1", "msg_1");
+    s.items_max = 2;
+    json_decref(feed(&s, th, &rc));
+    json_decref(feed(&s, tx, &rc)); /* item 1: reasoning */
+    json_decref(feed(&s, th, &rc));
+    json_decref(feed(&s, tx, &rc)); /* item 2 */
+    assert_int_equal(rc, RESPONSES_STREAM_MORE);
+    ev = feed(&s, th, &rc); /* a third item would pass items_max */
+    assert_int_equal(rc, RESPONSES_STREAM_ERROR);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 0), "type")), "error");
+    json_decref(ev);
+    responses_stream_free(&s);
+
+    responses_stream_init(&s, echo, "resp_1", "msg_1");
+    s.items_max = 1;
+    ev = feed(&s,
+              "{\"message\":{\"tool_calls\":[{\"function\":{\"name\":\"a\"}},{\"function\":"
+              "{\"name\":\"b\"}}]},\"done\":false}",
+              &rc);
+    assert_int_equal(rc, RESPONSES_STREAM_ERROR);
+    json_decref(ev);
+    responses_stream_free(&s);
+    json_decref(echo);
+}
+
 /* A delta longer than RESPONSES_FAST_DELTA_MAX goes to the jansson path, whole. */
 static void test_fast_delta_max(void **state) {
     struct responses_equiv q;
@@ -554,13 +602,10 @@ static int run_golden(void) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_errors),
-        cmocka_unit_test(test_request_drops_extras),
-        cmocka_unit_test(test_text_cap),
-        cmocka_unit_test(test_fast_delta_max),
-        cmocka_unit_test(test_fast_equiv_lines),
-        cmocka_unit_test(test_stream_ids),
-        cmocka_unit_test(test_response_not_object),
+        cmocka_unit_test(test_request_errors), cmocka_unit_test(test_request_drops_extras),
+        cmocka_unit_test(test_text_cap),       cmocka_unit_test(test_items_cap),
+        cmocka_unit_test(test_fast_delta_max), cmocka_unit_test(test_fast_equiv_lines),
+        cmocka_unit_test(test_stream_ids),     cmocka_unit_test(test_response_not_object),
     };
     int failed = cmocka_run_group_tests_name("responses", tests, NULL, NULL);
     failed += run_golden();
