@@ -81,7 +81,7 @@ unit: $(UNIT_BINS)
 
 integration: all
 	KEEPWARM_BIN=$(CURDIR)/$(BUILD)/keepwarm FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama \
-	  node --test --test-concurrency=1 tests/integration/ tests/clients/
+	  node --test --test-concurrency=1 tests/integration/ tests/clients/ tests/agents/
 
 test: deps
 	@sh tests/layers.sh

@@ -59,4 +59,13 @@ if [ -f "$here/package-lock.json" ]; then
         echo "deps: npm ci (tests/package-lock.json)"
         (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
     fi
+    # The agent CLIs ship native binaries in per-platform optional packages. Codex's launcher
+    # finds its own; Claude Code's postinstall copies its binary over a shell stub
+    # (bin/claude.exe), and npm may skip install scripts (--ignore-scripts, an npm that asks
+    # for allowScripts): then the stub only prints an error. Run that postinstall ourselves.
+    claude="$here/node_modules/@anthropic-ai/claude-code"
+    if [ -d "$claude" ] && ! "$claude/bin/claude.exe" --version >/dev/null 2>&1; then
+        echo "deps: linking Claude Code's native binary (its postinstall did not run)"
+        (cd "$here" && node node_modules/@anthropic-ai/claude-code/install.cjs)
+    fi
 fi

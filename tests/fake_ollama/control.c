@@ -364,7 +364,7 @@ static json_t *tool_calls_list(const json_t *v, char *err, size_t errlen) {
 }
 
 static void handle_script(struct fake *f, struct evhttp_request *req, const json_t *body) {
-    static const char *const keys[] = {"content",     "thinking", "tool_calls",
+    static const char *const keys[] = {"content",     "thinking", "tool_calls", "after_tool",
                                        "done_reason", "model",    NULL};
     struct control *c = f->control;
     char err[256];
@@ -387,6 +387,10 @@ static void handle_script(struct fake *f, struct evhttp_request *req, const json
     if ((v = json_object_get(body, "tool_calls")))
         json_object_set_new(script, "tool_calls", tool_calls_list(v, err, sizeof(err)));
     if (v && !json_object_get(script, "tool_calls"))
+        goto bad;
+    if ((v = json_object_get(body, "after_tool")))
+        json_object_set_new(script, "after_tool", token_list(v, "after_tool", err, sizeof(err)));
+    if (v && !json_object_get(script, "after_tool"))
         goto bad;
     if ((v = json_object_get(body, "done_reason"))) {
         if (!json_is_string(v)) {

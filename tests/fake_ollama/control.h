@@ -39,7 +39,8 @@ void control_handle(struct fake *f, struct evhttp_request *req, const char *path
 int control_take_fail(struct control *c, const struct model *m, struct fail_rule *out);
 
 /* The scripted reply for m (its own, else the global one), or NULL: borrowed. Keys present only
- * when set: "content" and "thinking" (arrays of strings), "tool_calls" (array), "done_reason". */
+ * when set: "content", "thinking" and "after_tool" (arrays of strings), "tool_calls" (array),
+ * "done_reason". */
 json_t *control_script(struct control *c, const struct model *m);
 /* The default reply tokens (borrowed arrays of strings, alive until control_free). */
 json_t *control_default_content(struct control *c);

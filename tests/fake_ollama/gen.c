@@ -533,13 +533,20 @@ static int add_tokens(struct gen *g, const json_t *tokens, enum step_kind kind) 
     return 0;
 }
 
-static int build_steps(struct gen *g, int think, int has_tools) {
+/* after_tool: the chat ends with a tool result; a script's "after_tool" list then replaces its
+ * content and tool calls, so an agent's loop (call a tool, read its result, answer) ends. */
+static int build_steps(struct gen *g, int think, int has_tools, int after_tool) {
     struct control *c = g->f->control;
     json_t *script = control_script(c, g->model);
     g->script = json_incref(script);
     json_t *content = json_object_get(script, "content");
     json_t *thinking = json_object_get(script, "thinking");
     json_t *calls = has_tools ? json_object_get(script, "tool_calls") : NULL;
+    json_t *after = after_tool ? json_object_get(script, "after_tool") : NULL;
+    if (after) {
+        content = after;
+        calls = NULL;
+    }
     if (json_array_size(calls) == 0)
         calls = NULL;
     if (!content && !calls)
@@ -739,11 +746,13 @@ static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enu
     g->stream = !json_is_false(stream);
     g->load_only = empty;
     g->num_predict = num_predict;
+    int after_tool = 0;
     if (chat) {
         size_t i;
         json_t *msgv;
         json_array_foreach(json_object_get(in, "messages"), i, msgv) {
             g->prompt_tokens += util_count_words(str_or_empty(msgv, "content"));
+            after_tool = strcmp(str_or_empty(msgv, "role"), "tool") == 0;
         }
     } else {
         g->prompt_tokens = util_count_words(str_or_empty(in, "prompt")) +
@@ -753,7 +762,7 @@ static void handle_generate_chat(struct fake *f, struct evhttp_request *req, enu
         g->prompt_tokens = 1;
     if (!empty) {
         g->has_fail = control_take_fail(f->control, m, &g->fail);
-        if (build_steps(g, think, has_tools) != 0) {
+        if (build_steps(g, think, has_tools, after_tool) != 0) {
             http_reply_error(take_request(g), 500, "out of memory");
             gen_destroy(g);
             return;
