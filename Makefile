@@ -40,7 +40,7 @@ MANDIR     ?= $(PREFIX)/share/man
 # The configuration goes to /etc for PREFIX=/usr (a package), else under the prefix.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps test unit integration integration-curl run demo clean format format-check bench fuzz install valgrind
+.PHONY: all deps test test-more unit integration integration-curl run demo clean format format-check bench fuzz install valgrind
 
 all: $(BUILD)/keepwarm $(BUILD)/fake_ollama
 
@@ -89,9 +89,14 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory integration
+
+# What CI runs besides `make test` (.ci/run), kept out of it so that `make test` stays under
+# five minutes on two cores: the libcurl backend's second pass below (about a minute).
+test-more: all
 	@$(MAKE) --no-print-directory integration-curl
 
-# The core, warm, streaming, cancellation and error tests again with every keepwarm on the
+# (`make test-more`, run by CI.) The core, warm, streaming, cancellation and error tests again
+# with every keepwarm on the
 # libcurl backend against plain http:// (harness.js: KEEPWARM_TEST_UPSTREAM_CLIENT), and the
 # wire tests of upstream-http.test.js whose outcome is the contract's. Its others check the
 # builtin client's own ways, which libcurl does differently: its LIFO pool and which
