@@ -433,7 +433,7 @@ if [ "${BENCH_NO_STREAMS:-0}" != 1 ]; then
             idle_anon_kb=$(status_kb "$kws_pid" RssAnon)
             # The relays for comparison (keepwarm's own /api/chat, nginx, the bare relay) need two
             # descriptors a stream and do not wait for one as keepwarm does: only where they fit.
-            kinds="direct keepwarm messages"
+            kinds="direct keepwarm messages responses"
             [ "$nofile" -ge $((2 * n + 64)) ] && kinds="$kinds native nginx bare"
             [ $((r % 2)) = 1 ] || kinds=$(echo "$kinds" | tr ' ' '\n' | tac | tr '\n' ' ')
             for k in $kinds; do
@@ -448,6 +448,10 @@ if [ "${BENCH_NO_STREAMS:-0}" != 1 ]; then
                 messages)
                     stream_once "$r" "$n" messages "$pk" /v1/messages messages \
                         "$here/stream-messages.json" "$kws_pid"
+                    ;;
+                responses)
+                    stream_once "$r" "$n" responses "$pk" /v1/responses responses \
+                        "$here/stream-responses.json" "$kws_pid"
                     ;;
                 native)
                     stream_once "$r" "$n" native "$pk" /api/chat ndjson "$here/stream-chat.json" "$kws_pid"
@@ -585,12 +589,14 @@ END {
             }
             for (r in srounds) if ((r, n, "messages") in scpu && scpu[r, n, "keepwarm"] > 0)
                 add(n SUBSEP "msg_xchat", scpu[r, n, "messages"] / scpu[r, n, "keepwarm"])
+            for (r in srounds) if ((r, n, "responses") in scpu && scpu[r, n, "keepwarm"] > 0)
+                add(n SUBSEP "resp_xchat", scpu[r, n, "responses"] / scpu[r, n, "keepwarm"])
             printf "%-7d %-9s %7d %6d %9d %8.1f %8.1f %8s %8s %8s %9s %10.2f %7.1f\n", n, "direct",
                 sok[n, "direct"], serr[n, "direct"], stok[n, "direct"],
                 median(n SUBSEP "direct" SUBSEP "p50") / 1000, median(n SUBSEP "direct" SUBSEP "p99") / 1000,
                 "-", "-", "-", "-", median(n SUBSEP "directfakecpuM"), median(n SUBSEP "direct" SUBSEP "run")
-            split("bare nginx native messages", R, " ")
-            for (j = 1; j <= 4; j++) if ((n, R[j]) in relays) {
+            split("bare nginx native messages responses", R, " ")
+            for (j = 1; j <= 5; j++) if ((n, R[j]) in relays) {
                 k = R[j]
                 printf "%-7d %-9s %7d %6d %9d %8.1f %8.1f %8s %8s %8s %9s %10.2f %7.1f\n", n, k,
                     sok[n, k], serr[n, k], stok[n, k],
@@ -617,10 +623,16 @@ END {
             printf "CPU per token against the bare relay, %d streams: keepwarm (SSE) %.2fx, keepwarm native %.2fx, nginx %.2fx\n",
                 n, median(n SUBSEP "xbare"), median(n SUBSEP "native_xbare"), median(n SUBSEP "nginx_xbare")
         }
-        print "messages = keepwarm /v1/messages (Anthropic SSE), the same tokens."
+        print "messages = keepwarm /v1/messages (Anthropic SSE), responses = keepwarm /v1/responses"
+        print "(named SSE events), the same tokens."
         for (i = 1; i <= nn; i++) if (cnt[nlist[i] SUBSEP "msg_xchat"])
-            printf "CPU per token, /v1/messages against /v1/chat/completions, %d streams: %.2fx\n",
-                nlist[i], median(nlist[i] SUBSEP "msg_xchat")
+            printf "CPU per token, /v1/messages against /v1/chat/completions, %d streams: %.2fx %s\n",
+                nlist[i], median(nlist[i] SUBSEP "msg_xchat"),
+                median(nlist[i] SUBSEP "msg_xchat") <= 1.3 ? "ok (floor 1.3x)" : "FAIL (floor 1.3x)"
+        for (i = 1; i <= nn; i++) if (cnt[nlist[i] SUBSEP "resp_xchat"])
+            printf "CPU per token, /v1/responses against /v1/chat/completions, %d streams: %.2fx %s\n",
+                nlist[i], median(nlist[i] SUBSEP "resp_xchat"),
+                median(nlist[i] SUBSEP "resp_xchat") <= 1.3 ? "ok (floor 1.3x)" : "FAIL (floor 1.3x)"
         printf "keepwarm idle RSS after start: %.1f MB (anonymous %.1f MB)\n", median("idle") / 1024,
             median("idle_anon") / 1024
     }

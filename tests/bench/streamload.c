@@ -7,7 +7,9 @@
  * stream must end with "data: [DONE]"; in --mode ndjson a token is an NDJSON line whose
  * "content" is not empty and the stream must end with a line holding "done":true; in --mode
  * messages (Anthropic's /v1/messages) a token is a "data: " event whose "text" or "thinking" is
- * not empty and the stream must end with message_stop. A stream is
+ * not empty and the stream must end with message_stop; in --mode responses (/v1/responses) a
+ * token is a "data: " event whose "delta" is not empty and the stream must end with
+ * response.completed. A stream is
  * an error unless its status is 200, it ends properly, and (with --tokens) it carried exactly
  * that many tokens.
  *
@@ -66,7 +68,8 @@ static char *body;
 static size_t body_len;
 static int opt_n = 100;
 static int opt_sse = 1;
-static int opt_messages; /* --mode messages: SSE with Anthropic's events */
+static int opt_messages;  /* --mode messages: SSE with Anthropic's events */
+static int opt_responses; /* --mode responses: SSE with the Responses API's events */
 static int opt_tokens = -1;
 static int opt_ramp_ms = 1000;
 static int opt_timeout_s = 120;
@@ -114,9 +117,10 @@ static void finish(struct conn *c, const char *error) {
         active--;
     c->t_end = now_us();
     if (!error && !c->ended)
-        error = opt_messages ? "stream ended without message_stop"
-                : opt_sse    ? "stream ended without data: [DONE]"
-                             : "stream ended without done:true";
+        error = opt_messages    ? "stream ended without message_stop"
+                : opt_responses ? "stream ended without response.completed"
+                : opt_sse       ? "stream ended without data: [DONE]"
+                                : "stream ended without done:true";
     if (!error && c->errored_in_band)
         error = "error in the stream";
     if (!error && opt_tokens >= 0 && c->tokens != opt_tokens)
@@ -159,6 +163,8 @@ static int has_key(const char *p, size_t n, const char *key, size_t kl) {
 static int has_content(const char *p, size_t n) {
     if (opt_messages)
         return HAS(p, n, "\"text\":\"") || HAS(p, n, "\"thinking\":\"");
+    if (opt_responses) /* output_text, reasoning summary and call-argument deltas */
+        return HAS(p, n, "\"delta\":\"");
     return HAS(p, n, "\"content\":\"");
 }
 
@@ -179,6 +185,12 @@ static void on_line(struct conn *c, const char *p, size_t n) {
             return;
         }
         if (opt_messages && n >= 16 && memcmp(p, "{\"type\":\"error\"", 16) == 0)
+            c->errored_in_band = 1;
+        if (opt_responses && memmem(p, n, "\"type\":\"response.completed\"", 27)) {
+            c->ended = 1;
+            return;
+        }
+        if (opt_responses && memmem(p, n, "\"type\":\"error\"", 14))
             c->errored_in_band = 1;
         if (n >= 9 && memcmp(p, "{\"error\"", 8) == 0)
             c->errored_in_band = 1;
@@ -483,7 +495,7 @@ static int64_t pct(const int64_t *v, size_t n, double p) {
 
 static void usage(void) {
     fprintf(stderr, "usage: streamload -p PORT [-H HOST] [-P PATH] -b BODYFILE [-n STREAMS] [-m "
-                    "sse|ndjson|messages]\n"
+                    "sse|ndjson|messages|responses]\n"
                     "                  [-t TOKENS] [-r RAMP_MS] [-T TIMEOUT_S] [-c CONNECTING]"
                     " [-o TTFT_FILE]\n");
     exit(2);
@@ -542,7 +554,8 @@ int main(int argc, char **argv) {
                 break;
             case 'm':
                 opt_messages = strcmp(optarg, "messages") == 0;
-                opt_sse = strcmp(optarg, "sse") == 0 || opt_messages;
+                opt_responses = strcmp(optarg, "responses") == 0;
+                opt_sse = strcmp(optarg, "sse") == 0 || opt_messages || opt_responses;
                 break;
             case 't':
                 opt_tokens = atoi(optarg);
