@@ -24,26 +24,6 @@ static int fail(struct api_err *err, const char *fmt, const char *a, const char 
     return -1;
 }
 
-/* The JSON type name Go's decoder reports ("cannot unmarshal <name> into ..."). */
-static const char *go_kind(const json_t *v) {
-    switch (json_typeof(v)) {
-        case JSON_OBJECT:
-            return "object";
-        case JSON_ARRAY:
-            return "array";
-        case JSON_STRING:
-            return "string";
-        case JSON_INTEGER:
-        case JSON_REAL:
-            return "number";
-        case JSON_TRUE:
-        case JSON_FALSE:
-            return "bool";
-        default:
-            return "null";
-    }
-}
-
 /* A present, non-null member (Go leaves a field at its zero value for null). */
 static const json_t *member(const json_t *o, const char *key) {
     const json_t *v = json_object_get(o, key);
@@ -58,7 +38,7 @@ static const char *str_or(const json_t *o, const char *key, const char *dflt) {
 /* Go's bind error for a member of the wrong type. */
 static int bind_type(struct api_err *err, const char *field, const json_t *v, const char *want) {
     char what[160];
-    snprintf(what, sizeof(what), "%s into Go struct field %s", go_kind(v), field);
+    snprintf(what, sizeof(what), "%s into Go struct field %s", gojson_kind(v), field);
     return fail(err, "json: cannot unmarshal %s of type %s", what, want);
 }
 
@@ -105,7 +85,7 @@ static int bind_message(const json_t *m, struct api_err *err) {
         const json_t *b;
         json_array_foreach(c, i, b) if (bind_block(b, err) < 0) return -1;
     } else if (!json_is_string(c) && !json_is_null(c)) {
-        return fail(err, "json: cannot unmarshal %s into Go value of type %s", go_kind(c),
+        return fail(err, "json: cannot unmarshal %s into Go value of type %s", gojson_kind(c),
                     "[]anthropic.ContentBlock");
     }
     return 0;
@@ -438,7 +418,7 @@ static json_t *convert_tool_new(const json_t *t, struct api_err *err) {
         const json_t *v;
         if (!json_is_object(schema)) {
             fail(err, "invalid input_schema for tool \"%s\": json: cannot unmarshal %s", name,
-                 go_kind(schema));
+                 gojson_kind(schema));
             json_decref(params);
             return NULL;
         }
@@ -507,7 +487,7 @@ static const char *const request_fields[] = {
 
 json_t *anthropic_request_new(const json_t *in, struct anthropic_meta *meta, struct api_err *err) {
     if (!json_is_object(in)) {
-        fail(err, "json: cannot unmarshal %s into Go value of type %s", go_kind(in),
+        fail(err, "json: cannot unmarshal %s into Go value of type %s", gojson_kind(in),
              "anthropic.MessagesRequest");
         return NULL;
     }

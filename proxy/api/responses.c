@@ -40,28 +40,6 @@ static json_t *field(const json_t *obj, const char *name) {
     return found;
 }
 
-/* Go's word for a JSON value's kind in "cannot unmarshal <kind> into ...". */
-static const char *go_kind(const json_t *v) {
-    if (!v)
-        return "null";
-    switch (json_typeof(v)) {
-        case JSON_OBJECT:
-            return "object";
-        case JSON_ARRAY:
-            return "array";
-        case JSON_STRING:
-            return "string";
-        case JSON_INTEGER:
-        case JSON_REAL:
-            return "number";
-        case JSON_TRUE:
-        case JSON_FALSE:
-            return "bool";
-        default:
-            return "null";
-    }
-}
-
 enum gotype { GO_STRING, GO_FLOAT, GO_INT, GO_BOOL, GO_OBJECT, GO_ARRAY, GO_ANY };
 
 /* 1 when v (not NULL) decodes into a Go value of type t; null decodes into anything. */
@@ -97,7 +75,7 @@ static void type_err(struct responses_err *err, const json_t *v, const char *pat
                 num, path, gotype);
     } else {
         set_err(err, 400, "json: cannot unmarshal %s into Go struct field %s of type %s",
-                go_kind(v), path, gotype);
+                gojson_kind(v), path, gotype);
     }
 }
 
@@ -196,14 +174,14 @@ static int parts_convert(const json_t *parts, size_t item, const char *where, js
             set_err(err, 400,
                     "input[%zu]: %s[%zu]: json: cannot unmarshal %s into Go value of "
                     "type struct { Type string \"json:\\\"type\\\"\" }",
-                    item, where, j, go_kind(p));
+                    item, where, j, gojson_kind(p));
             goto out;
         }
         if (tv && !json_is_null(tv) && !json_is_string(tv)) {
             set_err(err, 400,
                     "input[%zu]: %s[%zu]: json: cannot unmarshal %s into Go struct "
                     "field .type of type string",
-                    item, where, j, go_kind(tv));
+                    item, where, j, gojson_kind(tv));
             goto out;
         }
         if (!strcmp(type, "input_text") || !strcmp(type, "output_text")) {
@@ -214,7 +192,7 @@ static int parts_convert(const json_t *parts, size_t item, const char *where, js
                 set_err(err, 400,
                         "input[%zu]: %s[%zu]: json: cannot unmarshal %s into Go struct "
                         "field .text of type string",
-                        item, where, j, go_kind(t));
+                        item, where, j, gojson_kind(t));
                 goto out;
             }
             if (len + n + 1 > cap) {
@@ -279,7 +257,7 @@ static int content_convert(const json_t *c, size_t item, const char *where, json
     set_err(err, 400,
             "input[%zu]: %s must be a string or array: json: cannot unmarshal %s into Go value "
             "of type []json.RawMessage",
-            item, where, go_kind(c));
+            item, where, gojson_kind(c));
     return -1;
 }
 
@@ -387,7 +365,7 @@ static int item_function_call(json_t *messages, const json_t *it, size_t i, stru
             set_err(err, 400,
                     "failed to parse function call arguments: json: cannot unmarshal %s into Go "
                     "value of type map[string]interface {}",
-                    go_kind(arguments));
+                    gojson_kind(arguments));
             json_decref(arguments);
             return -1;
         }
@@ -449,7 +427,7 @@ static int input_items(json_t *messages, const json_t *items, struct responses_e
             set_err(err, 400,
                     "input[%zu]: json: cannot unmarshal %s into Go value of type struct { Type "
                     "string \"json:\\\"type\\\"\"; Role string \"json:\\\"role\\\"\" }",
-                    i, go_kind(it));
+                    i, gojson_kind(it));
             return -1;
         }
         const json_t *tv = field(it, "type");
@@ -457,7 +435,7 @@ static int input_items(json_t *messages, const json_t *items, struct responses_e
             set_err(err, 400,
                     "input[%zu]: json: cannot unmarshal %s into Go struct field .type of type "
                     "string",
-                    i, go_kind(tv));
+                    i, gojson_kind(tv));
             return -1;
         }
         const char *type = str_of(it, "type");
@@ -707,7 +685,7 @@ json_t *responses_request_new(const json_t *in, int *stream, json_t **echo,
         set_err(err, 400,
                 "json: cannot unmarshal %s into Go value of type "
                 "openai.ResponsesRequest",
-                go_kind(in));
+                gojson_kind(in));
         return NULL;
     }
     /* A key Go would read as a field without being its name ("Model", "MODEL") is refused, as
@@ -748,7 +726,7 @@ json_t *responses_request_new(const json_t *in, int *stream, json_t **echo,
         set_err(err, 400,
                 "input must be a string or array: json: cannot unmarshal %s into Go value of "
                 "type []json.RawMessage",
-                go_kind(input));
+                gojson_kind(input));
         goto fail;
     }
 

@@ -146,3 +146,25 @@ char *gojson_dump_new(const json_t *v, size_t *len) {
     *len = b.len;
     return b.p;
 }
+
+/* Go's word for a JSON value's kind in "cannot unmarshal <kind> into ..."; NULL -> "null". */
+const char *gojson_kind(const json_t *v) {
+    if (!v)
+        return "null";
+    switch (json_typeof(v)) {
+        case JSON_OBJECT:
+            return "object";
+        case JSON_ARRAY:
+            return "array";
+        case JSON_STRING:
+            return "string";
+        case JSON_INTEGER:
+        case JSON_REAL:
+            return "number";
+        case JSON_TRUE:
+        case JSON_FALSE:
+            return "bool";
+        default:
+            return "null";
+    }
+}

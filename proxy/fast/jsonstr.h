@@ -2,7 +2,8 @@
  * it (flags 0): no raw control bytes, valid UTF-8 (no overlong forms, surrogates or code points
  * past U+10FFFF), only the escapes \" \\ \/ \b \f \n \r \t and \uXXXX, no \u0000, surrogates
  * only as a high-low pair. The one string validator of the fast paths that read JSON without a
- * tree (jscan, and through it reqfast and splice; openai_fast's answers and stream lines);
+ * tree (jscan, and through it reqfast and splice; jtok, and through it openai_fast,
+ * anthropic_fast and responses_fast);
  * openai.c uses jsonstr_utf8_len to check the texts it copies. Plain ASCII is passed over
  * eight bytes at a time. Pure; reads only within [p, end). */
 #ifndef KEEPWARM_JSONSTR_H

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "jsonstr.h"
+#include "jtok.h"
 #include "openai_types.h"
 #include "outbuf.h"
 #include "rfc3339.h"
@@ -18,41 +18,12 @@
 
 /* ---- scanning ------------------------------------------------------------------------------ */
 
-/* The inside of a JSON string token: raw bytes, and whether it holds escapes. */
-struct tok {
-    const char *p;
-    size_t n;
-    int esc;
-    int set;
-};
-
 /* The members the answer is built from. */
 struct answer {
-    struct tok model, created_at, role, content, reason;
+    struct jtok model, created_at, role, content, reason;
     json_int_t prompt, completion;
     int done; /* "done": true (false: a token line) */
 };
-
-static const char *skip_ws(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-        p++;
-    return p;
-}
-
-/* A string token at p (its opening quote) that json_loadb accepts with flags 0: no raw control
- * bytes, valid UTF-8, known escapes, no \u0000 and no lone surrogate. Returns the byte after the
- * closing quote, or NULL. */
-static const char *scan_string(const char *p, const char *end, struct tok *t) {
-    const char *why, *q;
-    if (p >= end || *p != '"')
-        return NULL;
-    if (!(q = jsonstr_scan(p + 1, end, &t->esc, &why)))
-        return NULL;
-    t->p = p + 1;
-    t->n = (size_t)(q - t->p);
-    t->set = 1;
-    return q + 1;
-}
 
 /* An integer token: -?(0|[1-9][0-9]*), at most INT_DIGITS_MAX digits, not followed by a
  * fraction or exponent (a real is the jansson path's), within [min, max]. */
@@ -88,32 +59,17 @@ static const char *scan_int(const char *p, const char *end, json_int_t min, json
 #define SKIP_MIN (-999999999999999999LL)
 #define SKIP_MAX 999999999999999999LL
 
-/* After a member or an element: 1 with *pp past the ',' (and spaces) for another one, 0 with
- * *pp past close at the end, -1 for anything else. */
-static inline int next_item(const char **pp, const char *end, char close) {
-    const char *p = skip_ws(*pp, end);
-    if (p < end && *p == ',') {
-        *pp = skip_ws(p + 1, end);
-        return 1;
-    }
-    if (p < end && *p == close) {
-        *pp = p + 1;
-        return 0;
-    }
-    return -1;
-}
-
 /* [int, ...]: Ollama's "context" (token ids), which the translation ignores. */
 static const char *scan_int_array(const char *p, const char *end) {
     json_int_t v;
     if (p >= end || *p != '[')
         return NULL;
-    p = skip_ws(p + 1, end);
+    p = jtok_skip_ws(p + 1, end);
     if (p < end && *p == ']')
         return p + 1;
     for (;;) {
         p = scan_int(p, end, SKIP_MIN, SKIP_MAX, &v);
-        int more = p ? next_item(&p, end, ']') : -1;
+        int more = p ? jtok_next(&p, end, ']') : -1;
         if (more <= 0)
             return more ? NULL : p;
     }
@@ -123,27 +79,23 @@ static const char *scan_int_array(const char *p, const char *end) {
 static const char *scan_message(const char *p, const char *end, struct answer *a) {
     if (p >= end || *p != '{')
         return NULL;
-    p = skip_ws(p + 1, end);
+    p = jtok_skip_ws(p + 1, end);
     if (p < end && *p == '}')
         return p + 1;
     for (;;) {
-        struct tok key = {0}, *val;
-        p = scan_string(p, end, &key);
-        if (!p || key.esc)
+        struct jtok key = {0}, *val;
+        if (!(p = jtok_key(p, end, &key)))
             return NULL;
-        if (key.n == 4 && !memcmp(key.p, "role", 4))
+        if (jtok_key_is(&key, "role"))
             val = &a->role;
-        else if (key.n == 7 && !memcmp(key.p, "content", 7))
+        else if (jtok_key_is(&key, "content"))
             val = &a->content;
         else
             return NULL; /* thinking, tool_calls, images, ...: the jansson path */
         if (val->set)
             return NULL;
-        p = skip_ws(p, end);
-        if (p >= end || *p != ':')
-            return NULL;
-        p = scan_string(skip_ws(p + 1, end), end, val);
-        int more = p ? next_item(&p, end, '}') : -1;
+        p = jtok_string(p, end, val);
+        int more = p ? jtok_next(&p, end, '}') : -1;
         if (more <= 0)
             return more ? NULL : p;
     }
@@ -193,7 +145,7 @@ static const char *const member_names[M_COUNT] = {
 #define COMPLETION_MEMBERS (COMMON_MEMBERS | BIT(M_RESPONSE) | BIT(M_THINKING) | BIT(M_CONTEXT))
 #define TOKEN_MEMBERS      (BIT(M_MODEL) | BIT(M_CREATED_AT) | BIT(M_MESSAGE) | BIT(M_DONE))
 
-static int member_of(const struct tok *key) {
+static int member_of(const struct jtok *key) {
     for (int m = 0; m < M_COUNT; m++)
         if (member_names[m][0] == key->p[0] && strlen(member_names[m]) == key->n &&
             !memcmp(member_names[m], key->p, key->n))
@@ -203,19 +155,19 @@ static int member_of(const struct tok *key) {
 
 /* One member's value at p; returns the byte after it or NULL. */
 static const char *scan_member(const char *p, const char *end, int m, struct answer *a) {
-    struct tok ignored;
+    struct jtok ignored;
     json_int_t skipped;
     switch (m) {
         case M_MODEL:
-            return scan_string(p, end, &a->model);
+            return jtok_string(p, end, &a->model);
         case M_CREATED_AT:
-            return scan_string(p, end, &a->created_at);
+            return jtok_string(p, end, &a->created_at);
         case M_MESSAGE:
             return scan_message(p, end, a);
         case M_RESPONSE:
-            return scan_string(p, end, &a->content);
+            return jtok_string(p, end, &a->content);
         case M_THINKING:
-            return scan_string(p, end, &ignored);
+            return jtok_string(p, end, &ignored);
         case M_CONTEXT:
             return scan_int_array(p, end);
         case M_DONE:
@@ -225,7 +177,7 @@ static const char *scan_member(const char *p, const char *end, int m, struct ans
             }
             return end - p >= 5 && !memcmp(p, "false", 5) ? p + 5 : NULL;
         case M_DONE_REASON:
-            return scan_string(p, end, &a->reason);
+            return jtok_string(p, end, &a->reason);
         case M_PROMPT_EVAL_COUNT:
             return scan_int(p, end, 0, OPENAI_COUNT_MAX, &a->prompt);
         case M_EVAL_COUNT:
@@ -240,36 +192,33 @@ static const char *scan_member(const char *p, const char *end, int m, struct ans
 static int scan_answer(const char *p, const char *end, unsigned allowed, struct answer *a) {
     unsigned seen = 0;
     memset(a, 0, sizeof(*a));
-    p = skip_ws(p, end);
+    p = jtok_skip_ws(p, end);
     if (p >= end || *p != '{')
         return -1;
-    p = skip_ws(p + 1, end);
+    p = jtok_skip_ws(p + 1, end);
     if (p < end && *p == '}')
         return -1; /* no "done" */
     for (;;) {
-        struct tok key = {0};
+        struct jtok key = {0};
         int m;
-        p = scan_string(p, end, &key);
-        if (!p || key.esc || (m = member_of(&key)) < 0 || !(allowed & BIT(m)) || (seen & BIT(m)))
+        p = jtok_key(p, end, &key);
+        if (!p || (m = member_of(&key)) < 0 || !(allowed & BIT(m)) || (seen & BIT(m)))
             return -1;
         seen |= BIT(m);
-        p = skip_ws(p, end);
-        if (p >= end || *p != ':')
-            return -1;
-        p = scan_member(skip_ws(p + 1, end), end, m, a);
-        int more = p ? next_item(&p, end, '}') : -1;
+        p = scan_member(p, end, m, a);
+        int more = p ? jtok_next(&p, end, '}') : -1;
         if (more < 0)
             return -1;
         if (!more)
             break;
     }
-    if (skip_ws(p, end) != end || !(seen & BIT(M_DONE)))
+    if (jtok_skip_ws(p, end) != end || !(seen & BIT(M_DONE)))
         return -1;
     return 0;
 }
 
 /* unix(created_at) when it parses, else 0 (the jansson path would use the clock). */
-static json_int_t created_of(const struct tok *t) {
+static json_int_t created_of(const struct jtok *t) {
     char ts[64];
     if (!t->set || t->esc || t->n >= sizeof(ts))
         return 0;
@@ -288,7 +237,7 @@ static int id_ok(const char *id) {
 /* One decoded code point as jansson's dump writes it. */
 static void put_codepoint(struct outbuf *o, unsigned cp) {
     static const char hex[] = "0123456789ABCDEF";
-    char b[6];
+    char b[4];
     switch (cp) {
         case '"':
             OUTBUF_LIT(o, "\\\"");
@@ -317,35 +266,19 @@ static void put_codepoint(struct outbuf *o, unsigned cp) {
     if (cp < 0x20) {
         char u[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
         outbuf_put(o, u, 6);
-    } else if (cp < 0x80) {
-        b[0] = (char)cp;
-        outbuf_put(o, b, 1);
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xc0 | cp >> 6);
-        b[1] = (char)(0x80 | (cp & 0x3f));
-        outbuf_put(o, b, 2);
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xe0 | cp >> 12);
-        b[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        b[2] = (char)(0x80 | (cp & 0x3f));
-        outbuf_put(o, b, 3);
     } else {
-        b[0] = (char)(0xf0 | cp >> 18);
-        b[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-        b[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-        b[3] = (char)(0x80 | (cp & 0x3f));
-        outbuf_put(o, b, 4);
+        outbuf_put(o, b, jtok_utf8(cp, b));
     }
 }
 
 /* A scanned string token (already validated), re-escaped as jansson dumps it: raw runs are
  * copied, escapes decoded and written again. Never longer than the token. */
-static void put_string(struct outbuf *o, const struct tok *t) {
+static void put_string(struct outbuf *o, const struct jtok *t) {
     openai_fast_put_string(o, t->p, t->n, t->esc);
 }
 
 void openai_fast_put_string(struct outbuf *o, const char *tp, size_t tn, int tesc) {
-    const struct tok tt = {tp, tn, tesc, 1}, *t = &tt;
+    const struct jtok tt = {tp, tn, tesc, 1}, *t = &tt;
     OUTBUF_LIT(o, "\"");
     if (!t->esc) {
         outbuf_put(o, t->p, t->n);
@@ -353,41 +286,13 @@ void openai_fast_put_string(struct outbuf *o, const char *tp, size_t tn, int tes
         const char *p = t->p, *end = t->p + t->n;
         while (p < end) {
             const char *q = memchr(p, '\\', (size_t)(end - p));
-            unsigned cp, lo;
+            unsigned cp;
             if (!q)
                 q = end;
             outbuf_put(o, p, (size_t)(q - p));
             if (q == end)
                 break;
-            p = q + 2;
-            switch (q[1]) {
-                case 'b':
-                    cp = '\b';
-                    break;
-                case 'f':
-                    cp = '\f';
-                    break;
-                case 'n':
-                    cp = '\n';
-                    break;
-                case 'r':
-                    cp = '\r';
-                    break;
-                case 't':
-                    cp = '\t';
-                    break;
-                case 'u':
-                    jsonstr_hex4(q + 2, end, &cp);
-                    p = q + 6;
-                    if (cp >= 0xd800 && cp <= 0xdbff) {
-                        jsonstr_hex4(p + 2, end, &lo);
-                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                        p += 6;
-                    }
-                    break;
-                default: /* '"', '\\', '/' */
-                    cp = (unsigned char)q[1];
-            }
+            p = jtok_unescape(q, end, &cp);
             put_codepoint(o, cp);
         }
     }
@@ -432,7 +337,7 @@ static void put_tail(struct outbuf *o, const struct answer *a) {
     OUTBUF_LIT(o, "}");
 }
 
-static void put_content(struct outbuf *o, const struct tok *t) {
+static void put_content(struct outbuf *o, const struct jtok *t) {
     if (t->set)
         put_string(o, t);
     else
@@ -489,7 +394,7 @@ size_t openai_completion_response_fast(const char *body, size_t len, const char 
 
 /* "data: " and a stream chunk's head up to "choices": (head_new's keys, in its order). */
 static void put_chunk_head(struct outbuf *o, const struct openai_stream *s, const char *object,
-                           json_int_t created, const struct tok *model) {
+                           json_int_t created, const struct jtok *model) {
     OUTBUF_LIT(o, "data: {\"id\":\"");
     outbuf_put(o, s->id, strlen(s->id));
     OUTBUF_LIT(o, "\",\"object\":\"");
@@ -503,7 +408,7 @@ static void put_chunk_head(struct outbuf *o, const struct openai_stream *s, cons
 
 /* The finish_reason of the stream's end as openai.c's stream_finish_reason gives it, for the
  * reasons covered here (none or "" or "stop", "length"); NULL for any other. */
-static const char *stream_reason(const struct tok *reason, int tool_sent) {
+static const char *stream_reason(const struct jtok *reason, int tool_sent) {
     if (reason->set && reason->n == 6 && !memcmp(reason->p, "length", 6))
         return "length";
     if (reason->set && reason->n && (reason->esc || reason->n != 4 || memcmp(reason->p, "stop", 4)))

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonstr.h"
+#include "jtok.h"
 #include "outbuf.h"
 
 int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t max) {
@@ -28,88 +28,38 @@ int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t
     return 0;
 }
 
-/* A string token's inside, validated. */
-struct str {
-    const char *p;
-    size_t n;
-    int esc, set;
-};
-
-static const char *skip_ws(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-        p++;
-    return p;
-}
-
-static const char *scan_str(const char *p, const char *end, struct str *s) {
-    const char *why, *q;
-    if (p >= end || *p != '"' || s->set)
-        return NULL; /* not a string, or a duplicate member */
-    if (!(q = jsonstr_scan(p + 1, end, &s->esc, &why)))
-        return NULL;
-    s->p = p + 1;
-    s->n = (size_t)(q - s->p);
-    s->set = 1;
-    return q + 1;
-}
-
-/* A key: an unescaped string token, then ':'. Returns the byte after ':' or NULL. */
-static const char *scan_key(const char *p, const char *end, struct str *k) {
-    k->set = 0;
-    if (!(p = scan_str(p, end, k)) || k->esc)
-        return NULL;
-    p = skip_ws(p, end);
-    if (p >= end || *p != ':')
-        return NULL;
-    return skip_ws(p + 1, end);
-}
-
-static int key_is(const struct str *k, const char *name) {
-    size_t n = strlen(name);
-    return k->n == n && memcmp(k->p, name, n) == 0;
-}
-
-/* After a member's value: ',' (1: another member) or close (0); -1 otherwise. */
-static int next_member(const char **pp, const char *end, char close) {
-    const char *p = skip_ws(*pp, end);
-    if (p < end && *p == ',') {
-        *pp = skip_ws(p + 1, end);
-        return 1;
-    }
-    if (p < end && *p == close) {
-        *pp = p + 1;
-        return 0;
-    }
-    return -1;
+/* A string token, read once: a second one is a duplicate member (the jansson path's). */
+static inline const char *scan_str(const char *p, const char *end, struct jtok *t) {
+    return t->set ? NULL : jtok_string(p, end, t);
 }
 
 struct line {
-    struct str model, created_at, role, content, thinking;
+    struct jtok model, created_at, role, content, thinking;
     int done_set, message_set;
 };
 
 static const char *scan_message(const char *p, const char *end, struct line *l) {
-    struct str k;
+    struct jtok k;
     if (l->message_set || p >= end || *p != '{')
         return NULL;
     l->message_set = 1;
-    p = skip_ws(p + 1, end);
+    p = jtok_skip_ws(p + 1, end);
     if (p < end && *p == '}')
         return p + 1;
     for (;;) {
-        if (!(p = scan_key(p, end, &k)))
+        if (!(p = jtok_key(p, end, &k)))
             return NULL;
-        if (key_is(&k, "role"))
+        if (jtok_key_is(&k, "role"))
             p = scan_str(p, end, &l->role);
-        else if (key_is(&k, "content"))
+        else if (jtok_key_is(&k, "content"))
             p = scan_str(p, end, &l->content);
-        else if (key_is(&k, "thinking"))
+        else if (jtok_key_is(&k, "thinking"))
             p = scan_str(p, end, &l->thinking);
         else
             return NULL;
         if (!p)
             return NULL;
-        int more = next_member(&p, end, '}');
+        int more = jtok_next(&p, end, '}');
         if (more < 0)
             return NULL;
         if (!more)
@@ -119,22 +69,22 @@ static const char *scan_message(const char *p, const char *end, struct line *l) 
 
 static int scan_line(const char *line, size_t len, struct line *l) {
     const char *p = line, *end = line + len;
-    struct str k;
+    struct jtok k;
     memset(l, 0, sizeof(*l));
-    p = skip_ws(p, end);
+    p = jtok_skip_ws(p, end);
     if (p >= end || *p != '{')
         return -1;
-    p = skip_ws(p + 1, end);
+    p = jtok_skip_ws(p + 1, end);
     for (;;) {
-        if (!(p = scan_key(p, end, &k)))
+        if (!(p = jtok_key(p, end, &k)))
             return -1;
-        if (key_is(&k, "model")) {
+        if (jtok_key_is(&k, "model")) {
             p = scan_str(p, end, &l->model);
-        } else if (key_is(&k, "created_at")) {
+        } else if (jtok_key_is(&k, "created_at")) {
             p = scan_str(p, end, &l->created_at);
-        } else if (key_is(&k, "message")) {
+        } else if (jtok_key_is(&k, "message")) {
             p = scan_message(p, end, l);
-        } else if (key_is(&k, "done")) {
+        } else if (jtok_key_is(&k, "done")) {
             if (l->done_set || (size_t)(end - p) < 5 || memcmp(p, "false", 5) != 0)
                 return -1;
             l->done_set = 1;
@@ -144,83 +94,13 @@ static int scan_line(const char *line, size_t len, struct line *l) {
         }
         if (!p)
             return -1;
-        int more = next_member(&p, end, '}');
+        int more = jtok_next(&p, end, '}');
         if (more < 0)
             return -1;
         if (!more)
             break;
     }
-    return skip_ws(p, end) == end && l->done_set ? 0 : -1;
-}
-
-static void put_utf8(char *b, size_t *n, unsigned cp) {
-    if (cp < 0x80) {
-        b[(*n)++] = (char)cp;
-    } else if (cp < 0x800) {
-        b[(*n)++] = (char)(0xc0 | cp >> 6);
-        b[(*n)++] = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        b[(*n)++] = (char)(0xe0 | cp >> 12);
-        b[(*n)++] = (char)(0x80 | (cp >> 6 & 0x3f));
-        b[(*n)++] = (char)(0x80 | (cp & 0x3f));
-    } else {
-        b[(*n)++] = (char)(0xf0 | cp >> 18);
-        b[(*n)++] = (char)(0x80 | (cp >> 12 & 0x3f));
-        b[(*n)++] = (char)(0x80 | (cp >> 6 & 0x3f));
-        b[(*n)++] = (char)(0x80 | (cp & 0x3f));
-    }
-}
-
-/* A validated string token's inside decoded into b (room for s->n bytes: decoding never
- * grows it). Returns the decoded length. */
-static size_t decode(const struct str *s, char *b) {
-    const char *p = s->p, *end = s->p + s->n;
-    size_t n = 0;
-    if (!s->esc) {
-        memcpy(b, p, s->n);
-        return s->n;
-    }
-    while (p < end) {
-        const char *q = memchr(p, '\\', (size_t)(end - p));
-        unsigned cp, lo;
-        if (!q)
-            q = end;
-        memcpy(b + n, p, (size_t)(q - p));
-        n += (size_t)(q - p);
-        if (q == end)
-            break;
-        p = q + 2;
-        switch (q[1]) {
-            case 'b':
-                cp = '\b';
-                break;
-            case 'f':
-                cp = '\f';
-                break;
-            case 'n':
-                cp = '\n';
-                break;
-            case 'r':
-                cp = '\r';
-                break;
-            case 't':
-                cp = '\t';
-                break;
-            case 'u':
-                jsonstr_hex4(q + 2, end, &cp);
-                p = q + 6;
-                if (cp >= 0xd800 && cp <= 0xdbff) {
-                    jsonstr_hex4(p + 2, end, &lo);
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                    p += 6;
-                }
-                break;
-            default: /* '"', '\\', '/' */
-                cp = (unsigned char)q[1];
-        }
-        put_utf8(b, &n, cp);
-    }
-    return n;
+    return jtok_skip_ws(p, end) == end && l->done_set ? 0 : -1;
 }
 
 /* Decoded UTF-8 bytes written as jansson's dump writes a string (no JSON_ENSURE_ASCII). */
@@ -278,7 +158,7 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
     struct line l;
     struct outbuf o = {out, 0, outlen, 0};
     char delta[RESPONSES_FAST_DELTA_MAX];
-    const struct str *d;
+    const struct jtok *d;
     struct responses_text *acc;
     size_t n;
     int thinking;
@@ -298,7 +178,7 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
     }
     if (d->n > sizeof(delta))
         return 0;
-    n = decode(d, delta);
+    n = jtok_decode(d, delta);
     if (thinking) {
         OUTBUF_LIT(&o, "event: response.reasoning_summary_text.delta\ndata: {\"item_id\":");
         put_id(&o, s->rs_id);

@@ -12,7 +12,7 @@ n=${1:-20000}
 cd "$root"
 command -v valgrind >/dev/null || { echo "stream_insns: valgrind is missing" >&2; exit 1; }
 [ -d build/proxy ] || { echo "stream_insns: build first (make)" >&2; exit 1; }
-pkgs="jansson inih libevent libcurl"
+pkgs="jansson inih libevent libcurl libzstd"
 ${CC:-cc} -O2 -D_GNU_SOURCE $(for d in proxy/*/; do printf -- '-I%s ' "${d%/}"; done) \
     $(pkg-config --cflags $pkgs) tests/bench/stream_insns.c \
     $(find build/proxy -mindepth 2 -name '*.o') $(pkg-config --libs $pkgs) -lm -o build/stream_insns
