@@ -40,7 +40,7 @@ MANDIR     ?= $(PREFIX)/share/man
 # The configuration goes to /etc for PREFIX=/usr (a package), else under the prefix.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
-.PHONY: all deps test test-more unit integration integration-curl run demo clean format format-check bench fuzz install valgrind
+.PHONY: all deps deps-build test test-more unit integration integration-curl run demo clean format format-check bench fuzz install valgrind
 
 all: $(BUILD)/keepwarm $(BUILD)/fake_ollama
 
@@ -75,6 +75,10 @@ $(BUILD)/%.o: %.c
 # Checks (and, as root on Debian, installs) the libraries, cmocka, node and the npm packages.
 deps:
 	@sh tests/deps.sh
+
+# What `make run` needs: the libraries only (no test tools, browser or npm packages).
+deps-build:
+	@sh tests/deps.sh --build
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; TRANSLATE_CASES=tests/translate $$t; done
@@ -116,7 +120,7 @@ integration-curl: all
 	  FAKE_OLLAMA_BIN=$(CURDIR)/$(BUILD)/fake_ollama node --test --test-concurrency=1 \
 	  --test-name-pattern='$(CURL_WIRE)' tests/integration/upstream-http.test.js
 
-run: deps $(BUILD)/keepwarm
+run: deps-build $(BUILD)/keepwarm
 	$(BUILD)/keepwarm $(ARGS)
 
 demo: deps all

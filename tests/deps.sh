@@ -1,8 +1,12 @@
 #!/bin/sh
 # Checks what building and testing keepwarm needs; installs it from Debian's packages and the
 # npm lockfile when it can (root on Debian), and says what is missing otherwise.
+# With --build (what `make run` uses): only what building and running keepwarm needs, not the
+# test tools, the browser and the npm packages.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
+tests=1
+[ "${1:-}" = "--build" ] && tests=0
 missing=""
 pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
@@ -18,6 +22,7 @@ pc libzstd libzstd-dev
 # ZSTD_d_windowLogMax (the 8 MiB window) is stable API from 1.4.0 on.
 pkg-config --exists libzstd 2>/dev/null && ! pkg-config --atleast-version=1.4.0 libzstd &&
     missing="$missing libzstd-dev"
+if [ $tests = 1 ]; then
 command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
 pc cmocka libcmocka-dev
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
@@ -28,6 +33,7 @@ command -v clang-format >/dev/null 2>&1 || missing="$missing clang-format"
 command -v ss >/dev/null 2>&1 || missing="$missing iproute2"
 # nginx for the scale-out test (tests/integration/scaleout.test.js runs /usr/sbin/nginx).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
+fi
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "deps: installing$missing"
@@ -39,6 +45,7 @@ if [ -n "$missing" ]; then
         exit 1
     fi
 fi
+[ $tests = 1 ] || exit 0
 # Debian's chromium for the status page's browser tests (tests/integration/status-page.test.js),
 # without its recommends (avahi, cups, upower: daemons a headless test has no use for); about
 # 2 minutes and 400 MB. Where it cannot be installed (not root, no apt) those tests are skipped
