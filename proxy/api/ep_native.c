@@ -39,12 +39,24 @@ static int inject_fast(const struct config *cfg, const char *body, size_t len,
 }
 
 /* The number after the last `"name":` in p[0, n), or 0. Only a key can match: inside a JSON
- * string a quote is escaped (`\"`), so `"name":` with bare quotes is never string content. */
+ * string a quote is escaped (`\"`), so `"name":` with bare quotes is never string content.
+ * Searched from the end, quote by quote: Ollama's metrics close its last line, so the keys sit
+ * in its last hundred bytes (a forward memmem over the whole tail cost ~900 instructions). */
 static long long count_of(const char *p, size_t n, const char *key) {
     size_t kl = strlen(key);
     const char *hit = NULL;
-    for (const char *q = p; (q = memmem(q, n - (size_t)(q - p), key, kl)) != NULL; q += kl)
-        hit = q;
+    for (size_t len = n; len >= kl;) {
+        const char *q = memrchr(p, '"', len - kl + 1); /* a start with kl bytes after it */
+        if (!q)
+            break;
+        if (memcmp(q, key, kl) == 0) {
+            hit = q;
+            break;
+        }
+        len = (size_t)(q - p) + kl - 1; /* the next start is before q */
+        if (q == p)
+            break;
+    }
     if (!hit)
         return 0;
     long long v = 0;
