@@ -8,10 +8,12 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -234,6 +236,45 @@ static int coding_is(const char *value, const char *name) {
     return *value == '\0';
 }
 
+/* The request headers keepwarm itself reads, found in one walk of the list instead of one
+ * evhttp_find_header walk each (six per request); the first of a repeated name, as
+ * evhttp_find_header finds it. */
+struct req_headers {
+    const char *host, *origin, *authorization, *api_key, *request_id, *coding;
+};
+
+static void req_headers_read(const struct evkeyvalq *in, struct req_headers *h) {
+    const struct evkeyval *kv;
+    memset(h, 0, sizeof(*h));
+    TAILQ_FOREACH(kv, in, next) {
+        const char **slot = NULL, *name = NULL;
+        switch (strlen(kv->key)) {
+            case 4:
+                slot = &h->host, name = "Host";
+                break;
+            case 6:
+                slot = &h->origin, name = "Origin";
+                break;
+            case 9:
+                slot = &h->api_key, name = "X-Api-Key";
+                break;
+            case 12:
+                slot = &h->request_id, name = "X-Request-Id";
+                break;
+            case 13:
+                slot = &h->authorization, name = "Authorization";
+                break;
+            case 16:
+                slot = &h->coding, name = "Content-Encoding";
+                break;
+            default:
+                continue;
+        }
+        if (!*slot && evutil_ascii_strcasecmp(kv->key, name) == 0)
+            *slot = kv->value;
+    }
+}
+
 /* The body of a request for ep as the entry reads it: a zstd body decompressed (unzstd.h)
  * for the entries that take one (endpoint_takes_zstd: Ollama's /v1 routes), capped at the
  * smaller of max_body_size and Ollama's 20 MiB. Returns 0 with *body and *n (and *owned, the
@@ -241,10 +282,9 @@ static int coding_is(const char *value, const char *name) {
  * zstd body or another coding (Ollama would read its bytes as JSON and refuse them), 413 past
  * the cap. */
 static int body_for(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
-                    const char *rid, const char **body, size_t *n, char **owned) {
+                    const char *rid, const char *coding, const char **body, size_t *n,
+                    char **owned) {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    const char *coding =
-        evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
     *owned = NULL;
     *n = evbuffer_get_length(in);
     *body = *n ? (const char *)evbuffer_pullup(in, -1) : NULL;
@@ -278,11 +318,11 @@ static int body_for(struct server *s, struct evhttp_request *req, const struct e
 /* A request for ep (not a passthrough): its body made the native request (request_build),
  * then relayed, with admission and the warm loop's note as the entry says. */
 static void handle_endpoint(struct server *s, struct evhttp_request *req, const struct endpoint *ep,
-                            const char *path, const char *rid) {
+                            const char *path, const char *rid, const char *coding) {
     const char *body;
     size_t n;
     char *plain;
-    if (body_for(s, req, ep, rid, &body, &n, &plain) < 0)
+    if (body_for(s, req, ep, rid, coding, &body, &n, &plain) < 0)
         return;
     struct request_out out;
     struct api_err err;
@@ -467,9 +507,8 @@ static void hex_put(char *out, unsigned long long v, int digits) {
 /* X-Request-Id: the client's (when it is short and printable) or a new one, made in gen;
  * echoed to the client, and returned for the relay (its log line, and the first header Ollama
  * gets). */
-static const char *set_request_id(struct server *s, struct evhttp_request *req,
+static const char *set_request_id(struct server *s, struct evhttp_request *req, const char *rid,
                                   char gen[static REQUEST_ID_GEN]) {
-    const char *rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
     int ok = rid && *rid && strlen(rid) <= 128;
     for (const char *p = rid; ok && *p; p++)
         ok = *p > 0x20 && *p < 0x7f;
@@ -528,8 +567,9 @@ static void on_request(struct evhttp_request *req, void *arg) {
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     const struct endpoint *errors = endpoint_errors_for(path);
-    const char *host = evhttp_find_header(in, "Host");
-    const char *origin = evhttp_find_header(in, "Origin");
+    struct req_headers hd;
+    req_headers_read(in, &hd);
+    const char *host = hd.host, *origin = hd.origin;
     /* Ollama's own checks, in its order (CORS, then allowed hosts): a request it would refuse
      * with 403 is refused here, because keepwarm forwards neither header. */
     if (!access_origin_allowed(s->cfg, origin, host)) {
@@ -557,11 +597,10 @@ static void on_request(struct evhttp_request *req, void *arg) {
         return;
     }
     char gen[REQUEST_ID_GEN];
-    const char *rid = set_request_id(s, req, gen);
+    const char *rid = set_request_id(s, req, hd.request_id, gen);
     evhttp_add_header(out, "Date", http_date(s));
     int page = is_page(req, path, cmd);
-    switch (access_check(s->cfg, path, evhttp_find_header(in, "Authorization"),
-                         evhttp_find_header(in, "X-Api-Key"))) {
+    switch (access_check(s->cfg, path, hd.authorization, hd.api_key)) {
         case ACCESS_OK:
             break;
         case ACCESS_UNAUTHORIZED:
@@ -597,7 +636,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
     if (!ep->native_method) /* the client's method and path: passed through */
         handle_passthrough(s, req, ep, fwd, query, rid);
     else
-        handle_endpoint(s, req, ep, path, rid);
+        handle_endpoint(s, req, ep, path, rid, hd.coding);
 }
 
 struct server *server_new(struct event_base *base, const struct config *cfg, struct upstream *up,
