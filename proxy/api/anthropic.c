@@ -6,6 +6,7 @@
 #include "anthropic.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -829,8 +830,6 @@ void anthropic_stream_init(struct anthropic_stream *s, const char *id, const cha
 }
 
 void anthropic_stream_close(struct anthropic_stream *s) {
-    for (size_t i = 0; i < s->ntool_ids; i++)
-        free(s->tool_ids_owned[i]);
     free(s->tool_ids_owned);
     free(s->model_owned);
     s->tool_ids_owned = NULL;
@@ -879,24 +878,31 @@ static void close_text(struct anthropic_stream *s, json_t *frames) {
     }
 }
 
+/* FNV-1a: the tool-call id set's key (a collision among a stream's few ids is 2^-64 odds). */
+static uint64_t tool_id_hash(const char *id) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return h;
+}
+
 /* 1 when the id was sent already; else remembers it (up to the cap). */
 static int tool_id_seen(struct anthropic_stream *s, const char *id) {
+    uint64_t h = tool_id_hash(id);
     for (size_t i = 0; i < s->ntool_ids; i++)
-        if (strcmp(s->tool_ids_owned[i], id) == 0)
+        if (s->tool_ids_owned[i] == h)
             return 1;
     if (s->ntool_ids >= ANTHROPIC_MAX_TOOL_IDS)
         return 0;
     if (s->ntool_ids == s->tool_ids_cap) {
         size_t cap = s->tool_ids_cap ? s->tool_ids_cap * 2 : 4;
-        char **p = realloc(s->tool_ids_owned, cap * sizeof(*p));
+        uint64_t *p = realloc(s->tool_ids_owned, cap * sizeof(*p));
         if (!p)
             return 0;
         s->tool_ids_owned = p;
         s->tool_ids_cap = cap;
     }
-    char *copy = strdup(id);
-    if (copy)
-        s->tool_ids_owned[s->ntool_ids++] = copy;
+    s->tool_ids_owned[s->ntool_ids++] = h;
     return 0;
 }
 

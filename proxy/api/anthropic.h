@@ -54,7 +54,8 @@ json_t *anthropic_response_new(const json_t *native, const char *id);
 /* A stream's state: the id, the request's model (copied, may be NULL) and the estimate. */
 void anthropic_stream_init(struct anthropic_stream *s, const char *id, const char *model,
                            long long estimate);
-/* Frees what the state holds (the model and the tool-call ids); s may be reused after init. */
+/* Frees what the state holds (the model and the tool-call ids' hashes); s may be reused after
+ * init. */
 void anthropic_stream_close(struct anthropic_stream *s);
 
 enum anthropic_stream_result {

@@ -459,6 +459,36 @@ static void test_tool_id_cap(void **state) {
     anthropic_stream_close(&s);
 }
 
+/* An id as long as a line is remembered by its hash: sent once, skipped when repeated. */
+static void test_tool_id_long(void **state) {
+    (void)state;
+    size_t idlen = 1u << 20;
+    char *line = malloc(idlen + 256);
+    assert_non_null(line);
+    int head = sprintf(line, "{\"message\":{\"content\":\"\",\"tool_calls\":[{\"id\":\"");
+    memset(line + head, 'x', idlen);
+    strcpy(line + head + idlen, "\",\"function\":{\"name\":\"f\"}}]},\"done\":false}");
+    struct anthropic_stream s;
+    anthropic_stream_init(&s, "msg_x", "m", 1);
+    json_t *frames = json_array();
+    for (int i = 0; i < 2; i++) {
+        json_t *v = J(line);
+        anthropic_stream_feed(&s, v, frames);
+        json_decref(v);
+    }
+    assert_int_equal(s.ntool_ids, 1);
+    assert_int_equal(s.index, 1);
+    line[head + idlen - 1] = 'y'; /* another id of the same length */
+    json_t *v = J(line);
+    anthropic_stream_feed(&s, v, frames);
+    json_decref(v);
+    assert_int_equal(s.ntool_ids, 2);
+    assert_int_equal(s.index, 2);
+    json_decref(frames);
+    anthropic_stream_close(&s);
+    free(line);
+}
+
 static void test_model_cap(void **state) {
     (void)state;
     char *big = malloc(ANTHROPIC_MAX_MODEL * 2 + 1);
@@ -564,8 +594,8 @@ int main(void) {
         cmocka_unit_test(test_error_types),       cmocka_unit_test(test_error_from_native),
         cmocka_unit_test(test_error_from_routes), cmocka_unit_test(test_request_ids_unique),
         cmocka_unit_test(test_relax_thinking),    cmocka_unit_test(test_tool_id_cap),
-        cmocka_unit_test(test_model_cap),         cmocka_unit_test(test_fast_declines),
-        cmocka_unit_test(test_fast_equivalence),
+        cmocka_unit_test(test_tool_id_long),      cmocka_unit_test(test_model_cap),
+        cmocka_unit_test(test_fast_declines),     cmocka_unit_test(test_fast_equivalence),
     };
     int failed = cmocka_run_group_tests_name("anthropic", tests, NULL, NULL);
     return failed | run_golden();
