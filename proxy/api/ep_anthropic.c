@@ -2,8 +2,8 @@
  * /api/chat, translated by anthropic.c, the stream's token lines by anthropic_fast.c) and POST
  * /v1/messages/count_tokens (answered by keepwarm itself: EP_LOCAL). Owns the SSE framing of
  * named events ("event: <type>\ndata: {json}\n\n", as Ollama's AnthropicWriter writes them),
- * the message ids, and what the answer needs from the request (meta.echo: the model and the
- * input_tokens estimate). */
+ * the message ids, and what a stream needs from the request (meta.echo: the input_tokens
+ * estimate for message_start; the model is the relay's, the request's own spelling). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +44,7 @@ static void stream_event(struct evbuffer *out, const json_t *payload) {
 
 /* ---- /v1/messages ------------------------------------------------------------------------- */
 
-static const char *echo_model(const struct endpoint_meta *meta, const char *model) {
-    const json_t *m = json_object_get(meta->echo, "model");
-    return json_is_string(m) ? json_string_value(m) : model;
-}
-
+/* message_start's input_tokens (a stream's only: the message object has Ollama's count). */
 static long long echo_estimate(const struct endpoint_meta *meta) {
     return (long long)json_integer_value(json_object_get(meta->echo, "input_tokens"));
 }
@@ -61,8 +57,8 @@ static json_t *messages_request(const char *path, const json_t *in, struct endpo
     if (!native)
         return NULL;
     meta->stream = m.stream;
-    meta->echo = json_pack("{s:O,s:I}", "model", json_object_get(in, "model"), "input_tokens",
-                           (json_int_t)m.estimate);
+    if (m.stream)
+        meta->echo = json_pack("{s:I}", "input_tokens", (json_int_t)m.estimate);
     return native;
 }
 
@@ -90,7 +86,7 @@ static int messages_answer(const struct endpoint_meta *meta, const char *model, 
     if (framed) { /* a streaming request whose answer came as one object: its events */
         struct anthropic_stream s;
         json_t *frames = json_array();
-        anthropic_stream_init(&s, id, echo_model(meta, model), echo_estimate(meta));
+        anthropic_stream_init(&s, id, model, echo_estimate(meta));
         int rc = anthropic_stream_feed(&s, native, frames);
         if (rc == ANTHROPIC_STREAM_MORE)
             anthropic_stream_eof(&s, frames);
@@ -109,7 +105,7 @@ static int messages_answer(const struct endpoint_meta *meta, const char *model, 
 static void messages_open(void *state, const struct endpoint_meta *meta, const char *model) {
     char id[ID_MAX];
     id_unique(ID_MESSAGE, id, sizeof(id));
-    anthropic_stream_init(state, id, echo_model(meta, model), echo_estimate(meta));
+    anthropic_stream_init(state, id, model, echo_estimate(meta));
 }
 
 /* The common token line (one delta in the open block) from its bytes; the rest through
