@@ -1064,8 +1064,10 @@ char *anthropic_relax_thinking_new(int status, const char *answer, size_t answer
     json_t *a = json_loadb(answer, answer_len, 0, &jerr), *b = NULL;
     char *out = NULL;
     const char *text = str_or(a, "error", NULL);
-    if (!text)
-        goto done;
+    static const char tail[] = "\" does not support thinking";
+    size_t tl = text ? strlen(text) : 0;
+    if (tl < sizeof(tail) || strcmp(text + tl - (sizeof(tail) - 1), tail) != 0)
+        goto done; /* any other refusal: the body (maybe megabytes) is not parsed */
     b = json_loadb(body, body_len, 0, &jerr);
     const char *model = str_or(b, "model", NULL);
     if (!model || !json_object_get(b, "think"))
