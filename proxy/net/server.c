@@ -338,13 +338,16 @@ static void handle_endpoint(struct server *s, struct evhttp_request *req, const 
         struct evbuffer *b = evbuffer_new();
         if (b && out.body)
             evbuffer_add(b, out.body, out.body_len);
+        metrics_request_done(ep->route, 200, 0);
+        log_access("msg=\"request\" request_id=%s method=%s path=\"%s\" status=200 bytes=%zu", rid,
+                   method_name(evhttp_request_get_command(req)), evhttp_request_get_uri(req),
+                   out.body_len); /* before the reply, which may free req */
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                           "application/json");
         chunkw_reply(req, 200, NULL, b);
         if (b)
             evbuffer_free(b);
         request_out_cleanup(&out);
-        metrics_request_done(ep->route, 200, 0);
         return;
     }
     struct relay_request rr = {.ep = ep,

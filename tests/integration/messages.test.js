@@ -160,6 +160,10 @@ test('count_tokens: answered by keepwarm with Ollama\'s estimate, nothing sent t
   assert.equal(r.status, 200);
   assert.deepEqual(await r.json(), { input_tokens: 9 });
   assert.equal(await chats(), n0);
+  // in the access log as every request is
+  const logged = /msg="request" [^\n]*method=POST path="\/v1\/messages\/count_tokens\?beta=true" status=200 bytes=18/;
+  for (let i = 0; i < 40 && !logged.test(kw.output); i++) await sleep(50);
+  assert.match(kw.output, logged);
   const bad = await post(kw, '{"messages":3}', '/v1/messages/count_tokens');
   assert.equal(bad.status, 400);
   assertEnvelope(await bad.json(), 'invalid_request_error', /cannot unmarshal number/);
