@@ -1,6 +1,6 @@
 /* anthropic_fast: the fast path for a /v1/messages stream's common token line, from Ollama's
- * bytes to the SSE event, without a JSON tree (the same tools as openai_fast: jsonstr to
- * validate, outbuf and openai_fast_put_string to write). Pure: no I/O, no allocation.
+ * bytes to the SSE event, without a JSON tree (tokline to scan the line, outbuf and
+ * openai_fast_put_string to write, as openai_fast writes). Pure: no I/O, no allocation.
  *
  * Covered: {"model":s,"created_at":s,"message":{"role":s,"content":s[,"thinking":s]},
  * "done":false} (members in any order, each at most once; "created_at", "role" may be missing)
