@@ -152,27 +152,30 @@ static int bind_request(const json_t *in, struct api_err *err) {
 
 /* ---- request: FromMessagesRequest ------------------------------------------------------------ */
 
-/* Appends the text of the "text" blocks of an array (system, tool_result content). */
+/* Appends the text of a "text" block (anything else adds nothing). */
+static void text_of_block(const json_t *b, char **buf, size_t *len, int *oom) {
+    if (!json_is_object(b) || strcmp(str_or(b, "type", ""), "text") != 0)
+        return;
+    const json_t *t = json_object_get(b, "text");
+    if (!json_is_string(t))
+        return;
+    size_t n = json_string_length(t);
+    char *p = realloc(*buf, *len + n + 1);
+    if (!p) {
+        *oom = 1;
+        return;
+    }
+    memcpy(p + *len, json_string_value(t), n);
+    *len += n;
+    p[*len] = '\0';
+    *buf = p;
+}
+
+/* Appends the text of the "text" blocks of an array (system). */
 static void text_of_blocks(const json_t *arr, char **buf, size_t *len, int *oom) {
     size_t i;
     const json_t *b;
-    json_array_foreach(arr, i, b) {
-        if (!json_is_object(b) || strcmp(str_or(b, "type", ""), "text") != 0)
-            continue;
-        const json_t *t = json_object_get(b, "text");
-        if (!json_is_string(t))
-            continue;
-        size_t n = json_string_length(t);
-        char *p = realloc(*buf, *len + n + 1);
-        if (!p) {
-            *oom = 1;
-            return;
-        }
-        memcpy(p + *len, json_string_value(t), n);
-        *len += n;
-        p[*len] = '\0';
-        *buf = p;
-    }
+    json_array_foreach(arr, i, b) text_of_block(b, buf, len, oom);
 }
 
 /* resolveImageSource: a base64 source's data, checked as Go decodes it; Ollama marshals the
@@ -216,10 +219,7 @@ static int tool_result_content(const json_t *c, json_t *msg, struct api_err *err
             continue;
         const char *type = str_or(b, "type", "");
         if (strcmp(type, "text") == 0) {
-            json_t *one = json_array();
-            json_array_append(one, (json_t *)b);
-            text_of_blocks(one, &text, &tl, &oom);
-            json_decref(one);
+            text_of_block(b, &text, &tl, &oom);
         } else if (strcmp(type, "image") == 0) {
             const json_t *src = json_object_get(b, "source");
             if (!json_is_object(src)) {
@@ -327,9 +327,7 @@ static int convert_message(const json_t *m, json_t *out, struct api_err *err) {
     json_array_foreach(blocks, i, b) {
         const char *type = str_or(b, "type", "");
         if (strcmp(type, "text") == 0) {
-            json_t *one = json_pack("[O]", b);
-            text_of_blocks(one, &text, &tl, &oom);
-            json_decref(one);
+            text_of_block(b, &text, &tl, &oom);
         } else if (strcmp(type, "image") == 0) {
             const json_t *src = member(b, "source");
             if (!src) {
