@@ -1,5 +1,6 @@
 /* residency: per-model churn, failures and the residency history (residency.h). A fixed table
- * of models (LRU), a fixed ring of events: nothing grows with traffic. */
+ * of admitted models (LRU), a fixed ring of the options of models not admitted yet, a fixed
+ * ring of events: nothing grows with traffic. */
 #include "residency.h"
 
 #include <ctype.h>
@@ -48,10 +49,19 @@ struct hevent {
     char detail[RESIDENCY_DETAIL_MAX];
 };
 
+/* The last request of a model not admitted yet: its options, for its admission. */
+struct pending {
+    char name[RESIDENCY_NAME_MAX]; /* "" when free */
+    struct runopts last;
+    long long last_at_ms, last_keep_alive_ns;
+};
+
 struct residency {
     struct rmodel models[RESIDENCY_MAX_MODELS];
     size_t nmodels;
     unsigned long long tick;
+    struct pending pending[RESIDENCY_PENDING];
+    size_t npending; /* total noted; the ring holds the last RESIDENCY_PENDING */
     struct hevent history[RESIDENCY_HISTORY];
     size_t nhistory; /* total recorded; the ring holds the last RESIDENCY_HISTORY */
 };
@@ -79,10 +89,35 @@ static struct rmodel *find(const struct residency *r, const char *name) {
     return NULL;
 }
 
-/* The entry for name, new (taking the least recently used one's place when full) if need be;
- * NULL for a name too long to track. */
+static int trackable(const char *name) {
+    return name && *name && strlen(name) < RESIDENCY_NAME_MAX;
+}
+
+static struct pending *pending_find(struct residency *r, const char *name) {
+    for (size_t i = 0; i < RESIDENCY_PENDING; i++)
+        if (r->pending[i].name[0] && config_names_match(r->pending[i].name, name))
+            return &r->pending[i];
+    return NULL;
+}
+
+/* Notes a request of a model not admitted: the latest RESIDENCY_PENDING such models keep
+ * theirs. */
+static void pending_note(struct residency *r, const char *name, const struct runopts *ro,
+                         long long keep_alive_ns, long long now_ms) {
+    struct pending *p = pending_find(r, name);
+    if (!p) {
+        p = &r->pending[r->npending++ % RESIDENCY_PENDING];
+        snprintf(p->name, sizeof(p->name), "%s", name);
+    }
+    p->last = *ro;
+    p->last_at_ms = now_ms;
+    p->last_keep_alive_ns = keep_alive_ns;
+}
+
+/* The entry for name, new (taking the least recently used one's place when full, and the
+ * options noted aside for it) if need be; NULL for a name too long to track. */
 static struct rmodel *get(struct residency *r, const char *name) {
-    if (!name || !*name || strlen(name) >= RESIDENCY_NAME_MAX)
+    if (!trackable(name))
         return NULL;
     struct rmodel *m = find(r, name);
     if (!m) {
@@ -96,9 +131,21 @@ static struct rmodel *get(struct residency *r, const char *name) {
         }
         memset(m, 0, sizeof(*m));
         snprintf(m->name, sizeof(m->name), "%s", name);
+        struct pending *p = pending_find(r, name);
+        if (p) {
+            m->has_last = 1;
+            m->last = p->last;
+            m->last_at_ms = p->last_at_ms;
+            m->last_keep_alive_ns = p->last_keep_alive_ns;
+            p->name[0] = '\0';
+        }
     }
     m->used = ++r->tick;
     return m;
+}
+
+void residency_admit(struct residency *r, const char *model) {
+    get(r, model);
 }
 
 static void history_add(struct residency *r, const char *model, enum residency_event ev,
@@ -141,9 +188,14 @@ static const char *churn_fix(const struct churn *c) {
 
 void residency_request(struct residency *r, const char *model, const struct runopts *ro,
                        long long keep_alive_ns, long long now_ms) {
-    struct rmodel *m = get(r, model);
-    if (!m)
+    if (!trackable(model))
         return;
+    struct rmodel *m = find(r, model);
+    if (!m) {
+        pending_note(r, model, ro, keep_alive_ns, now_ms);
+        return;
+    }
+    m->used = ++r->tick;
     int same_residency = m->has_last && (m->last_keep_alive_ns < 0 ||
                                          now_ms - m->last_at_ms <= m->last_keep_alive_ns / 1000000);
     if (same_residency) {
@@ -261,9 +313,10 @@ static void copy_line(char *dst, size_t cap, const char *text) {
 void residency_failure(struct residency *r, const char *model, int status, const char *text,
                        long long now_ms) {
     unsigned kinds = residency_classify(text);
-    struct rmodel *m = kinds ? get(r, model) : NULL;
+    struct rmodel *m = kinds && trackable(model) ? find(r, model) : NULL;
     if (!m)
         return;
+    m->used = ++r->tick;
     long long ctx = 0;
     if (m->has_last && (m->last.set & 1u))
         ctx = strtoll(m->last.value[0], NULL, 10);

@@ -15,9 +15,16 @@
  *   reports it (with its text); the model's disappearance from /api/ps after it is not
  *   recorded again.
  *
- * Owned by main (residency_new/free); the server reports requests and failures, the warm loop
- * reports what /api/ps shows. Times are passed in (milliseconds since the epoch), so the
- * module is pure apart from its log lines. */
+ * A model name owns data here only once admitted (residency_admit): Ollama answered 2xx for
+ * it, the warm loop tracks it, or the configuration names it. A name a client made up owns
+ * none (issue 12's rule, the warm table's): its requests' options wait in a small ring for an
+ * admission, its failures are not counted, so a flood of such names pushes out neither the
+ * real models' data nor the history.
+ *
+ * Owned by the warm loop (residency_new/free), which writes its events and admissions into it;
+ * the server's requests and failures come through the loop (warm_note_request,
+ * warm_note_failure). Times are passed in (milliseconds since the epoch), so the module is
+ * pure apart from its log lines. */
 #ifndef KEEPWARM_RESIDENCY_H
 #define KEEPWARM_RESIDENCY_H
 
@@ -27,6 +34,7 @@
 #include "runopts.h"
 
 #define RESIDENCY_MAX_MODELS    128 /* models tracked; the least recently used gives way */
+#define RESIDENCY_PENDING       8   /* models not admitted yet whose last options are kept */
 #define RESIDENCY_NAME_MAX      256 /* a longer model name is not tracked */
 #define RESIDENCY_MAX_VALUES    4   /* values remembered per model and option (the latest) */
 #define RESIDENCY_HISTORY       50  /* residency events remembered */
@@ -54,20 +62,27 @@ void residency_free(struct residency *r);
 
 /* A request for model goes to Ollama with runner options ro (after policy). keep_alive_ns is
  * what it carries (< 0: forever): an earlier request older than that no longer shares the
- * residency. Counts and logs churn. */
+ * residency. Counts and logs churn for an admitted model; for another, only notes ro aside
+ * (the RESIDENCY_PENDING latest such models) for its admission. */
 void residency_request(struct residency *r, const char *model, const struct runopts *ro,
                        long long keep_alive_ns, long long now_ms);
 
+/* model may own data from now on (see the top): its entry is made, the least recently used
+ * one giving way when the table is full, and the options noted aside for its last request
+ * become its previous request's. A name too long to track is ignored. */
+void residency_admit(struct residency *r, const char *model);
+
 /* Ollama answered a request for model with an error (status, 200 for an error line in a
- * stream) whose text is text: counted when it is a crash, an overflow or an OOM. */
+ * stream) whose text is text: counted, for an admitted model, when it is a crash, an overflow
+ * or an OOM. */
 void residency_failure(struct residency *r, const char *model, int status, const char *text,
                        long long now_ms);
 
 /* Which failure kinds text shows (bits 1 << enum residency_failure); 0 for none. */
 unsigned residency_classify(const char *text);
 
-/* A residency event seen by the warm loop (detail may be NULL). A model that is unloaded
- * forgets its last runner options: the next load is not churn. */
+/* A residency event seen by the warm loop (detail may be NULL); it admits model. A model that
+ * is unloaded forgets its last runner options: the next load is not churn. */
 void residency_event(struct residency *r, const char *model, enum residency_event ev,
                      const char *detail, long long now_ms);
 

@@ -586,10 +586,6 @@ void warm_free(struct warm *w) {
     free(w);
 }
 
-struct residency *warm_residency(struct warm *w) {
-    return w->res;
-}
-
 void warm_start(struct warm *w) {
     if (npinned(w) > 0)
         log_info("msg=\"preloading pinned models\" count=%zu", npinned(w));
@@ -608,6 +604,7 @@ void warm_set_config(struct warm *w, const struct config *cfg) {
 void warm_note_model(struct warm *w, const char *model) {
     if (!model || !*model)
         return;
+    residency_admit(w->res, model);
     struct wmodel *m = model_add(w, model, ADD_CLIENT);
     if (!m || !w->cfg->pin_requested || is_pinned(m))
         return;
@@ -620,6 +617,17 @@ void warm_note_model(struct warm *w, const char *model) {
                  "max_pinned=%lld",
                  m->name, w->cfg->max_pinned);
     }
+}
+
+void warm_note_request(struct warm *w, const char *model, const struct runopts *ro) {
+    residency_request(w->res, model, ro, policy_keep_alive(w->cfg, model), now_ms());
+}
+
+void warm_note_failure(struct warm *w, const char *model, int status, const char *text) {
+    const struct model_conf *mc = config_model(w->cfg, model);
+    if (model_find(w, model) || (mc && strcmp(mc->name, CONFIG_DEFAULTS_SECTION) != 0))
+        residency_admit(w->res, model);
+    residency_failure(w->res, model, status, text, now_ms());
 }
 
 /* ---- /readyz -------------------------------------------------------------------------- */

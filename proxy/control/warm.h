@@ -34,12 +34,18 @@ void warm_start(struct warm *w);
 /* Switches to a new configuration (reload): pins are re-read, the next round runs now. */
 void warm_set_config(struct warm *w, const struct config *cfg);
 
-/* The residency record the loop writes its events into and /status and /metrics report (owned
- * by the loop; the server reports requests and failures into it). Never NULL. */
-struct residency *warm_residency(struct warm *w);
-
-/* A client used model (for pin_requested, and for /status's "seen" models). */
+/* Ollama answered 2xx to a client's request for model: the warm table tracks it (for
+ * pin_requested, and for /status's "seen" models) and the residency record admits it. */
 void warm_note_model(struct warm *w, const char *model);
+
+/* A client's request for model goes to Ollama with the runner options ro (after policy): the
+ * residency record's churn count (residency_request, with the keep_alive policy gives it). */
+void warm_note_request(struct warm *w, const char *model, const struct runopts *ro);
+
+/* Ollama answered an error for model (residency_failure's status and text): counted for a
+ * model the loop tracks or the configuration names in a section of its own; a name a client
+ * made up owns no state. */
+void warm_note_failure(struct warm *w, const char *model, int status, const char *text);
 
 /* How /readyz's answer is written: evhttp_send_reply's signature. The server sets its own
  * writer (chunkw_reply: HEAD answers with the length and no body); the default is evhttp's. */

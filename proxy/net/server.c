@@ -23,10 +23,8 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
-#include "policy.h"
 #include "relay.h"
 #include "request.h"
-#include "residency.h"
 #include "statuspage.h"
 #include "unzstd.h"
 #include "warm.h"
@@ -183,17 +181,11 @@ static void on_model_ok(void *arg, const char *model) {
         warm_note_model(s->warm, model);
 }
 
-static long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Ollama answered an error for model: the residency reads it for crashes and overflows. */
 static void on_model_error(void *arg, const char *model, int status, const char *text) {
     struct server *s = arg;
     if (s->warm)
-        residency_failure(warm_residency(s->warm), model, status, text, now_ms());
+        warm_note_failure(s->warm, model, status, text);
 }
 
 /* Relays a native request to Ollama (the entry's method, rr.path): admission against
@@ -210,8 +202,7 @@ static void relay_native(struct server *s, struct evhttp_request *req, struct re
         return;
     }
     if (runner && rr.model_owned && s->warm) /* it goes to Ollama: the residency's churn count */
-        residency_request(warm_residency(s->warm), rr.model_owned, runner,
-                          policy_keep_alive(s->cfg, rr.model_owned), now_ms());
+        warm_note_request(s->warm, rr.model_owned, runner);
     if (rr.ep->flags & EP_NOTE_MODEL) {
         rr.on_upstream_ok = on_model_ok;
         rr.on_upstream_error = on_model_error;

@@ -181,3 +181,28 @@ test('a model whose keep_alive ran out is recorded as expired, not evicted', asy
   assert.equal((await generate(kw, 'llama3.2:3b', { num_ctx: 4096 })).status, 200);
   assert.deepEqual((await modelStatus(kw, 'llama3.2:3b')).churn, []);
 });
+
+test('a name a client made up owns no residency data: a flood of them pushes out no real model and writes no failure', async () => {
+  const fake = await startFake();
+  procs.push(fake);
+  const kw = await startKeepwarm(fake.url, ['--ping-interval', '100ms']);
+  procs.push(kw);
+  assert.equal((await generate(kw, 'llama3.2:3b', { num_ctx: 2048 })).status, 200);
+  assert.equal((await generate(kw, 'llama3.2:3b', { num_ctx: 8192 })).status, 200);
+  // More made-up names than the residency table holds, each with two different num_ctx; Ollama's
+  // "not found" text quotes the name, which here reads as an out-of-memory failure.
+  for (let i = 0; i < 140; i++) {
+    const name = `erroroutofmemory-${i}`;
+    assert.equal((await generate(kw, name, { num_ctx: 2048 })).status, 404);
+    assert.equal((await generate(kw, name, { num_ctx: 8192 })).status, 404);
+  }
+  const st = await modelStatus(kw, 'llama3.2:3b');
+  assert.equal(st.churn.length, 1, 'the real model keeps its churn');
+  assert.equal(st.churn[0].count, 1);
+  const history = (await status(kw)).history;
+  assert.deepEqual(history.filter((h) => h.model.startsWith('erroroutofmemory')), []);
+  assert.equal(history.filter((h) => h.event === 'reload_options' && h.model === 'llama3.2:3b').length, 1);
+  const metrics = await (await fetch(`${kw.url}/metrics`)).text();
+  assert.doesNotMatch(metrics, /erroroutofmemory/);
+  assert.doesNotMatch(kw.output, /msg="model failed" model=erroroutofmemory/);
+});

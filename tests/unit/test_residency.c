@@ -1,6 +1,7 @@
 /* Unit tests for runopts (canonical texts) and residency: churn within a residency, its caps
- * (models, values per option), failure classification and the crash warning rule, the history
- * ring (50, oldest first), the error text cap, and the /status shapes. */
+ * (models, values per option), admission (a name not admitted owns no state), failure
+ * classification and the crash warning rule, the history ring (50, oldest first), the error
+ * text cap, and the /status shapes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,8 @@ static void test_churn(void **state) {
     (void)state;
     struct residency *r = residency_new();
     struct runopts a = ctx("2048"), b = ctx("8192"), none = ctx(NULL);
+    residency_admit(r, "m");
+    residency_admit(r, "k");
     residency_request(r, "m", &a, FOREVER, 1000);
     residency_request(r, "m:latest", &a, FOREVER, 2000); /* same model, same options */
     assert_int_equal(churn_count(r, "m"), 0);
@@ -105,6 +108,7 @@ static void test_churn_caps(void **state) {
     (void)state;
     struct residency *r = residency_new();
     char v[16];
+    residency_admit(r, "m");
     for (int i = 0; i < 20; i++) {
         snprintf(v, sizeof(v), "%d", 1000 + i);
         struct runopts ro = ctx(v);
@@ -123,6 +127,7 @@ static void test_churn_caps(void **state) {
     struct runopts a = ctx("1"), b = ctx("2");
     for (int i = 0; i < RESIDENCY_MAX_MODELS + 10; i++) {
         snprintf(name, sizeof(name), "model%d", i);
+        residency_admit(r, name);
         residency_request(r, name, &a, FOREVER, 100);
         residency_request(r, name, &b, FOREVER, 100);
     }
@@ -134,9 +139,60 @@ static void test_churn_caps(void **state) {
     char longname[RESIDENCY_NAME_MAX + 10];
     memset(longname, 'x', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';
+    residency_admit(r, longname);
     residency_request(r, longname, &a, FOREVER, 1);
     residency_request(r, longname, &b, FOREVER, 2);
     assert_int_equal(churn_count(r, longname), 0);
+    residency_free(r);
+}
+
+/* Issue 12's rule: a name not admitted owns no state. Its request's options wait aside for its
+ * admission (the first request of a new model still counts); a flood of made-up names, even
+ * ones whose "not found" text reads as a failure, pushes out no admitted model's data and
+ * writes no history. */
+static void test_admission(void **state) {
+    (void)state;
+    struct residency *r = residency_new();
+    struct runopts a = ctx("2048"), b = ctx("8192");
+    residency_request(r, "real", &a, FOREVER, 1000); /* before Ollama's 2xx */
+    residency_admit(r, "real:latest");               /* Ollama answered 2xx */
+    residency_request(r, "real", &b, FOREVER, 2000);
+    assert_int_equal(churn_count(r, "real"), 1);
+    residency_failure(r, "real", 500, "llama runner process has terminated", 2500);
+    char name[64], text[128];
+    for (int i = 0; i < 2 * RESIDENCY_MAX_MODELS; i++) {
+        snprintf(name, sizeof(name), "made-up-%d", i);
+        snprintf(text, sizeof(text), "model \"%s erroroutofmemory\" not found", name);
+        residency_request(r, name, &a, FOREVER, 3000 + i);
+        residency_request(r, name, &b, FOREVER, 3000 + i);
+        residency_failure(r, name, 404, text, 3000 + i);
+        assert_int_equal(churn_count(r, name), 0);
+    }
+    assert_int_equal(churn_count(r, "real"), 1);
+    json_t *o = model_status(r, "real");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(o, "failures"), "runner_crash")), 1);
+    json_decref(o);
+    json_t *h = residency_history_new(r);
+    assert_int_equal(json_array_size(h), 2); /* real's reload_options and crash */
+    for (size_t i = 0; i < json_array_size(h); i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(h, i), "model")),
+                            "real:latest"); /* the admitted spelling */
+    json_decref(h);
+    struct evbuffer *m = evbuffer_new();
+    residency_metrics(r, m);
+    evbuffer_add(m, "", 1);
+    assert_null(strstr((const char *)evbuffer_pullup(m, -1), "made-up"));
+    evbuffer_free(m);
+    /* only the RESIDENCY_PENDING latest names keep their options aside */
+    residency_request(r, "late", &a, FOREVER, 9000);
+    for (int i = 0; i < RESIDENCY_PENDING; i++) {
+        snprintf(name, sizeof(name), "other-%d", i);
+        residency_request(r, name, &a, FOREVER, 9000);
+    }
+    residency_admit(r, "late");
+    residency_request(r, "late", &b, FOREVER, 9100);
+    assert_int_equal(churn_count(r, "late"), 0);
     residency_free(r);
 }
 
@@ -162,6 +218,7 @@ static void test_failures(void **state) {
     (void)state;
     struct residency *r = residency_new();
     struct runopts big = ctx("32768");
+    residency_admit(r, "m");
     residency_request(r, "m", &big, FOREVER, 0);
     char text[2 * RESIDENCY_ERROR_MAX];
     memset(text, 'e', sizeof(text) - 1);
@@ -208,6 +265,9 @@ static void test_crash_rule(void **state) {
     char buf[256];
     const char *crash = "llama runner process has terminated: exit status 2";
     struct runopts a = ctx("8192"), b = ctx("4096");
+    residency_admit(r, "spread");
+    residency_admit(r, "mixed");
+    residency_admit(r, "same");
     for (int i = 0; i < RESIDENCY_CRASH_WARN; i++) {
         residency_request(r, "spread", &a, FOREVER, i * 3600 * 1000LL);
         residency_failure(r, "spread", 500, crash, i * 3600 * 1000LL);
@@ -264,9 +324,9 @@ int main(void) {
     log_set_level(LOG_LEVEL_ERROR); /* the warnings are the integration tests' business */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runopts_texts), cmocka_unit_test(test_churn),
-        cmocka_unit_test(test_churn_caps),    cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_failures),      cmocka_unit_test(test_crash_rule),
-        cmocka_unit_test(test_history_ring),
+        cmocka_unit_test(test_churn_caps),    cmocka_unit_test(test_admission),
+        cmocka_unit_test(test_classify),      cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_crash_rule),    cmocka_unit_test(test_history_ring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
