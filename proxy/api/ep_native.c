@@ -53,9 +53,7 @@ static long long count_of(const char *p, size_t n, const char *key) {
             hit = q;
             break;
         }
-        len = (size_t)(q - p) + kl - 1; /* the next start is before q */
-        if (q == p)
-            break;
+        len = (size_t)(q - p) + kl - 1; /* the next start is before q (none when q == p) */
     }
     if (!hit)
         return 0;

@@ -42,12 +42,6 @@ static enum endpoint_stream_result sse_frames(struct evbuffer *out, json_t *fram
 
 /* ---- shared helpers ----------------------------------------------------------------------- */
 
-/* A response id: the API's prefix and digits (Ollama's shape, "chatcmpl-" + rand.Intn(999) in
- * openai/openai.go at fb30760), never repeated within the process (id_unique). */
-static void gen_id(char *buf, size_t len, enum id_kind kind) {
-    id_unique(kind, buf, len);
-}
-
 static void meta_from(struct endpoint_meta *meta, const struct openai_meta *m) {
     meta->stream = m->stream;
     meta->include_usage = m->include_usage;
@@ -214,10 +208,10 @@ static enum endpoint_stream_result line_rest(stream_done_fast_fn done_fast, stre
     return EP_STREAM_OVER;
 }
 
-/* A stream's state, with a new id under prefix. */
+/* A stream's state, with a new id of kind. */
 static void stream_open_with(enum id_kind kind, void *state, const struct endpoint_meta *meta) {
     char id[ID_MAX];
-    gen_id(id, sizeof(id), kind);
+    id_unique(kind, id, sizeof(id)); /* Ollama's shape, never repeated (id.h) */
     openai_stream_init(state, id, meta->include_usage);
 }
 
@@ -228,10 +222,6 @@ static void stream_end_with(stream_eof_fn eof, void *state, struct evbuffer *out
     json_t *frames = json_array();
     sse_frames(out, frames, eof(state, frames));
     json_decref(frames);
-}
-
-static void stream_event(struct evbuffer *out, const json_t *payload) {
-    sse_event(out, payload);
 }
 
 /* ---- chat: /v1/chat/completions -> /api/chat ---------------------------------------------- */
@@ -259,7 +249,7 @@ static int chat_answer(const struct endpoint_meta *meta, const char *model, cons
                        size_t len, int framed, struct evbuffer *out, struct endpoint_usage *usage,
                        const char **why) {
     char id[ID_MAX];
-    gen_id(id, sizeof(id), ID_CHAT);
+    id_unique(ID_CHAT, id, sizeof(id));
     if (!framed && answer_fast(openai_chat_response_fast, body, len, id, out, usage) == 0)
         return 0;
     return answer_with(chat_translate, meta, model, id, body, len, framed, out, usage, why);
@@ -307,7 +297,7 @@ const struct endpoint endpoint_openai_chat = {
     .stream_open = chat_open,
     .stream_line = chat_line,
     .stream_end = chat_end,
-    .stream_event = stream_event,
+    .stream_event = sse_event,
 };
 
 /* ---- completions: /v1/completions -> /api/generate ---------------------------------------- */
@@ -336,7 +326,7 @@ static int completion_answer(const struct endpoint_meta *meta, const char *model
                              size_t len, int framed, struct evbuffer *out,
                              struct endpoint_usage *usage, const char **why) {
     char id[ID_MAX];
-    gen_id(id, sizeof(id), ID_COMPLETION);
+    id_unique(ID_COMPLETION, id, sizeof(id));
     if (!framed && answer_fast(openai_completion_response_fast, body, len, id, out, usage) == 0)
         return 0;
     return answer_with(completion_translate, meta, model, id, body, len, framed, out, usage, why);
@@ -377,7 +367,7 @@ const struct endpoint endpoint_openai_completions = {
     .stream_open = completion_open,
     .stream_line = completion_line,
     .stream_end = completion_end,
-    .stream_event = stream_event,
+    .stream_event = sse_event,
 };
 
 /* ---- embeddings: /v1/embeddings -> /api/embed --------------------------------------------- */
@@ -439,7 +429,7 @@ const struct endpoint endpoint_openai_embeddings = {
     .native_error_new = openai_error_from_native_new,
     .request_new = embed_request,
     .answer = embed_answer,
-    .stream_event = stream_event,
+    .stream_event = sse_event,
 };
 
 /* ---- models: GET /v1/models from /api/tags, GET /v1/models/{id} from /api/show ------------ */
@@ -468,7 +458,7 @@ const struct endpoint endpoint_openai_models = {
     .error_new = openai_error_new,
     .native_error_new = openai_error_from_native_new,
     .answer = models_answer,
-    .stream_event = stream_event,
+    .stream_event = sse_event,
 };
 
 /* The id is the rest of the path, already %-decoded, '/' included. */
@@ -509,7 +499,7 @@ const struct endpoint endpoint_openai_model = {
     .native_error_new = openai_error_from_native_new,
     .request_new = model_request,
     .answer = model_answer,
-    .stream_event = stream_event,
+    .stream_event = sse_event,
 };
 
 /* ---- any other /v1/ path: passed through ----------------------------------------------------- */

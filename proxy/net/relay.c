@@ -82,7 +82,8 @@ struct relay {
     char request_id[64];
     struct endpoint_usage usage;
     char tail[ENDPOINT_TAIL_MAX]; /* the last bytes of a passthrough answer (ep->pass_usage) */
-    size_t tail_len;
+    size_t tail_len;              /* bytes kept, up to ENDPOINT_TAIL_MAX */
+    size_t tail_at;               /* the ring's next write offset (keep_tail) */
     struct timeval t0;
     max_align_t state[]; /* the endpoint's stream state, ep->stream_size bytes */
 };
@@ -389,18 +390,31 @@ static void decide_mode(struct relay *r, struct upstream_xfer *x) {
     }
 }
 
-/* Keeps the last ENDPOINT_TAIL_MAX bytes of a passthrough answer: one copy of at most that
- * many bytes per read, for an entry that reads its token counts there. */
+/* Keeps the last ENDPOINT_TAIL_MAX bytes of a passthrough answer, for an entry that reads its
+ * token counts there: a ring written at tail_at, so a read (a token of a native stream) costs
+ * one copy of its own bytes; put in order once, at the end (tail_linear). */
 static void keep_tail(struct relay *r, const char *buf, size_t len) {
-    if (len >= sizeof(r->tail)) {
-        memcpy(r->tail, buf + len - sizeof(r->tail), sizeof(r->tail));
-        r->tail_len = sizeof(r->tail);
+    const size_t cap = sizeof(r->tail);
+    if (len >= cap) {
+        memcpy(r->tail, buf + len - cap, cap);
+        r->tail_at = 0;
+        r->tail_len = cap;
         return;
     }
-    size_t keep = r->tail_len + len > sizeof(r->tail) ? sizeof(r->tail) - len : r->tail_len;
-    memmove(r->tail, r->tail + r->tail_len - keep, keep);
-    memcpy(r->tail + keep, buf, len);
-    r->tail_len = keep + len;
+    size_t first = cap - r->tail_at < len ? cap - r->tail_at : len;
+    memcpy(r->tail + r->tail_at, buf, first);
+    memcpy(r->tail, buf + first, len - first);
+    r->tail_at = (r->tail_at + len) % cap;
+    r->tail_len = r->tail_len + len < cap ? r->tail_len + len : cap;
+}
+
+/* The kept tail in order, in out[ENDPOINT_TAIL_MAX]; returns its length. */
+static size_t tail_linear(const struct relay *r, char *out) {
+    /* the oldest bytes from tail_at on; none before the ring is full (tail_at == tail_len) */
+    size_t old = r->tail_len - r->tail_at;
+    memcpy(out, r->tail + r->tail_at, old);
+    memcpy(out + old, r->tail, r->tail_len - old);
+    return r->tail_len;
 }
 
 /* A passthrough answer is complete: the entry's token counts from its end (2xx only). */
@@ -675,8 +689,10 @@ static void finish(struct relay *r, struct upstream_xfer *x, enum upstream_resul
         if (!r->stream_over)
             r->ep->stream_end(r->state, r->out);
     }
-    if (r->mode == MODE_PASS)
-        pass_usage(r, upstream_status(x), r->tail, r->tail_len);
+    if (r->mode == MODE_PASS && r->ep->pass_usage) {
+        char tail[ENDPOINT_TAIL_MAX];
+        pass_usage(r, upstream_status(x), tail, tail_linear(r, tail));
+    }
     end_reply(r);
 }
 

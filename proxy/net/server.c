@@ -541,6 +541,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
     if (plen >= sizeof(path) || uri[0] != '/') {
         relay_reply_error(req, &endpoint_native_pass, 414, "request URI too long or not a path",
                           NULL);
+        metrics_request_done(ROUTE_OTHER, 414, 0);
         return;
     }
     if (uri_has_control(uri)) {

@@ -126,6 +126,9 @@ test('limits: oversized headers, slowloris, and keepwarm keeps serving', async (
   procs.push(kw);
   const big = await raw(kw.port, `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(70000)}\r\n\r\n`);
   assert.match(big, /^HTTP\/1\.1 4\d\d/, 'headers over 64 KiB are refused');
+  const long = await raw(kw.port, `GET /api/${'a'.repeat(3000)} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+  assert.match(long, /^HTTP\/1\.1 414/, 'a path over 2 KiB is refused');
+  assert.equal(await metric(kw, /keepwarm_requests_total\{route="other",code="414"\} (\d+)/), 1, 'and counted');
 
   const t0 = Date.now();
   const slow = await raw(kw.port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n', { keepOpenMs: 5000 });
