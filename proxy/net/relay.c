@@ -519,7 +519,7 @@ static int retry_body(struct relay *r, long status, const char *answer, size_t n
     r->up_body_len = len;
     log_info("msg=\"sending again as the endpoint asks\" endpoint=%s model=\"%s\" status=%ld",
              r->ep->name, r->model ? r->model : "", status);
-    if (start_upstream(r, err, sizeof(err)) < 0) { /* answer is gone: drained for the retry */
+    if (start_upstream(r, err, sizeof(err)) < 0) { /* the refusal was for the other body */
         json_t *e = r->ep->error_new(502, err, NULL);
         reply_error_json(r, 502, e);
         json_decref(e);
@@ -711,14 +711,17 @@ static void on_done(void *ctx, struct upstream_xfer *x, enum upstream_result res
 
 static const struct upstream_cbs relay_cbs = {on_data, on_done, on_read_end};
 
+/* Sends r's request to Ollama. The previous answer (a retry's) is dropped only once the new
+ * transfer has started: when it cannot start, the caller still reads that answer (the
+ * finish_buffered that asked for the retry answers with it). */
 static int start_upstream(struct relay *r, char *err, size_t errlen) {
-    r->mode = MODE_UNDECIDED;
-    r->overflow = 0;
-    evbuffer_drain(r->answer, evbuffer_get_length(r->answer));
     r->xfer = upstream_start(r->env->up, r->up_method, r->up_path, (const char *const *)r->headers,
                              r->up_body, r->up_body_len, &relay_cbs, r, err, errlen);
     if (!r->xfer)
         return -1;
+    r->mode = MODE_UNDECIDED;
+    r->overflow = 0;
+    evbuffer_drain(r->answer, evbuffer_get_length(r->answer));
     upstream_set_replayable(r->xfer, r->replayable);
     return 0;
 }
