@@ -60,7 +60,7 @@ export function runAgent(cmd, args, { env, cwd, timeoutMs = 60000 }) {
       clearTimeout(timer);
       // Whatever the CLI left behind in its group (sandbox helpers) goes with it.
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
-      resolve({ code, signal, stdout, stderr, timedOut });
+      resolve({ code, signal, stdout, stderr, timedOut, pid: child.pid });
     });
   });
 }
@@ -115,6 +115,20 @@ export function assertPolicy(q, model, what) {
   assert.equal(q.body.model, model, `${what}: model`);
   assert.equal(q.body.keep_alive, KEEP_ALIVE_S, `${what}: keepwarm's keep_alive`);
   assert.equal(q.body.options?.num_ctx, NUM_CTX, `${what}: the [model] section's num_ctx`);
+}
+
+// Whether a process of the group runAgent started (its leader's pid) still runs: /proc's
+// view, since a killed member that no init reaps stays a zombie that kill(-pid, 0) still finds.
+export function groupAlive(pid) {
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(p)) continue;
+    let stat;
+    try { stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8'); } catch { continue; }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so from the last ')'
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pid && state !== 'Z') return true;
+  }
+  return false;
 }
 
 // One line for an assertion message: what the CLI printed.

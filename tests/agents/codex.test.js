@@ -11,7 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import { agentEnv, agentStack, assertPolicy as assertPolicyOf, chats as chatsOf, runAgent, said } from './agent.js';
+import {
+  agentEnv, agentStack, assertPolicy as assertPolicyOf, chats as chatsOf, groupAlive, runAgent, said,
+} from './agent.js';
 
 const MODEL = 'qwen3:8b';
 const DEADLINE_MS = 90000;
@@ -143,13 +145,17 @@ test('codex exec with its built-in OpenAI provider at keepwarm: the Responses We
   assert.match(stack.kw.output, /method=GET path="\/v1\/responses".* status=405/, 'keepwarm answered the upgrade 405');
 });
 
-test('a hung agent fails its test instead of hanging CI: Codex waiting on a server that never answers is killed at the deadline, with its process group', async () => {
+// The test's own timeout: were the deadline's kill to miss the native binary that Codex's
+// launcher starts, its open pipes would keep runAgent waiting, and this fails instead of hanging.
+test('a hung agent fails its test instead of hanging CI: Codex waiting on a server that never answers is killed at the deadline, with its process group', { timeout: 30000 }, async () => {
   const silent = http.createServer(() => { /* never answers */ });
   await new Promise((r) => silent.listen(0, '127.0.0.1', r));
   try {
     const r = await codex('Hello?', [], 'oss', 3000, `http://127.0.0.1:${silent.address().port}`);
     assert.equal(r.timedOut, true, said(r));
     assert.equal(r.signal, 'SIGKILL');
+    for (let i = 0; i < 50 && groupAlive(r.pid); i++) await new Promise((w) => setTimeout(w, 100));
+    assert.equal(groupAlive(r.pid), false, 'no process of the CLI\'s group is left');
   } finally {
     silent.closeAllConnections();
     silent.close();
