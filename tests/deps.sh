@@ -9,6 +9,10 @@ tests=1
 [ "${1:-}" = "--build" ] && tests=0
 missing=""
 pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
+# A fresh Debian has no compiler, make or C headers (`sh tests/deps.sh` runs without make).
+command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+command -v make >/dev/null 2>&1 || missing="$missing make"
+[ -e /usr/include/stdio.h ] || missing="$missing libc6-dev"
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 pc libevent libevent-dev
 pc jansson libjansson-dev

@@ -7,52 +7,23 @@
 // the stand-in's /api/chat: keepwarm's keep_alive and the num_ctx of the ini's [model] section.
 // Offline and quiet: temp HOME, telemetry, autoupdater, error reporting and nonessential traffic
 // off (strace saw no connection outside loopback with these), and a deadline.
-import { test, before, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startFake, startKeepwarm, FakeControl, iniFile } from '../integration/harness.js';
-import { agentDirs, agentEnv, runAgent, said } from './agent.js';
+import { agentEnv, agentStack, assertPolicy, chats as chatsOf, runAgent, said } from './agent.js';
 
-const KEEP_ALIVE_S = 7200;
-const NUM_CTX = 16384;
 const DEADLINE_MS = 90000;
 
 const KEY = 'sk-keepwarm-claude-test';
 
-let fake, kw, kwKeyed, ctl;
-const dirsToRemove = [];
-
-before(async () => {
-  fake = await startFake();
-  ctl = new FakeControl(fake);
-  const ini = iniFile('[keepwarm]\nkeep_alive = 2h\n' +
-    `[model "qwen3:8b"]\nnum_ctx = ${NUM_CTX}\n[model "llama3.2:3b"]\nnum_ctx = ${NUM_CTX}\n`);
-  kw = await startKeepwarm(fake.url, ['-c', ini]);
-  kwKeyed = await startKeepwarm(fake.url, ['-c', ini, '--api-key', KEY]);
-});
-
-after(async () => {
-  let code, codeKeyed;
-  try {
-    code = await kw?.stop();
-    codeKeyed = await kwKeyed?.stop();
-  } finally {
-    await fake?.stop();
-    for (const d of dirsToRemove) fs.rmSync(d, { recursive: true, force: true });
-  }
-  assert.equal(code, 0, `keepwarm exit code (output: ${kw?.output})`);
-  assert.equal(codeKeyed, 0, `keepwarm (api_key) exit code (output: ${kwKeyed?.output})`);
-});
-
-beforeEach(async () => { await ctl.reset(); });
+const stack = agentStack(['qwen3:8b', 'llama3.2:3b'], KEY);
 
 // auth: {} for the open keepwarm (ANTHROPIC_AUTH_TOKEN any value, sent as a Bearer), or the
 // variables and base URL for the keepwarm with api_key.
 function claude(prompt, model, extraArgs = [], auth = {}) {
-  const dirs = agentDirs('claude');
-  dirsToRemove.push(dirs.root);
+  const dirs = stack.tempDirs('claude');
   const env = agentEnv(dirs, {
-    ANTHROPIC_BASE_URL: kw.url,
+    ANTHROPIC_BASE_URL: stack.kw.url,
     ANTHROPIC_AUTH_TOKEN: 'keepwarm',
     ...auth,
     DISABLE_TELEMETRY: '1',
@@ -64,19 +35,12 @@ function claude(prompt, model, extraArgs = [], auth = {}) {
   return runAgent('claude', args, { env, cwd: dirs.work, timeoutMs: DEADLINE_MS }).then((r) => ({ ...r, dirs }));
 }
 
-async function chats() {
-  return (await ctl.requests()).filter((q) => q.method === 'POST' && q.path === '/api/chat');
-}
-
-function assertPolicy(q, model, what) {
-  assert.ok(q.body, `${what}: the stand-in kept the body (under 64 KiB)`);
-  assert.equal(q.body.model, model, `${what}: model`);
-  assert.equal(q.body.keep_alive, KEEP_ALIVE_S, `${what}: keepwarm's keep_alive`);
-  assert.equal(q.body.options?.num_ctx, NUM_CTX, `${what}: the [model] section's num_ctx`);
+function chats() {
+  return chatsOf(stack.ctl);
 }
 
 test('claude -p: the answer arrives through keepwarm, Ollama saw keep_alive and the pinned num_ctx', async () => {
-  await ctl.post('script', { content: ['The', ' answer', ' is', ' forty-two.'] });
+  await stack.ctl.post('script', { content: ['The', ' answer', ' is', ' forty-two.'] });
   const r = await claude('What is the answer?', 'qwen3:8b');
   assert.equal(r.timedOut, false, said(r));
   assert.equal(r.code, 0, said(r));
@@ -95,7 +59,7 @@ test('claude -p: the answer arrives through keepwarm, Ollama saw keep_alive and 
 });
 
 test('claude -p on a model that cannot think: no 400, the answer arrives (Ollama relaxes the thinking Claude Code asks for)', async () => {
-  await ctl.post('script', { content: ['Plain', ' answer.'] });
+  await stack.ctl.post('script', { content: ['Plain', ' answer.'] });
   const r = await claude('Answer plainly', 'llama3.2:3b');
   assert.equal(r.timedOut, false, said(r));
   assert.equal(r.code, 0, said(r));
@@ -106,7 +70,7 @@ test('claude -p on a model that cannot think: no 400, the answer arrives (Ollama
 });
 
 test('claude -p completes a task: the model calls Bash twice in one turn, Claude Code runs both in the workdir, the results go back, the final answer arrives', async () => {
-  await ctl.post('script', {
+  await stack.ctl.post('script', {
     tool_calls: [
       { function: { name: 'Bash', arguments: { command: 'echo made-by-claude > proof.txt', description: 'write the proof file' } } },
       { function: { name: 'Bash', arguments: { command: 'echo second > second.txt', description: 'write a second file' } } },
@@ -145,9 +109,9 @@ for (const [how, auth] of [
   ['ANTHROPIC_AUTH_TOKEN (Bearer)', { ANTHROPIC_AUTH_TOKEN: KEY }],
 ]) {
   test(`claude -p against keepwarm with api_key, the key in ${how}: accepted, the answer arrives, not forwarded`, async () => {
-    await ctl.post('script', { content: ['Keyed', ' and', ' warm.'] });
+    await stack.ctl.post('script', { content: ['Keyed', ' and', ' warm.'] });
     // An undefined variable is left out of the CLI's environment (child_process drops it).
-    const r = await claude('Are you there?', 'qwen3:8b', [], { ...auth, ANTHROPIC_BASE_URL: kwKeyed.url });
+    const r = await claude('Are you there?', 'qwen3:8b', [], { ...auth, ANTHROPIC_BASE_URL: stack.kwKeyed.url });
     assert.equal(r.timedOut, false, said(r));
     assert.equal(r.code, 0, said(r));
     assert.match(r.stdout, /Keyed and warm\./, said(r));

@@ -7,67 +7,42 @@
 // Offline and quiet: temp HOME/CODEX_HOME, --ephemeral, plugins and analytics off (strace saw
 // no lookup outside loopback with these), and a deadline that kills a hung CLI.
 // The stand-in's script answers a turn that ends with a tool result with `after_tool`.
-import { test, before, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import { startFake, startKeepwarm, FakeControl, iniFile } from '../integration/harness.js';
-import { agentDirs, agentEnv, runAgent, said } from './agent.js';
+import {
+  agentEnv, agentStack, assertPolicy as assertPolicyOf, chats as chatsOf, groupAlive, runAgent, said,
+} from './agent.js';
 
 const MODEL = 'qwen3:8b';
-const KEEP_ALIVE_S = 7200;
-const NUM_CTX = 16384;
 const DEADLINE_MS = 90000;
 
 const KEY = 'sk-keepwarm-codex-test';
 
-let fake, kw, kwKeyed, ctl;
-const dirsToRemove = [];
-
-before(async () => {
-  fake = await startFake();
-  ctl = new FakeControl(fake);
-  const ini = iniFile(`[keepwarm]\nkeep_alive = 2h\n[model "${MODEL}"]\nnum_ctx = ${NUM_CTX}\n`);
-  kw = await startKeepwarm(fake.url, ['-c', ini]);
-  kwKeyed = await startKeepwarm(fake.url, ['-c', ini, '--api-key', KEY]);
-});
-
-after(async () => {
-  let code, codeKeyed;
-  try {
-    code = await kw?.stop();
-    codeKeyed = await kwKeyed?.stop();
-  } finally {
-    await fake?.stop();
-    for (const d of dirsToRemove) fs.rmSync(d, { recursive: true, force: true });
-  }
-  assert.equal(code, 0, `keepwarm exit code (output: ${kw?.output})`);
-  assert.equal(codeKeyed, 0, `keepwarm (api_key) exit code (output: ${kwKeyed?.output})`);
-});
-
-beforeEach(async () => { await ctl.reset(); });
+const stack = agentStack([MODEL], KEY);
 
 // provider 'oss': --oss --local-provider ollama with CODEX_OSS_BASE_URL (the README's first
 // setup); provider 'keyed': keepwarm as a model provider in $CODEX_HOME/config.toml with its
 // API key from the environment (the README's second setup), against the keepwarm with api_key;
 // provider 'openai': Codex's built-in OpenAI provider with openai_base_url at keepwarm.
-function codex(prompt, extraArgs = [], provider = 'oss', timeoutMs = DEADLINE_MS) {
-  const dirs = agentDirs('codex');
-  dirsToRemove.push(dirs.root);
+// url: where 'oss' points (keepwarm unless given).
+function codex(prompt, extraArgs = [], provider = 'oss', timeoutMs = DEADLINE_MS, url = stack.kw.url) {
+  const dirs = stack.tempDirs('codex');
   let env, mode;
   if (provider === 'oss') {
-    env = agentEnv(dirs, { CODEX_HOME: dirs.codex, CODEX_OSS_BASE_URL: `${kw.url}/v1` });
+    env = agentEnv(dirs, { CODEX_HOME: dirs.codex, CODEX_OSS_BASE_URL: `${url}/v1` });
     mode = ['--oss', '--local-provider', 'ollama', '-m', MODEL];
   } else if (provider === 'openai') {
     env = agentEnv(dirs, { CODEX_HOME: dirs.codex });
-    mode = ['-m', MODEL, '-c', `openai_base_url=${kw.url}/v1`];
+    mode = ['-m', MODEL, '-c', `openai_base_url=${stack.kw.url}/v1`];
   } else {
     fs.writeFileSync(`${dirs.codex}/config.toml`, [
       `model = "${MODEL}"`,
       'model_provider = "keepwarm"',
       '[model_providers.keepwarm]',
       'name = "keepwarm"',
-      `base_url = "${kwKeyed.url}/v1"`,
+      `base_url = "${stack.kwKeyed.url}/v1"`,
       'env_key = "KEEPWARM_API_KEY"',
       '',
     ].join('\n'));
@@ -81,25 +56,22 @@ function codex(prompt, extraArgs = [], provider = 'oss', timeoutMs = DEADLINE_MS
   return runAgent('codex', args, { env, cwd: dirs.work, timeoutMs }).then((r) => ({ ...r, dirs }));
 }
 
-async function chats() {
-  return (await ctl.requests()).filter((q) => q.method === 'POST' && q.path === '/api/chat');
+function chats() {
+  return chatsOf(stack.ctl);
 }
 
 function assertPolicy(q, what) {
-  assert.ok(q.body, `${what}: the stand-in kept the body (under 64 KiB)`);
-  assert.equal(q.body.model, MODEL, `${what}: model`);
-  assert.equal(q.body.keep_alive, KEEP_ALIVE_S, `${what}: keepwarm's keep_alive`);
-  assert.equal(q.body.options?.num_ctx, NUM_CTX, `${what}: the [model] section's num_ctx`);
+  assertPolicyOf(q, MODEL, what);
 }
 
 test('codex exec --oss: the answer arrives through keepwarm, Ollama saw keep_alive and the pinned num_ctx', async () => {
-  await ctl.post('script', { content: ['The', ' answer', ' is', ' forty-two.'] });
+  await stack.ctl.post('script', { content: ['The', ' answer', ' is', ' forty-two.'] });
   const r = await codex('What is the answer?');
   assert.equal(r.timedOut, false, said(r));
   assert.equal(r.code, 0, said(r));
   assert.match(r.stdout, /The answer is forty-two\./, said(r));
 
-  const seen = (await ctl.requests()).map((q) => `${q.method} ${q.path}`);
+  const seen = (await stack.ctl.requests()).map((q) => `${q.method} ${q.path}`);
   assert.ok(seen.includes('GET /api/version'), `Codex's version check reached Ollama: ${seen}`);
   const c = await chats();
   assert.equal(c.length, 1, `one turn, one chat: ${seen}`);
@@ -112,7 +84,7 @@ test('codex exec --oss: the answer arrives through keepwarm, Ollama saw keep_ali
 });
 
 test('codex exec --oss completes a task: the model calls exec_command twice in one turn, Codex runs both in the workdir, the results go back, the final answer arrives', async () => {
-  await ctl.post('script', {
+  await stack.ctl.post('script', {
     tool_calls: [
       { function: { name: 'exec_command', arguments: { cmd: 'echo made-by-codex > proof.txt' } } },
       { function: { name: 'exec_command', arguments: { cmd: 'echo second > second.txt' } } },
@@ -149,7 +121,7 @@ test('codex exec --oss completes a task: the model calls exec_command twice in o
 });
 
 test('codex exec with keepwarm as a model provider in config.toml, behind api_key: the key is accepted, the answer arrives, Ollama saw keep_alive and num_ctx', async () => {
-  await ctl.post('script', { content: ['Keyed', ' and', ' warm.'] });
+  await stack.ctl.post('script', { content: ['Keyed', ' and', ' warm.'] });
   const r = await codex('Are you there?', [], 'keyed');
   assert.equal(r.timedOut, false, said(r));
   assert.equal(r.code, 0, said(r));
@@ -161,7 +133,7 @@ test('codex exec with keepwarm as a model provider in config.toml, behind api_ke
 });
 
 test('codex exec with its built-in OpenAI provider at keepwarm: the Responses WebSocket it tries first gets 405, it falls back to HTTP and the answer arrives', async () => {
-  await ctl.post('script', { content: ['Over', ' plain', ' HTTP.'] });
+  await stack.ctl.post('script', { content: ['Over', ' plain', ' HTTP.'] });
   const r = await codex('Hello?', [], 'openai');
   assert.equal(r.timedOut, false, said(r));
   assert.equal(r.code, 0, said(r));
@@ -169,21 +141,22 @@ test('codex exec with its built-in OpenAI provider at keepwarm: the Responses We
   const c = await chats();
   assert.equal(c.length, 1, 'the upgrade attempts never reached Ollama');
   assertPolicy(c[0], 'turn');
-  assert.ok(!(await ctl.requests()).some((q) => q.method === 'GET' && q.path.startsWith('/v1/')));
-  assert.match(kw.output, /method=GET path="\/v1\/responses".* status=405/, 'keepwarm answered the upgrade 405');
+  assert.ok(!(await stack.ctl.requests()).some((q) => q.method === 'GET' && q.path.startsWith('/v1/')));
+  assert.match(stack.kw.output, /method=GET path="\/v1\/responses".* status=405/, 'keepwarm answered the upgrade 405');
 });
 
-test('a hung agent fails its test instead of hanging CI: Codex waiting on a server that never answers is killed at the deadline, with its process group', async () => {
+// The test's own timeout: were the deadline's kill to miss the native binary that Codex's
+// launcher starts, its open pipes would keep runAgent waiting, and this fails instead of hanging.
+test('a hung agent fails its test instead of hanging CI: Codex waiting on a server that never answers is killed at the deadline, with its process group', { timeout: 30000 }, async () => {
   const silent = http.createServer(() => { /* never answers */ });
   await new Promise((r) => silent.listen(0, '127.0.0.1', r));
-  const saved = kw;
-  kw = { url: `http://127.0.0.1:${silent.address().port}` };
   try {
-    const r = await codex('Hello?', [], 'oss', 3000);
+    const r = await codex('Hello?', [], 'oss', 3000, `http://127.0.0.1:${silent.address().port}`);
     assert.equal(r.timedOut, true, said(r));
     assert.equal(r.signal, 'SIGKILL');
+    for (let i = 0; i < 50 && groupAlive(r.pid); i++) await new Promise((w) => setTimeout(w, 100));
+    assert.equal(groupAlive(r.pid), false, 'no process of the CLI\'s group is left');
   } finally {
-    kw = saved;
     silent.closeAllConnections();
     silent.close();
   }

@@ -2,21 +2,54 @@
 #include "gofloat.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* e ("[-]d.ddde[+-]x", p digits) with its last digit one up: d.dd9e5 -> d.de0e5 (the zeros
+ * are dropped later), 9.99e5 -> 1.00e6. */
+static void bump_last_digit(char *e, size_t size) {
+    char *x = strchr(e, 'e'), *d = x - 1;
+    int exp10 = atoi(x + 1);
+    for (; d >= e; d--) {
+        if (*d == '.')
+            continue;
+        if (*d == '-')
+            break;
+        if (*d < '9') {
+            (*d)++;
+            return;
+        }
+        *d = '0';
+    }
+    /* carried out of the first digit: all nines became zeros */
+    char *first = e[0] == '-' ? e + 1 : e;
+    *first = '1';
+    snprintf(x, size - (size_t)(x - e), "e%d", exp10 + 1);
+}
 
 size_t gofloat32(float f, char out[GOFLOAT_MAX]) {
     char e[40], digits[16];
     size_t nd = 0, n = 0;
     int exp10 = 0;
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof(bits));
     if (f == 0)
         return (size_t)snprintf(out, GOFLOAT_MAX, "%s", signbit(f) ? "-0" : "0");
-    /* the shortest digits that read back: correctly rounded, so the closest of their length */
+    /* The shortest digits that read back, the closest of their length (Go's Ryu). Those
+     * correctly rounded are the closest; where they miss, none of their length reads back,
+     * except at a power of two, whose lower neighbour is half as far as its upper one: there
+     * the next decimal up may still read back (2^-96: 1.2621775e-29, not 1.26217745e-29). */
     for (int p = 1; p <= 9; p++) {
         snprintf(e, sizeof(e), "%.*e", p - 1, (double)f);
         if (strtof(e, NULL) == f)
             break;
+        if ((bits & 0x7fffff) == 0 && p < 9) {
+            bump_last_digit(e, sizeof(e));
+            if (strtof(e, NULL) == f)
+                break;
+        }
     }
     const char *s = e;
     if (*s == '-')

@@ -38,6 +38,14 @@ static void test_vectors(void **state) {
         {1e20f, "100000000000000000000"},
         {1e21f, "1e+21"},
         {3.4028235e38f, "3.4028235e+38"},
+        /* powers of two whose shortest text lies above the correctly rounded one (their lower
+         * neighbour is nearer): Ryu's shortest, as Go's strconv writes them */
+        {0x1p-96f, "1.2621775e-29"},
+        {-0x1p-96f, "-1.2621775e-29"},
+        {0x1p87f, "1.5474251e+26"},
+        {0x1p90f, "1.2379401e+27"},
+        {0x1p-1f, "0.5"},
+        {0x1p-126f, "1.1754944e-38"},
     };
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         char out[GOFLOAT_MAX];

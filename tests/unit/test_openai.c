@@ -9,30 +9,16 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "golden.h"
 #include "openai.h"
 #include "rfc3339.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static json_t *J(const char *text) {
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-    if (!v)
-        fail_msg("bad test JSON (%s): %s", e.text, text);
-    return v;
-}
-
-static char *dump(const json_t *v) {
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
-    return s ? s : strdup("(null)");
-}
 
 static int is_call_id(const char *s) {
     if (!s || strlen(s) != 13 || strncmp(s, "call_", 5))
@@ -43,16 +29,10 @@ static int is_call_id(const char *s) {
     return 1;
 }
 
-/* Value equality: numbers by value (3 == 3.0), strings bytewise, objects by key set, arrays
- * in order. Placeholders in `want`: "$CALL_ID" matches call_ + 8 [a-z0-9]; "$NOW" matches
- * an integer within 300 s of now. On mismatch writes the path and reason into why. */
-static int values_equal(const json_t *want, const json_t *got, const char *path, char *why,
+/* The placeholders in a golden file: "$CALL_ID" matches call_ + 8 [a-z0-9]; "$NOW" matches an
+ * integer within 300 s of now. */
+static int openai_match(const json_t *want, const json_t *got, const char *path, char *why,
                         size_t len) {
-    char sub[512];
-    const char *key;
-    json_t *w;
-    size_t i;
-
     if (json_is_string(want) && !strcmp(json_string_value(want), "$CALL_ID")) {
         if (json_is_string(got) && is_call_id(json_string_value(got)))
             return 1;
@@ -66,74 +46,15 @@ static int values_equal(const json_t *want, const json_t *got, const char *path,
         snprintf(why, len, "%s: want an integer close to now", path);
         return 0;
     }
-    if (json_is_number(want) && json_is_number(got)) {
-        if (json_is_integer(want) && json_is_integer(got)
-                ? json_integer_value(want) == json_integer_value(got)
-                : json_number_value(want) == json_number_value(got))
-            return 1;
-        snprintf(why, len, "%s: want %.17g, got %.17g", path, json_number_value(want),
-                 json_number_value(got));
-        return 0;
-    }
-    if (!got || json_typeof(want) != json_typeof(got)) {
-        snprintf(why, len, "%s: type differs", path);
-        return 0;
-    }
-    switch (json_typeof(want)) {
-        case JSON_STRING:
-            if (json_string_length(want) == json_string_length(got) &&
-                !memcmp(json_string_value(want), json_string_value(got), json_string_length(got)))
-                return 1;
-            snprintf(why, len, "%s: want \"%s\", got \"%s\"", path, json_string_value(want),
-                     json_string_value(got));
-            return 0;
-        case JSON_ARRAY:
-            if (json_array_size(want) != json_array_size(got)) {
-                snprintf(why, len, "%s: want %zu items, got %zu", path, json_array_size(want),
-                         json_array_size(got));
-                return 0;
-            }
-            json_array_foreach(want, i, w) {
-                snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-                if (!values_equal(w, json_array_get(got, i), sub, why, len))
-                    return 0;
-            }
-            return 1;
-        case JSON_OBJECT:
-            json_object_foreach((json_t *)want, key, w) {
-                snprintf(sub, sizeof(sub), "%s.%s", path, key);
-                if (!json_object_get(got, key)) {
-                    snprintf(why, len, "%s: missing", sub);
-                    return 0;
-                }
-                if (!values_equal(w, json_object_get(got, key), sub, why, len))
-                    return 0;
-            }
-            json_object_foreach((json_t *)got, key, w) {
-                if (!json_object_get(want, key)) {
-                    snprintf(why, len, "%s.%s: unexpected key", path, key);
-                    return 0;
-                }
-            }
-            return 1;
-        default:
-            return 1; /* true, false, null: same type is enough */
-    }
+    return -1;
 }
 
 static void assert_json_eq(const json_t *want, const json_t *got) {
-    char why[1024];
-    if (!values_equal(want, got, "$", why, sizeof(why))) {
-        char *w = dump(want), *g = dump(got);
-        print_error("%s\n  want: %s\n  got:  %s\n", why, w, g);
-        free(w);
-        free(g);
-        fail();
-    }
+    golden_assert_eq(want, got, openai_match);
 }
 
 static void assert_json_text(const char *want, const json_t *got) {
-    json_t *w = J(want);
+    json_t *w = golden_parse(want);
     assert_json_eq(w, got);
     json_decref(w);
 }
@@ -142,8 +63,8 @@ static void assert_json_text(const char *want, const json_t *got) {
 
 static int eq_text(const char *a, const char *b) {
     char why[256];
-    json_t *x = J(a), *y = J(b);
-    int r = values_equal(x, y, "$", why, sizeof(why));
+    json_t *x = golden_parse(a), *y = golden_parse(b);
+    int r = golden_values_equal(x, y, openai_match, "$", why, sizeof(why));
     json_decref(x);
     json_decref(y);
     return r;
@@ -428,10 +349,10 @@ static void test_request_errors(void **state) {
         const struct err_case *c = &err_cases[i];
         struct openai_err err = {0, "untouched"};
         struct openai_meta meta = {0};
-        json_t *in = J(c->body), *copy = json_deep_copy(in);
+        json_t *in = golden_parse(c->body), *copy = json_deep_copy(in);
         json_t *out = translate(c->kind, in, &meta, &err);
         if (out) {
-            char *o = dump(out);
+            char *o = golden_dump(out);
             fail_msg("case %zu (%s): expected an error, got %s", i, c->body, o);
         }
         if (err.status != c->status || strcmp(err.message, c->message))
@@ -453,7 +374,7 @@ static void test_body_not_object(void **state) {
         assert_string_equal(err.message,
                             "invalid request body: expected a JSON object, got nothing");
         for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-            json_t *in = J(bodies[i]);
+            json_t *in = golden_parse(bodies[i]);
             memset(&err, 0, sizeof(err));
             assert_null(translate((enum kind)k, in, NULL, &err));
             assert_int_equal(err.status, 400);
@@ -464,7 +385,8 @@ static void test_body_not_object(void **state) {
 }
 
 static void test_null_meta_and_err(void **state) {
-    json_t *in = J(CHAT("\"temperature\":0.5")), *bad = J(CHAT("\"temperature\":\"x\""));
+    json_t *in = golden_parse(CHAT("\"temperature\":0.5")),
+           *bad = golden_parse(CHAT("\"temperature\":\"x\""));
     json_t *out;
     (void)state;
     out = openai_chat_request_new(in, NULL, NULL);
@@ -485,7 +407,7 @@ static void check_embedding_b64(const char *vec, const char *want) {
              "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"embedding\":\"%s\","
              "\"index\":0}],\"model\":\"e\",\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}",
              want);
-    n = J(native);
+    n = golden_parse(native);
     out = openai_embed_response_new(n, "e", 1);
     assert_json_text(expect, out);
     json_decref(out);
@@ -509,7 +431,7 @@ static json_t *image_request(const char *b64) {
              "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
              "\"image_url\",\"image_url\":{\"url\":\"data:;base64,%s\"}}]}]}",
              b64);
-    in = J(body);
+    in = golden_parse(body);
     out = openai_chat_request_new(in, NULL, &err);
     json_decref(in);
     if (!out)
@@ -560,9 +482,11 @@ static void test_tool_call_ids_generated(void **state) {
     json_t *calls = json_array(), *native, *out, *got;
     (void)state;
     for (int i = 0; i < 200; i++)
-        json_array_append_new(calls, J("{\"function\":{\"name\":\"f\",\"arguments\":{}}}"));
-    json_array_append_new(calls, J("{\"id\":\"\",\"function\":{\"name\":\"g\"}}"));
-    json_array_append_new(calls, J("{\"id\":\"keep/me\",\"function\":{\"name\":\"h\"}}"));
+        json_array_append_new(calls,
+                              golden_parse("{\"function\":{\"name\":\"f\",\"arguments\":{}}}"));
+    json_array_append_new(calls, golden_parse("{\"id\":\"\",\"function\":{\"name\":\"g\"}}"));
+    json_array_append_new(calls,
+                          golden_parse("{\"id\":\"keep/me\",\"function\":{\"name\":\"h\"}}"));
     native = json_pack("{s:s,s:{s:s,s:o},s:b,s:s}", "model", "m", "message", "role", "assistant",
                        "tool_calls", calls, "done", 1, "done_reason", "stop");
     out = openai_chat_response_new(native, "x");
@@ -589,13 +513,14 @@ static void test_tool_call_ids_generated(void **state) {
 }
 
 static void test_tool_call_arguments_text(void **state) {
-    json_t *native = J("{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\","
-                       "\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":{"
-                       "\"s\":\"tab\\there \\\"q\\\" \\\\ \\u00e9 \\u0001\",\"r\":0.1,"
-                       "\"big\":1e300,\"neg\":-2.5,\"i\":-7,\"w\":5.0,\"a\":[],\"o\":{},"
-                       "\"z\":[true,false,null]}}},"
-                       "{\"function\":{\"name\":\"g\",\"arguments\":\"{\\\"pre\\\":1}\"}}]},"
-                       "\"done\":true}");
+    json_t *native =
+        golden_parse("{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\","
+                     "\"tool_calls\":[{\"id\":\"c\",\"function\":{\"name\":\"f\",\"arguments\":{"
+                     "\"s\":\"tab\\there \\\"q\\\" \\\\ \\u00e9 \\u0001\",\"r\":0.1,"
+                     "\"big\":1e300,\"neg\":-2.5,\"i\":-7,\"w\":5.0,\"a\":[],\"o\":{},"
+                     "\"z\":[true,false,null]}}},"
+                     "{\"function\":{\"name\":\"g\",\"arguments\":\"{\\\"pre\\\":1}\"}}]},"
+                     "\"done\":true}");
     json_t *out = openai_chat_response_new(native, "x");
     json_t *calls = json_object_get(
         json_object_get(json_array_get(json_object_get(out, "choices"), 0), "message"),
@@ -620,9 +545,10 @@ static void test_tool_call_arguments_text(void **state) {
 static void test_stream_after_finish(void **state) {
     struct openai_stream s;
     json_t *frames = json_array();
-    json_t *line = J("{\"model\":\"m\",\"created_at\":\"2009-02-13T23:31:30Z\",\"message\":{"
+    json_t *line =
+        golden_parse("{\"model\":\"m\",\"created_at\":\"2009-02-13T23:31:30Z\",\"message\":{"
                      "\"content\":\"x\"},\"done\":true,\"done_reason\":\"stop\"}");
-    json_t *err = J("{\"error\":\"boom\"}");
+    json_t *err = golden_parse("{\"error\":\"boom\"}");
     (void)state;
 
     openai_stream_init(&s, "id", 0);
@@ -661,7 +587,7 @@ static void test_stream_bad_lines(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         struct openai_stream s;
-        json_t *frames = json_array(), *line = J(lines[i]);
+        json_t *frames = json_array(), *line = golden_parse(lines[i]);
         openai_stream_init(&s, "id", 0);
         assert_int_equal(openai_chat_stream_feed(&s, line, frames), OPENAI_STREAM_ERROR);
         assert_int_equal(json_array_size(frames), 1);
@@ -681,7 +607,7 @@ static void test_stream_created_now_when_missing(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         struct openai_stream s;
-        json_t *frames = json_array(), *line = J(lines[i]);
+        json_t *frames = json_array(), *line = golden_parse(lines[i]);
         json_int_t now = (json_int_t)time(NULL), created;
         openai_stream_init(&s, "id", 0);
         assert_int_equal(openai_chat_stream_feed(&s, line, frames), OPENAI_STREAM_MORE);
@@ -714,7 +640,7 @@ static void test_stream_id(void **state) {
 /* ---- responses, models ---------------------------------------------------------------------- */
 
 static void test_response_not_object(void **state) {
-    json_t *arr = J("[1]");
+    json_t *arr = golden_parse("[1]");
     (void)state;
     assert_null(openai_chat_response_new(arr, "x"));
     assert_null(openai_chat_response_new(NULL, "x"));
@@ -727,7 +653,7 @@ static void test_response_not_object(void **state) {
 }
 
 static void check_owner(const char *id, const char *want) {
-    json_t *show = J("{}"), *m = openai_model_new(id, show);
+    json_t *show = golden_parse("{}"), *m = openai_model_new(id, show);
     const char *got = json_string_value(json_object_get(m, "owned_by"));
     if (!got || strcmp(got, want))
         fail_msg("owned_by(%s): want %s, got %s", id, want, got ? got : "(null)");
@@ -754,34 +680,8 @@ static void test_owned_by(void **state) {
 
 /* ---- golden cases --------------------------------------------------------------------------- */
 
-static char *path_join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static int exists(const char *dir, const char *name) {
-    struct stat st;
-    char *p = path_join(dir, name);
-    int r = stat(p, &st) == 0;
-    free(p);
-    return r;
-}
-
-static json_t *load(const char *dir, const char *name) {
-    json_error_t e;
-    char *p = path_join(dir, name);
-    json_t *v = json_load_file(p, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-    if (!v)
-        fail_msg("%s: %s (line %d)", p, e.text, e.line);
-    free(p);
-    return v;
-}
-
 static json_t *case_config(const char *dir) {
-    return exists(dir, "case.json") ? load(dir, "case.json") : json_object();
+    return golden_exists(dir, "case.json") ? golden_load(dir, "case.json") : json_object();
 }
 
 static const char *cfg_str(const json_t *cfg, const char *key, const char *dflt) {
@@ -801,7 +701,7 @@ static enum kind cfg_kind(const json_t *cfg) {
 }
 
 static void run_request_case(const char *dir, const json_t *cfg) {
-    json_t *in = load(dir, "request.json"), *copy = json_deep_copy(in), *out, *want;
+    json_t *in = golden_load(dir, "request.json"), *copy = json_deep_copy(in), *out, *want;
     json_t *meta_want = json_object_get(cfg, "meta");
     struct openai_err err = {0};
     struct openai_meta meta = {-1, -1, -1};
@@ -809,16 +709,16 @@ static void run_request_case(const char *dir, const json_t *cfg) {
     out = translate(cfg_kind(cfg), in, &meta, &err);
     if (!json_equal(in, copy))
         fail_msg("the request was modified");
-    if (exists(dir, "error.json")) {
-        want = load(dir, "error.json");
+    if (golden_exists(dir, "error.json")) {
+        want = golden_load(dir, "error.json");
         if (out) {
-            char *o = dump(out);
+            char *o = golden_dump(out);
             fail_msg("expected an error, got %s", o);
         }
         assert_int_equal(err.status, json_integer_value(json_object_get(want, "status")));
         assert_string_equal(err.message, json_string_value(json_object_get(want, "message")));
     } else {
-        want = load(dir, "native.json");
+        want = golden_load(dir, "native.json");
         if (!out)
             fail_msg("unexpected error %d: %s", err.status, err.message);
         assert_json_eq(want, out);
@@ -839,8 +739,8 @@ static void run_request_case(const char *dir, const json_t *cfg) {
 }
 
 static void run_response_case(const char *dir, const json_t *cfg) {
-    json_t *native = load(dir, "native.json"), *copy = json_deep_copy(native), *out = NULL;
-    json_t *want = load(dir, "response.json");
+    json_t *native = golden_load(dir, "native.json"), *copy = json_deep_copy(native), *out = NULL;
+    json_t *want = golden_load(dir, "response.json");
     const char *kind = cfg_str(cfg, "kind", "chat");
 
     if (!strcmp(kind, "chat"))
@@ -866,7 +766,7 @@ static void run_response_case(const char *dir, const json_t *cfg) {
 }
 
 static json_t *load_ndjson(const char *dir, const char *name) {
-    char *p = path_join(dir, name), *line = NULL;
+    char *p = golden_path(dir, name), *line = NULL;
     size_t cap = 0;
     ssize_t n;
     json_t *lines = json_array();
@@ -891,7 +791,7 @@ static json_t *load_ndjson(const char *dir, const char *name) {
 
 static void run_stream_case(const char *dir, const json_t *cfg) {
     json_t *lines = load_ndjson(dir, "native.ndjson"), *copy = json_deep_copy(lines);
-    json_t *want = load(dir, "frames.json"), *got = json_array(), *line, *frame;
+    json_t *want = golden_load(dir, "frames.json"), *got = json_array(), *line, *frame;
     enum kind kind = cfg_kind(cfg);
     int chat = kind == KIND_CHAT, done = 0, errored = 0, r;
     struct openai_stream s;
@@ -948,61 +848,15 @@ static void run_stream_case(const char *dir, const json_t *cfg) {
 static void run_case(void **state) {
     const char *dir = *state;
     json_t *cfg = case_config(dir);
-    if (exists(dir, "request.json"))
+    if (golden_exists(dir, "request.json"))
         run_request_case(dir, cfg);
-    else if (exists(dir, "native.ndjson"))
+    else if (golden_exists(dir, "native.ndjson"))
         run_stream_case(dir, cfg);
-    else if (exists(dir, "native.json") && exists(dir, "response.json"))
+    else if (golden_exists(dir, "native.json") && golden_exists(dir, "response.json"))
         run_response_case(dir, cfg);
     else
         fail_msg("%s: no request.json, native.ndjson or native.json+response.json", dir);
     json_decref(cfg);
-}
-
-static int is_case_dir(const struct dirent *d) {
-    return d->d_name[0] != '.';
-}
-
-static int run_golden(void) {
-    const char *root = getenv("TRANSLATE_CASES");
-    struct dirent **names = NULL;
-    struct CMUnitTest *tests;
-    int n, count = 0, failed;
-
-    if (!root || !*root)
-        root = "tests/translate";
-    n = scandir(root, &names, is_case_dir, alphasort);
-    if (n < 0) {
-        fprintf(stderr, "golden: cannot read %s (set TRANSLATE_CASES)\n", root);
-        return 1;
-    }
-    tests = calloc((size_t)n + 1, sizeof(*tests));
-    for (int i = 0; i < n; i++) {
-        char *dir = path_join(root, names[i]->d_name);
-        struct stat st;
-        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-            tests[count].name = strdup(names[i]->d_name);
-            tests[count].test_func = run_case;
-            tests[count].initial_state = dir;
-            count++;
-        } else {
-            free(dir);
-        }
-        free(names[i]);
-    }
-    free(names);
-    if (count == 0) {
-        fprintf(stderr, "golden: no cases under %s\n", root);
-        free(tests);
-        return 1;
-    }
-    failed = _cmocka_run_group_tests("golden", tests, (size_t)count, NULL, NULL);
-    for (int i = 0; i < count; i++) {
-        free((char *)tests[i].name);
-        free(tests[i].initial_state);
-    }
-    free(tests);
-    return failed;
 }
 
 int main(void) {
@@ -1026,6 +880,6 @@ int main(void) {
         cmocka_unit_test(test_owned_by),
     };
     int failed = cmocka_run_group_tests_name("openai", tests, NULL, NULL);
-    failed += run_golden();
+    failed += golden_run("golden", "TRANSLATE_CASES", "tests/translate", run_case);
     return failed ? 1 : 0;
 }
