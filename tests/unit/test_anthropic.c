@@ -10,29 +10,15 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "anthropic.h"
 #include "anthropic_fast.h"
+#include "golden.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static json_t *J(const char *text) {
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-    if (!v)
-        fail_msg("bad test JSON (%s): %s", e.text, text);
-    return v;
-}
-
-static char *dump(const json_t *v) {
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
-    return s ? s : strdup("(null)");
-}
 
 static int is_hex_id(const char *s, const char *prefix) {
     size_t pl = strlen(prefix);
@@ -44,102 +30,28 @@ static int is_hex_id(const char *s, const char *prefix) {
     return 1;
 }
 
-static int values_equal(const json_t *want, const json_t *got, const char *path, char *why,
-                        size_t len) {
-    char sub[512];
-    const char *key;
-    json_t *w;
-    size_t i;
-    if (json_is_string(want) && !strcmp(json_string_value(want), "$MSG_ID")) {
-        if (json_is_string(got) && is_hex_id(json_string_value(got), "msg_"))
-            return 1;
-        snprintf(why, len, "%s: want a msg_<24 hex> id", path);
-        return 0;
-    }
-    if (json_is_string(want) && !strcmp(json_string_value(want), "$REQ_ID")) {
-        if (json_is_string(got) && is_hex_id(json_string_value(got), "req_"))
-            return 1;
-        snprintf(why, len, "%s: want a req_<24 hex> id", path);
-        return 0;
-    }
-    if (json_is_number(want) && json_is_number(got)) {
-        if (json_number_value(want) == json_number_value(got))
-            return 1;
-        snprintf(why, len, "%s: want %.17g, got %.17g", path, json_number_value(want),
-                 json_number_value(got));
-        return 0;
-    }
-    if (!got || json_typeof(want) != json_typeof(got)) {
-        snprintf(why, len, "%s: type differs", path);
-        return 0;
-    }
-    switch (json_typeof(want)) {
-        case JSON_STRING:
-            if (json_string_length(want) == json_string_length(got) &&
-                !memcmp(json_string_value(want), json_string_value(got), json_string_length(got)))
-                return 1;
-            snprintf(why, len, "%s: want \"%s\", got \"%s\"", path, json_string_value(want),
-                     json_string_value(got));
-            return 0;
-        case JSON_ARRAY:
-            if (json_array_size(want) != json_array_size(got)) {
-                snprintf(why, len, "%s: want %zu items, got %zu", path, json_array_size(want),
-                         json_array_size(got));
-                return 0;
-            }
-            json_array_foreach(want, i, w) {
-                snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-                if (!values_equal(w, json_array_get(got, i), sub, why, len))
-                    return 0;
-            }
-            return 1;
-        case JSON_OBJECT:
-            json_object_foreach((json_t *)want, key, w) {
-                snprintf(sub, sizeof(sub), "%s.%s", path, key);
-                if (!values_equal(w, json_object_get(got, key), sub, why, len))
-                    return 0;
-            }
-            json_object_foreach((json_t *)got, key, w) if (!json_object_get(want, key)) {
-                snprintf(why, len, "%s.%s: unexpected key", path, key);
-                return 0;
-            }
-            return 1;
-        default:
-            return 1;
-    }
+/* The golden files' placeholders: "$MSG_ID" and "$REQ_ID" for ids made at run time. */
+static int anthropic_match(const json_t *want, const json_t *got, const char *path, char *why,
+                           size_t len) {
+    const char *w = json_string_value(want);
+    const char *prefix = !w                      ? NULL
+                         : !strcmp(w, "$MSG_ID") ? "msg_"
+                         : !strcmp(w, "$REQ_ID") ? "req_"
+                                                 : NULL;
+    if (!prefix)
+        return -1;
+    if (json_is_string(got) && is_hex_id(json_string_value(got), prefix))
+        return 1;
+    snprintf(why, len, "%s: want a %s<24 hex> id", path, prefix);
+    return 0;
+}
+
+static json_t *J(const char *text) {
+    return golden_parse(text);
 }
 
 static void assert_json_eq(const json_t *want, const json_t *got) {
-    char why[1024];
-    if (!values_equal(want, got, "$", why, sizeof(why))) {
-        char *w = dump(want), *g = dump(got);
-        fail_msg("%s\n  want %s\n  got  %s", why, w, g);
-    }
-}
-
-static char *path_join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static int exists(const char *dir, const char *name) {
-    struct stat st;
-    char *p = path_join(dir, name);
-    int ok = stat(p, &st) == 0;
-    free(p);
-    return ok;
-}
-
-static json_t *load(const char *dir, const char *name) {
-    json_error_t e;
-    char *p = path_join(dir, name);
-    json_t *v = json_load_file(p, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-    if (!v)
-        fail_msg("%s: %s", p, e.text);
-    free(p);
-    return v;
+    golden_assert_eq(want, got, anthropic_match);
 }
 
 /* The SSE bytes ep_anthropic.c writes for a frame. */
@@ -195,13 +107,13 @@ static int feed_both(struct anthropic_stream *s, const char *line, size_t len, j
 /* ---- golden cases ---------------------------------------------------------------------------- */
 
 static void run_request_case(const char *dir) {
-    json_t *in = load(dir, "request.json"),
-           *cfg = exists(dir, "case.json") ? load(dir, "case.json") : json_object();
+    json_t *in = golden_load(dir, "request.json"),
+           *cfg = golden_exists(dir, "case.json") ? golden_load(dir, "case.json") : json_object();
     struct anthropic_meta meta = {0};
     struct api_err err = {0, ""};
     json_t *out = anthropic_request_new(in, &meta, &err);
-    if (exists(dir, "native.json")) {
-        json_t *want = load(dir, "native.json");
+    if (golden_exists(dir, "native.json")) {
+        json_t *want = golden_load(dir, "native.json");
         if (!out)
             fail_msg("refused: %d %s", err.status, err.message);
         assert_json_eq(want, out);
@@ -212,9 +124,9 @@ static void run_request_case(const char *dir) {
             assert_int_equal(meta.stream, json_is_true(v));
         json_decref(want);
     } else {
-        json_t *want = load(dir, "error.json");
+        json_t *want = golden_load(dir, "error.json");
         if (out) {
-            char *o = dump(out);
+            char *o = golden_dump(out);
             fail_msg("accepted: %s", o);
         }
         assert_int_equal(err.status, json_integer_value(json_object_get(want, "status")));
@@ -227,7 +139,7 @@ static void run_request_case(const char *dir) {
 }
 
 static void run_count_case(const char *dir) {
-    json_t *in = load(dir, "request.json"), *want = load(dir, "count_tokens.json");
+    json_t *in = golden_load(dir, "request.json"), *want = golden_load(dir, "count_tokens.json");
     struct api_err err = {0, ""};
     json_t *out = anthropic_count_tokens_new(in, &err);
     if (!out)
@@ -239,7 +151,7 @@ static void run_count_case(const char *dir) {
 }
 
 static void run_response_case(const char *dir) {
-    json_t *native = load(dir, "native.json"), *want = load(dir, "response.json");
+    json_t *native = golden_load(dir, "native.json"), *want = golden_load(dir, "response.json");
     json_t *out = anthropic_response_new(native, "msg_0123456789abcdef01234567");
     assert_json_eq(want, out);
     json_decref(out);
@@ -248,9 +160,9 @@ static void run_response_case(const char *dir) {
 }
 
 static void run_stream_case(const char *dir) {
-    json_t *cfg = exists(dir, "case.json") ? load(dir, "case.json") : json_object();
-    json_t *want = load(dir, "events.json"), *all = json_array();
-    char *p = path_join(dir, "native.ndjson");
+    json_t *cfg = golden_exists(dir, "case.json") ? golden_load(dir, "case.json") : json_object();
+    json_t *want = golden_load(dir, "events.json"), *all = json_array();
+    char *p = golden_path(dir, "native.ndjson");
     FILE *f = fopen(p, "r");
     if (!f)
         fail_msg("cannot open %s", p);
@@ -278,49 +190,16 @@ static void run_stream_case(const char *dir) {
 
 static void run_case(void **state) {
     const char *dir = *state;
-    if (exists(dir, "count_tokens.json"))
+    if (golden_exists(dir, "count_tokens.json"))
         run_count_case(dir);
-    else if (exists(dir, "request.json"))
+    else if (golden_exists(dir, "request.json"))
         run_request_case(dir);
-    else if (exists(dir, "response.json"))
+    else if (golden_exists(dir, "response.json"))
         run_response_case(dir);
-    else if (exists(dir, "native.ndjson"))
+    else if (golden_exists(dir, "native.ndjson"))
         run_stream_case(dir);
     else
         fail_msg("%s: no known layout", dir);
-}
-
-static int is_case_dir(const struct dirent *d) {
-    return d->d_name[0] != '.' && strcmp(d->d_name, "README.md") != 0;
-}
-
-static int run_golden(void) {
-    const char *root = getenv("ANTHROPIC_CASES");
-    if (!root)
-        root = "tests/translate-anthropic";
-    struct dirent **names;
-    int count = scandir(root, &names, is_case_dir, alphasort);
-    if (count <= 0) {
-        fprintf(stderr, "golden: no cases in %s (set ANTHROPIC_CASES)\n", root);
-        return 1;
-    }
-    struct CMUnitTest *tests = calloc((size_t)count, sizeof(*tests));
-    char **dirs = calloc((size_t)count, sizeof(*dirs));
-    for (int i = 0; i < count; i++) {
-        dirs[i] = path_join(root, names[i]->d_name);
-        tests[i].name = names[i]->d_name;
-        tests[i].test_func = run_case;
-        tests[i].initial_state = dirs[i];
-    }
-    int failed = _cmocka_run_group_tests("anthropic-golden", tests, (size_t)count, NULL, NULL);
-    for (int i = 0; i < count; i++) {
-        free(dirs[i]);
-        free(names[i]);
-    }
-    free(names);
-    free(dirs);
-    free(tests);
-    return failed;
 }
 
 /* ---- unit tests ----------------------------------------------------------------------------- */
@@ -598,5 +477,6 @@ int main(void) {
         cmocka_unit_test(test_fast_declines),     cmocka_unit_test(test_fast_equivalence),
     };
     int failed = cmocka_run_group_tests_name("anthropic", tests, NULL, NULL);
-    return failed | run_golden();
+    return failed |
+           golden_run("anthropic-golden", "ANTHROPIC_CASES", "tests/translate-anthropic", run_case);
 }
