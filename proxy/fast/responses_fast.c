@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jtok.h"
+#include "openai_fast.h"
 #include "outbuf.h"
 
 int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t max) {
@@ -103,49 +104,6 @@ static int scan_line(const char *line, size_t len, struct line *l) {
     return jtok_skip_ws(p, end) == end && l->done_set ? 0 : -1;
 }
 
-/* Decoded UTF-8 bytes written as jansson's dump writes a string (no JSON_ENSURE_ASCII). */
-static void put_escaped(struct outbuf *o, const char *b, size_t n) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t run = 0;
-    OUTBUF_LIT(o, "\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)b[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        outbuf_put(o, b + run, i - run);
-        run = i + 1;
-        switch (c) {
-            case '"':
-                OUTBUF_LIT(o, "\\\"");
-                break;
-            case '\\':
-                OUTBUF_LIT(o, "\\\\");
-                break;
-            case '\b':
-                OUTBUF_LIT(o, "\\b");
-                break;
-            case '\f':
-                OUTBUF_LIT(o, "\\f");
-                break;
-            case '\n':
-                OUTBUF_LIT(o, "\\n");
-                break;
-            case '\r':
-                OUTBUF_LIT(o, "\\r");
-                break;
-            case '\t':
-                OUTBUF_LIT(o, "\\t");
-                break;
-            default: {
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                outbuf_put(o, u, 6);
-            }
-        }
-    }
-    outbuf_put(o, b + run, n - run);
-    OUTBUF_LIT(o, "\"");
-}
-
 /* An id as jansson writes it: ids are made of [a-z0-9_] (id.h), no escapes. */
 static void put_id(struct outbuf *o, const char *id) {
     OUTBUF_LIT(o, "\"");
@@ -160,6 +118,7 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
     char delta[RESPONSES_FAST_DELTA_MAX];
     const struct jtok *d;
     struct responses_text *acc;
+    const char *text;
     size_t n;
     int thinking;
 
@@ -178,14 +137,19 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
     }
     if (d->n > sizeof(delta))
         return 0;
-    n = jtok_decode(d, delta);
+    text = d->p; /* the token's bytes are the text unless it holds an escape */
+    n = d->n;
+    if (d->esc) {
+        n = jtok_decode(d, delta);
+        text = delta;
+    }
     if (thinking) {
         OUTBUF_LIT(&o, "event: response.reasoning_summary_text.delta\ndata: {\"item_id\":");
         put_id(&o, s->rs_id);
         OUTBUF_LIT(&o, ",\"output_index\":");
         outbuf_int(&o, s->index);
         OUTBUF_LIT(&o, ",\"summary_index\":0,\"delta\":");
-        put_escaped(&o, delta, n);
+        openai_fast_put_string(&o, d->p, d->n, d->esc);
         OUTBUF_LIT(&o, ",\"type\":\"response.reasoning_summary_text.delta\",\"sequence_number\":");
     } else {
         OUTBUF_LIT(&o, "event: response.output_text.delta\ndata: {\"item_id\":");
@@ -193,13 +157,13 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
         OUTBUF_LIT(&o, ",\"output_index\":");
         outbuf_int(&o, s->index);
         OUTBUF_LIT(&o, ",\"content_index\":0,\"delta\":");
-        put_escaped(&o, delta, n);
+        openai_fast_put_string(&o, d->p, d->n, d->esc);
         OUTBUF_LIT(&o, ",\"logprobs\":[],\"type\":\"response.output_text.delta\","
                        "\"sequence_number\":");
     }
     outbuf_int(&o, s->seq);
     OUTBUF_LIT(&o, "}\n\n");
-    if (o.full || !responses_room(s, n) || responses_text_add(acc, delta, n, (size_t)-1) < 0)
+    if (o.full || !responses_room(s, n) || responses_text_add(acc, text, n, (size_t)-1) < 0)
         return 0;
     s->seq++;
     return o.len;
