@@ -812,6 +812,29 @@ static json_t *usage_new(const json_t *native) {
                      "output_tokens_details", "reasoning_tokens", 0);
 }
 
+/* The echoed tools (borrowed, shared: never modified) for an answer: the same array, or for a
+ * stream's snapshot one without the namespaces' nested tools (the tools that have them
+ * copied shallowly). New reference. */
+static json_t *tools_of(const json_t *echoed, int stream) {
+    size_t i;
+    json_t *t, *out;
+    if (!json_is_array(echoed))
+        return json_array();
+    if (!stream)
+        return json_incref((json_t *)echoed);
+    out = json_array();
+    json_array_foreach(echoed, i, t) {
+        if (!json_object_get(t, "tools")) {
+            json_array_append(out, t);
+            continue;
+        }
+        json_t *c = json_copy(t);
+        json_object_del(c, "tools");
+        json_array_append_new(out, c);
+    }
+    return out;
+}
+
 /* The response object around output; stream: the snapshot form (tools without nested ones,
  * reasoning with nulls). */
 static json_t *object_new(const json_t *echo, const char *id, long long created, const char *status,
@@ -829,14 +852,7 @@ static json_t *object_new(const json_t *echo, const char *id, long long created,
             json_object_set_new(reasoning, "summary",
                                 summary ? json_incref((json_t *)summary) : json_null());
     }
-    tools = json_deep_copy(json_object_get(echo, "tools"));
-    if (!tools)
-        tools = json_array();
-    if (stream) {
-        size_t i;
-        json_t *t;
-        json_array_foreach(tools, i, t) json_object_del(t, "tools");
-    }
+    tools = tools_of(json_object_get(echo, "tools"), stream);
     json_t *o = json_pack(
         "{s:s,s:s,s:I,s:o,s:s,s:n,s:s,s:n,s:O?,s:o,s:n,s:o,s:s,s:O,s:b,"
         "s:{s:O},s:O,s:i,s:i,s:i,s:O,s:o,s:o,s:O,s:n,s:b,s:O,s:s,s:{},s:n,s:n}",
@@ -1103,7 +1119,7 @@ static int content_delta(struct responses_stream *s, const json_t *content, json
 static void completion(struct responses_stream *s, const json_t *line, long long now,
                        json_t *events) {
     close_reasoning(s, events);
-    json_t *output = json_deep_copy(s->items);
+    json_t *output = json_copy(s->items); /* the items themselves are done: shared */
     if (s->content_open) {
         json_t *text = json_stringn(s->text.p ? s->text.p : "", s->text.len);
         if (!s->tools_sent) {
