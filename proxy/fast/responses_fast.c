@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatline.h"
 #include "jtok.h"
 #include "openai_fast.h"
 #include "outbuf.h"
@@ -29,81 +30,6 @@ int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t
     return 0;
 }
 
-/* A string token, read once: a second one is a duplicate member (the jansson path's). */
-static inline const char *scan_str(const char *p, const char *end, struct jtok *t) {
-    return t->set ? NULL : jtok_string(p, end, t);
-}
-
-struct line {
-    struct jtok model, created_at, role, content, thinking;
-    int done_set, message_set;
-};
-
-static const char *scan_message(const char *p, const char *end, struct line *l) {
-    struct jtok k;
-    if (l->message_set || p >= end || *p != '{')
-        return NULL;
-    l->message_set = 1;
-    p = jtok_skip_ws(p + 1, end);
-    if (p < end && *p == '}')
-        return p + 1;
-    for (;;) {
-        if (!(p = jtok_key(p, end, &k)))
-            return NULL;
-        if (jtok_key_is(&k, "role"))
-            p = scan_str(p, end, &l->role);
-        else if (jtok_key_is(&k, "content"))
-            p = scan_str(p, end, &l->content);
-        else if (jtok_key_is(&k, "thinking"))
-            p = scan_str(p, end, &l->thinking);
-        else
-            return NULL;
-        if (!p)
-            return NULL;
-        int more = jtok_next(&p, end, '}');
-        if (more < 0)
-            return NULL;
-        if (!more)
-            return p;
-    }
-}
-
-static int scan_line(const char *line, size_t len, struct line *l) {
-    const char *p = line, *end = line + len;
-    struct jtok k;
-    memset(l, 0, sizeof(*l));
-    p = jtok_skip_ws(p, end);
-    if (p >= end || *p != '{')
-        return -1;
-    p = jtok_skip_ws(p + 1, end);
-    for (;;) {
-        if (!(p = jtok_key(p, end, &k)))
-            return -1;
-        if (jtok_key_is(&k, "model")) {
-            p = scan_str(p, end, &l->model);
-        } else if (jtok_key_is(&k, "created_at")) {
-            p = scan_str(p, end, &l->created_at);
-        } else if (jtok_key_is(&k, "message")) {
-            p = scan_message(p, end, l);
-        } else if (jtok_key_is(&k, "done")) {
-            if (l->done_set || (size_t)(end - p) < 5 || memcmp(p, "false", 5) != 0)
-                return -1;
-            l->done_set = 1;
-            p += 5;
-        } else {
-            return -1;
-        }
-        if (!p)
-            return -1;
-        int more = jtok_next(&p, end, '}');
-        if (more < 0)
-            return -1;
-        if (!more)
-            break;
-    }
-    return jtok_skip_ws(p, end) == end && l->done_set ? 0 : -1;
-}
-
 /* An id as jansson writes it: ids are made of [a-z0-9_] (id.h), no escapes. */
 static void put_id(struct outbuf *o, const char *id) {
     OUTBUF_LIT(o, "\"");
@@ -113,7 +39,7 @@ static void put_id(struct outbuf *o, const char *id) {
 
 size_t responses_stream_fast(struct responses_stream *s, const char *line, size_t len, char *out,
                              size_t outlen) {
-    struct line l;
+    struct chatline l;
     struct outbuf o = {out, 0, outlen, 0};
     char delta[RESPONSES_FAST_DELTA_MAX];
     const struct jtok *d;
@@ -122,7 +48,7 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
     size_t n;
     int thinking;
 
-    if (!s->started || s->finished || s->tools_sent || scan_line(line, len, &l) < 0)
+    if (!s->started || s->finished || s->tools_sent || chatline_scan(line, len, &l) < 0)
         return 0;
     if (l.content.n && !l.thinking.n && s->content_open && !s->reasoning_open) {
         d = &l.content;
