@@ -501,10 +501,33 @@ static int tool_strings(const json_t *t, const char **type, const char **name,
     return 0;
 }
 
+/* Prefixes the names of out's functions from index `from` on with "<ns>.", unless they
+ * already start with it. 0, or -1 with err. */
+static int prefix_names(json_t *out, size_t from, const char *ns, struct responses_err *err) {
+    size_t nlen = strlen(ns);
+    for (size_t k = from; k < json_array_size(out); k++) {
+        json_t *fn = json_object_get(json_array_get(out, k), "function");
+        const char *fname = str_of(fn, "name");
+        if (!strncmp(fname, ns, nlen) && fname[nlen] == '.')
+            continue;
+        size_t flen = strlen(fname);
+        char *full = malloc(nlen + 1 + flen + 1);
+        if (!full) {
+            set_err(err, 500, "out of memory");
+            return -1;
+        }
+        memcpy(full, ns, nlen);
+        full[nlen] = '.';
+        memcpy(full + nlen + 1, fname, flen + 1);
+        json_object_set_new(fn, "name", json_string(full));
+        free(full);
+    }
+    return 0;
+}
+
 /* One Responses tool -> native tools appended to out (a namespace expands into its members,
- * prefixed "<ns>."); skip_web_search drops client functions named web_search. */
-static int tool_convert(json_t *out, const json_t *t, const char *prefix, int skip_web_search,
-                        int depth, struct responses_err *err) {
+ * prefixed "<ns>."). */
+static int tool_convert(json_t *out, const json_t *t, int depth, struct responses_err *err) {
     const char *type, *name;
     if (!json_is_object(t)) {
         type_err(err, t, "ResponsesRequest.tools", "openai.ResponsesTool");
@@ -515,7 +538,6 @@ static int tool_convert(json_t *out, const json_t *t, const char *prefix, int sk
     if (!strcmp(type, "namespace")) {
         size_t i;
         json_t *m;
-        char np[256];
         if (depth > 16) {
             set_err(err, 400, "tool namespaces nested too deeply");
             return -1;
@@ -523,28 +545,10 @@ static int tool_convert(json_t *out, const json_t *t, const char *prefix, int sk
         /* the prefix a member gets is its own namespace's, applied from the inside out */
         json_array_foreach(field(t, "tools"), i, m) {
             size_t before = json_array_size(out);
-            if (tool_convert(out, m, NULL, skip_web_search, depth + 1, err) < 0)
+            if (tool_convert(out, m, depth + 1, err) < 0 ||
+                (*name && prefix_names(out, before, name, err) < 0))
                 return -1;
-            if (!*name)
-                continue;
-            snprintf(np, sizeof(np), "%s.", name);
-            for (size_t k = before; k < json_array_size(out); k++) {
-                json_t *fn = json_object_get(json_array_get(out, k), "function");
-                const char *fname = str_of(fn, "name");
-                if (strncmp(fname, np, strlen(np)) != 0) {
-                    size_t len = strlen(np) + strlen(fname) + 1;
-                    char *full = malloc(len);
-                    if (!full) {
-                        set_err(err, 500, "out of memory");
-                        return -1;
-                    }
-                    snprintf(full, len, "%s%s", np, fname);
-                    json_object_set_new(fn, "name", json_string(full));
-                    free(full);
-                }
-            }
         }
-        (void)prefix;
         return 0;
     }
     if (!strcmp(type, "web_search")) {
@@ -561,7 +565,6 @@ static int tool_convert(json_t *out, const json_t *t, const char *prefix, int sk
     if (json_is_object(params))
         json_object_set(fn, "parameters", (json_t *)params);
     json_array_append_new(out, json_pack("{s:s,s:o}", "type", type, "function", fn));
-    (void)skip_web_search;
     return 0;
 }
 
@@ -575,7 +578,7 @@ static json_t *tools_convert(const json_t *tools, struct responses_err *err) {
     }
     json_array_foreach(tools, i, t) {
         size_t before = json_array_size(out);
-        if (tool_convert(out, t, NULL, has_ws, 0, err) < 0) {
+        if (tool_convert(out, t, 0, err) < 0) {
             json_decref(out);
             return NULL;
         }

@@ -442,6 +442,31 @@ static void test_snapshot_tools(void **state) {
     json_decref(echo);
 }
 
+/* A namespace's name prefixes its members' whole, however long (a 300-byte one was cut to
+ * 255 bytes and lost its '.'); a member already prefixed keeps its name. */
+static void test_namespace_long_name(void **state) {
+    char ns[301], req[1024], want[700];
+    json_t *native;
+    (void)state;
+    memset(ns, 'n', 300);
+    ns[300] = '\0';
+    snprintf(req, sizeof(req),
+             "{\"model\":\"m\",\"tools\":[{\"type\":\"namespace\",\"name\":\"%s\",\"tools\":["
+             "{\"type\":\"function\",\"name\":\"f\"},{\"type\":\"function\",\"name\":\"%s.g\"}]}]}",
+             ns, ns);
+    json_t *echo = echo_of(req, &native);
+    const json_t *tools = json_object_get(native, "tools");
+    assert_int_equal(json_array_size(tools), 2);
+    snprintf(want, sizeof(want), "%s.f", ns);
+    assert_string_equal(want, json_string_value(json_object_get(
+                                  json_object_get(json_array_get(tools, 0), "function"), "name")));
+    snprintf(want, sizeof(want), "%s.g", ns);
+    assert_string_equal(want, json_string_value(json_object_get(
+                                  json_object_get(json_array_get(tools, 1), "function"), "name")));
+    json_decref(native);
+    json_decref(echo);
+}
+
 static void test_response_not_object(void **state) {
     (void)state;
     json_t *echo = echo_of("{\"model\":\"m\"}", NULL), *v = J("[1]");
@@ -652,7 +677,7 @@ int main(void) {
         cmocka_unit_test(test_text_cap),       cmocka_unit_test(test_items_cap),
         cmocka_unit_test(test_fast_delta_max), cmocka_unit_test(test_fast_equiv_lines),
         cmocka_unit_test(test_stream_ids),     cmocka_unit_test(test_response_not_object),
-        cmocka_unit_test(test_snapshot_tools),
+        cmocka_unit_test(test_snapshot_tools), cmocka_unit_test(test_namespace_long_name),
     };
     int failed = cmocka_run_group_tests_name("responses", tests, NULL, NULL);
     failed += run_golden();
