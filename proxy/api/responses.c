@@ -1046,8 +1046,7 @@ static int thinking_delta(struct responses_stream *s, const json_t *th, json_t *
                        s->rs_id, "type", "reasoning", "summary"));
     }
     if (!responses_room(s, json_string_length(th)) ||
-        responses_text_add(&s->thinking, json_string_value(th), json_string_length(th),
-                           (size_t)-1) < 0)
+        responses_text_add(&s->thinking, json_string_value(th), json_string_length(th)) < 0)
         return fail(s, events, "server_error", "the answer's thinking exceeds keepwarm's limit");
     emit(s, events, "response.reasoning_summary_text.delta",
          json_pack("{s:s,s:I,s:i,s:O}", "item_id", s->rs_id, "output_index", (json_int_t)s->index,
@@ -1110,8 +1109,7 @@ static int content_delta(struct responses_stream *s, const json_t *content, json
                        "text", "", "annotations", "logprobs"));
     }
     if (!responses_room(s, json_string_length(content)) ||
-        responses_text_add(&s->text, json_string_value(content), json_string_length(content),
-                           (size_t)-1) < 0)
+        responses_text_add(&s->text, json_string_value(content), json_string_length(content)) < 0)
         return fail(s, events, "server_error", "the answer's text exceeds keepwarm's limit");
     emit(s, events, "response.output_text.delta",
          json_pack("{s:s,s:I,s:i,s:O,s:[]}", "item_id", s->msg_id, "output_index",

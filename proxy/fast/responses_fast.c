@@ -10,8 +10,8 @@
 #include "openai_fast.h"
 #include "outbuf.h"
 
-int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t max) {
-    if (n > max || t->len > max - n)
+int responses_text_add(struct responses_text *t, const char *p, size_t n) {
+    if (n >= (size_t)-1 / 2 - t->len) /* the doubling below stays in range */
         return -1;
     if (t->len + n + 1 > t->cap) {
         size_t cap = t->cap ? t->cap : 256;
@@ -89,7 +89,7 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
     }
     outbuf_int(&o, s->seq);
     OUTBUF_LIT(&o, "}\n\n");
-    if (o.full || !responses_room(s, n) || responses_text_add(acc, text, n, (size_t)-1) < 0)
+    if (o.full || !responses_room(s, n) || responses_text_add(acc, text, n) < 0)
         return 0;
     s->seq++;
     return o.len;
