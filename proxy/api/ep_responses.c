@@ -1,8 +1,7 @@
 /* ep_responses: the OpenAI Responses entry of the endpoint table (POST /v1/responses ->
- * POST /api/chat). Wraps responses.c's translators; owns the named-event SSE framing
- * ("event: <type>\ndata: {json}\n\n", as Ollama's ResponsesWriter writes it, ollama/ollama
- * fb30760 middleware/openai.go), the response and message ids, the clock, and the fast path
- * for a stream's common token lines (responses_fast.h). */
+ * POST /api/chat). Wraps responses.c's translators, framed as named SSE events (sse.h, as
+ * Ollama's ResponsesWriter writes them); owns the response and message ids, the clock, and the
+ * fast path for a stream's common token lines (responses_fast.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +12,9 @@
 #include "openai.h"
 #include "responses.h"
 #include "responses_fast.h"
+#include "sse.h"
 
 #define SSE_WAITING ": waiting for model\n\n"
-
-static void sse_named(struct evbuffer *out, const json_t *payload) {
-    const char *type = json_string_value(json_object_get(payload, "type"));
-    evbuffer_add_printf(out, "event: %s\ndata: ", type ? type : "error");
-    endpoint_add_json(out, payload);
-    evbuffer_add(out, "\n\n", 2);
-}
-
-static void sse_all(struct evbuffer *out, const json_t *events) {
-    size_t i;
-    json_t *e;
-    json_array_foreach(events, i, e) sse_named(out, e);
-}
 
 /* resp_<n> and msg_<n>: one unique number each (id.h). */
 static void new_ids(char *resp, char *msg) {
@@ -82,7 +69,7 @@ static int answer(const struct endpoint_meta *meta, const char *model, const cha
         responses_stream_init(&s, meta->echo, resp, msg);
         responses_stream_feed(&s, native, (long long)time(NULL), events);
         responses_stream_eof(&s, events);
-        sse_all(out, events);
+        sse_named_add_all(out, events);
         json_decref(events);
         responses_stream_free(&s);
         json_decref(native);
@@ -115,14 +102,14 @@ static enum endpoint_stream_result line_slow(struct responses_stream *s, const c
         json_decref(v);
         json_t *e = responses_error_event_new(s, "server_error", "invalid JSON line from Ollama");
         s->finished = 1;
-        sse_named(out, e);
+        sse_named_add(out, e);
         json_decref(e);
         return EP_STREAM_ABORT;
     }
     note_tokens(usage, v);
     json_t *events = json_array();
     int rc = responses_stream_feed(s, v, (long long)time(NULL), events);
-    sse_all(out, events);
+    sse_named_add_all(out, events);
     json_decref(events);
     json_decref(v);
     if (rc == RESPONSES_STREAM_DONE)
@@ -148,7 +135,7 @@ static enum endpoint_stream_result stream_line(void *state, const char *line, si
 static void stream_end(void *state, struct evbuffer *out) {
     json_t *events = json_array();
     responses_stream_eof(state, events);
-    sse_all(out, events);
+    sse_named_add_all(out, events);
     json_decref(events);
 }
 
@@ -161,7 +148,7 @@ static void error_event(struct responses_stream *s, struct evbuffer *out, const 
                                            json_string_value(json_object_get(e, "message")));
     if (s)
         s->finished = 1;
-    sse_named(out, ev);
+    sse_named_add(out, ev);
     json_decref(ev);
 }
 

@@ -501,10 +501,33 @@ static int tool_strings(const json_t *t, const char **type, const char **name,
     return 0;
 }
 
+/* Prefixes the names of out's functions from index `from` on with "<ns>.", unless they
+ * already start with it. 0, or -1 with err. */
+static int prefix_names(json_t *out, size_t from, const char *ns, struct responses_err *err) {
+    size_t nlen = strlen(ns);
+    for (size_t k = from; k < json_array_size(out); k++) {
+        json_t *fn = json_object_get(json_array_get(out, k), "function");
+        const char *fname = str_of(fn, "name");
+        if (!strncmp(fname, ns, nlen) && fname[nlen] == '.')
+            continue;
+        size_t flen = strlen(fname);
+        char *full = malloc(nlen + 1 + flen + 1);
+        if (!full) {
+            set_err(err, 500, "out of memory");
+            return -1;
+        }
+        memcpy(full, ns, nlen);
+        full[nlen] = '.';
+        memcpy(full + nlen + 1, fname, flen + 1);
+        json_object_set_new(fn, "name", json_string(full));
+        free(full);
+    }
+    return 0;
+}
+
 /* One Responses tool -> native tools appended to out (a namespace expands into its members,
- * prefixed "<ns>."); skip_web_search drops client functions named web_search. */
-static int tool_convert(json_t *out, const json_t *t, const char *prefix, int skip_web_search,
-                        int depth, struct responses_err *err) {
+ * prefixed "<ns>."). */
+static int tool_convert(json_t *out, const json_t *t, int depth, struct responses_err *err) {
     const char *type, *name;
     if (!json_is_object(t)) {
         type_err(err, t, "ResponsesRequest.tools", "openai.ResponsesTool");
@@ -515,7 +538,6 @@ static int tool_convert(json_t *out, const json_t *t, const char *prefix, int sk
     if (!strcmp(type, "namespace")) {
         size_t i;
         json_t *m;
-        char np[256];
         if (depth > 16) {
             set_err(err, 400, "tool namespaces nested too deeply");
             return -1;
@@ -523,28 +545,10 @@ static int tool_convert(json_t *out, const json_t *t, const char *prefix, int sk
         /* the prefix a member gets is its own namespace's, applied from the inside out */
         json_array_foreach(field(t, "tools"), i, m) {
             size_t before = json_array_size(out);
-            if (tool_convert(out, m, NULL, skip_web_search, depth + 1, err) < 0)
+            if (tool_convert(out, m, depth + 1, err) < 0 ||
+                (*name && prefix_names(out, before, name, err) < 0))
                 return -1;
-            if (!*name)
-                continue;
-            snprintf(np, sizeof(np), "%s.", name);
-            for (size_t k = before; k < json_array_size(out); k++) {
-                json_t *fn = json_object_get(json_array_get(out, k), "function");
-                const char *fname = str_of(fn, "name");
-                if (strncmp(fname, np, strlen(np)) != 0) {
-                    size_t len = strlen(np) + strlen(fname) + 1;
-                    char *full = malloc(len);
-                    if (!full) {
-                        set_err(err, 500, "out of memory");
-                        return -1;
-                    }
-                    snprintf(full, len, "%s%s", np, fname);
-                    json_object_set_new(fn, "name", json_string(full));
-                    free(full);
-                }
-            }
         }
-        (void)prefix;
         return 0;
     }
     if (!strcmp(type, "web_search")) {
@@ -561,7 +565,6 @@ static int tool_convert(json_t *out, const json_t *t, const char *prefix, int sk
     if (json_is_object(params))
         json_object_set(fn, "parameters", (json_t *)params);
     json_array_append_new(out, json_pack("{s:s,s:o}", "type", type, "function", fn));
-    (void)skip_web_search;
     return 0;
 }
 
@@ -575,7 +578,7 @@ static json_t *tools_convert(const json_t *tools, struct responses_err *err) {
     }
     json_array_foreach(tools, i, t) {
         size_t before = json_array_size(out);
-        if (tool_convert(out, t, NULL, has_ws, 0, err) < 0) {
+        if (tool_convert(out, t, 0, err) < 0) {
             json_decref(out);
             return NULL;
         }
@@ -812,6 +815,29 @@ static json_t *usage_new(const json_t *native) {
                      "output_tokens_details", "reasoning_tokens", 0);
 }
 
+/* The echoed tools (borrowed, shared: never modified) for an answer: the same array, or for a
+ * stream's snapshot one without the namespaces' nested tools (the tools that have them
+ * copied shallowly). New reference. */
+static json_t *tools_of(const json_t *echoed, int stream) {
+    size_t i;
+    json_t *t, *out;
+    if (!json_is_array(echoed))
+        return json_array();
+    if (!stream)
+        return json_incref((json_t *)echoed);
+    out = json_array();
+    json_array_foreach(echoed, i, t) {
+        if (!json_object_get(t, "tools")) {
+            json_array_append(out, t);
+            continue;
+        }
+        json_t *c = json_copy(t);
+        json_object_del(c, "tools");
+        json_array_append_new(out, c);
+    }
+    return out;
+}
+
 /* The response object around output; stream: the snapshot form (tools without nested ones,
  * reasoning with nulls). */
 static json_t *object_new(const json_t *echo, const char *id, long long created, const char *status,
@@ -829,14 +855,7 @@ static json_t *object_new(const json_t *echo, const char *id, long long created,
             json_object_set_new(reasoning, "summary",
                                 summary ? json_incref((json_t *)summary) : json_null());
     }
-    tools = json_deep_copy(json_object_get(echo, "tools"));
-    if (!tools)
-        tools = json_array();
-    if (stream) {
-        size_t i;
-        json_t *t;
-        json_array_foreach(tools, i, t) json_object_del(t, "tools");
-    }
+    tools = tools_of(json_object_get(echo, "tools"), stream);
     json_t *o = json_pack(
         "{s:s,s:s,s:I,s:o,s:s,s:n,s:s,s:n,s:O?,s:o,s:n,s:o,s:s,s:O,s:b,"
         "s:{s:O},s:O,s:i,s:i,s:i,s:O,s:o,s:o,s:O,s:n,s:b,s:O,s:s,s:{},s:n,s:n}",
@@ -1027,8 +1046,7 @@ static int thinking_delta(struct responses_stream *s, const json_t *th, json_t *
                        s->rs_id, "type", "reasoning", "summary"));
     }
     if (!responses_room(s, json_string_length(th)) ||
-        responses_text_add(&s->thinking, json_string_value(th), json_string_length(th),
-                           (size_t)-1) < 0)
+        responses_text_add(&s->thinking, json_string_value(th), json_string_length(th)) < 0)
         return fail(s, events, "server_error", "the answer's thinking exceeds keepwarm's limit");
     emit(s, events, "response.reasoning_summary_text.delta",
          json_pack("{s:s,s:I,s:i,s:O}", "item_id", s->rs_id, "output_index", (json_int_t)s->index,
@@ -1091,8 +1109,7 @@ static int content_delta(struct responses_stream *s, const json_t *content, json
                        "text", "", "annotations", "logprobs"));
     }
     if (!responses_room(s, json_string_length(content)) ||
-        responses_text_add(&s->text, json_string_value(content), json_string_length(content),
-                           (size_t)-1) < 0)
+        responses_text_add(&s->text, json_string_value(content), json_string_length(content)) < 0)
         return fail(s, events, "server_error", "the answer's text exceeds keepwarm's limit");
     emit(s, events, "response.output_text.delta",
          json_pack("{s:s,s:I,s:i,s:O,s:[]}", "item_id", s->msg_id, "output_index",
@@ -1103,7 +1120,7 @@ static int content_delta(struct responses_stream *s, const json_t *content, json
 static void completion(struct responses_stream *s, const json_t *line, long long now,
                        json_t *events) {
     close_reasoning(s, events);
-    json_t *output = json_deep_copy(s->items);
+    json_t *output = json_copy(s->items); /* the items themselves are done: shared */
     if (s->content_open) {
         json_t *text = json_stringn(s->text.p ? s->text.p : "", s->text.len);
         if (!s->tools_sent) {

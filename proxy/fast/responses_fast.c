@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "jtok.h"
+#include "openai_fast.h"
 #include "outbuf.h"
+#include "tokline.h"
 
-int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t max) {
-    if (n > max || t->len > max - n)
+int responses_text_add(struct responses_text *t, const char *p, size_t n) {
+    if (n >= (size_t)-1 / 2 - t->len) /* the doubling below stays in range */
         return -1;
     if (t->len + n + 1 > t->cap) {
         size_t cap = t->cap ? t->cap : 256;
@@ -28,124 +30,6 @@ int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t
     return 0;
 }
 
-/* A string token, read once: a second one is a duplicate member (the jansson path's). */
-static inline const char *scan_str(const char *p, const char *end, struct jtok *t) {
-    return t->set ? NULL : jtok_string(p, end, t);
-}
-
-struct line {
-    struct jtok model, created_at, role, content, thinking;
-    int done_set, message_set;
-};
-
-static const char *scan_message(const char *p, const char *end, struct line *l) {
-    struct jtok k;
-    if (l->message_set || p >= end || *p != '{')
-        return NULL;
-    l->message_set = 1;
-    p = jtok_skip_ws(p + 1, end);
-    if (p < end && *p == '}')
-        return p + 1;
-    for (;;) {
-        if (!(p = jtok_key(p, end, &k)))
-            return NULL;
-        if (jtok_key_is(&k, "role"))
-            p = scan_str(p, end, &l->role);
-        else if (jtok_key_is(&k, "content"))
-            p = scan_str(p, end, &l->content);
-        else if (jtok_key_is(&k, "thinking"))
-            p = scan_str(p, end, &l->thinking);
-        else
-            return NULL;
-        if (!p)
-            return NULL;
-        int more = jtok_next(&p, end, '}');
-        if (more < 0)
-            return NULL;
-        if (!more)
-            return p;
-    }
-}
-
-static int scan_line(const char *line, size_t len, struct line *l) {
-    const char *p = line, *end = line + len;
-    struct jtok k;
-    memset(l, 0, sizeof(*l));
-    p = jtok_skip_ws(p, end);
-    if (p >= end || *p != '{')
-        return -1;
-    p = jtok_skip_ws(p + 1, end);
-    for (;;) {
-        if (!(p = jtok_key(p, end, &k)))
-            return -1;
-        if (jtok_key_is(&k, "model")) {
-            p = scan_str(p, end, &l->model);
-        } else if (jtok_key_is(&k, "created_at")) {
-            p = scan_str(p, end, &l->created_at);
-        } else if (jtok_key_is(&k, "message")) {
-            p = scan_message(p, end, l);
-        } else if (jtok_key_is(&k, "done")) {
-            if (l->done_set || (size_t)(end - p) < 5 || memcmp(p, "false", 5) != 0)
-                return -1;
-            l->done_set = 1;
-            p += 5;
-        } else {
-            return -1;
-        }
-        if (!p)
-            return -1;
-        int more = jtok_next(&p, end, '}');
-        if (more < 0)
-            return -1;
-        if (!more)
-            break;
-    }
-    return jtok_skip_ws(p, end) == end && l->done_set ? 0 : -1;
-}
-
-/* Decoded UTF-8 bytes written as jansson's dump writes a string (no JSON_ENSURE_ASCII). */
-static void put_escaped(struct outbuf *o, const char *b, size_t n) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t run = 0;
-    OUTBUF_LIT(o, "\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)b[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        outbuf_put(o, b + run, i - run);
-        run = i + 1;
-        switch (c) {
-            case '"':
-                OUTBUF_LIT(o, "\\\"");
-                break;
-            case '\\':
-                OUTBUF_LIT(o, "\\\\");
-                break;
-            case '\b':
-                OUTBUF_LIT(o, "\\b");
-                break;
-            case '\f':
-                OUTBUF_LIT(o, "\\f");
-                break;
-            case '\n':
-                OUTBUF_LIT(o, "\\n");
-                break;
-            case '\r':
-                OUTBUF_LIT(o, "\\r");
-                break;
-            case '\t':
-                OUTBUF_LIT(o, "\\t");
-                break;
-            default: {
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                outbuf_put(o, u, 6);
-            }
-        }
-    }
-    outbuf_put(o, b + run, n - run);
-    OUTBUF_LIT(o, "\"");
-}
-
 /* An id as jansson writes it: ids are made of [a-z0-9_] (id.h), no escapes. */
 static void put_id(struct outbuf *o, const char *id) {
     OUTBUF_LIT(o, "\"");
@@ -155,15 +39,16 @@ static void put_id(struct outbuf *o, const char *id) {
 
 size_t responses_stream_fast(struct responses_stream *s, const char *line, size_t len, char *out,
                              size_t outlen) {
-    struct line l;
+    struct tokline l;
     struct outbuf o = {out, 0, outlen, 0};
     char delta[RESPONSES_FAST_DELTA_MAX];
     const struct jtok *d;
     struct responses_text *acc;
+    const char *text;
     size_t n;
     int thinking;
 
-    if (!s->started || s->finished || s->tools_sent || scan_line(line, len, &l) < 0)
+    if (!s->started || s->finished || s->tools_sent || tokline_scan(line, len, &l) < 0)
         return 0;
     if (l.content.n && !l.thinking.n && s->content_open && !s->reasoning_open) {
         d = &l.content;
@@ -178,14 +63,19 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
     }
     if (d->n > sizeof(delta))
         return 0;
-    n = jtok_decode(d, delta);
+    text = d->p; /* the token's bytes are the text unless it holds an escape */
+    n = d->n;
+    if (d->esc) {
+        n = jtok_decode(d, delta);
+        text = delta;
+    }
     if (thinking) {
         OUTBUF_LIT(&o, "event: response.reasoning_summary_text.delta\ndata: {\"item_id\":");
         put_id(&o, s->rs_id);
         OUTBUF_LIT(&o, ",\"output_index\":");
         outbuf_int(&o, s->index);
         OUTBUF_LIT(&o, ",\"summary_index\":0,\"delta\":");
-        put_escaped(&o, delta, n);
+        openai_fast_put_string(&o, d->p, d->n, d->esc);
         OUTBUF_LIT(&o, ",\"type\":\"response.reasoning_summary_text.delta\",\"sequence_number\":");
     } else {
         OUTBUF_LIT(&o, "event: response.output_text.delta\ndata: {\"item_id\":");
@@ -193,13 +83,13 @@ size_t responses_stream_fast(struct responses_stream *s, const char *line, size_
         OUTBUF_LIT(&o, ",\"output_index\":");
         outbuf_int(&o, s->index);
         OUTBUF_LIT(&o, ",\"content_index\":0,\"delta\":");
-        put_escaped(&o, delta, n);
+        openai_fast_put_string(&o, d->p, d->n, d->esc);
         OUTBUF_LIT(&o, ",\"logprobs\":[],\"type\":\"response.output_text.delta\","
                        "\"sequence_number\":");
     }
     outbuf_int(&o, s->seq);
     OUTBUF_LIT(&o, "}\n\n");
-    if (o.full || !responses_room(s, n) || responses_text_add(acc, delta, n, (size_t)-1) < 0)
+    if (o.full || !responses_room(s, n) || responses_text_add(acc, text, n) < 0)
         return 0;
     s->seq++;
     return o.len;

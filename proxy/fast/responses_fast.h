@@ -15,9 +15,9 @@
  * bytes, a delta past the stream's text_max, and an output that does not fit.
  *
  * Output: byte for byte what ep_responses.c writes for the feed's event ("event: <type>\ndata:
- * " + json_dumpb(JSON_COMPACT) + "\n\n"), and the state (sequence number, accumulated text)
- * the feed leaves. Held by tests/unit/test_responses.c's equivalence suite and the
- * responses_stream fuzz target. */
+ * " + json_dumpb(JSON_COMPACT) + "\n\n"; the delta by openai_fast_put_string), and the state
+ * (sequence number, accumulated text) the feed leaves. Held by tests/unit/test_responses.c's
+ * equivalence suite and the responses_stream fuzz target. */
 #ifndef KEEPWARM_RESPONSES_FAST_H
 #define KEEPWARM_RESPONSES_FAST_H
 
@@ -25,7 +25,8 @@
 
 #include "responses_types.h"
 
-/* The longest delta (raw JSON string bytes) the fast path decodes on its stack. */
+/* The longest delta (raw JSON string bytes) the fast path takes; one holding an escape is
+ * decoded on its stack, one without is written and kept from the line's bytes. */
 #define RESPONSES_FAST_DELTA_MAX 4096
 
 /* Writes the event for line[0, len) into out (outlen bytes) and returns its length, updating

@@ -49,8 +49,8 @@ static inline int responses_room(const struct responses_stream *s, size_t n) {
     return used <= s->text_max && n <= s->text_max - used;
 }
 
-/* Appends p[0, n) to t: 0, or -1 with nothing appended when t would pass max bytes or out
- * of memory. */
-int responses_text_add(struct responses_text *t, const char *p, size_t n, size_t max);
+/* Appends p[0, n) to t: 0, or -1 with nothing appended when out of memory. The cap is the
+ * caller's: responses_room first. */
+int responses_text_add(struct responses_text *t, const char *p, size_t n);
 
 #endif

@@ -1,5 +1,5 @@
 /* tokline: the scan of the common line of Ollama's /api/chat stream, shared by the stream fast
- * paths that write a delta from it (anthropic_fast; responses_fast keeps its own copy for now):
+ * paths that write a delta from it (anthropic_fast, responses_fast):
  *   {"model":s,"created_at":s,"message":{"role":s,"content":s,"thinking":s},"done":false}
  * members in any order, each at most once, every one optional but "done", which must be
  * false; nothing else, and nothing after the object but white space. The strings are validated

@@ -48,7 +48,7 @@ static inline void responses_equiv_frame(const json_t *events, char **buf, size_
 static inline void responses_equiv_text_copy(struct responses_text *dst,
                                              const struct responses_text *src) {
     memset(dst, 0, sizeof(*dst));
-    if (src->p && responses_text_add(dst, src->p, src->len, (size_t)-1) < 0)
+    if (src->p && responses_text_add(dst, src->p, src->len) < 0)
         abort();
 }
 

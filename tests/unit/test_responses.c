@@ -396,6 +396,77 @@ static void test_stream_ids(void **state) {
     json_decref(echo);
 }
 
+/* A namespace's nested tools: in the answer object, not in a stream's snapshots (created,
+ * in_progress, completed); the echo they share is never changed, so the next answer still
+ * has them. */
+static void test_snapshot_tools(void **state) {
+    struct responses_stream s;
+    int rc;
+    (void)state;
+    json_t *echo = echo_of("{\"model\":\"m\",\"tools\":[{\"type\":\"namespace\",\"name\":"
+                           "\"ns\",\"tools\":[{\"type\":\"function\",\"name\":\"f\"}]},"
+                           "{\"type\":\"function\",\"name\":\"g\"}]}",
+                           NULL);
+    json_t *want_ns = J("{\"type\":\"namespace\",\"name\":\"ns\",\"description\":null,"
+                        "\"strict\":null,\"parameters\":null}");
+    json_t *want_g = J("{\"type\":\"function\",\"name\":\"g\",\"description\":null,"
+                       "\"strict\":null,\"parameters\":null}");
+    responses_stream_init(&s, echo, "resp_1", "msg_1");
+    json_t *a = feed(&s, "{\"message\":{\"content\":\"b\"},\"done\":false}", &rc);
+    json_t *b = feed(&s, "{\"message\":{\"content\":\"\"},\"done\":true}", &rc);
+    assert_int_equal(rc, RESPONSES_STREAM_DONE);
+    const json_t *snaps[] = {
+        json_object_get(json_array_get(a, 0), "response"),
+        json_object_get(json_array_get(a, 1), "response"),
+        json_object_get(json_array_get(b, json_array_size(b) - 1), "response")};
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *tools = json_object_get(snaps[i], "tools");
+        assert_int_equal(json_array_size(tools), 2);
+        assert_json_eq(want_ns, json_array_get(tools, 0));
+        assert_json_eq(want_g, json_array_get(tools, 1));
+    }
+    json_t *native = J("{\"message\":{\"content\":\"x\"},\"done\":true}");
+    json_t *o = responses_response_new(native, echo, "resp_2", "msg_2", NOW);
+    const json_t *ns = json_array_get(json_object_get(o, "tools"), 0);
+    assert_int_equal(json_array_size(json_object_get(ns, "tools")), 1);
+    assert_int_equal(json_array_size(json_object_get(
+                         json_array_get(json_object_get(echo, "tools"), 0), "tools")),
+                     1);
+    json_decref(o);
+    json_decref(native);
+    json_decref(a);
+    json_decref(b);
+    json_decref(want_ns);
+    json_decref(want_g);
+    responses_stream_free(&s);
+    json_decref(echo);
+}
+
+/* A namespace's name prefixes its members' whole, however long (a 300-byte one was cut to
+ * 255 bytes and lost its '.'); a member already prefixed keeps its name. */
+static void test_namespace_long_name(void **state) {
+    char ns[301], req[1024], want[700];
+    json_t *native;
+    (void)state;
+    memset(ns, 'n', 300);
+    ns[300] = '\0';
+    snprintf(req, sizeof(req),
+             "{\"model\":\"m\",\"tools\":[{\"type\":\"namespace\",\"name\":\"%s\",\"tools\":["
+             "{\"type\":\"function\",\"name\":\"f\"},{\"type\":\"function\",\"name\":\"%s.g\"}]}]}",
+             ns, ns);
+    json_t *echo = echo_of(req, &native);
+    const json_t *tools = json_object_get(native, "tools");
+    assert_int_equal(json_array_size(tools), 2);
+    snprintf(want, sizeof(want), "%s.f", ns);
+    assert_string_equal(want, json_string_value(json_object_get(
+                                  json_object_get(json_array_get(tools, 0), "function"), "name")));
+    snprintf(want, sizeof(want), "%s.g", ns);
+    assert_string_equal(want, json_string_value(json_object_get(
+                                  json_object_get(json_array_get(tools, 1), "function"), "name")));
+    json_decref(native);
+    json_decref(echo);
+}
+
 static void test_response_not_object(void **state) {
     (void)state;
     json_t *echo = echo_of("{\"model\":\"m\"}", NULL), *v = J("[1]");
@@ -606,6 +677,7 @@ int main(void) {
         cmocka_unit_test(test_text_cap),       cmocka_unit_test(test_items_cap),
         cmocka_unit_test(test_fast_delta_max), cmocka_unit_test(test_fast_equiv_lines),
         cmocka_unit_test(test_stream_ids),     cmocka_unit_test(test_response_not_object),
+        cmocka_unit_test(test_snapshot_tools), cmocka_unit_test(test_namespace_long_name),
     };
     int failed = cmocka_run_group_tests_name("responses", tests, NULL, NULL);
     failed += run_golden();
