@@ -111,18 +111,45 @@ int endpoint_takes_zstd(const struct endpoint *ep) {
     return (ep->flags & EP_JSON_BODY) && !(ep->flags & EP_PASSTHROUGH);
 }
 
-static int dump_to_evbuffer(const char *buf, size_t size, void *data) {
-    return evbuffer_add(data, buf, size);
+/* jansson calls the dump callback once per token, and evbuffer_add per token costs more than
+ * the dump itself: tokens gather in a stack buffer that goes to out whole when full and at the
+ * end. One dump, whatever the size (a stack attempt that overflowed used to dump a large value
+ * a second time). */
+struct json_sink {
+    struct evbuffer *out;
+    size_t n;
+    char buf[16384];
+};
+
+static int sink_flush(struct json_sink *k) {
+    int rc = k->n ? evbuffer_add(k->out, k->buf, k->n) : 0;
+    k->n = 0;
+    return rc;
 }
 
-/* jansson calls a dump callback once per token, and evbuffer_add per token costs more than the
- * dump itself: dump into a stack buffer first and add it whole; only a value larger than the
- * buffer goes token by token. */
+static int sink_add(const char *p, size_t len, void *arg) {
+    struct json_sink *k = arg;
+    if (k->n + len > sizeof(k->buf) && sink_flush(k) < 0)
+        return -1;
+    if (len > sizeof(k->buf))
+        return evbuffer_add(k->out, p, len);
+    memcpy(k->buf + k->n, p, len);
+    k->n += len;
+    return 0;
+}
+
 void endpoint_add_json(struct evbuffer *out, const json_t *v) {
-    char buf[16384];
-    size_t n = json_dumpb(v, buf, sizeof(buf), JSON_COMPACT);
-    if (n > 0 && n <= sizeof(buf))
-        evbuffer_add(out, buf, n);
-    else if (n > sizeof(buf))
-        json_dump_callback(v, dump_to_evbuffer, out, JSON_COMPACT);
+    struct json_sink k;
+    k.out = out;
+    k.n = 0;
+    if (json_dump_callback(v, sink_add, &k, JSON_COMPACT) == 0)
+        sink_flush(&k);
+}
+
+void endpoint_note_tokens(struct endpoint_usage *usage, const json_t *native) {
+    if (!json_is_true(json_object_get(native, "done")))
+        return;
+    usage->prompt_tokens =
+        (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
+    usage->completion_tokens = (long long)json_integer_value(json_object_get(native, "eval_count"));
 }

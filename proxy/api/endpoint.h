@@ -166,8 +166,13 @@ const struct endpoint *endpoint_errors_for(const char *path);
  * that translates a JSON body (EP_JSON_BODY, not EP_PASSTHROUGH). */
 int endpoint_takes_zstd(const struct endpoint *ep);
 
-/* Appends v as compact JSON (a stack buffer first: one evbuffer_add for common sizes). */
+/* Appends v as compact JSON, dumped once (through a stack buffer: one evbuffer_add for common
+ * sizes, one per 16 KiB for larger ones). */
 void endpoint_add_json(struct evbuffer *out, const json_t *v);
+
+/* Ollama's token counts (prompt_eval_count, eval_count) of a native answer or line into usage,
+ * when it is the done one. */
+void endpoint_note_tokens(struct endpoint_usage *usage, const json_t *native);
 
 /* The entries (ep_*.c). */
 extern const struct endpoint endpoint_openai_chat;

@@ -12,23 +12,14 @@
 #include "anthropic_fast.h"
 #include "endpoint.h"
 #include "id.h"
+#include "sse.h"
 
 #define SSE_WAITING ": waiting for model\n\n"
 
 /* ---- SSE framing -------------------------------------------------------------------------- */
 
-static void sse_event(struct evbuffer *out, const json_t *payload) {
-    const json_t *type = json_object_get(payload, "type");
-    evbuffer_add_printf(
-        out, "event: %s\ndata: ", json_is_string(type) ? json_string_value(type) : "error");
-    endpoint_add_json(out, payload);
-    evbuffer_add(out, "\n\n", 2);
-}
-
 static enum endpoint_stream_result sse_frames(struct evbuffer *out, json_t *frames, int result) {
-    size_t i;
-    json_t *f;
-    json_array_foreach(frames, i, f) sse_event(out, f);
+    sse_named_add_all(out, frames);
     if (result == ANTHROPIC_STREAM_DONE)
         return EP_STREAM_OVER;
     return result == ANTHROPIC_STREAM_ERROR ? EP_STREAM_FAILED : EP_STREAM_MORE;
@@ -38,7 +29,7 @@ static enum endpoint_stream_result sse_frames(struct evbuffer *out, json_t *fram
 static void stream_event(struct evbuffer *out, const json_t *payload) {
     json_t *e = json_copy((json_t *)payload);
     json_object_del(e, "request_id");
-    sse_event(out, e ? e : payload);
+    sse_named_add(out, e ? e : payload);
     json_decref(e);
 }
 
@@ -62,14 +53,6 @@ static json_t *messages_request(const char *path, const json_t *in, struct endpo
     return native;
 }
 
-static void note_tokens(struct endpoint_usage *usage, const json_t *native) {
-    if (!json_is_true(json_object_get(native, "done")))
-        return;
-    usage->prompt_tokens =
-        (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
-    usage->completion_tokens = (long long)json_integer_value(json_object_get(native, "eval_count"));
-}
-
 static int messages_answer(const struct endpoint_meta *meta, const char *model, const char *body,
                            size_t len, int framed, struct evbuffer *out,
                            struct endpoint_usage *usage, const char **why) {
@@ -81,7 +64,7 @@ static int messages_answer(const struct endpoint_meta *meta, const char *model, 
         *why = "Ollama answered with invalid JSON";
         return -1;
     }
-    note_tokens(usage, native);
+    endpoint_note_tokens(usage, native);
     id_unique(ID_MESSAGE, id, sizeof(id));
     if (framed) { /* a streaming request whose answer came as one object: its events */
         struct anthropic_stream s;
@@ -131,7 +114,7 @@ static enum endpoint_stream_result messages_line(void *state, const char *line, 
         json_decref(e);
         return EP_STREAM_ABORT;
     }
-    note_tokens(usage, v);
+    endpoint_note_tokens(usage, v);
     json_t *frames = json_array();
     enum endpoint_stream_result rc =
         sse_frames(out, frames, anthropic_stream_feed(state, v, frames));

@@ -49,14 +49,6 @@ static void meta_from(struct endpoint_meta *meta, const struct openai_meta *m) {
 }
 
 /* A done line's (or answer's) token counts. */
-static void note_tokens(struct endpoint_usage *usage, const json_t *native) {
-    if (!json_is_true(json_object_get(native, "done")))
-        return;
-    usage->prompt_tokens =
-        (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
-    usage->completion_tokens = (long long)json_integer_value(json_object_get(native, "eval_count"));
-}
-
 typedef json_t *(*openai_request_fn)(const json_t *in, struct openai_meta *meta,
                                      struct openai_err *err);
 
@@ -112,7 +104,7 @@ static int answer_with(answer_fn fn, const struct endpoint_meta *meta, const cha
     json_t *native = json_loadb(body, len, 0, &jerr);
     json_t *o = NULL;
     if (native) {
-        note_tokens(usage, native);
+        endpoint_note_tokens(usage, native);
         o = fn(native, meta, model, id, usage);
         json_decref(native);
     }
@@ -178,7 +170,7 @@ static enum endpoint_stream_result line_slow(stream_feed_fn feed, enum token_fas
         json_decref(e);
         return EP_STREAM_ABORT;
     }
-    note_tokens(usage, v);
+    endpoint_note_tokens(usage, v);
     json_t *frames = json_array();
     enum endpoint_stream_result rc = sse_frames(out, frames, feed(s, v, frames));
     json_decref(frames);

@@ -24,14 +24,6 @@ static void new_ids(char *resp, char *msg) {
     snprintf(msg, ID_MAX, "msg_%s", id + 5);
 }
 
-static void note_tokens(struct endpoint_usage *usage, const json_t *native) {
-    if (!json_is_true(json_object_get(native, "done")))
-        return;
-    usage->prompt_tokens =
-        (long long)json_integer_value(json_object_get(native, "prompt_eval_count"));
-    usage->completion_tokens = (long long)json_integer_value(json_object_get(native, "eval_count"));
-}
-
 static json_t *request(const char *path, const json_t *in, struct endpoint_meta *meta,
                        struct api_err *err) {
     struct responses_err rerr = {0};
@@ -61,7 +53,7 @@ static int answer(const struct endpoint_meta *meta, const char *model, const cha
         *why = "Ollama answered with invalid JSON";
         return -1;
     }
-    note_tokens(usage, native);
+    endpoint_note_tokens(usage, native);
     new_ids(resp, msg);
     if (framed) { /* a stream whose answer came as one object: its events */
         struct responses_stream s;
@@ -106,7 +98,7 @@ static enum endpoint_stream_result line_slow(struct responses_stream *s, const c
         json_decref(e);
         return EP_STREAM_ABORT;
     }
-    note_tokens(usage, v);
+    endpoint_note_tokens(usage, v);
     json_t *events = json_array();
     int rc = responses_stream_feed(s, v, (long long)time(NULL), events);
     sse_named_add_all(out, events);

@@ -212,11 +212,47 @@ static void test_native_usage(void **state) {
     usage_is("{\"eval_count\":123456789012345678901234}", 0, 123456789012345678LL);
 }
 
+/* endpoint_add_json writes what json_dumps writes, at every size around its 16 KiB buffer:
+ * tokens that fill it exactly, overflow it by one, and a single token larger than it. */
+static void test_add_json_sizes(void **state) {
+    (void)state;
+    size_t sizes[] = {0, 1, 16000, 16370, 16380, 16384, 16385, 40000, 100000};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        for (int shape = 0; shape < 2; shape++) {
+            json_t *v = json_array();
+            if (shape == 0) { /* one long string token */
+                char *t = malloc(sizes[i] + 1);
+                assert_non_null(t);
+                memset(t, 'x', sizes[i]);
+                t[sizes[i]] = '\0';
+                json_array_append_new(v, json_string(t));
+                free(t);
+            } else { /* many small tokens */
+                for (size_t k = 0; k < sizes[i] / 8; k++)
+                    json_array_append_new(v, json_integer((json_int_t)k));
+            }
+            char *want = json_dumps(v, JSON_COMPACT);
+            struct evbuffer *b = evbuffer_new();
+            endpoint_add_json(b, v);
+            size_t n = evbuffer_get_length(b);
+            assert_int_equal(n, strlen(want));
+            assert_memory_equal(evbuffer_pullup(b, -1), want, n);
+            evbuffer_free(b);
+            free(want);
+            json_decref(v);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_native_usage),     cmocka_unit_test(test_routes),
-        cmocka_unit_test(test_refusals),         cmocka_unit_test(test_envelopes),
-        cmocka_unit_test(test_entries_complete), cmocka_unit_test(test_request_without_body),
+        cmocka_unit_test(test_native_usage),
+        cmocka_unit_test(test_add_json_sizes),
+        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_envelopes),
+        cmocka_unit_test(test_entries_complete),
+        cmocka_unit_test(test_request_without_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
