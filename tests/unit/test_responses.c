@@ -9,12 +9,11 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "golden.h"
 #include "responses.h"
 #include "responses_equiv.h"
 #include "responses_fast.h"
@@ -22,19 +21,6 @@
 #define NOW 1700000000LL
 
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-static json_t *J(const char *text) {
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-    if (!v)
-        fail_msg("bad test JSON (%s): %s", e.text, text);
-    return v;
-}
-
-static char *dump(const json_t *v) {
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
-    return s ? s : strdup("(null)");
-}
 
 /* "$ID:<prefix>" matches <prefix> followed by one or more [0-9_]. */
 static int id_matches(const char *want, const char *got) {
@@ -47,83 +33,24 @@ static int id_matches(const char *want, const char *got) {
     return 1;
 }
 
-/* Value equality: numbers by value (1 == 1.0), strings bytewise, objects by key set, arrays in
- * order; "$ID:<prefix>" in want matches a generated id. */
-static int values_equal(const json_t *want, const json_t *got, const char *path, char *why,
-                        size_t len) {
-    char sub[512];
-    const char *key;
-    json_t *w;
-    size_t i;
+/* The golden files' placeholder: "$ID:<prefix>" in want matches a generated id. */
+static int responses_match(const json_t *want, const json_t *got, const char *path, char *why,
+                           size_t len) {
+    const char *w = json_string_value(want);
+    if (!w || strncmp(w, "$ID:", 4) != 0)
+        return -1;
+    if (json_is_string(got) && id_matches(w + 4, json_string_value(got)))
+        return 1;
+    snprintf(why, len, "%s: want an id %s", path, w + 4);
+    return 0;
+}
 
-    if (json_is_string(want) && !strncmp(json_string_value(want), "$ID:", 4)) {
-        if (json_is_string(got) && id_matches(json_string_value(want) + 4, json_string_value(got)))
-            return 1;
-        snprintf(why, len, "%s: want an id %s", path, json_string_value(want) + 4);
-        return 0;
-    }
-    if (json_is_number(want) && json_is_number(got)) {
-        if (json_number_value(want) == json_number_value(got))
-            return 1;
-        snprintf(why, len, "%s: want %.17g, got %.17g", path, json_number_value(want),
-                 json_number_value(got));
-        return 0;
-    }
-    if (!got || json_typeof(want) != json_typeof(got)) {
-        snprintf(why, len, "%s: type differs", path);
-        return 0;
-    }
-    switch (json_typeof(want)) {
-        case JSON_STRING:
-            if (json_string_length(want) == json_string_length(got) &&
-                !memcmp(json_string_value(want), json_string_value(got), json_string_length(got)))
-                return 1;
-            snprintf(why, len, "%s: want \"%s\", got \"%s\"", path, json_string_value(want),
-                     json_string_value(got));
-            return 0;
-        case JSON_ARRAY:
-            if (json_array_size(want) != json_array_size(got)) {
-                snprintf(why, len, "%s: want %zu items, got %zu", path, json_array_size(want),
-                         json_array_size(got));
-                return 0;
-            }
-            json_array_foreach(want, i, w) {
-                snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-                if (!values_equal(w, json_array_get(got, i), sub, why, len))
-                    return 0;
-            }
-            return 1;
-        case JSON_OBJECT:
-            json_object_foreach((json_t *)want, key, w) {
-                snprintf(sub, sizeof(sub), "%s.%s", path, key);
-                if (!json_object_get(got, key)) {
-                    snprintf(why, len, "%s: missing", sub);
-                    return 0;
-                }
-                if (!values_equal(w, json_object_get(got, key), sub, why, len))
-                    return 0;
-            }
-            json_object_foreach((json_t *)got, key, w) {
-                if (!json_object_get(want, key)) {
-                    snprintf(why, len, "%s.%s: unexpected key", path, key);
-                    return 0;
-                }
-            }
-            return 1;
-        default:
-            return 1;
-    }
+static json_t *J(const char *text) {
+    return golden_parse(text);
 }
 
 static void assert_json_eq(const json_t *want, const json_t *got) {
-    char why[1024];
-    if (!values_equal(want, got, "$", why, sizeof(why))) {
-        char *w = dump(want), *g = dump(got);
-        print_error("%s\n  want: %s\n  got:  %s\n", why, w, g);
-        free(w);
-        free(g);
-        fail();
-    }
+    golden_assert_eq(want, got, responses_match);
 }
 
 static json_t *echo_of(const char *request, json_t **native) {
@@ -150,7 +77,7 @@ static void check_error(const char *request, const char *want) {
     int stream;
     json_t *n = responses_request_new(in, &stream, &echo, &err);
     if (n) {
-        char *d = dump(n);
+        char *d = golden_dump(n);
         fail_msg("%s: expected an error, got %s", request, d);
     }
     assert_null(echo);
@@ -477,36 +404,10 @@ static void test_response_not_object(void **state) {
 
 /* ---- golden cases ---------------------------------------------------------------------------- */
 
-static char *path_join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static int exists(const char *dir, const char *name) {
-    struct stat st;
-    char *p = path_join(dir, name);
-    int r = stat(p, &st) == 0;
-    free(p);
-    return r;
-}
-
-static json_t *load(const char *dir, const char *name) {
-    json_error_t e;
-    char *p = path_join(dir, name);
-    json_t *v = json_load_file(p, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-    if (!v)
-        fail_msg("%s: %s (line %d)", p, e.text, e.line);
-    free(p);
-    return v;
-}
-
 /* The request of a case: its native body (or NULL with err) and echo. */
 static json_t *case_request(const char *dir, json_t **echo, int *stream,
                             struct responses_err *err) {
-    json_t *in = load(dir, "request.json"), *copy = json_deep_copy(in);
+    json_t *in = golden_load(dir, "request.json"), *copy = json_deep_copy(in);
     json_t *native = responses_request_new(in, stream, echo, err);
     if (!json_equal(in, copy))
         fail_msg("the request was modified");
@@ -520,16 +421,16 @@ static void run_request_case(const char *dir) {
     struct responses_err err = {0};
     int stream = -1;
     json_t *native = case_request(dir, &echo, &stream, &err);
-    if (exists(dir, "error.json")) {
-        want = load(dir, "error.json");
+    if (golden_exists(dir, "error.json")) {
+        want = golden_load(dir, "error.json");
         if (native) {
-            char *o = dump(native);
+            char *o = golden_dump(native);
             fail_msg("expected an error, got %s", o);
         }
         assert_int_equal(err.status, json_integer_value(json_object_get(want, "status")));
         assert_string_equal(err.message, json_string_value(json_object_get(want, "message")));
     } else {
-        want = load(dir, "native.json");
+        want = golden_load(dir, "native.json");
         if (!native)
             fail_msg("unexpected error %d: %s", err.status, err.message);
         assert_json_eq(want, native);
@@ -545,8 +446,8 @@ static void run_response_case(const char *dir) {
     struct responses_err err = {0};
     int stream;
     json_t *native = case_request(dir, &echo, &stream, &err);
-    json_t *answer = load(dir, "answer.json"), *copy = json_deep_copy(answer);
-    json_t *want = load(dir, "response.json");
+    json_t *answer = golden_load(dir, "answer.json"), *copy = json_deep_copy(answer);
+    json_t *want = golden_load(dir, "response.json");
     if (!native)
         fail_msg("request refused: %s", err.message);
     json_t *got = responses_response_new(answer, echo, "resp_test", "msg_test", NOW);
@@ -562,13 +463,13 @@ static void run_response_case(const char *dir) {
 }
 
 static void run_stream_case(const char *dir) {
-    json_t *echo = NULL, *got = json_array(), *want = load(dir, "events.json");
+    json_t *echo = NULL, *got = json_array(), *want = golden_load(dir, "events.json");
     struct responses_err err = {0};
     struct responses_stream s;
     struct responses_equiv q;
     int stream, ended = 0;
     json_t *native = case_request(dir, &echo, &stream, &err);
-    char *p = path_join(dir, "native.ndjson"), *line = NULL;
+    char *p = golden_path(dir, "native.ndjson"), *line = NULL;
     size_t cap = 0;
     ssize_t n;
     FILE *f = fopen(p, "r");
@@ -613,62 +514,16 @@ static void run_stream_case(const char *dir) {
 
 static void run_case(void **state) {
     const char *dir = *state;
-    if (!exists(dir, "request.json"))
+    if (!golden_exists(dir, "request.json"))
         fail_msg("%s: no request.json", dir);
-    if (exists(dir, "native.ndjson"))
+    if (golden_exists(dir, "native.ndjson"))
         run_stream_case(dir);
-    else if (exists(dir, "answer.json"))
+    else if (golden_exists(dir, "answer.json"))
         run_response_case(dir);
-    else if (exists(dir, "native.json") || exists(dir, "error.json"))
+    else if (golden_exists(dir, "native.json") || golden_exists(dir, "error.json"))
         run_request_case(dir);
     else
         fail_msg("%s: matches no layout", dir);
-}
-
-static int is_case_dir(const struct dirent *d) {
-    return d->d_name[0] != '.';
-}
-
-static int run_golden(void) {
-    const char *root = getenv("RESPONSES_CASES");
-    struct dirent **names = NULL;
-    struct CMUnitTest *tests;
-    int n, count = 0, failed;
-
-    if (!root || !*root)
-        root = "tests/translate-responses";
-    n = scandir(root, &names, is_case_dir, alphasort);
-    if (n < 0) {
-        fprintf(stderr, "golden: cannot read %s (set RESPONSES_CASES)\n", root);
-        return 1;
-    }
-    tests = calloc((size_t)n + 1, sizeof(*tests));
-    for (int i = 0; i < n; i++) {
-        char *dir = path_join(root, names[i]->d_name);
-        struct stat st;
-        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-            tests[count].name = strdup(names[i]->d_name);
-            tests[count].test_func = run_case;
-            tests[count].initial_state = dir;
-            count++;
-        } else {
-            free(dir);
-        }
-        free(names[i]);
-    }
-    free(names);
-    if (count == 0) {
-        fprintf(stderr, "golden: no cases under %s\n", root);
-        free(tests);
-        return 1;
-    }
-    failed = _cmocka_run_group_tests("responses-golden", tests, (size_t)count, NULL, NULL);
-    for (int i = 0; i < count; i++) {
-        free((char *)tests[i].name);
-        free(tests[i].initial_state);
-    }
-    free(tests);
-    return failed;
 }
 
 int main(void) {
@@ -680,6 +535,7 @@ int main(void) {
         cmocka_unit_test(test_snapshot_tools), cmocka_unit_test(test_namespace_long_name),
     };
     int failed = cmocka_run_group_tests_name("responses", tests, NULL, NULL);
-    failed += run_golden();
+    failed +=
+        golden_run("responses-golden", "RESPONSES_CASES", "tests/translate-responses", run_case);
     return failed ? 1 : 0;
 }
