@@ -642,15 +642,29 @@ fail:
 }
 
 /* reasoning.effort (when set) or reasoning_effort -> think. */
-static int map_think(const json_t *in, json_t *out, struct openai_err *err) {
+int openai_effort_think(const char *effort, json_t **think) {
     static const struct {
         const char *effort, *think; /* think NULL: false */
     } table[] = {
         {"none", NULL},   {"minimal", "low"}, {"low", "low"},   {"medium", "medium"},
         {"high", "high"}, {"xhigh", "max"},   {"ultra", "max"}, {"max", "max"},
     };
+    *think = NULL;
+    if (!*effort)
+        return 0;
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (!strcmp(effort, table[i].effort)) {
+            *think = table[i].think ? json_string(table[i].think) : json_false();
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int map_think(const json_t *in, json_t *out, struct openai_err *err) {
     const json_t *reasoning, *effort_v = NULL;
     const char *effort = "";
+    json_t *think;
 
     if (get_member(in, OF_REASONING, K_OBJECT, &reasoning, err) ||
         (reasoning && get_field(reasoning, "reasoning.", "effort", K_STRING, &effort_v, err)))
@@ -662,20 +676,13 @@ static int map_think(const json_t *in, json_t *out, struct openai_err *err) {
             return -1;
         effort = effort_v ? json_string_value(effort_v) : "";
     }
-    if (!*effort)
-        return 0;
-    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-        if (!strcmp(effort, table[i].effort)) {
-            json_object_set_new(out, "think",
-                                table[i].think ? json_string(table[i].think) : json_false());
-            return 0;
-        }
+    if (openai_effort_think(effort, &think) < 0) {
+        set_err(err, 400, OPENAI_EFFORT_INVALID, effort);
+        return -1;
     }
-    set_err(err, 400,
-            "invalid reasoning value: \"%.200s\" (must be \"minimal\", \"low\", \"medium\", "
-            "\"high\", \"xhigh\", \"ultra\", \"max\", or \"none\")",
-            effort);
-    return -1;
+    if (think)
+        json_object_set_new(out, "think", think);
+    return 0;
 }
 
 /* response_format: json_object -> "json", json_schema -> the schema; type is trimmed and

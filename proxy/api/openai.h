@@ -91,4 +91,13 @@ json_t *openai_text_new(const char *text);
  * get code "context_length_exceeded"). */
 json_t *openai_error_from_native_new(int status, const char *body, size_t len);
 
+/* Ollama's reasoning effort -> think (openai/openai.go at fb30760, shared by its /v1/chat and
+ * /v1/responses layers): "" -> *think NULL (unset); none -> false; minimal -> "low"; low,
+ * medium, high, max as they are; xhigh, ultra -> "max". Returns 0 with *think a new reference
+ * (or NULL), or -1 for any other effort: the caller answers 400 OPENAI_EFFORT_INVALID. */
+int openai_effort_think(const char *effort, json_t **think);
+#define OPENAI_EFFORT_INVALID                                                                      \
+    "invalid reasoning value: \"%.200s\" (must be \"minimal\", \"low\", \"medium\", \"high\", "    \
+    "\"xhigh\", \"ultra\", \"max\", or \"none\")"
+
 #endif

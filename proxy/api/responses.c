@@ -620,36 +620,6 @@ static json_t *tools_echo_new(const json_t *tools) {
 /* ---- request --------------------------------------------------------------------------------- */
 
 /* reasoning.effort -> think (thinkFromReasoningEffort); *think NULL for unset. */
-static int think_of(const char *effort, json_t **think, struct responses_err *err) {
-    static const char *const same[] = {"low", "medium", "high", "max"};
-    *think = NULL;
-    if (!*effort)
-        return 0;
-    if (!strcmp(effort, "none")) {
-        *think = json_false();
-        return 0;
-    }
-    if (!strcmp(effort, "minimal")) {
-        *think = json_string("low");
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
-        if (!strcmp(effort, same[i])) {
-            *think = json_string(effort);
-            return 0;
-        }
-    }
-    if (!strcmp(effort, "xhigh") || !strcmp(effort, "ultra")) {
-        *think = json_string("max");
-        return 0;
-    }
-    set_err(err, 400,
-            "invalid reasoning value: \"%.200s\" (must be \"minimal\", \"low\", \"medium\", "
-            "\"high\", \"xhigh\", \"ultra\", \"max\", or \"none\")",
-            effort);
-    return -1;
-}
-
 /* text.format as Ollama re-serializes it (type, name?, schema?, strict?), or NULL. */
 static json_t *format_echo_new(const json_t *format, struct responses_err *err) {
     const char *type, *name;
@@ -743,8 +713,10 @@ json_t *responses_request_new(const json_t *in, int *stream, json_t **echo,
     if (json_is_integer(max))
         json_object_set(options, "num_predict", (json_t *)max);
 
-    if (think_of(effort, &think, err) < 0)
+    if (openai_effort_think(effort, &think) < 0) {
+        set_err(err, 400, OPENAI_EFFORT_INVALID, effort);
         goto fail;
+    }
     const json_t *in_tools = field(in, "tools");
     if (json_array_size(in_tools) && !(tools = tools_convert(in_tools, err)))
         goto fail;
