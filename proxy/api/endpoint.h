@@ -123,8 +123,10 @@ struct endpoint {
                                                struct evbuffer *out, struct endpoint_usage *usage);
     /* Ollama's answer ended without the stream's end: appends what ends it well. */
     void (*stream_end)(void *state, struct evbuffer *out);
-    /* One event carrying payload (an error envelope); the stream ends after it. */
-    void (*stream_event)(struct evbuffer *out, const json_t *payload);
+    /* One event carrying payload (a keepwarm-made error envelope, after the stream started);
+     * the stream ends after it. state is the stream's (stream_open'ed) when the entry streams,
+     * for an API whose events are numbered in it (Responses' sequence_number). */
+    void (*stream_event)(void *state, struct evbuffer *out, const json_t *payload);
     /* ---- a second try (NULL: none) ---- */
     /* Ollama refused the native body[0, body_len) with status and answer[0, answer_len): a new
      * native body (malloc'd, *out_len bytes) to send once instead, or NULL to pass the refusal
@@ -132,9 +134,6 @@ struct endpoint {
     char *(*retry_body_new)(int status, const char *answer, size_t answer_len, const char *body,
                             size_t body_len, size_t *out_len);
 
-    /* The same inside a stream whose state numbers its events (Responses' sequence_number):
-     * used instead of stream_event when set. */
-    void (*stream_error)(void *state, struct evbuffer *out, const json_t *payload);
     /* Frees what stream_open or stream_line allocated in the state (called once, when the
      * relay ends, after stream_open). NULL: the state holds no allocation. */
     void (*stream_close)(void *state);

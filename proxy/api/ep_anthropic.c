@@ -26,7 +26,8 @@ static enum endpoint_stream_result sse_frames(struct evbuffer *out, json_t *fram
 }
 
 /* An error event (a relay failure mid-stream): Anthropic's stream error has no request_id. */
-static void stream_event(struct evbuffer *out, const json_t *payload) {
+static void stream_event(void *state, struct evbuffer *out, const json_t *payload) {
+    (void)state;
     json_t *e = json_copy((json_t *)payload);
     json_object_del(e, "request_id");
     sse_named_add(out, e ? e : payload);
@@ -110,7 +111,7 @@ static enum endpoint_stream_result messages_line(void *state, const char *line, 
     if (!json_is_object(v)) {
         json_decref(v);
         json_t *e = anthropic_error_new(502, "invalid JSON line from Ollama", NULL);
-        stream_event(out, e);
+        stream_event(NULL, out, e);
         json_decref(e);
         return EP_STREAM_ABORT;
     }

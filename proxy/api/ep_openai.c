@@ -23,6 +23,13 @@ static void sse_event(struct evbuffer *out, const json_t *payload) {
     evbuffer_add(out, "\n\n", 2);
 }
 
+/* A keepwarm-made error after the stream started: one data event (the stream's state has no
+ * say in it). */
+static void error_event(void *state, struct evbuffer *out, const json_t *payload) {
+    (void)state;
+    sse_event(out, payload);
+}
+
 /* The end of a stream that finished well. */
 static void sse_done(struct evbuffer *out) {
     evbuffer_add(out, "data: [DONE]\n\n", 14);
@@ -289,7 +296,7 @@ const struct endpoint endpoint_openai_chat = {
     .stream_open = chat_open,
     .stream_line = chat_line,
     .stream_end = chat_end,
-    .stream_event = sse_event,
+    .stream_event = error_event,
 };
 
 /* ---- completions: /v1/completions -> /api/generate ---------------------------------------- */
@@ -359,7 +366,7 @@ const struct endpoint endpoint_openai_completions = {
     .stream_open = completion_open,
     .stream_line = completion_line,
     .stream_end = completion_end,
-    .stream_event = sse_event,
+    .stream_event = error_event,
 };
 
 /* ---- embeddings: /v1/embeddings -> /api/embed --------------------------------------------- */
@@ -421,7 +428,7 @@ const struct endpoint endpoint_openai_embeddings = {
     .native_error_new = openai_error_from_native_new,
     .request_new = embed_request,
     .answer = embed_answer,
-    .stream_event = sse_event,
+    .stream_event = error_event,
 };
 
 /* ---- models: GET /v1/models from /api/tags, GET /v1/models/{id} from /api/show ------------ */
@@ -450,7 +457,7 @@ const struct endpoint endpoint_openai_models = {
     .error_new = openai_error_new,
     .native_error_new = openai_error_from_native_new,
     .answer = models_answer,
-    .stream_event = sse_event,
+    .stream_event = error_event,
 };
 
 /* The id is the rest of the path, already %-decoded, '/' included. */
@@ -491,7 +498,7 @@ const struct endpoint endpoint_openai_model = {
     .native_error_new = openai_error_from_native_new,
     .request_new = model_request,
     .answer = model_answer,
-    .stream_event = sse_event,
+    .stream_event = error_event,
 };
 
 /* ---- any other /v1/ path: passed through ----------------------------------------------------- */

@@ -132,8 +132,9 @@ static void stream_end(void *state, struct evbuffer *out) {
 }
 
 /* A keepwarm-made error after the stream started (an OpenAI envelope): an "error" event,
- * numbered by the stream when there is one (stream_error), ending it. */
-static void error_event(struct responses_stream *s, struct evbuffer *out, const json_t *payload) {
+ * numbered by the stream (state), ending it. */
+static void stream_event(void *state, struct evbuffer *out, const json_t *payload) {
+    struct responses_stream *s = state;
     const json_t *e = json_object_get(payload, "error");
     const json_t *code = json_object_get(e, "code");
     json_t *ev = responses_error_event_new(s, json_is_string(code) ? json_string_value(code) : NULL,
@@ -142,14 +143,6 @@ static void error_event(struct responses_stream *s, struct evbuffer *out, const 
         s->finished = 1;
     sse_named_add(out, ev);
     json_decref(ev);
-}
-
-static void stream_event(struct evbuffer *out, const json_t *payload) {
-    error_event(NULL, out, payload);
-}
-
-static void stream_error(void *state, struct evbuffer *out, const json_t *payload) {
-    error_event(state, out, payload);
 }
 
 static void stream_close(void *state) {
@@ -173,6 +166,5 @@ const struct endpoint endpoint_openai_responses = {
     .stream_line = stream_line,
     .stream_end = stream_end,
     .stream_event = stream_event,
-    .stream_error = stream_error,
     .stream_close = stream_close,
 };

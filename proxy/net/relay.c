@@ -304,10 +304,7 @@ static void flush_out(struct relay *r) {
 
 /* An error event in the endpoint's stream (the stream ends with it). */
 static void add_error_event(struct relay *r, json_t *envelope) {
-    if (r->ep->stream_error)
-        r->ep->stream_error(r->state, r->out, envelope);
-    else
-        r->ep->stream_event(r->out, envelope);
+    r->ep->stream_event(r->state, r->out, envelope);
     r->stream_over = 1;
 }
 
