@@ -1031,12 +1031,8 @@ static const char *error_type(int status) {
 
 json_t *anthropic_error_new(int status, const char *message, const char *code) {
     (void)code;
-    char rid[ID_MAX];
-    /* "req_" + 24 hex, as Ollama's generateID("req"): a message id's digits */
-    if (id_unique(ID_MESSAGE, rid, sizeof(rid)) < 0)
-        rid[0] = '\0';
-    char req[ID_MAX + 4];
-    snprintf(req, sizeof(req), "req_%s", rid[0] ? rid + 4 : "0");
+    char req[ID_MAX];
+    id_unique(ID_REQUEST, req, sizeof(req)); /* as Ollama's generateID("req") */
     json_t *text = errtext_json_new(message);
     json_t *o =
         json_pack("{s:s,s:{s:s,s:o},s:s}", "type", "error", "error", "type", error_type(status),

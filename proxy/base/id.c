@@ -42,10 +42,8 @@ static uint64_t unique_next(void) {
 
 int id_unique(enum id_kind kind, char *out, size_t cap) {
     static const char *const prefixes[] = {
-        [ID_CHAT] = "chatcmpl-",
-        [ID_COMPLETION] = "cmpl-",
-        [ID_RESPONSE] = "resp_",
-        [ID_MESSAGE] = "msg_",
+        [ID_CHAT] = "chatcmpl-", [ID_COMPLETION] = "cmpl-", [ID_RESPONSE] = "resp_",
+        [ID_MESSAGE] = "msg_",   [ID_REQUEST] = "req_",
     };
     uint64_t u;
     int n = -1;
@@ -53,7 +51,7 @@ int id_unique(enum id_kind kind, char *out, size_t cap) {
     if ((size_t)kind >= sizeof(prefixes) / sizeof(prefixes[0]))
         goto fail;
     u = unique_next();
-    if (kind == ID_MESSAGE)
+    if (kind == ID_MESSAGE || kind == ID_REQUEST)
         n = snprintf(out, cap, "%s%08x%016llx", prefixes[kind], (unsigned)(id_random() >> 32),
                      (unsigned long long)u);
     else

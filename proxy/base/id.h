@@ -19,6 +19,7 @@ enum id_kind {
     ID_COMPLETION, /* "cmpl-" + decimal digits (Ollama: "cmpl-%d", rand.Intn(999)) */
     ID_RESPONSE,   /* "resp_" + decimal digits (Ollama: "resp_%d", rand.Intn(999999)) */
     ID_MESSAGE,    /* "msg_" + 24 lower-case hex digits (Ollama: 12 random bytes, "%x") */
+    ID_REQUEST,    /* "req_" + 24 lower-case hex digits (Anthropic's error request_id, the same) */
 };
 
 /* Writes a new id of the kind into out (cap bytes; ID_MAX is always enough). The decimal
