@@ -365,14 +365,20 @@ const struct model_conf *config_model(const struct config *c, const char *name) 
     const struct model_conf *defaults = NULL;
     if (!c->nmodels)
         return NULL;
-    /* the name resolved once, against each section's canonical form */
-    int has_key = name && modelname_normalize(name, key, sizeof(key)) == 0;
+    /* the name resolved once, at the first named section (a file with only [model "*"] never
+     * needs it), against each section's canonical form */
+    int has_key = -1;
     for (size_t i = 0; i < c->nmodels; i++) {
         const struct model_conf *m = &c->models[i];
-        if (is_defaults(m->name))
+        if (is_defaults(m->name)) {
             defaults = m;
-        else if (name &&
-                 (has_key && m->key ? strcmp(m->key, key) == 0 : config_names_match(m->name, name)))
+            continue;
+        }
+        if (!name)
+            continue;
+        if (has_key < 0)
+            has_key = modelname_normalize(name, key, sizeof(key)) == 0;
+        if (has_key && m->key ? strcmp(m->key, key) == 0 : config_names_match(m->name, name))
             return m;
     }
     return name ? defaults : NULL;
